@@ -1,0 +1,164 @@
+"""Load and cross-check the catalog: mechanisms, therapies and references from YAML.
+
+The shipped catalog is loaded once per process (`catalog()`); `load_catalog(directory)` reads any directory with the same
+three files, which is how tests feed malformed catalogs.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from chemorad.catalog.schema import Mechanism, Reference, Selector, Stage, Therapy
+from chemorad.errors import ChemoradError, unknown
+
+FILES = {"references": Reference, "therapies": Therapy, "mechanisms": Mechanism}
+
+
+@dataclass(frozen=True)
+class Catalog:
+    mechanisms: dict[str, Mechanism]
+    therapies: dict[str, Therapy]
+    references: dict[str, Reference]
+
+    # -- look-ups that fail with a one-line user error -------------------------------------------------------------
+    def mechanism(self, mechanism_id: str) -> Mechanism:
+        if mechanism_id not in self.mechanisms:
+            raise unknown("mechanism", mechanism_id, self.mechanisms)
+        return self.mechanisms[mechanism_id]
+
+    def therapy(self, therapy_id: str) -> Therapy:
+        if therapy_id not in self.therapies:
+            raise unknown("therapy", therapy_id, self.therapies)
+        return self.therapies[therapy_id]
+
+    def stage(self, name: str) -> Stage:
+        try:
+            return Stage(name)
+        except ValueError:
+            raise unknown("stage", name, [s.value for s in Stage]) from None
+
+    def gene(self, symbol: str) -> str:
+        """The catalog's spelling of a gene symbol (case-insensitive look-up)."""
+        by_upper = {g.upper(): g for g in self.genes()}
+        if symbol.upper() not in by_upper:
+            raise unknown("gene", symbol, by_upper.values())
+        return by_upper[symbol.upper()]
+
+    # -- derived relations ----------------------------------------------------------------------------------------
+    def genes(self) -> list[str]:
+        """Every gene symbol the catalog names: mechanism markers and therapy transporters, enzymes and targets."""
+        genes = [mk.gene for m in self.mechanisms.values() for mk in m.markers]
+        genes += [g for t in self.therapies.values() for g in t.genes()]
+        return sorted(set(genes))
+
+    def matches(self, selector: Selector, therapy: Therapy) -> bool:
+        return selector_matches(selector, therapy)
+
+    def therapies_for(self, mechanism: Mechanism) -> list[str]:
+        """Therapies at least one of the mechanism's effects applies to, in catalog order."""
+        return [t.id for t in self.therapies.values()
+                if any(selector_matches(e.acts_on, t) for e in mechanism.effects)]
+
+    def mechanisms_for_gene(self, symbol: str) -> list[Mechanism]:
+        return [m for m in self.mechanisms.values() if any(mk.gene == symbol for mk in m.markers)]
+
+    def therapies_for_gene(self, symbol: str) -> list[Therapy]:
+        """Therapies that name the gene directly (transporter, enzyme, target)."""
+        return [t for t in self.therapies.values() if symbol in t.genes()]
+
+
+def _gene_in(pattern: str, genes: list[str]) -> bool:
+    """`GST*` matches any GST gene; a plain symbol matches itself."""
+    if pattern.endswith("*"):
+        return any(g.startswith(pattern[:-1]) for g in genes)
+    return pattern in genes
+
+
+def selector_matches(s: Selector, t: Therapy) -> bool:
+    """True when every field the selector sets agrees with the therapy (logical AND)."""
+    checks = [
+        s.modality is None or s.modality == t.modality,
+        s.transporter_substrate is None or _gene_in(s.transporter_substrate, t.transporter_substrates),
+        s.uptake_transporter is None or _gene_in(s.uptake_transporter, t.uptake_transporters),
+        s.inactivated_by is None or _gene_in(s.inactivated_by, t.inactivating_enzymes),
+        s.activated_by is None or _gene_in(s.activated_by, t.activating_enzymes),
+        s.target is None or _gene_in(s.target, t.targets),
+        s.lesions is None or bool(set(s.lesions) & set(t.lesions)),
+        s.oxygen_dependent is None
+        or s.oxygen_dependent == (t.modality == "radiation" or (t.oxygen_dependence is not None
+                                                                and t.oxygen_dependence.value > 0)),
+        s.genotoxic is None or s.genotoxic == t.genotoxic,
+        s.therapies is None or t.id in s.therapies,
+    ]
+    return all(checks)
+
+
+def _location(err: dict[str, Any]) -> str:
+    return ".".join(str(p) for p in err["loc"]) or "(entry)"
+
+
+def _read_entries(path: Path, model: type[BaseModel]) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ChemoradError(f"catalog file {path} is missing") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ChemoradError(f"catalog file {path}: not valid YAML{where}") from None
+    if not isinstance(raw, list):
+        raise ChemoradError(f"catalog file {path}: expected a list of entries, got {type(raw).__name__}")
+    out: dict[str, Any] = {}
+    for i, entry in enumerate(raw):
+        name = entry.get("id", f"#{i}") if isinstance(entry, dict) else f"#{i}"
+        try:
+            item = model.model_validate(entry)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise ChemoradError(
+                f"catalog file {path.name}, entry {name!r}, field {_location(err)}: {err['msg']}"
+            ) from None
+        if item.id in out:
+            raise ChemoradError(f"catalog file {path.name}, entry {item.id!r}: duplicate id")
+        out[item.id] = item
+    return out
+
+
+def _cross_check(cat: Catalog, directory: Path) -> None:
+    for fname, entries in (("mechanisms", cat.mechanisms), ("therapies", cat.therapies)):
+        for entry in entries.values():
+            for ref in entry.reference_ids():
+                if ref not in cat.references:
+                    raise ChemoradError(
+                        f"catalog file {fname}.yaml, entry {entry.id!r}: reference {ref!r} is not in references.yaml"
+                    )
+    for m in cat.mechanisms.values():
+        for i, e in enumerate(m.effects):
+            for tid in e.acts_on.therapies or []:
+                if tid not in cat.therapies:
+                    raise ChemoradError(
+                        f"catalog file mechanisms.yaml, entry {m.id!r}, field effects.{i}.acts_on.therapies: "
+                        f"unknown therapy {tid!r}"
+                    )
+
+
+def load_catalog(directory: Path | str) -> Catalog:
+    """Read, validate and cross-check the three catalog files in `directory`."""
+    directory = Path(directory)
+    parts = {name: _read_entries(directory / f"{name}.yaml", model) for name, model in FILES.items()}
+    cat = Catalog(**parts)
+    _cross_check(cat, directory)
+    return cat
+
+
+@functools.cache
+def catalog() -> Catalog:
+    """The catalog shipped with chemorad, loaded once."""
+    return load_catalog(Path(str(resources.files("chemorad") / "catalog" / "data")))

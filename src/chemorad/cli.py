@@ -1,0 +1,181 @@
+"""The chemorad command line: one sub-command per use (catalog, model, evidence, dynamics, profile).
+
+User errors (`ChemoradError`, bad options) print one line on stderr and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from typer.core import TyperGroup
+
+from chemorad.catalog import catalog
+from chemorad.catalog import views as cv
+from chemorad.errors import ChemoradError
+from chemorad.report.render import Format, emit, to_json
+
+USER_ERROR = 2
+
+
+class _OneLineErrors(TyperGroup):
+    """Turn user errors into one line on stderr and exit code 2, instead of a traceback or a usage box."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except ChemoradError as exc:
+            _fail(str(exc))
+        except typer.Abort:
+            _fail("aborted", code=1)
+        except typer.TyperException as exc:  # click usage errors: bad option, missing argument, bad choice
+            message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+            _fail(message, code=getattr(exc, "exit_code", USER_ERROR))
+        if standalone_mode:
+            sys.exit(rv if isinstance(rv, int) else 0)
+        return rv
+
+
+def _fail(message: str, code: int = USER_ERROR) -> None:
+    sys.stderr.write(f"chemorad: error: {' '.join(message.split())}\n")
+    sys.exit(code)
+
+
+app = typer.Typer(
+    cls=_OneLineErrors,
+    help="Chemotherapy and radiotherapy resistance: catalog, damage-chain model, evidence, dynamics, profiles.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+@app.command()
+def mechanisms(
+    therapy: Annotated[str | None, typer.Option(help="Only mechanisms that act on this therapy id.")] = None,
+    stage: Annotated[str | None, typer.Option(help="Only mechanisms acting at this damage-chain stage.")] = None,
+    gene: Annotated[str | None, typer.Option(help="Only mechanisms with this gene among their markers.")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """List resistance mechanisms with stage, markers, therapies touched, claimed specificity and references."""
+    cat = catalog()
+    selected = list(cat.mechanisms.values())
+    if therapy is not None:
+        cat.therapy(therapy)
+        selected = [m for m in selected if therapy in cat.therapies_for(m)]
+    if stage is not None:
+        st = cat.stage(stage)
+        selected = [m for m in selected if st in m.stages]
+    if gene is not None:
+        symbol = cat.gene(gene)
+        selected = [m for m in selected if any(mk.gene == symbol for mk in m.markers)]
+    emit(cv.mechanisms_table(cat, selected), [cv.mechanism_record(cat, m) for m in selected], fmt,
+         title=f"{len(selected)} mechanisms")
+
+
+@app.command()
+def mechanism(
+    mechanism_id: Annotated[str, typer.Argument(metavar="ID", help="Mechanism id, e.g. efflux_abcb1.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """The full card of one mechanism, with its references."""
+    cat = catalog()
+    m = cat.mechanism(mechanism_id)
+    record = cv.mechanism_record(cat, m)
+    if fmt == "json":
+        print(to_json([record]))
+        return
+    if fmt != "text":
+        raise ChemoradError(f"--format must be text or json (got {fmt!r})")
+    Console().print(Markdown(_card(record)))
+
+
+def _card(r: dict) -> str:
+    lines = [f"# {r['name']} (`{r['id']}`)", "", r["summary"], "",
+             f"**Stages:** {', '.join(r['stages'])}. **Direction:** {r['direction']}.", "",
+             f"**Therapies touched:** {', '.join(r['therapies']) or 'none at the single-cell level'}", "",
+             "## Markers"]
+    lines += [f"- {mk['gene']}: {mk['alteration']} ({'raises' if mk['sign'] > 0 else 'lowers'} activity)"
+              for mk in r["markers"]]
+    lines += ["", "## Claimed specificity"]
+    lines += [f"- **{c['specificity']}**: {', '.join(c['sources'])}" + (f" ({c['note']})" if c["note"] else "")
+              for c in r["claims"]]
+    lines += ["", "## Effects in the damage chain"]
+    lines += [f"- {e['quantity']} x {e['size']:g} on {e['acts_on']} [{e['source']}]: {e['basis']}"
+              for e in r["effects"]] or ["- none at the single-cell level"]
+    lines += ["", "## Evidence"]
+    lines += [f"- {e['model_system']}: {e['effect']} [{e['reference']}]" for e in r["evidence"]]
+    lines += ["", "## References"]
+    cat = catalog()
+    lines += [f"- `{ref['id']}` {cv.cite(cat.references[ref['id']])}" for ref in r["references"]]
+    return "\n".join(lines)
+
+
+@app.command()
+def gene(
+    symbol: Annotated[str, typer.Argument(metavar="SYMBOL", help="HGNC gene symbol, e.g. ABCB1.")],
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Mechanisms a gene marks and the therapies they touch."""
+    cat = catalog()
+    symbol = cat.gene(symbol)
+    rows = []
+    for m in cat.mechanisms_for_gene(symbol):
+        for mk in (mk for mk in m.markers if mk.gene == symbol):
+            rows.append({"gene": symbol, "role": "marker", "mechanism": m.id, "alteration": mk.alteration.value,
+                         "sign": mk.sign, "therapies": cat.therapies_for(m)})
+    for t in cat.therapies_for_gene(symbol):
+        roles = [name for name, genes in (("pump substrate", t.transporter_substrates),
+                                          ("uptake transporter", t.uptake_transporters),
+                                          ("inactivating enzyme", t.inactivating_enzymes),
+                                          ("activating enzyme", t.activating_enzymes),
+                                          ("target", t.targets)) if symbol in genes]
+        rows.append({"gene": symbol, "role": "; ".join(roles), "mechanism": None, "alteration": None, "sign": None,
+                     "therapies": [t.id]})
+    df = pd.DataFrame(rows)
+    df["therapies"] = df["therapies"].map(lambda ids: cv.abbreviate(ids, len(cat.therapies)))
+    emit(df.fillna("-"), rows, fmt, title=f"{symbol}: {len(rows)} links")
+
+
+@app.command()
+def therapies(fmt: FormatOpt = Format.table) -> None:
+    """Radiotherapy and the drugs in the catalog, with their resistance-relevant properties."""
+    cat = catalog()
+    emit(cv.therapies_table(cat), [cv.therapy_record(t) for t in cat.therapies.values()], fmt,
+         title=f"{len(cat.therapies)} therapies")
+
+
+@app.command()
+def references(fmt: FormatOpt = Format.table) -> None:
+    """The bibliography behind every mechanism, parameter and claim."""
+    cat = catalog()
+    df = cv.references_table(cat)
+    emit(df[["id", "authors", "year", "journal", "doi", "pmid"]].fillna("-"), df.to_dict("records"), fmt,
+         title=f"{len(df)} references")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder to write the outputs to (created if absent).")] = Path(
+        "demo_output"),
+) -> None:
+    """Run the main job on the shipped defaults and write tables and figures to OUT."""
+    from chemorad.demo import run_demo
+
+    for path in run_demo(out):
+        print(path)
+
+
+def main() -> None:  # pragma: no cover - the console-script entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

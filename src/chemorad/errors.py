@@ -1,0 +1,29 @@
+"""One exception type for user errors.
+
+A `ChemoradError` means the user gave something wrong (a file, a name, a number); its message names the input, the field
+and what was expected, on one line. The CLI prints it and exits with code 2. Anything else is a programming error.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class ChemoradError(ValueError):
+    """A user error: bad file, unknown name, out-of-range number."""
+
+
+def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """Known names most similar to `name` (case-insensitive), best first."""
+    known = list(known)
+    by_lower = {k.lower(): k for k in known}
+    hits = difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.5)
+    return [by_lower[h] for h in hits]
+
+
+def unknown(kind: str, name: str, known: Iterable[str]) -> ChemoradError:
+    """An error for an unknown name, suggesting the closest known ones."""
+    hint = closest(name, known)
+    tail = f"; closest: {', '.join(hint)}" if hint else ""
+    return ChemoradError(f"unknown {kind} {name!r}{tail}")
