@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
@@ -76,8 +77,12 @@ def mechanisms(
     if gene is not None:
         symbol = cat.gene(gene)
         selected = [m for m in selected if any(mk.gene == symbol for mk in m.markers)]
-    emit(cv.mechanisms_table(cat, selected), [cv.mechanism_record(cat, m) for m in selected], fmt,
-         title=f"{len(selected)} mechanisms")
+    emit(
+        cv.mechanisms_table(cat, selected),
+        [cv.mechanism_record(cat, m) for m in selected],
+        fmt,
+        title=f"{len(selected)} mechanisms",
+    )
 
 
 @app.command()
@@ -98,18 +103,30 @@ def mechanism(
 
 
 def _card(r: dict) -> str:
-    lines = [f"# {r['name']} (`{r['id']}`)", "", r["summary"], "",
-             f"**Stages:** {', '.join(r['stages'])}. **Direction:** {r['direction']}.", "",
-             f"**Therapies touched:** {', '.join(r['therapies']) or 'none at the single-cell level'}", "",
-             "## Markers"]
-    lines += [f"- {mk['gene']}: {mk['alteration']} ({'raises' if mk['sign'] > 0 else 'lowers'} activity)"
-              for mk in r["markers"]]
+    lines = [
+        f"# {r['name']} (`{r['id']}`)",
+        "",
+        r["summary"],
+        "",
+        f"**Stages:** {', '.join(r['stages'])}. **Direction:** {r['direction']}.",
+        "",
+        f"**Therapies touched:** {', '.join(r['therapies']) or 'none at the single-cell level'}",
+        "",
+        "## Markers",
+    ]
+    lines += [
+        f"- {mk['gene']}: {mk['alteration']} ({'raises' if mk['sign'] > 0 else 'lowers'} activity)"
+        for mk in r["markers"]
+    ]
     lines += ["", "## Claimed specificity"]
-    lines += [f"- **{c['specificity']}**: {', '.join(c['sources'])}" + (f" ({c['note']})" if c["note"] else "")
-              for c in r["claims"]]
+    lines += [
+        f"- **{c['specificity']}**: {', '.join(c['sources'])}" + (f" ({c['note']})" if c["note"] else "")
+        for c in r["claims"]
+    ]
     lines += ["", "## Effects in the damage chain"]
-    lines += [f"- {e['quantity']} x {e['size']:g} on {e['acts_on']} [{e['source']}]: {e['basis']}"
-              for e in r["effects"]] or ["- none at the single-cell level"]
+    lines += [
+        f"- {e['quantity']} x {e['size']:g} on {e['acts_on']} [{e['source']}]: {e['basis']}" for e in r["effects"]
+    ] or ["- none at the single-cell level"]
     lines += ["", "## Evidence"]
     lines += [f"- {e['model_system']}: {e['effect']} [{e['reference']}]" for e in r["evidence"]]
     lines += ["", "## References"]
@@ -129,27 +146,53 @@ def gene(
     rows = []
     for m in cat.mechanisms_for_gene(symbol):
         for mk in (mk for mk in m.markers if mk.gene == symbol):
-            rows.append({"gene": symbol, "role": "marker", "mechanism": m.id, "alteration": mk.alteration.value,
-                         "sign": mk.sign, "therapies": cat.therapies_for(m)})
+            rows.append(
+                {
+                    "gene": symbol,
+                    "role": "marker",
+                    "mechanism": m.id,
+                    "alteration": mk.alteration.value,
+                    "sign": mk.sign,
+                    "therapies": cat.therapies_for(m),
+                }
+            )
     for t in cat.therapies_for_gene(symbol):
-        roles = [name for name, genes in (("pump substrate", t.transporter_substrates),
-                                          ("uptake transporter", t.uptake_transporters),
-                                          ("inactivating enzyme", t.inactivating_enzymes),
-                                          ("activating enzyme", t.activating_enzymes),
-                                          ("target", t.targets)) if symbol in genes]
-        rows.append({"gene": symbol, "role": "; ".join(roles), "mechanism": None, "alteration": None, "sign": None,
-                     "therapies": [t.id]})
+        roles = [
+            name
+            for name, genes in (
+                ("pump substrate", t.transporter_substrates),
+                ("uptake transporter", t.uptake_transporters),
+                ("inactivating enzyme", t.inactivating_enzymes),
+                ("activating enzyme", t.activating_enzymes),
+                ("target", t.targets),
+            )
+            if symbol in genes
+        ]
+        rows.append(
+            {
+                "gene": symbol,
+                "role": "; ".join(roles),
+                "mechanism": None,
+                "alteration": None,
+                "sign": None,
+                "therapies": [t.id],
+            }
+        )
     df = pd.DataFrame(rows)
     df["therapies"] = df["therapies"].map(lambda ids: cv.abbreviate(ids, len(cat.therapies)))
-    emit(df.fillna("-"), rows, fmt, title=f"{symbol}: {len(rows)} links")
+    emit(df.astype(object).fillna("-"), rows, fmt, title=f"{symbol}: {len(rows)} links")
 
 
 @app.command()
 def therapies(fmt: FormatOpt = Format.table) -> None:
     """Radiotherapy and the drugs in the catalog, with their resistance-relevant properties."""
     cat = catalog()
-    emit(cv.therapies_table(cat), [cv.therapy_record(t) for t in cat.therapies.values()], fmt,
-         title=f"{len(cat.therapies)} therapies")
+    emit(
+        cv.therapies_table(cat),
+        [cv.therapy_record(t) for t in cat.therapies.values()],
+        fmt,
+        title=f"{len(cat.therapies)} therapies",
+    )
 
 
 @app.command()
@@ -157,14 +200,55 @@ def references(fmt: FormatOpt = Format.table) -> None:
     """The bibliography behind every mechanism, parameter and claim."""
     cat = catalog()
     df = cv.references_table(cat)
-    emit(df[["id", "authors", "year", "journal", "doi", "pmid"]].fillna("-"), df.to_dict("records"), fmt,
-         title=f"{len(df)} references")
+    emit(
+        df[["id", "authors", "year", "journal", "doi", "pmid"]].fillna("-"),
+        df.to_dict("records"),
+        fmt,
+        title=f"{len(df)} references",
+    )
+
+
+@app.command()
+def specificity(
+    fmt: FormatOpt = Format.table,
+    activity: Annotated[
+        float, typer.Option(help="Activity of each mechanism switched on alone (1 = catalog size).")
+    ] = 1.0,
+    po2: Annotated[
+        float | None, typer.Option("--po2", help="One oxygen tension in mmHg instead of the oxic and hypoxic defaults.")
+    ] = None,
+    long: Annotated[
+        bool, typer.Option("--long", help="Table/CSV/MD: every mechanism x therapy x condition row.")
+    ] = False,
+) -> None:
+    """Computed specificity: resistance factor of every mechanism on every therapy, and a verdict per mechanism.
+
+    Resistance factor = dose for the same kill with / without the mechanism, at surviving fraction 0.5 for drugs (fold
+    change in IC50) and 0.1 for radiation (dose-modifying factor). A therapy counts as touched at RF >= 1.2 or <= 1/1.2.
+    """
+    from chemorad.chain.specificity import THRESHOLD, resistance_factors, specificity_records, verdicts
+
+    if not np.isfinite(activity):
+        raise ChemoradError(f"--activity must be a finite number (got {activity})")
+    if po2 is not None and not (np.isfinite(po2) and po2 >= 0):
+        raise ChemoradError(f"--po2 must be a finite pO2 >= 0 mmHg (got {po2})")
+    cat = catalog()
+    rf = resistance_factors(cat, activity=activity, po2_mmhg=po2)
+    table = verdicts(cat, rf)
+    df = rf.merge(table[["mechanism", "verdict"]], on="mechanism") if long else table
+    emit(
+        df,
+        specificity_records(rf, table),
+        fmt,
+        title=f"Computed specificity at activity {activity:g} (touched: RF >= {THRESHOLD} or <= 1/{THRESHOLD})",
+    )
 
 
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder to write the outputs to (created if absent).")] = Path(
-        "demo_output"),
+        "demo_output"
+    ),
 ) -> None:
     """Run the main job on the shipped defaults and write tables and figures to OUT."""
     from chemorad.demo import run_demo

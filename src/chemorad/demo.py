@@ -4,29 +4,103 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chemorad.catalog import catalog
+import numpy as np
+
+from chemorad.catalog import Catalog, catalog
 from chemorad.catalog import views as cv
-from chemorad.report.figures import claimed_specificity_figure
+from chemorad.catalog.schema import Phase
+from chemorad.chain.phenotype import phenotype
+from chemorad.chain.specificity import conditions, resistance_factors, verdicts
+from chemorad.chain.survival import Environment, survival
+from chemorad.report.figures import claimed_specificity_figure, specificity_comparison_figure, survival_curves_figure
 from chemorad.report.render import to_json
 
 
-def run_demo(out: Path) -> list[Path]:
-    """Write the catalog tables and the claimed-specificity figure; return the paths written."""
-    out.mkdir(parents=True, exist_ok=True)
-    cat = catalog()
-    written: list[Path] = []
-    mechs = list(cat.mechanisms.values())
+class _Writer:
+    def __init__(self, out: Path) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        self.out = out
+        self.written: list[Path] = []
 
-    def write(name: str, text: str) -> None:
-        path = out / name
+    def text(self, name: str, text: str) -> None:
+        path = self.out / name
         path.write_text(text, encoding="utf-8")
-        written.append(path)
+        self.written.append(path)
 
-    write("catalog_mechanisms.csv", cv.mechanisms_table(cat, mechs).to_csv(index=False))
-    write("catalog_mechanisms.json", to_json([cv.mechanism_record(cat, m) for m in mechs]))
-    write("catalog_therapies.csv", cv.therapies_table(cat).to_csv(index=False))
-    write("catalog_references.csv", cv.references_table(cat).to_csv(index=False))
+
+def run_demo(out: Path) -> list[Path]:
+    """Write the catalog tables, the computed specificity and the figures; return the paths written."""
+    w = _Writer(out)
+    cat = catalog()
+    catalog_outputs(cat, w)
+    model_outputs(cat, w)
+    return w.written
+
+
+def catalog_outputs(cat: Catalog, w: _Writer) -> None:
+    mechs = list(cat.mechanisms.values())
+    w.text("catalog_mechanisms.csv", cv.mechanisms_table(cat, mechs).to_csv(index=False))
+    w.text("catalog_mechanisms.json", to_json([cv.mechanism_record(cat, m) for m in mechs]))
+    w.text("catalog_therapies.csv", cv.therapies_table(cat).to_csv(index=False))
+    w.text("catalog_references.csv", cv.references_table(cat).to_csv(index=False))
     values, disputed = cv.claimed_matrix(cat)
-    write("claimed_specificity.csv", values.to_csv())
-    written += claimed_specificity_figure(values, disputed, out / "claimed_specificity")
-    return written
+    w.text("claimed_specificity.csv", values.to_csv())
+    w.written += claimed_specificity_figure(values, disputed, w.out / "claimed_specificity")
+
+
+def model_outputs(cat: Catalog, w: _Writer) -> None:
+    rf = resistance_factors(cat)
+    table = verdicts(cat, rf)
+    w.text("specificity_resistance_factors.csv", rf.to_csv(index=False))
+    w.text("specificity_verdicts.csv", table.to_csv(index=False))
+    strongest = (
+        rf.assign(log2_rf=np.log2(rf["resistance_factor"]), abs_log=lambda d: d["log2_rf"].abs())
+        .sort_values("abs_log")
+        .groupby(["mechanism", "therapy"], sort=False)
+        .tail(1)
+        .pivot(index="mechanism", columns="therapy", values="log2_rf")
+        .loc[list(cat.mechanisms), list(cat.therapies)]
+    )
+    values, disputed = cv.claimed_matrix(cat)
+    w.written += specificity_comparison_figure(strongest, values, disputed, w.out / "specificity_computed_vs_claimed")
+    w.written += survival_curves_figure(survival_panels(cat, rf), w.out / "survival_curves")
+
+
+def survival_panels(cat: Catalog, rf) -> list[dict]:
+    """Radiation oxic vs hypoxic and by phase (reference cell); two drugs under their strongest mechanisms."""
+    ref = phenotype(cat)
+    dose_gy = np.linspace(0.0, 10.0, 101)
+    conds = conditions(cat)
+    radiation = {
+        f"{name} ({po2:g} mmHg)": survival(cat, "radiotherapy", dose_gy[:, None], ref, Environment(po2_mmhg=po2))[:, 0]
+        for name, po2 in conds.items()
+    }
+    phases = {
+        ph.value: survival(cat, "radiotherapy", dose_gy[:, None], ref, Environment(phase=ph))[:, 0] for ph in Phase
+    }
+    panels = [
+        {"title": "Radiation: oxygen (reference cell)", "xlabel": "dose (Gy)", "x": dose_gy, "curves": radiation},
+        {"title": "Radiation: cell-cycle phase (oxic)", "xlabel": "dose (Gy)", "x": dose_gy, "curves": phases},
+    ]
+    oxic = rf[rf["condition"] == "oxic"]
+    for drug in ("doxorubicin", "cisplatin"):
+        ic50 = cat.therapies[drug].parameters["ic50_um"].value
+        conc = np.logspace(np.log10(ic50) - 3, np.log10(ic50) + 4, 120)
+        sub = oxic[oxic["therapy"] == drug]
+        top = sub.reindex(sub["resistance_factor"].map(lambda x: -abs(np.log(x))).sort_values().index)
+        top = [
+            m for m in top["mechanism"].head(4) if abs(np.log(sub.set_index("mechanism").loc[m].resistance_factor)) > 0
+        ]
+        curves = {"reference": survival(cat, drug, conc[:, None], ref)[:, 0]}
+        for mid in top:
+            curves[mid] = survival(cat, drug, conc[:, None], phenotype(cat, {mid: 1.0}))[:, 0]
+        panels.append(
+            {
+                "title": f"{drug}: strongest mechanisms",
+                "xlabel": "concentration (uM)",
+                "x": conc,
+                "curves": curves,
+                "logx": True,
+            }
+        )
+    return panels

@@ -1,7 +1,7 @@
 """Load and cross-check the catalog: mechanisms, therapies and references from YAML.
 
-The shipped catalog is loaded once per process (`catalog()`); `load_catalog(directory)` reads any directory with the same
-three files, which is how tests feed malformed catalogs.
+The shipped catalog is loaded once per process (`catalog()`); `load_catalog(directory)` reads any
+directory with the same three files, which is how tests feed malformed catalogs.
 """
 
 from __future__ import annotations
@@ -63,8 +63,7 @@ class Catalog:
 
     def therapies_for(self, mechanism: Mechanism) -> list[str]:
         """Therapies at least one of the mechanism's effects applies to, in catalog order."""
-        return [t.id for t in self.therapies.values()
-                if any(selector_matches(e.acts_on, t) for e in mechanism.effects)]
+        return [t.id for t in self.therapies.values() if any(selector_matches(e.acts_on, t) for e in mechanism.effects)]
 
     def mechanisms_for_gene(self, symbol: str) -> list[Mechanism]:
         return [m for m in self.mechanisms.values() if any(mk.gene == symbol for mk in m.markers)]
@@ -92,8 +91,8 @@ def selector_matches(s: Selector, t: Therapy) -> bool:
         s.target is None or _gene_in(s.target, t.targets),
         s.lesions is None or bool(set(s.lesions) & set(t.lesions)),
         s.oxygen_dependent is None
-        or s.oxygen_dependent == (t.modality == "radiation" or (t.oxygen_dependence is not None
-                                                                and t.oxygen_dependence.value > 0)),
+        or s.oxygen_dependent
+        == (t.modality == "radiation" or (t.oxygen_dependence is not None and t.oxygen_dependence.value > 0)),
         s.genotoxic is None or s.genotoxic == t.genotoxic,
         s.therapies is None or t.id in s.therapies,
     ]

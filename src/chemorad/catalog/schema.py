@@ -116,8 +116,11 @@ class Quantity(StrEnum):
 
 
 FORM: dict[Quantity, Literal["fold", "add"]] = {
-    q: ("add" if q in {Quantity.efflux, Quantity.inactivation, Quantity.late_s_fraction, Quantity.quiescent_fraction}
-        else "fold")
+    q: (
+        "add"
+        if q in {Quantity.efflux, Quantity.inactivation, Quantity.late_s_fraction, Quantity.quiescent_fraction}
+        else "fold"
+    )
     for q in Quantity
 }
 
@@ -188,8 +191,10 @@ class Selector(Frozen):
     therapies: list[str] | None = None  # explicit therapy ids, when no property expresses the link
 
     def describe(self) -> str:
-        parts = [f"{k}={v if not isinstance(v, list) else '|'.join(map(str, v))}"
-                 for k, v in self.model_dump(exclude_none=True).items()]
+        parts = [
+            f"{k}={v if not isinstance(v, list) else '|'.join(map(str, v))}"
+            for k, v in self.model_dump(exclude_none=True).items()
+        ]
         return ", ".join(parts) or "all therapies"
 
 
@@ -322,8 +327,15 @@ class Therapy(Frozen):
         return any(les not in (Lesion.mitotic_arrest, Lesion.signalling_inhibition) for les in self.lesions)
 
     def genes(self) -> list[str]:
-        return list(dict.fromkeys(self.transporter_substrates + self.uptake_transporters
-                                  + self.inactivating_enzymes + self.activating_enzymes + self.targets))
+        return list(
+            dict.fromkeys(
+                self.transporter_substrates
+                + self.uptake_transporters
+                + self.inactivating_enzymes
+                + self.activating_enzymes
+                + self.targets
+            )
+        )
 
     def reference_ids(self) -> list[str]:
         ids = list(self.references)

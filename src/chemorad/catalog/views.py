@@ -13,8 +13,16 @@ from chemorad.catalog.schema import Mechanism, Reference, Specificity, Therapy
 
 
 def reference_record(ref: Reference) -> dict:
-    return {"id": ref.id, "authors": ref.authors, "year": ref.year, "title": ref.title, "journal": ref.journal,
-            "doi": ref.doi, "pmid": ref.pmid, "kind": ref.kind}
+    return {
+        "id": ref.id,
+        "authors": ref.authors,
+        "year": ref.year,
+        "title": ref.title,
+        "journal": ref.journal,
+        "doi": ref.doi,
+        "pmid": ref.pmid,
+        "kind": ref.kind,
+    }
 
 
 def cite(ref: Reference) -> str:
@@ -34,10 +42,26 @@ def mechanism_record(cat: Catalog, m: Mechanism) -> dict:
         "therapies": cat.therapies_for(m),
         "markers": [{"gene": mk.gene, "alteration": mk.alteration.value, "sign": mk.sign} for mk in m.markers],
         "claims": [{"specificity": c.specificity.value, "sources": list(c.sources), "note": c.note} for c in m.claims],
-        "effects": [{"quantity": e.quantity.value, "acts_on": e.acts_on.describe(), "size": e.size, "source": e.source,
-                     "basis": e.basis} for e in m.effects],
-        "evidence": [{"reference": e.reference, "model_system": e.model_system, "effect": e.effect, "value": e.value,
-                      "unit": e.unit} for e in m.evidence],
+        "effects": [
+            {
+                "quantity": e.quantity.value,
+                "acts_on": e.acts_on.describe(),
+                "size": e.size,
+                "source": e.source,
+                "basis": e.basis,
+            }
+            for e in m.effects
+        ],
+        "evidence": [
+            {
+                "reference": e.reference,
+                "model_system": e.model_system,
+                "effect": e.effect,
+                "value": e.value,
+                "unit": e.unit,
+            }
+            for e in m.evidence
+        ],
         "references": [reference_record(cat.references[r]) for r in m.reference_ids()],
     }
 
@@ -71,15 +95,18 @@ def claimed_specificities(m: Mechanism) -> str:
 
 
 def mechanisms_table(cat: Catalog, mechanisms: list[Mechanism]) -> pd.DataFrame:
-    rows = [{
-        "id": m.id,
-        "name": m.name,
-        "stages": ", ".join(s.value for s in m.stages),
-        "markers": ", ".join(dict.fromkeys(mk.gene for mk in m.markers)),
-        "therapies": abbreviate(cat.therapies_for(m), len(cat.therapies)),
-        "claimed": claimed_specificities(m),
-        "references": ", ".join(r for r in m.reference_ids() if cat.references[r].kind != "seed"),
-    } for m in mechanisms]
+    rows = [
+        {
+            "id": m.id,
+            "name": m.name,
+            "stages": ", ".join(s.value for s in m.stages),
+            "markers": ", ".join(dict.fromkeys(mk.gene for mk in m.markers)),
+            "therapies": abbreviate(cat.therapies_for(m), len(cat.therapies)),
+            "claimed": claimed_specificities(m),
+            "references": ", ".join(r for r in m.reference_ids() if cat.references[r].kind != "seed"),
+        }
+        for m in mechanisms
+    ]
     return pd.DataFrame(rows, columns=["id", "name", "stages", "markers", "therapies", "claimed", "references"])
 
 
@@ -90,16 +117,19 @@ def abbreviate(ids: list[str], total: int) -> str:
 
 
 def therapies_table(cat: Catalog) -> pd.DataFrame:
-    rows = [{
-        "id": t.id,
-        "name": t.name,
-        "class": t.drug_class,
-        "lesions": ", ".join(x.value for x in t.lesions),
-        "pumps": ", ".join(t.transporter_substrates) or "-",
-        "enzymes": ", ".join(t.inactivating_enzymes + [f"+{e}" for e in t.activating_enzymes]) or "-",
-        "targets": ", ".join(t.targets) or "-",
-        "pk": t.pk.model if t.pk else "-",
-    } for t in cat.therapies.values()]
+    rows = [
+        {
+            "id": t.id,
+            "name": t.name,
+            "class": t.drug_class,
+            "lesions": ", ".join(x.value for x in t.lesions),
+            "pumps": ", ".join(t.transporter_substrates) or "-",
+            "enzymes": ", ".join(t.inactivating_enzymes + [f"+{e}" for e in t.activating_enzymes]) or "-",
+            "targets": ", ".join(t.targets) or "-",
+            "pk": t.pk.model if t.pk else "-",
+        }
+        for t in cat.therapies.values()
+    ]
     return pd.DataFrame(rows)
 
 

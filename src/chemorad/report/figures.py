@@ -23,8 +23,15 @@ def save(fig: Figure, stem: Path) -> list[Path]:
     return paths
 
 
-def specificity_heatmap(values: pd.DataFrame, ax: plt.Axes, title: str, disputed: pd.DataFrame | None = None,
-                        cmap: str = "Purples", vmax: float = 1.0, label: str = "") -> None:
+def specificity_heatmap(
+    values: pd.DataFrame,
+    ax: plt.Axes,
+    title: str,
+    disputed: pd.DataFrame | None = None,
+    cmap: str = "Purples",
+    vmax: float = 1.0,
+    label: str = "",
+) -> None:
     """Mechanism x therapy heatmap; cells where sources disagree are marked '?'."""
     im = ax.imshow(values.to_numpy(), aspect="auto", cmap=cmap, vmin=0, vmax=vmax, interpolation="nearest")
     ax.set_xticks(range(values.shape[1]), values.columns, rotation=90, fontsize=7)
@@ -38,6 +45,50 @@ def specificity_heatmap(values: pd.DataFrame, ax: plt.Axes, title: str, disputed
 
 def claimed_specificity_figure(values: pd.DataFrame, disputed: pd.DataFrame, stem: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(0.28 * values.shape[1] + 4, 0.2 * values.shape[0] + 2))
-    specificity_heatmap(values, ax, "Claimed specificity (catalog sources); '?' = sources disagree", disputed,
-                        label="claimed: 1 acts, 0.5 secondary, 0 not")
+    specificity_heatmap(
+        values,
+        ax,
+        "Claimed specificity (catalog sources); '?' = sources disagree",
+        disputed,
+        label="claimed: 1 acts, 0.5 secondary, 0 not",
+    )
+    return save(fig, stem)
+
+
+def specificity_comparison_figure(
+    computed_log2: pd.DataFrame, claimed: pd.DataFrame, disputed: pd.DataFrame, stem: Path
+) -> list[Path]:
+    """Computed log2 resistance factor (strongest condition) beside the claimed specificity, same rows and columns."""
+    h = 0.2 * computed_log2.shape[0] + 2
+    w = 0.28 * computed_log2.shape[1] + 3
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(2 * w + 2, h), sharey=True)
+    lim = float(np.nanmax(np.abs(computed_log2.to_numpy()))) or 1.0
+    im = ax1.imshow(
+        computed_log2.to_numpy(), aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest"
+    )
+    ax1.set_xticks(range(computed_log2.shape[1]), computed_log2.columns, rotation=90, fontsize=7)
+    ax1.set_yticks(range(computed_log2.shape[0]), computed_log2.index, fontsize=7)
+    ax1.set_title("Computed: log2 resistance factor (damage chain, activity 1)", fontsize=10)
+    fig.colorbar(im, ax=ax1, fraction=0.03, pad=0.01, label="log2 RF (red: resistance)")
+    specificity_heatmap(claimed, ax2, "Claimed (sources); '?' = sources disagree", disputed, label="claimed")
+    fig.tight_layout()
+    return save(fig, stem)
+
+
+def survival_curves_figure(panels: list[dict], stem: Path) -> list[Path]:
+    """One panel per dict: {'title', 'xlabel', 'x', 'curves': {label: y}, 'logx': bool}; y is surviving fraction."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6))
+    for ax, p in zip(np.atleast_1d(axes), panels, strict=True):
+        for label, y in p["curves"].items():
+            ax.plot(p["x"], y, label=label)
+        ax.set_yscale("log")
+        if p.get("logx"):
+            ax.set_xscale("log")
+        ax.set_ylim(1e-3, 1.2)
+        ax.set_xlabel(p["xlabel"])
+        ax.set_ylabel("surviving fraction")
+        ax.set_title(p["title"], fontsize=10)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
     return save(fig, stem)
