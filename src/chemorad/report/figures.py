@@ -62,14 +62,15 @@ def specificity_comparison_figure(
     h = 0.2 * computed_log2.shape[0] + 2
     w = 0.28 * computed_log2.shape[1] + 3
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(2 * w + 2, h), sharey=True)
-    lim = float(np.nanmax(np.abs(computed_log2.to_numpy()))) or 1.0
+    # Clip at 8-fold so that 1.2-2-fold repair and death effects stay visible next to 100-fold pumps.
+    lim = min(float(np.nanmax(np.abs(computed_log2.to_numpy()))) or 1.0, 3.0)
     im = ax1.imshow(
         computed_log2.to_numpy(), aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest"
     )
     ax1.set_xticks(range(computed_log2.shape[1]), computed_log2.columns, rotation=90, fontsize=7)
     ax1.set_yticks(range(computed_log2.shape[0]), computed_log2.index, fontsize=7)
     ax1.set_title("Computed: log2 resistance factor (damage chain, activity 1)", fontsize=10)
-    fig.colorbar(im, ax=ax1, fraction=0.03, pad=0.01, label="log2 RF (red: resistance)")
+    fig.colorbar(im, ax=ax1, fraction=0.03, pad=0.01, label="log2 RF (red: resistance; clipped at +-3)")
     specificity_heatmap(claimed, ax2, "Claimed (sources); '?' = sources disagree", disputed, label="claimed")
     fig.tight_layout()
     return save(fig, stem)

@@ -1,0 +1,78 @@
+"""Computed specificity: the verdicts the issue names come out of the model, not out of labels."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from chemorad.catalog import catalog
+from chemorad.chain.specificity import resistance_factors, verdict, verdicts
+from chemorad.cli import app
+
+CAT = catalog()
+
+
+@pytest.fixture(scope="module")
+def table():
+    return verdicts(CAT, resistance_factors(CAT)).set_index("mechanism")
+
+
+def marked(*genes: str, quantity: str | None = None) -> list[str]:
+    return [
+        m.id
+        for m in CAT.mechanisms.values()
+        if set(genes) & {mk.gene for mk in m.markers}
+        and (quantity is None or any(e.quantity.value == quantity for e in m.effects))
+    ]
+
+
+def test_verdict_rules() -> None:
+    assert verdict(1.0, np.array([1.0, 1.1])) == "none"
+    assert verdict(1.0, np.array([5.0, 1.0])) == "chemotherapy_only"
+    assert verdict(1.5, np.ones(10)) == "radiotherapy_only"
+    assert verdict(3.0, np.array([1.5] + [1.0] * 9)) == "radiotherapy_dominant"
+    assert verdict(1.6, np.array([2.0] * 6 + [1.0] * 4)) == "shared"
+
+
+def test_delivery_and_target_mechanisms_are_chemotherapy_only(table) -> None:
+    ids = ["efflux_abcb1", "efflux_abcc1", "efflux_abcg2"]
+    ids += marked("GSTP1", quantity="inactivation") + marked("DHFR", "EGFR", "TUBB3", quantity="target_ec50")
+    for mid in ids:
+        assert table.loc[mid, "verdict"] == "chemotherapy_only", mid
+
+
+def test_oxygen_and_scavenging_are_radiotherapy_dominant_with_oxygen_dependent_drugs_as_exceptions(table) -> None:
+    hyp = [m.id for m in CAT.mechanisms.values() if any(e.quantity.value == "po2" for e in m.effects)]
+    assert hyp
+    for mid in hyp:
+        assert table.loc[mid, "verdict"] in {"radiotherapy_dominant", "radiotherapy_only"}, mid
+    rf = resistance_factors(CAT)
+    hypoxia = rf[(rf["mechanism"] == hyp[0]) & (rf["condition"] == "oxic")].set_index("therapy")["resistance_factor"]
+    assert hypoxia["bleomycin"] > 1.2 and hypoxia["bleomycin"] < hypoxia["radiotherapy"]
+    assert hypoxia["cisplatin"] == pytest.approx(1.0)
+    for mid in marked("NFE2L2", "KEAP1", "GCLC", "SOD2", quantity="radical_scavenging"):
+        assert table.loc[mid, "radiation_rf"] > 1.2, mid
+
+
+def test_repair_and_apoptosis_mechanisms_are_shared(table) -> None:
+    for mid in marked("RAD51", "XRCC6", "TP53", "BCL2", "BIRC5", quantity="lesion_lethality"):
+        assert table.loc[mid, "verdict"] == "shared", mid
+
+
+def test_cli_json_covers_every_mechanism_and_therapy() -> None:
+    res = CliRunner().invoke(app, ["specificity", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    recs = json.loads(res.stdout)
+    assert {r["mechanism"] for r in recs} == set(CAT.mechanisms)
+    assert {r["therapy"] for r in recs} == set(CAT.therapies)
+    assert {r["condition"] for r in recs} == {"oxic", "hypoxic"}
+    assert set(recs[0]) == {"mechanism", "therapy", "condition", "resistance_factor", "verdict"}
+
+
+@pytest.mark.parametrize(("args", "needle"), [(["--po2", "-3"], "--po2"), (["--activity", "nan"], "--activity")])
+def test_cli_bad_numbers(args, needle) -> None:
+    res = CliRunner().invoke(app, ["specificity", *args])
+    assert res.exit_code == 2 and needle in res.stderr and len(res.stderr.strip().splitlines()) == 1
