@@ -1,7 +1,25 @@
-"""The damage chain: delivery -> damage -> fixation -> repair -> death, one module per stage.
+"""The damage chain: delivery -> damage -> fixation -> repair -> death.
 
-Building blocks (pure, vectorised functions of NumPy arrays): `radiation` (linear-quadratic survival, Lea-Catcheside
-dose protraction, oxygen enhancement, BED/EQD2, radical scavenging), `pharmacokinetics` (analytic one- and
-two-compartment plasma concentration and AUC), `microenvironment` (Krogh-cylinder oxygen profile, drug penetration,
-cell distributions over pO2), and `validate` (argument checks that raise `ChemoradError`).
+Public API (see `docs/model.md`): `phenotype`/`from_array` build mechanism activities; `survival`,
+`population_survival` and `dose_for_survival` compose the chain; `Environment` says where the cells are;
+`resistance_factors`/`verdicts` compute specificity; `plasma_exposure` turns a clinical dose into an in-vitro-equivalent
+concentration. Building blocks (pure, vectorised): `radiation`, `pharmacokinetics`, `microenvironment`, `validate`.
 """
+
+from chemorad.chain.exposure import plasma_exposure
+from chemorad.chain.phenotype import Phenotype, from_array, phenotype
+from chemorad.chain.specificity import resistance_factors, verdicts
+from chemorad.chain.survival import Environment, dose_for_survival, population_survival, survival
+
+__all__ = [
+    "Environment",
+    "Phenotype",
+    "dose_for_survival",
+    "from_array",
+    "phenotype",
+    "plasma_exposure",
+    "population_survival",
+    "resistance_factors",
+    "survival",
+    "verdicts",
+]
