@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 from chemorad.cli import app
 
 
-def test_demo_writes_tables_and_figures(tmp_path: Path) -> None:
+def test_demo_writes_tables_and_figures_and_says_when_data_are_missing(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    res = CliRunner().invoke(app, ["demo", "--out", str(out)])
+    res = CliRunner().invoke(app, ["demo", "--out", str(out), "--data", str(tmp_path / "no-data")])
     assert res.exit_code == 0, res.output
     for name in (
         "catalog_mechanisms.csv",
@@ -24,5 +24,6 @@ def test_demo_writes_tables_and_figures(tmp_path: Path) -> None:
         "survival_curves.png",
     ):
         assert (out / name).stat().st_size > 0, name
+    assert "evidence skipped" in res.stderr and (out / "evidence_SKIPPED.txt").exists()
     verdicts = pd.read_csv(out / "specificity_verdicts.csv")
     assert verdicts.set_index("mechanism").loc["efflux_abcb1", "verdict"] == "chemotherapy_only"

@@ -249,12 +249,22 @@ def demo(
     out: Annotated[Path, typer.Option(help="Folder to write the outputs to (created if absent).")] = Path(
         "demo_output"
     ),
+    data: Annotated[Path | None, typer.Option(help="Cell-line data (default: $CHEMORAD_DATA, ../shared/data).")] = None,
 ) -> None:
-    """Run the main job on the shipped defaults and write tables and figures to OUT."""
+    """Run the main job on the shipped defaults and write tables and figures to OUT.
+
+    Catalog tables, computed specificity and survival curves always; claim verdicts and the cross-resistance matrix
+    when the cell-line data are found (otherwise a note says why they were skipped).
+    """
     from chemorad.demo import run_demo
 
-    for path in run_demo(out):
+    for path in run_demo(out, data, say=lambda msg: Console(stderr=True).print(msg)):
         print(path)
+
+
+from chemorad.evidence.commands import app as evidence_app  # noqa: E402
+
+app.add_typer(evidence_app, name="evidence")
 
 
 def main() -> None:  # pragma: no cover - the console-script entry point

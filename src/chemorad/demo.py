@@ -12,6 +12,11 @@ from chemorad.catalog.schema import Phase
 from chemorad.chain.phenotype import phenotype
 from chemorad.chain.specificity import conditions, resistance_factors, verdicts
 from chemorad.chain.survival import Environment, survival
+from chemorad.errors import ChemoradError
+from chemorad.evidence import datasets as ds
+from chemorad.evidence.claims import claim_verdicts, evidence_tables, summarise
+from chemorad.evidence.crossres import annotate, cross_resistance
+from chemorad.report.evidence_figures import claims_heatmap_figure, crossres_matrix_figure
 from chemorad.report.figures import claimed_specificity_figure, specificity_comparison_figure, survival_curves_figure
 from chemorad.report.render import to_json
 
@@ -28,13 +33,36 @@ class _Writer:
         self.written.append(path)
 
 
-def run_demo(out: Path) -> list[Path]:
-    """Write the catalog tables, the computed specificity and the figures; return the paths written."""
+def run_demo(out: Path, data: Path | None = None, say=print) -> list[Path]:
+    """Write the catalog tables, the computed specificity, the evidence (when the data are there) and the figures."""
     w = _Writer(out)
     cat = catalog()
     catalog_outputs(cat, w)
     model_outputs(cat, w)
+    try:
+        directory = ds.data_dir(data)
+    except ChemoradError as exc:
+        say(f"evidence skipped: {exc}")
+        w.text("evidence_SKIPPED.txt", f"The evidence outputs need the cell-line data bundle.\n{exc}\n")
+    else:
+        evidence_outputs(cat, w, directory, say)
     return w.written
+
+
+def evidence_outputs(cat: Catalog, w: _Writer, data: Path, say) -> None:
+    """Claim verdicts and the radiation x drug cross-resistance matrix on the bundle."""
+    say(f"evidence: claim verdicts on {data}")
+    verdicts = claim_verdicts(cat, data)
+    w.text("evidence_claims.csv", verdicts.to_csv(index=False))
+    w.text("evidence_claims_summary.csv", summarise(verdicts).to_csv(index=False))
+    w.written += claims_heatmap_figure(verdicts, w.out / "evidence_claims_effects")
+    say("evidence: cross-resistance (200 bootstrap resamples per pair)")
+    sc, resp, _ = evidence_tables(cat, data)
+    tissue = ds.cell_lines(data)["tissue"]
+    table = cross_resistance(resp, tissue, np.random.default_rng(0), n_boot=200)
+    table = annotate(table, resp, tissue, sc.scores)
+    w.text("evidence_crossres.csv", table.to_csv(index=False))
+    w.written += crossres_matrix_figure(table, w.out / "evidence_crossres_matrix")
 
 
 def catalog_outputs(cat: Catalog, w: _Writer) -> None:

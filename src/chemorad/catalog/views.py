@@ -138,7 +138,7 @@ def references_table(cat: Catalog) -> pd.DataFrame:
 
 
 # How much of each modality a claimed specificity says the mechanism touches (1 = fully, 0.5 = secondary, 0 = not).
-_CLAIM_WEIGHT = {
+CLAIM_WEIGHT = {
     Specificity.chemotherapy_only: {"drug": 1.0, "radiation": 0.0},
     Specificity.radiotherapy_only: {"drug": 0.0, "radiation": 1.0},
     Specificity.chemotherapy_dominant: {"drug": 1.0, "radiation": 0.5},
@@ -161,7 +161,7 @@ def claimed_matrix(cat: Catalog) -> tuple[pd.DataFrame, pd.DataFrame]:
     for i, m in enumerate(mech):
         touched = set(cat.therapies_for(m)) if m.effects else {t.id for t in ther}
         for j, t in enumerate(ther):
-            weights = [_CLAIM_WEIGHT[c.specificity][t.modality] for c in m.claims]
+            weights = [CLAIM_WEIGHT[c.specificity][t.modality] for c in m.claims]
             values[i, j] = np.mean(weights) if t.id in touched else 0.0
             disputed[i, j] = len(set(weights)) > 1
     index = [m.id for m in mech]

@@ -1,0 +1,263 @@
+"""`chemorad evidence ...`: the evidence engine from the command line (fit-radiation, scan, crossres, claims)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from chemorad.catalog import catalog
+from chemorad.errors import ChemoradError, unknown
+from chemorad.evidence import datasets as ds
+from chemorad.evidence.associations import associations
+from chemorad.evidence.responses import label as _label
+from chemorad.report.evidence_figures import claims_heatmap_figure, crossres_matrix_figure
+from chemorad.report.render import Format, emit
+
+app = typer.Typer(help="Test the claims on real cell-line data (Yard 2016, GDSC1/2, CTRP, CCLE).", no_args_is_help=True)
+err = Console(stderr=True)
+
+DataOpt = Annotated[
+    Path | None, typer.Option("--data", help="Data folder (default: $CHEMORAD_DATA, else ../shared/data).")
+]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder for tables and figures (created if absent).")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+CITE = (
+    "Data: Yard et al. 2016 (doi:10.1038/ncomms11428); GDSC, Iorio et al. 2016 (doi:10.1016/j.cell.2016.06.017); "
+    "CTRP, Seashore-Ludlow et al. 2015 (doi:10.1158/2159-8290.CD-15-0235); CCLE RPPA, Li et al. 2017; "
+    "DepMap RNA-seq, Ghandi et al. 2019."
+)
+
+
+def _out(out: Path | None) -> Path | None:
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+@app.command("fit-radiation")
+def fit_radiation(
+    cell_line: Annotated[
+        str | None, typer.Option(help="Only this line (any spelling); with --out, its fit figure.")
+    ] = None,
+    table: Annotated[
+        Path | None, typer.Option(help="Your own survival table: CSV with cell_line, dose_gy, sf.")
+    ] = None,
+    data: DataOpt = None,
+    out: OutOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Linear-quadratic fits (alpha, beta >= 0) of radiation survival curves, compared with RadioGx."""
+    from chemorad.evidence.curves import fit_lq, sf_columns
+    from chemorad.evidence.names import canonical_name
+
+    if table is not None:
+        try:
+            curves = pd.read_csv(table)
+        except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise ChemoradError(f"--table {table}: cannot read as CSV ({exc.__class__.__name__})") from None
+        missing = {"cell_line", "dose_gy", "sf"} - set(curves.columns)
+        if missing:
+            raise ChemoradError(
+                f"--table {table}: missing column(s) {', '.join(sorted(missing))}; expected cell_line, dose_gy, sf"
+            )
+        fits = fit_lq(curves)
+        measured = None
+    else:
+        yard = ds.load_yard(data)
+        fits = fit_lq(yard)
+        rgx = ds.load_radiogx(data)
+        fits = fits.join(rgx[["alpha", "beta", "auc_lq", "r_squared"]].add_prefix("radiogx_"), how="left")
+        measured = yard
+    fits.index.name = "cell_line"
+    if cell_line is not None:
+        name = canonical_name(cell_line)
+        if name not in fits.index:
+            raise unknown("cell line", cell_line, fits.index)
+        fits = fits.loc[[name]]
+        if out is not None and measured is not None:
+            from chemorad.report.evidence_figures import lq_fit_figure
+
+            doses, cols = sf_columns(measured)
+            for p in lq_fit_figure(
+                doses, measured.loc[name, cols].to_numpy(float), fits.loc[name], name, _out(out) / f"lq_fit_{name}"
+            ):
+                err.print(f"wrote {p}")
+    df = fits.reset_index()
+    if out is not None:
+        path = _out(out) / "lq_fits.csv"
+        df.to_csv(path, index=False)
+        err.print(f"wrote {path}")
+    if measured is not None and cell_line is None:
+        both = fits.dropna(subset=["radiogx_alpha"])
+        err.print(
+            f"{len(fits)} curves fitted; vs RadioGx on {len(both)}: median |d alpha| "
+            f"{(both['alpha'] - both['radiogx_alpha']).abs().median():.2g}, median |d auc| "
+            f"{(both['auc'] - both['radiogx_auc_lq']).abs().median():.2g}. {CITE}"
+        )
+    emit(df.round(6), df.to_dict("records"), fmt, title="LQ fits")
+
+
+FEATURE_SETS = ("scores", "markers", "expression", "protein", "mutations", "all")
+
+
+def _features(kind: str, data) -> pd.DataFrame:
+    from chemorad.evidence.scores import MIN_ALTERED, mechanism_scores
+
+    if kind not in FEATURE_SETS:
+        raise ChemoradError(f"--features must be one of {', '.join(FEATURE_SETS)} (got {kind!r})")
+    if kind in ("scores", "markers"):
+        sc = mechanism_scores(catalog(), data)
+        return sc.scores if kind == "scores" else sc.markers
+    parts = []
+    if kind in ("expression", "all"):
+        parts.append(ds.load_expression(data=data).add_prefix("expr:"))
+    if kind in ("protein", "all"):
+        parts.append(ds.load_rppa(data=data).add_prefix("prot:"))
+    if kind in ("mutations", "all"):
+        mut = ds.load_mutations(data=data)
+        parts.append(mut.loc[:, mut.sum() >= MIN_ALTERED].add_prefix("mut:"))
+    return pd.concat(parts, axis=1)
+
+
+@app.command()
+def scan(
+    features: Annotated[str, typer.Option(help=f"Feature set: {', '.join(FEATURE_SETS)}.")] = "scores",
+    all_compounds: Annotated[
+        bool, typer.Option(help="Every compound in GDSC1/2 and CTRP, not only the catalog's.")
+    ] = False,
+    top: Annotated[int, typer.Option(help="Rows to print (smallest p first).", min=1)] = 30,
+    data: DataOpt = None,
+    out: OutOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Tissue-adjusted association of every feature with every response (OLS, BH-FDR), all pairs at once."""
+    from chemorad.evidence.claims import evidence_tables
+
+    cat = catalog()
+    with err.status("loading data"):
+        _, resp, cov = evidence_tables(cat, data)
+        if all_compounds:
+            from chemorad.evidence.responses import responses
+
+            resp = responses(cat, data, all_compounds=True)
+        X = _features(features, data)
+    with err.status(f"fitting {X.shape[1]} features x {resp.shape[1]} responses"):
+        table = associations(X, resp, cov)
+    err.print(
+        f"{len(table)} tests, {table.attrs['n_dropped']} pairs not testable; "
+        f"{int((table['fdr'] < 0.1).sum())} at FDR < 0.1. {CITE}"
+    )
+    if out is not None:
+        path = _out(out) / "scan.parquet"
+        table.to_parquet(path, index=False)
+        err.print(f"wrote {path}")
+        from chemorad.evidence.responses import therapy_columns
+        from chemorad.report.evidence_figures import volcano_figure
+
+        for tid, cols in therapy_columns(cat, resp.columns).items():
+            primary = [c for c in cols if c.endswith("|ln_ic50") or c.startswith("yard|") and c.endswith("|auc")]
+            if primary:
+                sub = table[table["response"] == primary[0]]
+                if len(sub):
+                    volcano_figure(sub, f"{tid}: {_label(primary[0])}", out / f"volcano_{tid}")
+        err.print(f"wrote volcano plots to {out}")
+    head = table.head(top)
+    emit(head, head.to_dict("records"), fmt, title=f"Top {len(head)} associations ({features})")
+
+
+@app.command()
+def crossres(
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples per pair.", min=0)] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    drug_pairs: Annotated[bool, typer.Option(help="Also drug vs drug within each dataset.")] = True,
+    explain: Annotated[
+        int, typer.Option(help="Mechanisms listed per radiation pair as explaining the shared part.")
+    ] = 3,
+    data: DataOpt = None,
+    out: OutOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Cross-resistance: tissue-adjusted partial correlation of radiation and drug responses, with bootstrap CI."""
+    from chemorad.evidence.claims import evidence_tables
+    from chemorad.evidence.crossres import annotate, cross_resistance
+
+    cat = catalog()
+    with err.status("loading data"):
+        sc, resp, _ = evidence_tables(cat, data)
+        tissue = ds.cell_lines(data)["tissue"]
+    with _progress() as bar:
+        task = bar.add_task("pairs", total=None)
+        table = cross_resistance(
+            resp,
+            tissue,
+            np.random.default_rng(seed),
+            n_boot,
+            drug_pairs,
+            progress=lambda k, n: bar.update(task, completed=k, total=n),
+        )
+    table = annotate(table, resp, tissue, sc.scores, explain)
+    err.print(
+        f"{len(table)} pairs; {int((table['fdr'] < 0.1).sum())} at FDR < 0.1 "
+        f"(partial r given tissue; r > 0 = cross-resistance). {CITE}"
+    )
+    if out is not None:
+        path = _out(out) / "crossres.csv"
+        table.to_csv(path, index=False)
+        crossres_matrix_figure(table, out / "crossres_matrix")
+        err.print(f"wrote {path} and crossres_matrix.png/.svg")
+    keys = ["therapy_a", "therapy_b", "dataset", "partial_r", "ci_low", "ci_high", "fdr", "n"]
+    records = table[keys + ["explained_by"]].astype(object).where(table[keys + ["explained_by"]].notna(), None)
+    emit(table[keys + ["explained_by"]].round(4), records.to_dict("records"), fmt, title="Cross-resistance")
+
+
+@app.command()
+def claims(
+    summary: Annotated[bool, typer.Option(help="One row per mechanism and claim: counts of verdicts.")] = False,
+    mechanism: Annotated[str | None, typer.Option(help="Only this mechanism id.")] = None,
+    data: DataOpt = None,
+    out: OutOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """For each mechanism's claimed specificity: the data verdict per therapy (supported, contradicted, ...)."""
+    from chemorad.evidence.claims import claim_verdicts, summarise, verdict_records
+
+    cat = catalog()
+    if mechanism is not None:
+        cat.mechanism(mechanism)
+    with err.status("scoring mechanisms and fitting associations") as status:
+        table = claim_verdicts(cat, data, progress=lambda msg: status.update(msg))
+    if mechanism is not None:
+        table = table[table["mechanism"] == mechanism]
+    counts = table["verdict"].value_counts().to_dict()
+    err.print(
+        f"{len(table)} claim x therapy x dataset tests: {counts}. Thresholds: FDR < 0.1; 'no effect' supported "
+        f"when the 95% CI lies within +-0.1 SD. {CITE}"
+    )
+    if out is not None:
+        path = _out(out) / "claims.csv"
+        table.to_csv(path, index=False)
+        claims_heatmap_figure(table, out / "claims_effects")
+        err.print(f"wrote {path} and claims_effects.png/.svg")
+    if summary:
+        df = summarise(table)
+        emit(df, df.to_dict("records"), fmt, title="Claim verdicts per mechanism and claim")
+        return
+    show = table.drop(columns=["sources", "compound", "p_value"]).round(4)
+    emit(show.astype(object).where(show.notna(), "-"), verdict_records(table), fmt, title="Claim verdicts")

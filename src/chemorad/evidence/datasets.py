@@ -1,0 +1,709 @@
+"""The cell-line data bundle: where it is, what each file must contain, and one loader per file.
+
+Every loader returns a pandas DataFrame indexed by the canonical cell-line name (`names.canonical_name`, index name
+`cell_line`). Rows are never lost silently: rows without a name and repeated names are logged, and `dropped()` returns
+the log; lines present in one file and not another are visible in `cell_lines()` (one `in_<dataset>` column per file)
+and counted by `overlap()`. Loads are cached per data directory (`functools.lru_cache`); loaders return copies, so a
+caller may modify what it gets.
+
+Finding the data (`data_dir`): an explicit directory (the CLI's `--data DIR`), else the environment variable
+`CHEMORAD_DATA`, else `../shared/data` beside the repository checkout. The files are public; `DATASETS` names the source
+and citation of each, and any output that uses them must cite them.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from chemorad.errors import ChemoradError, closest
+from chemorad.evidence.names import canonical_name, harmonise_tissue, split_ccle_name
+
+__all__ = [
+    "DATASETS",
+    "ENV_VAR",
+    "FLOOR_SD",
+    "DatasetSpec",
+    "cell_lines",
+    "clear_cache",
+    "data_dir",
+    "dropped",
+    "floor_genes",
+    "load_cell_lines",
+    "load_ccle_expression",
+    "load_clonogenic",
+    "load_copy_number",
+    "load_ctrp",
+    "load_ctrp_compounds",
+    "load_expression",
+    "load_genomic_features",
+    "load_gdsc_response",
+    "load_mutations",
+    "load_radiogx",
+    "load_rppa",
+    "load_yard",
+    "overlap",
+    "response_matrix",
+    "verify",
+]
+
+ENV_VAR = "CHEMORAD_DATA"
+
+#: GDSC expression columns with a standard deviation below this (RMA units) are floor values, not measurements:
+#: in the bundle 385 genes sit at exactly sd 0.027 and the next lowest is 0.057.
+FLOOR_SD = 0.04
+
+_GDSC_URL = "https://www.cancerrxgene.org/downloads/bulk_download"
+_GDSC_CITE = (
+    "Yang et al. 2013, Nucleic Acids Res 41:D955; Iorio et al. 2016, Cell 166:740, doi:10.1016/j.cell.2016.06.017"
+)
+_YARD_CITE = "Yard et al. 2016, Nat Commun 7:11428, doi:10.1038/ncomms11428"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One file of the bundle: its name, content, required columns, checksum and public source."""
+
+    name: str
+    filename: str
+    description: str
+    required_columns: tuple[str, ...]
+    sha256: str
+    source: str
+    citation: str
+
+
+_SPECS = [
+    DatasetSpec(
+        "yard",
+        "yard2016_radiation.csv",
+        "radiation surviving fraction at 1-10 Gy and AUC (0-10 Gy), 9-day proliferation assay, 384 lines",
+        (
+            "cell_line",
+            "sf_1gy",
+            "sf_2gy",
+            "sf_3gy",
+            "sf_4gy",
+            "sf_5gy",
+            "sf_6gy",
+            "sf_8gy",
+            "sf_10gy",
+            "auc_yard",
+            "tissue",
+            "histology",
+            "subhistology",
+        ),
+        "675f4b18afb5004ad85e47d5601a2605e98c42c4c28215e2e3b2d79caa44735d",
+        "Supplementary Data of doi:10.1038/ncomms11428; also the 'Cleveland' RadioSet of RadioGx (orcestra.ca)",
+        _YARD_CITE,
+    ),
+    DatasetSpec(
+        "radiogx",
+        "radiogx_lq_fits.csv",
+        "RadioGx linear-quadratic fits of the Yard curves (alpha Gy^-1, beta Gy^-2, auc_lq Gy, r_squared), 358 lines",
+        ("cell_line", "auc_yard", "alpha", "beta", "auc_lq", "r_squared"),
+        "ea82384f513f43fe64e66b86ab08517169e0f4a2a1ac24499b372c34181d9892",
+        "RadioGx (Bioconductor, https://bioconductor.org/packages/RadioGx), 'Cleveland' RadioSet",
+        "Manem et al. 2019, Cancer Res 79:6227, doi:10.1158/0008-5472.CAN-19-0179",
+    ),
+    DatasetSpec(
+        "clonogenic",
+        "yard2016_clonogenic_vs_proliferative.csv",
+        "15 lines measured by clonogenic and 9-day proliferation assays (metric: auc, sf2, sf4, sf6, sf8)",
+        ("cell_line", "metric", "clonogenic", "proliferative"),
+        "c5c2fb7bf38e1072149151f8b6736989324d3f0344d15fa43db7aa6c85fb4fbe",
+        "Supplementary Data of doi:10.1038/ncomms11428",
+        _YARD_CITE,
+    ),
+    DatasetSpec(
+        "gdsc1",
+        "gdsc1_response.parquet",
+        "GDSC1 drug response, long: ln_ic50 (ln of IC50 in uM), auc (fraction of tested range; higher = resistant)",
+        ("cell_line", "drug", "ln_ic50", "auc"),
+        "afdc630d975d5b816a21b5dbc9cf2f4b62560897786a78c6f85e0fee1de4b350",
+        f"{_GDSC_URL} (GDSC1_fitted_dose_response)",
+        _GDSC_CITE,
+    ),
+    DatasetSpec(
+        "gdsc2",
+        "gdsc2_response.parquet",
+        "GDSC2 drug response, long: ln_ic50 (ln of IC50 in uM), auc (fraction of tested range; higher = resistant)",
+        ("cell_line", "drug", "ln_ic50", "auc"),
+        "db734d29d27720f684c2f6a52e1672ecc333a541c71a22796966d19b9a3aa094",
+        f"{_GDSC_URL} (GDSC2_fitted_dose_response)",
+        _GDSC_CITE,
+    ),
+    DatasetSpec(
+        "ctrp",
+        "ctrpv2_auc.parquet",
+        "CTRP v2 published area under the dose-response curve, long (cell_line, compound, auc), 545 compounds",
+        ("cell_line", "compound", "auc"),
+        "12acd872e0010fae2bb43ea12e4feba612eae531664e2ca2f8d82d95dab657c2",
+        "https://ctd2-data.nci.nih.gov/Public/Broad/CTRPv2.0_2015_ctd2_ExpandedDataset/",
+        "Rees et al. 2016, Nat Chem Biol 12:109; Seashore-Ludlow et al. 2015, Cancer Discov 5:1210",
+    ),
+    DatasetSpec(
+        "ctrp_compounds",
+        "ctrpv2_compounds.csv",
+        "CTRP v2 compounds: targets, description, pharmacological class aligned to GDSC",
+        ("compound", "targets", "description", "class"),
+        "90354c055d3fd63e9c94082c914db6fabe79409a7031e1114b250225d692ba9d",
+        "https://ctd2-data.nci.nih.gov/Public/Broad/CTRPv2.0_2015_ctd2_ExpandedDataset/",
+        "Rees et al. 2016, Nat Chem Biol 12:109; Seashore-Ludlow et al. 2015, Cancer Discov 5:1210",
+    ),
+    DatasetSpec(
+        "expression",
+        "gdsc_expression.parquet",
+        "GDSC baseline expression (RMA, scaled), lines x 6,163 genes; ~385 genes are floor values (see FLOOR_SD)",
+        ("cell_line", "TP53", "ABCB1"),
+        "083cdac84f41b08019777c90eab9e38d097e46aa937164f73f36962800034a7a",
+        f"{_GDSC_URL} (Cell_line_RMA_proc_basalExp); https://www.cancerrxgene.org/gdsc1000/",
+        _GDSC_CITE,
+    ),
+    DatasetSpec(
+        "mutations",
+        "gdsc_mutations.parquet",
+        "GDSC mutation calls (0/1), lines x 6,163 genes; deletions are not mutation calls",
+        ("cell_line", "TP53"),
+        "ae61bcd232151a4b39687f3d038fbbfd5f5a74b291b359b7af53cdbe3897d792",
+        "https://www.cancerrxgene.org/gdsc1000/ (WES variants)",
+        _GDSC_CITE,
+    ),
+    DatasetSpec(
+        "copy_number",
+        "gdsc_copy_number.parquet",
+        "GDSC copy-number calls (-1 loss, 0, 1 gain), lines x 6,163 genes",
+        ("cell_line", "TP53"),
+        "6b87d25e6097a78c1bb07e0a41f69787262a31c1be1d2fb452b93b3be672c818",
+        "https://www.cancerrxgene.org/gdsc1000/ (copy number)",
+        _GDSC_CITE,
+    ),
+    DatasetSpec(
+        "genomic_features",
+        "gdsc_genomic_features_v17.csv",
+        "GDSC binary genomic features (driver mutations, recurrent CNA regions), TISSUE_FACTOR, MSI_FACTOR",
+        ("cell_line", "COSMIC_ID", "TISSUE_FACTOR", "MSI_FACTOR", "TP53_mut"),
+        "7429de8400c0528247fe271ba24bcfda50cca1de3db062f24fc40d73db686962",
+        "gdsctools package data, https://github.com/CancerRxGene/gdsctools (genomic_features v17)",
+        _GDSC_CITE,
+    ),
+    DatasetSpec(
+        "cell_lines",
+        "gdsc_cell_lines.csv",
+        "GDSC cell-line annotation: COSMIC id, data types, tissue_gdsc1/tissue_gdsc2, TCGA label, MMR (MSI) status",
+        ("cell_line", "COSMIC_ID", "tissue_gdsc1", "tissue_gdsc2", "TCGA", "MMR"),
+        "995d854a5ccb5fb07baf2f17917bd9d6cbe5d074377c6a55c91cb04a672416c5",
+        f"{_GDSC_URL} (Cell_Lines_Details.xlsx)",
+        _GDSC_CITE,
+    ),
+    DatasetSpec(
+        "rppa",
+        "ccle_rppa.csv",
+        "CCLE reverse-phase protein array, log2 median-centred, lines x 214 antibodies (_Caution = less validated)",
+        ("cell_line", "ccle_name", "depmap_id"),
+        "581e51acec6b50cc781a9cdd5efa2fc3c4e02833218c4a947fe46ba569fb0b21",
+        "https://depmap.org/portal/download (CCLE_RPPA)",
+        "Li et al. 2017, Cancer Cell 31:225, doi:10.1016/j.ccell.2017.01.005; Ghandi et al. 2019, Nature 569:503",
+    ),
+    DatasetSpec(
+        "ccle_expression",
+        "ccle_census_expression_z.csv",
+        "DepMap RNA-seq expression of Cancer Gene Census genes, log2(TPM+1) z-scored across lines, 706 genes",
+        ("cell_line", "depmap_id"),
+        "66e408e21e21bf0a8b1a15d246f3c0b50af044efb3da5510561e28f8a5595531",
+        "https://depmap.org/portal/download (CCLE_expression)",
+        "Ghandi et al. 2019, Nature 569:503, doi:10.1038/s41586-019-1186-3",
+    ),
+]
+
+#: the registry: dataset name -> DatasetSpec
+DATASETS: dict[str, DatasetSpec] = {s.name: s for s in _SPECS}
+
+#: files whose rows are one cell line each (the others are long: one row per line x drug)
+_WIDE = (
+    "yard",
+    "radiogx",
+    "expression",
+    "mutations",
+    "copy_number",
+    "genomic_features",
+    "cell_lines",
+    "rppa",
+    "ccle_expression",
+)
+_LONG = ("gdsc1", "gdsc2", "ctrp")
+
+
+# ----------------------------------------------------------------------------------------------- locating the data
+def _repo_default() -> Path:
+    return Path(__file__).resolve().parents[3].parent / "shared" / "data"
+
+
+def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The data directory: `explicit` (e.g. `--data DIR`), else $CHEMORAD_DATA, else ../shared/data beside the repo."""
+    if explicit is not None:
+        path = Path(explicit).expanduser()
+        if not path.is_dir():
+            raise ChemoradError(
+                f"--data {str(explicit)!r}: not a directory; expected the chemorad cell-line data bundle"
+            )
+        return path.resolve()
+    env = os.environ.get(ENV_VAR)
+    if env:
+        path = Path(env).expanduser()
+        if not path.is_dir():
+            raise ChemoradError(f"${ENV_VAR}={env!r}: not a directory; expected the chemorad cell-line data bundle")
+        return path.resolve()
+    default = _repo_default()
+    if default.is_dir():
+        return default.resolve()
+    raise ChemoradError(
+        f"cell-line data not found: no --data DIR, ${ENV_VAR} unset, and {default} absent; get the public files "
+        "listed in chemorad.evidence.datasets.DATASETS (GDSC: cancerrxgene.org, CTRP: ctd2-data.nci.nih.gov, "
+        "CCLE: depmap.org, Yard 2016: doi:10.1038/ncomms11428) and pass --data DIR"
+    )
+
+
+def _spec(name: str) -> DatasetSpec:
+    if name not in DATASETS:
+        hint = closest(name, DATASETS)
+        tail = f"; closest: {', '.join(hint)}" if hint else ""
+        raise ChemoradError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}{tail}")
+    return DATASETS[name]
+
+
+def _path(name: str, directory: str) -> Path:
+    spec = _spec(name)
+    path = Path(directory) / spec.filename
+    if not path.is_file():
+        raise ChemoradError(f"{path}: file missing; expected {spec.description} (source: {spec.source})")
+    return path
+
+
+def verify(name: str, data: str | os.PathLike[str] | None = None) -> str:
+    """SHA-256 of dataset `name`'s file; raises ChemoradError if it differs from the registry. Returns the digest."""
+    spec = _spec(name)
+    path = _path(name, str(data_dir(data)))
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    found = digest.hexdigest()
+    if found != spec.sha256:
+        raise ChemoradError(f"{path}: SHA-256 {found} differs from the expected {spec.sha256}; the file was changed")
+    return found
+
+
+def clear_cache() -> None:
+    """Forget every cached load (e.g. after the files in a data directory changed)."""
+    for fn in (_read_names, _read_wide, _read_long, _read_table, _cell_lines):
+        fn.cache_clear()
+
+
+# ------------------------------------------------------------------------------------------------------- reading
+def _columns(path: Path) -> list[str]:
+    if path.suffix == ".parquet":
+        return list(pq.read_schema(path).names)
+    return list(pd.read_csv(path, nrows=0).columns)
+
+
+def _read(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path, columns=columns)
+    return pd.read_csv(path, usecols=columns)
+
+
+def _check_columns(name: str, path: Path, present: list[str], wanted: tuple[str, ...] | list[str]) -> None:
+    missing = [c for c in wanted if c not in present]
+    if missing:
+        raise ChemoradError(f"{path}: missing column(s) {', '.join(missing)}; expected {_spec(name).description}")
+
+
+@functools.lru_cache(maxsize=64)
+def _read_names(name: str, directory: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-row raw and canonical names of a file, and its log of dropped/duplicated rows."""
+    spec = _spec(name)
+    path = _path(name, directory)
+    present = _columns(path)
+    _check_columns(name, path, present, spec.required_columns)
+    cols = ["cell_line"] + (["ccle_name"] if "ccle_name" in present else [])
+    raw = _read(path, cols)
+    if name in _LONG:
+        raw = raw.drop_duplicates("cell_line")
+    names = pd.DataFrame({"source_name": raw["cell_line"].astype(object).to_numpy()})
+    if "ccle_name" in raw:
+        names["ccle_name"] = raw["ccle_name"].astype(object).to_numpy()
+    missing = names["source_name"].isna() | (names["source_name"].astype(str).str.strip() == "")
+    names["cell_line"] = [None if m else canonical_name(s) for s, m in zip(names["source_name"], missing, strict=True)]
+    log = []
+    if missing.any():
+        log.append(
+            {
+                "dataset": name,
+                "source_name": None,
+                "cell_line": None,
+                "reason": "no cell-line name",
+                "rows": int(missing.sum()),
+            }
+        )
+    dup = names["cell_line"].notna() & names["cell_line"].duplicated(keep="first")
+    for idx in np.flatnonzero(dup.to_numpy()):
+        log.append(
+            {
+                "dataset": name,
+                "source_name": names.at[idx, "source_name"],
+                "cell_line": names.at[idx, "cell_line"],
+                "reason": "repeated cell-line name; first row kept",
+                "rows": 1,
+            }
+        )
+    names["keep"] = ~missing & ~dup
+    return names, pd.DataFrame(log, columns=["dataset", "source_name", "cell_line", "reason", "rows"])
+
+
+def _index_rows(name: str, directory: str, frame: pd.DataFrame) -> pd.DataFrame:
+    names, _ = _read_names(name, directory)
+    keep = names["keep"].to_numpy()
+    out = frame.loc[keep].copy()
+    out.index = pd.Index(names.loc[keep, "cell_line"].to_numpy(), name="cell_line", dtype=object)
+    return out
+
+
+@functools.lru_cache(maxsize=32)
+def _read_wide(name: str, directory: str, columns: tuple[str, ...] | None) -> pd.DataFrame:
+    path = _path(name, directory)
+    present = _columns(path)
+    if columns is not None:
+        unknown = [c for c in columns if c not in present]
+        if unknown:
+            hint = closest(unknown[0], present)
+            tail = f"; closest: {', '.join(hint)}" if hint else ""
+            raise ChemoradError(f"{path}: no column {unknown[0]!r}{tail}")
+        frame = _read(path, ["cell_line", *[c for c in columns if c != "cell_line"]])
+    else:
+        frame = _read(path)
+    return _index_rows(name, directory, frame.drop(columns=["cell_line"]))
+
+
+@functools.lru_cache(maxsize=8)
+def _read_long(name: str, directory: str) -> pd.DataFrame:
+    path = _path(name, directory)
+    frame = _read(path, list(_spec(name).required_columns))
+    missing = frame["cell_line"].isna()
+    frame = frame.loc[~missing]
+    canon = {s: canonical_name(s) for s in frame["cell_line"].unique()}
+    out = frame.drop(columns=["cell_line"]).copy()
+    out.index = pd.Index(frame["cell_line"].map(canon).to_numpy(), name="cell_line", dtype=object)
+    out.insert(0, "source_name", frame["cell_line"].astype(object).to_numpy())
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].astype(object)
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _read_table(name: str, directory: str) -> pd.DataFrame:
+    path = _path(name, directory)
+    return _read(path)
+
+
+def _resolve(data: str | os.PathLike[str] | None) -> str:
+    return str(data_dir(data))
+
+
+def _as_columns(genes: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...] | None:
+    if genes is None:
+        return None
+    if isinstance(genes, str):
+        return (genes,)
+    return tuple(dict.fromkeys(genes))
+
+
+# ------------------------------------------------------------------------------------------------------- loaders
+def load_yard(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Yard 2016 radiation survival: `sf_<d>gy` (fraction, 9-day proliferation; may exceed 1), `auc_yard` (Gy).
+
+    Adds `source_name` (the name as published), `tissue` harmonised to `names.TISSUES` and `tissue_yard` (as published).
+    Source: Yard et al. 2016, Nat Commun 7:11428.
+    """
+    directory = _resolve(data)
+    frame = _read_wide("yard", directory, None).copy()
+    names, _ = _read_names("yard", directory)
+    frame.insert(0, "source_name", names.loc[names["keep"], "source_name"].to_numpy())
+    frame = frame.rename(columns={"tissue": "tissue_yard"})
+    frame.insert(1, "tissue", [harmonise_tissue(t, "yard") for t in frame["tissue_yard"]])
+    return frame
+
+
+def load_radiogx(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """RadioGx LQ fits of the Yard curves: alpha (Gy^-1), beta (Gy^-2), auc_lq (Gy, 0-10 Gy), r_squared.
+
+    Source: Manem et al. 2019, Cancer Res 79:6227 (RadioGx).
+    """
+    directory = _resolve(data)
+    frame = _read_wide("radiogx", directory, None).copy()
+    names, _ = _read_names("radiogx", directory)
+    frame.insert(0, "source_name", names.loc[names["keep"], "source_name"].to_numpy())
+    return frame
+
+
+def load_clonogenic(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Yard 2016 clonogenic vs 9-day proliferation metrics, long (one row per line x metric), indexed by line."""
+    directory = _resolve(data)
+    path = _path("clonogenic", directory)
+    frame = _read_table("clonogenic", directory)
+    _check_columns("clonogenic", path, list(frame.columns), DATASETS["clonogenic"].required_columns)
+    out = frame.drop(columns=["cell_line"]).copy()
+    out.index = pd.Index([canonical_name(s) for s in frame["cell_line"]], name="cell_line", dtype=object)
+    out.insert(0, "source_name", frame["cell_line"].to_numpy())
+    return out
+
+
+def load_gdsc_response(release: str | int, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """GDSC drug response, long: `drug`, `ln_ic50` (ln of IC50 in uM), `auc` (fraction of tested range).
+
+    `release` is 'gdsc1' or 'gdsc2' (or 1, 2). The releases are kept apart on purpose (they disagree in part).
+    Repeated (line, drug) rows are kept as published (GDSC1 screens some drugs twice under one name); use
+    `response_matrix` to average them. Source: Yang et al. 2013; Iorio et al. 2016 (cancerrxgene.org).
+    """
+    key = str(release).lower().removeprefix("gdsc")
+    if key not in ("1", "2"):
+        raise ChemoradError(f"release {release!r}: expected 'gdsc1' or 'gdsc2'")
+    return _read_long(f"gdsc{key}", _resolve(data)).copy()
+
+
+def load_ctrp(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """CTRP v2 published AUC, long: `compound`, `auc`. Source: Rees et al. 2016; Seashore-Ludlow et al. 2015."""
+    return _read_long("ctrp", _resolve(data)).copy()
+
+
+def load_ctrp_compounds(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """CTRP v2 compound annotation indexed by compound: targets, description, class (aligned to GDSC)."""
+    directory = _resolve(data)
+    path = _path("ctrp_compounds", directory)
+    frame = _read_table("ctrp_compounds", directory)
+    _check_columns("ctrp_compounds", path, list(frame.columns), DATASETS["ctrp_compounds"].required_columns)
+    return frame.set_index("compound").copy()
+
+
+def response_matrix(long: pd.DataFrame, value: str = "auc", column: str | None = None) -> pd.DataFrame:
+    """Lines x drugs matrix of `value` from a long response table; repeated (line, drug) rows are averaged.
+
+    `column` is the drug column ('drug' for GDSC, 'compound' for CTRP; detected when None).
+    """
+    if column is None:
+        column = "drug" if "drug" in long.columns else "compound"
+    for col in (column, value):
+        if col not in long.columns:
+            raise ChemoradError(
+                f"response table: no column {col!r}; expected one of {', '.join(map(str, long.columns))}"
+            )
+    frame = pd.DataFrame(
+        {
+            "cell_line": long.index.to_numpy(),
+            "drug": long[column].to_numpy(),
+            "value": long[value].to_numpy(dtype=float),
+        }
+    )
+    wide = frame.pivot_table(index="cell_line", columns="drug", values="value", aggfunc="mean", dropna=False)
+    wide.columns.name = column
+    return wide
+
+
+def _matrix(name: str, genes, data) -> pd.DataFrame:
+    return _read_wide(name, _resolve(data), _as_columns(genes)).copy()
+
+
+def floor_genes(data: str | os.PathLike[str] | None = None) -> list[str]:
+    """GDSC expression columns whose standard deviation over lines is below `FLOOR_SD` (floor values, not data)."""
+    expr = _read_wide("expression", _resolve(data), None)
+    sd = expr.std(axis=0)
+    return sorted(sd.index[sd < FLOOR_SD])
+
+
+def load_expression(
+    genes: str | list[str] | tuple[str, ...] | None = None,
+    data: str | os.PathLike[str] | None = None,
+    drop_floor: bool = True,
+) -> pd.DataFrame:
+    """GDSC baseline expression (RMA, scaled; float32), lines x genes; only `genes` are read when given.
+
+    With `drop_floor`, columns with sd < FLOOR_SD over all lines are removed (385 genes in the bundle, e.g. CDKN1A,
+    DHFR, TUBB3): they are floor values of genes missing in the source. `floor_genes()` lists them.
+    Source: GDSC1000 (Iorio et al. 2016).
+    """
+    frame = _matrix("expression", genes, data)
+    if drop_floor:
+        sd = frame.std(axis=0)
+        frame = frame.loc[:, sd >= FLOOR_SD]
+    return frame
+
+
+def load_mutations(genes=None, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """GDSC mutation calls (int8 0/1), lines x genes; deletions are not mutation calls. Source: Iorio et al. 2016."""
+    return _matrix("mutations", genes, data)
+
+
+def load_copy_number(genes=None, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """GDSC copy-number calls (int8: -1 loss, 0, 1 gain), lines x genes. Source: Iorio et al. 2016."""
+    return _matrix("copy_number", genes, data)
+
+
+def load_genomic_features(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """GDSC binary genomic features v17 (`<GENE>_mut`, CNA regions), `TISSUE_FACTOR`, `MSI_FACTOR` (1 = MSI-H).
+
+    Source: gdsctools (Iorio et al. 2016).
+    """
+    return _matrix("genomic_features", None, data)
+
+
+def load_cell_lines(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """GDSC cell-line annotation (COSMIC_ID, tissue_gdsc1, tissue_gdsc2, TCGA, MMR, ...), with `source_name`.
+
+    Source: cancerrxgene.org Cell_Lines_Details (Iorio et al. 2016).
+    """
+    directory = _resolve(data)
+    frame = _read_wide("cell_lines", directory, None).copy()
+    names, _ = _read_names("cell_lines", directory)
+    frame.insert(0, "source_name", names.loc[names["keep"], "source_name"].to_numpy())
+    return frame
+
+
+def load_rppa(antibodies=None, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """CCLE RPPA (log2, median-centred), lines x antibodies (numeric columns only; names via `cell_lines()`).
+
+    Source: Li et al. 2017, Cancer Cell 31:225 (CCLE/DepMap).
+    """
+    cols = _as_columns(antibodies)
+    frame = _matrix("rppa", cols, data)
+    return frame.drop(columns=[c for c in ("ccle_name", "depmap_id") if c in frame.columns])
+
+
+def load_ccle_expression(genes=None, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """DepMap RNA-seq of Cancer Gene Census genes, z-scores of log2(TPM+1) across lines. Source: Ghandi et al. 2019."""
+    frame = _matrix("ccle_expression", _as_columns(genes), data)
+    return frame.drop(columns=[c for c in ("depmap_id",) if c in frame.columns])
+
+
+# ----------------------------------------------------------------------------------------------- harmonised lines
+def dropped(name: str | None = None, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Rows the loaders did not index (no name, or a repeated name): dataset, source_name, cell_line, reason, rows."""
+    directory = _resolve(data)
+    names = [name] if name is not None else [n for n in (*_WIDE, *_LONG)]
+    logs = [_read_names(n, directory)[1] for n in names]
+    return pd.concat(logs, ignore_index=True) if logs else pd.DataFrame()
+
+
+def _membership(directory: str) -> dict[str, pd.DataFrame]:
+    out = {}
+    for name in (*_WIDE, *_LONG):
+        names, _ = _read_names(name, directory)
+        out[name] = names.loc[names["keep"]]
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _cell_lines(directory: str) -> pd.DataFrame:
+    members = _membership(directory)
+    raw_names: dict[str, set[str]] = {}
+    for frame in members.values():
+        for canon, src in zip(frame["cell_line"], frame["source_name"], strict=True):
+            raw_names.setdefault(canon, set()).add(str(src))
+    index = pd.Index(sorted(raw_names), name="cell_line", dtype=object)
+    table = pd.DataFrame(index=index)
+    table["aliases"] = ["; ".join(sorted(raw_names[c])) for c in index]
+
+    # tissue: majority of the fine labels (CCLE suffix, Yard, GDSC2; ties in that order), else GDSC1, else TISSUE_FACTOR
+    votes: dict[str, list[tuple[str, str]]] = {c: [] for c in index}
+    yard = _read_wide("yard", directory, ("tissue",))
+    for c, t in yard["tissue"].items():
+        mapped = harmonise_tissue(t, "yard")
+        if mapped:
+            votes[c].append(("yard", mapped))
+    rppa = members["rppa"]
+    for c, ccle in zip(rppa["cell_line"], rppa["ccle_name"], strict=True):
+        mapped = split_ccle_name(ccle)[1]
+        if mapped:
+            votes[c].append(("ccle", mapped))
+    cl = _read_wide("cell_lines", directory, ("tissue_gdsc1", "tissue_gdsc2", "MMR"))
+    gf = _read_wide("genomic_features", directory, ("TISSUE_FACTOR", "MSI_FACTOR"))
+    for col, frame in (("tissue_gdsc2", cl), ("tissue_gdsc1", cl), ("TISSUE_FACTOR", gf)):
+        for c, t in frame[col].items():
+            mapped = harmonise_tissue(t, "gdsc")
+            if mapped:
+                votes[c].append((col, mapped))
+    table["tissue"], table["tissue_source"], table["tissue_conflict"] = zip(
+        *(_pick_tissue(votes[c]) for c in index), strict=True
+    )
+
+    # MSI: GDSC MMR (MSI-H -> True; MSI-S, MSI-L -> False), else genomic-features MSI_FACTOR (1 -> True)
+    msi = pd.Series(pd.NA, index=index, dtype="boolean")
+    factor = gf["MSI_FACTOR"].dropna()
+    msi.loc[factor.index] = factor.astype(int) == 1
+    mmr = cl["MMR"].dropna()
+    mmr = mmr[mmr.isin(["MSI-H", "MSI-S", "MSI-L"])]
+    msi.loc[mmr.index] = (mmr == "MSI-H").to_numpy()
+    table["msi"] = msi
+
+    for name, frame in members.items():
+        table[f"in_{name}"] = index.isin(frame["cell_line"])
+    flags = [c for c in table.columns if c.startswith("in_")]
+    table["n_datasets"] = table[flags].sum(axis=1)
+    return table
+
+
+_FINE = ("ccle", "yard", "tissue_gdsc2")
+
+
+def _pick_tissue(votes: list[tuple[str, str]]) -> tuple[str | None, str | None, str]:
+    """(tissue, sources that gave it, conflict note) from (source, tissue) votes."""
+    fine = [(s, t) for s, t in votes if s in _FINE]
+    if fine:
+        counts: dict[str, int] = {}
+        for _, t in fine:
+            counts[t] = counts.get(t, 0) + 1
+        order = {s: i for i, s in enumerate(_FINE)}
+        best = min(fine, key=lambda st: (-counts[st[1]], order[st[0]]))[1]
+        sources = "+".join(s for s, t in sorted(fine, key=lambda st: order[st[0]]) if t == best)
+        note = "; ".join(f"{s}={t}" for s, t in fine) if len(counts) > 1 else ""
+        return best, sources, note
+    if votes:
+        return votes[0][1], votes[0][0], ""
+    return None, None, ""
+
+
+def cell_lines(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Every cell line in the bundle, harmonised: one row per canonical name.
+
+    Columns: `aliases` (names as spelled in the files, '; '-joined); `tissue` (vocabulary `names.TISSUES`: the
+    majority of the CCLE suffix, Yard `tissue` and GDSC `tissue_gdsc2`, ties resolved in that order; else
+    `tissue_gdsc1`, else `TISSUE_FACTOR`); `tissue_source`; `tissue_conflict` (the fine votes when they disagree,
+    else ''); `msi` (nullable bool: GDSC MMR MSI-H, else MSI_FACTOR); `in_<dataset>` for every file; `n_datasets`.
+    """
+    return _cell_lines(_resolve(data)).copy()
+
+
+def overlap(data: str | os.PathLike[str] | None = None, key: str = "canonical") -> pd.DataFrame:
+    """Datasets x datasets counts of shared distinct lines; `key` is 'raw', 'normalised' or 'canonical'."""
+    from chemorad.evidence.names import normalise
+
+    directory = _resolve(data)
+    keyfn = {"raw": str, "normalised": normalise, "canonical": canonical_name}.get(key)
+    if keyfn is None:
+        raise ChemoradError(f"key {key!r}: expected 'raw', 'normalised' or 'canonical'")
+    sets = {}
+    for name in (*_WIDE, *_LONG):
+        names, _ = _read_names(name, directory)
+        sets[name] = {keyfn(s) for s in names["source_name"].dropna()}
+    labels = list(sets)
+    counts = [[len(sets[a] & sets[b]) for b in labels] for a in labels]
+    out = pd.DataFrame(counts, index=labels, columns=labels)
+    out.attrs["all"] = len(set().union(*sets.values()))
+    return out

@@ -1,0 +1,99 @@
+"""Response matrices: one column per (dataset, compound, metric), oriented so that higher means more resistant.
+
+Columns are named `dataset|compound|metric`:
+
+| dataset | metric | what | orientation |
+| --- | --- | --- | --- |
+| yard | auc | published area under the 9-day survival curve, 0-10 Gy (Yard et al. 2016) | higher = radioresistant |
+| yard | sf2 | surviving fraction at 2 Gy of chemorad's LQ fit | higher = radioresistant |
+| yard | neg_alpha | minus the LQ alpha (Gy^-1) of chemorad's fit | higher = radioresistant |
+| gdsc1, gdsc2 | ln_ic50 | natural log of IC50 in uM | higher = resistant |
+| gdsc1, gdsc2 | auc | area under the fitted dose-response curve | higher = resistant |
+| ctrp | auc | CTRP v2 published AUC | higher = resistant |
+
+Alpha is negated so that every response has one orientation: a positive association with a mechanism score then always
+means "the mechanism goes with resistance". GDSC1, GDSC2 and CTRP are kept apart (they disagree in part).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from chemorad.catalog.load import Catalog
+from chemorad.evidence import datasets as ds
+from chemorad.evidence.curves import fit_lq
+
+RADIATION = "radiotherapy"
+
+
+def column(dataset: str, compound: str, metric: str) -> str:
+    return f"{dataset}|{compound}|{metric}"
+
+
+def label(col: str) -> str:
+    """'dataset|compound|metric' -> 'compound [dataset metric]'."""
+    dataset, compound, metric = split(col)
+    return f"{compound} [{dataset} {metric}]"
+
+
+def split(col: str) -> tuple[str, str, str]:
+    dataset, compound, metric = col.split("|")
+    return dataset, compound, metric
+
+
+def radiation_responses(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Yard AUC and chemorad's LQ fit (SF2, -alpha) per line."""
+    yard = ds.load_yard(data)
+    fits = fit_lq(yard)
+    out = pd.DataFrame(index=yard.index)
+    out[column("yard", RADIATION, "auc")] = yard["auc_yard"]
+    out[column("yard", RADIATION, "sf2")] = fits["sf2"].reindex(yard.index)
+    out[column("yard", RADIATION, "neg_alpha")] = -fits["alpha"].reindex(yard.index)
+    return out
+
+
+def drug_responses(
+    cat: Catalog, data: str | os.PathLike[str] | None = None, all_compounds: bool = False
+) -> pd.DataFrame:
+    """GDSC1/GDSC2 ln IC50 and AUC and CTRP AUC, for the catalog's drugs (or every compound with `all_compounds`)."""
+    wanted: dict[str, set[str]] = {"gdsc1": set(), "gdsc2": set(), "ctrp": set()}
+    for t in cat.therapies.values():
+        for dataset, name in t.datasets.items():
+            wanted[dataset].add(name)
+    frames = []
+    for release in ("gdsc1", "gdsc2"):
+        long = ds.load_gdsc_response(release, data)
+        if not all_compounds:
+            long = long[long["drug"].isin(wanted[release])]
+        for metric in ("ln_ic50", "auc"):
+            wide = ds.response_matrix(long, value=metric, column="drug")
+            wide.columns = [column(release, d, metric) for d in wide.columns]
+            frames.append(wide)
+    ctrp = ds.load_ctrp(data)
+    if not all_compounds:
+        ctrp = ctrp[ctrp["compound"].isin(wanted["ctrp"])]
+    wide = ds.response_matrix(ctrp, value="auc", column="compound")
+    wide.columns = [column("ctrp", c, "auc") for c in wide.columns]
+    frames.append(wide)
+    return pd.concat(frames, axis=1)
+
+
+def responses(cat: Catalog, data: str | os.PathLike[str] | None = None, all_compounds: bool = False) -> pd.DataFrame:
+    """Every response, lines x columns (outer join over lines)."""
+    return pd.concat([radiation_responses(data), drug_responses(cat, data, all_compounds)], axis=1)
+
+
+def therapy_columns(cat: Catalog, cols: pd.Index) -> dict[str, list[str]]:
+    """Catalog therapy id -> its response columns (radiation: the Yard columns; drugs: by dataset name)."""
+    out: dict[str, list[str]] = {}
+    for t in cat.therapies.values():
+        if t.modality == "radiation":
+            names = {("yard", RADIATION)}
+        else:
+            names = set(t.datasets.items())
+        hits = [c for c in cols if split(c)[:2] in names]
+        if hits:
+            out[t.id] = hits
+    return out

@@ -1,0 +1,206 @@
+"""Mechanism activity scores per cell line, from the catalog's markers across the data layers.
+
+Each catalog marker (gene, alteration, sign) is read from the layer that measures that alteration, in order of
+preference:
+
+| alteration | layers tried, in order |
+| --- | --- |
+| overexpression, underexpression | GDSC expression (RMA), CCLE RNA-seq z-scores, CCLE RPPA protein |
+| protein_overexpression, protein_loss | CCLE RPPA protein, GDSC expression, CCLE RNA-seq z-scores |
+| amplification / deletion | GDSC copy number (call == +1 / == -1) |
+| loss_of_function_mutation, activating_mutation | GDSC mutation calls (0/1), then GDSC driver features (`GENE_mut`) |
+| promoter_methylation, microrna_loss | none in the bundle: reported as not measurable |
+
+A layer is unusable for a marker when the gene is absent, when it is a floor-value column (GDSC expression with sd below
+`datasets.FLOOR_SD`), when it does not vary, or, for binary calls, when fewer than `MIN_ALTERED` lines carry the
+alteration. Every marker's fate is in the coverage table; nothing unusable is used silently.
+
+Marker value: the layer's value with the alteration's direction (under-/loss -> minus) times the marker sign, centred
+within tissue and divided by its pooled within-tissue standard deviation:
+
+    z_l = (x_l - mean_{tissue(l)} x) / sd_pooled,  sd_pooled^2 = sum_t sum_{l in t} (x_l - mean_t)^2 / (n - n_tissues)
+
+Mechanism score: the mean of its usable marker values (NaN where a line has none), standardised the same way.
+Tissues with fewer than `MIN_TISSUE_LINES` lines with data are left out of a feature (NaN) since their mean is unstable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from chemorad.catalog.load import Catalog
+from chemorad.catalog.schema import Alteration
+from chemorad.evidence import datasets as ds
+
+MIN_ALTERED = 5
+MIN_TISSUE_LINES = 3
+
+# RPPA antibodies measuring a gene's total protein (CCLE; Li et al. 2017). Phospho-specific antibodies are used only
+# where no total-protein antibody exists and the phospho-form is the active one (NF-kB p65 pS536).
+RPPA_ANTIBODY = {
+    "RAD51": "RAD51",
+    "ERCC1": "ERCC1_Caution",
+    "XRCC5": "Ku80_Caution",
+    "ATM": "ATM",
+    "BRCA2": "BRCA2_Caution",
+    "RELA": "NF-kB-p65_pS536_Caution",
+    "BCL2": "Bcl-2",
+    "BCL2L1": "Bcl-xL",
+    "BAX": "Bax",
+    "BAK1": "Bak_Caution",
+    "TP53BP1": "53BP1",
+    "CHEK1": "Chk1_Caution",
+    "CHEK2": "Chk2",
+    "XRCC1": "XRCC1_Caution",
+    "MSH2": "MSH2",
+    "MSH6": "MSH6_Caution",
+    "EGFR": "EGFR",
+    "ERBB2": "HER2",
+    "ESR1": "ER-alpha",
+    "MYC": "c-Myc_Caution",
+    "PTEN": "PTEN",
+    "AKT1": "Akt",
+    "CDH1": "E-Cadherin",
+    "CDH2": "N-Cadherin",
+    "SNAI1": "Snail_Caution",
+    "TP53": "p53_Caution",
+    "CDKN1A": "p21",
+    "MRE11": "Mre11_Caution",
+    "RAD50": "Rad50",
+    "PIK3CA": "PI3K-p110-alpha_Caution",
+    "FN1": "Fibronectin",
+    "G6PD": "G6PD",
+    "PRDX1": "PRDX1",
+}
+
+_EXPR = ("expression", "ccle_expression", "protein")
+LAYERS_FOR = {
+    Alteration.overexpression: _EXPR,
+    Alteration.underexpression: _EXPR,
+    Alteration.protein_overexpression: ("protein", "expression", "ccle_expression"),
+    Alteration.protein_loss: ("protein", "expression", "ccle_expression"),
+    Alteration.amplification: ("copy_number",),
+    Alteration.deletion: ("copy_number",),
+    Alteration.loss_of_function_mutation: ("mutation", "driver_mutation"),
+    Alteration.activating_mutation: ("mutation", "driver_mutation"),
+    Alteration.promoter_methylation: (),
+    Alteration.microrna_loss: (),
+}
+_NEGATIVE = {Alteration.underexpression, Alteration.protein_loss}
+BINARY_LAYERS = {"copy_number", "mutation", "driver_mutation"}
+
+
+@dataclass(frozen=True)
+class Scores:
+    """scores: lines x mechanisms; markers: lines x marker features ('GENE alteration [layer]');
+    coverage: one row per (mechanism, marker) with the layer used or why none was; tissue: per line."""
+
+    scores: pd.DataFrame
+    markers: pd.DataFrame
+    coverage: pd.DataFrame
+    tissue: pd.Series
+
+
+class _Layers:
+    """The bundle's molecular matrices, loaded on first use."""
+
+    def __init__(self, data: str | os.PathLike[str] | None) -> None:
+        self.data = data
+        self._cache: dict[str, pd.DataFrame] = {}
+        self.floor = set(ds.floor_genes(data))
+
+    def get(self, layer: str) -> pd.DataFrame:
+        if layer not in self._cache:
+            loader = {
+                "expression": lambda: ds.load_expression(data=self.data),
+                "ccle_expression": lambda: ds.load_ccle_expression(data=self.data),
+                "protein": lambda: ds.load_rppa(data=self.data),
+                "copy_number": lambda: ds.load_copy_number(data=self.data),
+                "mutation": lambda: ds.load_mutations(data=self.data),
+                "driver_mutation": lambda: ds.load_genomic_features(data=self.data),
+            }[layer]
+            self._cache[layer] = loader()
+        return self._cache[layer]
+
+    def column(self, layer: str, gene: str) -> tuple[pd.Series | None, str]:
+        """The gene's column in a layer, or None and the reason it is unusable."""
+        key = {"protein": RPPA_ANTIBODY.get(gene), "driver_mutation": f"{gene}_mut"}.get(layer, gene)
+        if layer == "expression" and gene in self.floor:
+            return None, "floor values (missing in GDSC expression)"
+        frame = self.get(layer)
+        if key is None or key not in frame.columns:
+            return None, "absent"
+        col = frame[key].astype(float).dropna()
+        if col.nunique() < 2:
+            return None, "constant"
+        return col, ""
+
+
+def _value(col: pd.Series, alteration: Alteration, layer: str) -> pd.Series:
+    if layer == "copy_number":
+        return (col == (1 if alteration is Alteration.amplification else -1)).astype(float)
+    return -col if alteration in _NEGATIVE else col
+
+
+def within_tissue_standardise(x: pd.DataFrame, tissue: pd.Series) -> pd.DataFrame:
+    """Centre each column within tissue and divide by the pooled within-tissue sd (formula in the module doc)."""
+    t = tissue.reindex(x.index)
+    counts = x.notna().groupby(t).transform("sum")
+    x = x.where(counts >= MIN_TISSUE_LINES)
+    centred = x - x.groupby(t).transform("mean")
+    n = centred.notna().sum()
+    k = centred.notna().groupby(t).any().sum()
+    sd = np.sqrt((centred**2).sum() / (n - k).clip(lower=1))
+    return centred / sd.replace(0.0, np.nan)
+
+
+def mechanism_scores(cat: Catalog, data: str | os.PathLike[str] | None = None) -> Scores:
+    """Marker features, mechanism scores and the coverage table for every line in the bundle with a tissue."""
+    lines = ds.cell_lines(data)
+    tissue = lines["tissue"].dropna()
+    layers = _Layers(data)
+    features: dict[str, pd.Series] = {}
+    coverage = []
+    members: dict[str, list[str]] = {}
+    for m in cat.mechanisms.values():
+        members[m.id] = []
+        for mk in m.markers:
+            tried = []
+            used = None
+            for layer in LAYERS_FOR[mk.alteration]:
+                col, why = layers.column(layer, mk.gene)
+                if col is not None:
+                    val = _value(col, mk.alteration, layer) * mk.sign
+                    altered = int((val != 0).sum()) if layer in BINARY_LAYERS else len(val)
+                    if layer in BINARY_LAYERS and altered < MIN_ALTERED:
+                        why = f"only {altered} lines altered (< {MIN_ALTERED})"
+                    else:
+                        used = (layer, val)
+                        break
+                tried.append(f"{layer}: {why}")
+            name = f"{mk.gene} {mk.alteration.value} [{used[0]}]" if used else None
+            if used is not None:
+                features[name] = used[1]
+                members[m.id].append(name)
+            coverage.append(
+                {
+                    "mechanism": m.id,
+                    "gene": mk.gene,
+                    "alteration": mk.alteration.value,
+                    "sign": mk.sign,
+                    "layer": used[0] if used else None,
+                    "feature": name,
+                    "n_lines": int(used[1].notna().sum()) if used else 0,
+                    "status": "used" if used else "unusable",
+                    "note": "; ".join(tried) if tried else ("" if used else "no data layer measures this alteration"),
+                }
+            )
+    raw = pd.DataFrame(features).reindex(tissue.index)
+    markers = within_tissue_standardise(raw, tissue)
+    score_cols = {mid: markers[cols].mean(axis=1) for mid, cols in members.items() if cols}
+    scores = within_tissue_standardise(pd.DataFrame(score_cols, index=markers.index), tissue)
+    return Scores(scores.dropna(how="all"), markers, pd.DataFrame(coverage), tissue)

@@ -1,0 +1,94 @@
+"""Figures of the evidence engine: LQ fit of a line, volcano plots, effect heatmap, cross-resistance matrix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from chemorad.report.figures import plt, save
+
+
+def lq_fit_figure(doses: np.ndarray, sf: np.ndarray, fit: pd.Series, line: str, stem: Path) -> list[Path]:
+    """Measured surviving fractions of one line and its fitted LQ curve."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.6))
+    d = np.linspace(0, max(10.0, float(np.nanmax(doses))), 200)
+    ax.plot(
+        d,
+        np.exp(-fit["alpha"] * d - fit["beta"] * d * d),
+        label=(f"LQ fit: alpha {fit['alpha']:.3f}/Gy, beta {fit['beta']:.4f}/Gy2, R2 {fit['r_squared']:.3f}"),
+    )
+    ax.plot(doses, sf, "o", label="measured (Yard et al. 2016)")
+    ax.set_yscale("log")
+    ax.set_xlabel("dose (Gy)")
+    ax.set_ylabel("surviving fraction")
+    ax.set_title(f"{line}: SF2 {fit['sf2']:.2f}, D10 {fit['d10']:.1f} Gy", fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, which="both")
+    return save(fig, stem)
+
+
+def volcano_figure(table: pd.DataFrame, title: str, stem: Path, fdr: float = 0.1, label: int = 8) -> list[Path]:
+    """Effect (per SD of feature) against -log10 p; FDR-significant points coloured, the strongest labelled."""
+    fig, ax = plt.subplots(figsize=(5, 4))
+    sig = table["fdr"] < fdr
+    ax.scatter(table["effect"], -np.log10(table["p_value"]), s=8, c=np.where(sig, "crimson", "grey"), alpha=0.7)
+    for r in table.nsmallest(label, "p_value").itertuples():
+        ax.annotate(str(r.feature), (r.effect, -np.log10(r.p_value)), fontsize=6)
+    ax.axvline(0, color="k", lw=0.5)
+    ax.set_xlabel("effect on response (higher = more resistant)")
+    ax.set_ylabel("-log10 p")
+    ax.set_title(f"{title} (red: FDR < {fdr})", fontsize=9)
+    return save(fig, stem)
+
+
+def effect_heatmap_figure(effects: pd.DataFrame, fdrs: pd.DataFrame, stem: Path, fdr: float = 0.1) -> list[Path]:
+    """Mechanism x therapy standardised effects; '*' marks FDR < fdr."""
+    fig, ax = plt.subplots(figsize=(0.32 * effects.shape[1] + 4, 0.2 * effects.shape[0] + 2))
+    lim = float(np.nanmax(np.abs(effects.to_numpy()))) if effects.size else 1.0
+    im = ax.imshow(
+        effects.to_numpy(dtype=float), aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest"
+    )
+    ax.set_xticks(range(effects.shape[1]), effects.columns, rotation=90, fontsize=7)
+    ax.set_yticks(range(effects.shape[0]), effects.index, fontsize=7)
+    for i, j in zip(*np.nonzero(fdrs.to_numpy(dtype=float) < fdr), strict=True):
+        ax.text(j, i, "*", ha="center", va="center", fontsize=7)
+    ax.set_title(
+        f"Mechanism score vs response, tissue-adjusted (SD of response per SD of score); * FDR < {fdr}", fontsize=9
+    )
+    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01, label="red: goes with resistance")
+    return save(fig, stem)
+
+
+def crossres_figure(matrix: pd.DataFrame, stars: pd.DataFrame, stem: Path) -> list[Path]:
+    """Symmetric matrix of tissue-adjusted partial correlations; '*' marks FDR < 0.1."""
+    fig, ax = plt.subplots(figsize=(0.3 * matrix.shape[1] + 3, 0.3 * matrix.shape[0] + 2))
+    im = ax.imshow(matrix.to_numpy(dtype=float), cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_xticks(range(matrix.shape[1]), matrix.columns, rotation=90, fontsize=6)
+    ax.set_yticks(range(matrix.shape[0]), matrix.index, fontsize=6)
+    for i, j in zip(*np.nonzero(stars.to_numpy(dtype=bool)), strict=True):
+        ax.text(j, i, "*", ha="center", va="center", fontsize=6)
+    ax.set_title("Cross-resistance: partial correlation given tissue (* FDR < 0.1)", fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01, label="partial r (red: cross-resistance)")
+    return save(fig, stem)
+
+
+def crossres_matrix_figure(table: pd.DataFrame, stem: Path) -> list[Path]:
+    """The cross-resistance table (therapy_a, therapy_b, partial_r, fdr) as a symmetric matrix figure."""
+    labels = sorted(set(table["therapy_a"]) | set(table["therapy_b"]))
+    m = pd.DataFrame(np.nan, labels, labels)
+    s = pd.DataFrame(False, labels, labels)
+    for r in table.itertuples():
+        m.loc[r.therapy_a, r.therapy_b] = m.loc[r.therapy_b, r.therapy_a] = r.partial_r
+        s.loc[r.therapy_a, r.therapy_b] = s.loc[r.therapy_b, r.therapy_a] = bool(r.fdr < 0.1)
+    return crossres_figure(m, s, stem)
+
+
+def claims_heatmap_figure(verdicts: pd.DataFrame, stem: Path) -> list[Path]:
+    """Claim verdicts as a mechanism x (therapy, dataset) heatmap of standardised effects with FDR marks."""
+    one = verdicts.dropna(subset=["effect_sd"]).drop_duplicates(["mechanism", "therapy", "dataset"])
+    one = one.assign(column=one["therapy"] + " " + one["dataset"])
+    eff = one.pivot(index="mechanism", columns="column", values="effect_sd")
+    fdr = one.pivot(index="mechanism", columns="column", values="fdr").reindex_like(eff)
+    return effect_heatmap_figure(eff, fdr, stem)
