@@ -87,6 +87,14 @@ def test_scan_scores(shared_data: Path) -> None:
     assert len(recs) == 5 and recs[0]["p_value"] <= recs[-1]["p_value"]
 
 
+def test_data_command_verifies_checksums_and_counts_lines(shared_data: Path) -> None:
+    res = run("data", "--verify", "--data", str(shared_data), "--format", "json")
+    assert res.exit_code == 0, res.output
+    recs = {r["dataset"]: r for r in json.loads(res.stdout)}
+    assert recs["yard"]["lines"] == 384 and recs["yard"]["sha256"].endswith("ok")  # data README: 384 lines
+    assert "distinct lines" in res.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

@@ -51,6 +51,50 @@ def _progress() -> Progress:
     )
 
 
+@app.command("data")
+def data_cmd(
+    verify: Annotated[bool, typer.Option(help="Check every file's SHA-256 against the registry.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every dropped row and unmatched line.")
+    ] = False,
+    data: DataOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """The data bundle: where it is, each file's source, checksum and line count, and lines lost in harmonisation."""
+    directory = ds.data_dir(data)
+    lines = ds.cell_lines(directory)
+    rows = []
+    for name, spec in ds.DATASETS.items():
+        path = directory / spec.filename
+        flag = f"in_{name}"
+        rows.append(
+            {
+                "dataset": name,
+                "file": spec.filename,
+                "present": path.is_file(),
+                "sha256": (ds.verify(name, directory)[:12] + " ok") if verify and path.is_file() else "-",
+                "lines": int(lines[flag].sum()) if flag in lines else None,
+                "source": spec.source,
+            }
+        )
+    df = pd.DataFrame(rows)
+    dropped = ds.dropped(data=directory)
+    no_tissue = lines.index[lines["tissue"].isna()]
+    err.print(
+        f"data: {directory}; {len(lines)} distinct lines; {int(dropped['rows'].sum()) if len(dropped) else 0} "
+        f"rows dropped in harmonisation; {len(no_tissue)} lines without a harmonised tissue (left out of "
+        f"tissue-adjusted tests); {int((lines['tissue_conflict'] != '').sum())} with conflicting tissue labels."
+    )
+    if verbose:
+        if len(dropped):
+            emit(dropped, dropped.to_dict("records"), Format.table, title="Dropped rows")
+        err.print("Lines without tissue: " + (", ".join(no_tissue) or "none"))
+        conflicts = lines[lines["tissue_conflict"] != ""]
+        for name, row in conflicts.iterrows():
+            err.print(f"  tissue conflict {name}: {row['tissue_conflict']} -> {row['tissue']}")
+    emit(df.astype(object).where(df.notna(), "-"), df.to_dict("records"), fmt, title="Data bundle")
+
+
 @app.command("fit-radiation")
 def fit_radiation(
     cell_line: Annotated[
