@@ -262,9 +262,12 @@ def demo(
         print(path)
 
 
+from chemorad.dynamics.commands import crossres_evolution_cmd, simulate_cmd  # noqa: E402
 from chemorad.evidence.commands import app as evidence_app  # noqa: E402
 
 app.add_typer(evidence_app, name="evidence")
+app.command("simulate")(simulate_cmd)
+app.command("crossres-evolution")(crossres_evolution_cmd)
 
 
 def main() -> None:  # pragma: no cover - the console-script entry point

@@ -1,0 +1,1 @@
+"""Tumour dynamics: schedules, clones, microenvironment, evolution, the stochastic engine and the simulator."""

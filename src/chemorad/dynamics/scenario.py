@@ -1,0 +1,176 @@
+"""Scenario files: a tumour, its clones, how they evolve, and a treatment schedule (YAML, validated).
+
+The format is in `docs/dynamics.md` with worked examples in `examples/`; every default names its source there.
+A bad file gives one error naming the file, the field path (`schedule[2].dose_gy`) and what is allowed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from chemorad.catalog import catalog
+from chemorad.errors import ChemoradError, closest
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tumour(_Strict):
+    initial_cells: float = Field(1e9, gt=0, description="viable clonogenic cells at day 0 (~1 cm^3 holds ~1e9 cells)")
+    carrying_capacity: float = Field(1e12, gt=0, description="Gompertz plateau (cells)")
+    doubling_time_days: float = Field(4.0, gt=0, description="potential doubling time Tpot at day 0")
+    cell_loss_per_day: float = Field(0.0, ge=0, description="spontaneous loss of viable cells")
+    dead_clearance_half_life_days: float = Field(3.0, gt=0, description="half-life of lethally damaged cells")
+    hypoxic_fraction: float = Field(0.15, ge=0, le=1, description="share of cells in the hypoxic compartment")
+    oxic_po2_mmhg: float = Field(40.0, ge=0)
+    hypoxic_po2_mmhg: float = Field(0.5, ge=0)
+    hypoxic_distance_um: float = Field(120.0, ge=0, description="distance of hypoxic cells from the nearest vessel")
+    reoxygenation_per_day: float = Field(0.5, ge=0, description="rate at which the hypoxic fraction relaxes")
+    cycle_time_days: float = Field(2.0, gt=0, description="cell-cycle time, sets the redistribution rate")
+    redistribution: bool = Field(True, description="track phase redistribution (False: asynchronous LQ throughout)")
+    repopulation_kickoff_days: float = Field(28.0, ge=0, description="start of accelerated repopulation")
+    repopulation_acceleration: float = Field(2.0, ge=1, description="growth-rate factor after the kick-off")
+
+    @model_validator(mode="after")
+    def _size(self) -> Tumour:
+        if self.initial_cells >= self.carrying_capacity:
+            raise ValueError("initial_cells must be below carrying_capacity")
+        return self
+
+
+class Clone(_Strict):
+    name: str
+    fraction: float = Field(gt=0, le=1, description="share of the initial cells")
+    activities: dict[str, float] = Field(default_factory=dict)
+
+
+class Evolution(_Strict):
+    mechanisms: list[str] = Field(default_factory=list, description="mechanisms a cell can gain one step of")
+    rate_per_division: float = Field(1e-6, ge=0, le=1, description="probability per division of gaining a step")
+    step: float = Field(1.0, gt=0, description="activity gained per step")
+    switching_per_day: float = Field(0.0, ge=0, description="non-genetic switching rate, both ways")
+
+
+class Radiotherapy(_Strict):
+    kind: Literal["radiotherapy"] = "radiotherapy"
+    start_day: float = Field(0.0, ge=0)
+    dose_gy: float = Field(gt=0, le=30, description="dose per fraction")
+    fractions: int = Field(gt=0)
+    per_week: int = Field(5, ge=1, le=14)
+    per_day: int = Field(1, ge=1, le=3)
+    interval_h: float = Field(6.0, gt=0, description="between fractions on the same day")
+    gaps_days: list[float] = Field(default_factory=list, description="extra days without treatment (unplanned gaps)")
+
+
+class Drug(_Strict):
+    kind: Literal["drug"] = "drug"
+    therapy: str
+    start_day: float = Field(0.0, ge=0)
+    dose_mg_m2: float | None = Field(None, gt=0, description="default: the catalog's standard dose")
+    cycle_days: float | None = Field(None, gt=0, description="default: the catalog's cycle length")
+    cycles: int = Field(1, gt=0)
+
+
+class Simulation(_Strict):
+    days: float = Field(120.0, gt=0)
+    dt_days: float = Field(0.25, gt=0, le=1)
+    mode: Literal["auto", "exact", "tau", "deterministic"] = "auto"
+    replicates: int = Field(20, gt=0)
+    seed: int = 0
+    progression_factor: float = Field(1.0, gt=0, description="progression: viable cells back above this x initial")
+
+
+class Scenario(_Strict):
+    name: str
+    description: str = ""
+    tumour: Tumour = Tumour()
+    clones: list[Clone] = Field(default_factory=lambda: [Clone(name="parental", fraction=1.0)], min_length=1)
+    evolution: Evolution = Evolution()
+    schedule: list[Annotated[Radiotherapy | Drug, Field(discriminator="kind")]] = Field(default_factory=list)
+    simulation: Simulation = Simulation()
+
+    @field_validator("clones")
+    @classmethod
+    def _fractions(cls, v: list[Clone]) -> list[Clone]:
+        total = sum(c.fraction for c in v)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"clone fractions must sum to 1 (got {total:g})")
+        if len({c.name for c in v}) != len(v):
+            raise ValueError("clone names must be unique")
+        return v
+
+
+def _path(loc: tuple) -> str:
+    out = ""
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif i and isinstance(loc[i - 1], int) and part in ("radiotherapy", "drug"):
+            continue  # the discriminator tag pydantic adds to the location
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _check_names(sc: Scenario, where: str) -> None:
+    """Mechanism and therapy names must be the catalog's."""
+    cat = catalog()
+
+    def bad(field: str, kind: str, name: str, known) -> ChemoradError:
+        hint = closest(name, known)
+        tail = f"; closest: {', '.join(hint)}" if hint else ""
+        return ChemoradError(f"{where}: {field}: unknown {kind} {name!r}{tail}")
+
+    for i, c in enumerate(sc.clones):
+        for mid in c.activities:
+            if mid not in cat.mechanisms:
+                raise bad(f"clones[{i}].activities", "mechanism", mid, cat.mechanisms)
+    for i, mid in enumerate(sc.evolution.mechanisms):
+        if mid not in cat.mechanisms:
+            raise bad(f"evolution.mechanisms[{i}]", "mechanism", mid, cat.mechanisms)
+    for i, item in enumerate(sc.schedule):
+        if isinstance(item, Drug):
+            if item.therapy not in cat.therapies or cat.therapies[item.therapy].modality != "drug":
+                drugs = [t for t, v in cat.therapies.items() if v.modality == "drug"]
+                raise bad(f"schedule[{i}].therapy", "drug", item.therapy, drugs)
+            pk = cat.therapies[item.therapy].pk
+            if pk is None:
+                raise ChemoradError(
+                    f"{where}: schedule[{i}].therapy: {item.therapy!r} has no pharmacokinetics in the "
+                    "catalog, so a clinical dose cannot be simulated"
+                )
+
+
+def parse_scenario(raw: object, where: str = "scenario") -> Scenario:
+    """Validate a scenario given as a dict (e.g. from YAML)."""
+    if not isinstance(raw, dict):
+        raise ChemoradError(f"{where}: expected a mapping of scenario fields, got {type(raw).__name__}")
+    try:
+        sc = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        raise ChemoradError(f"{where}: {_path(e['loc'])}: {e['msg']}") from None
+    _check_names(sc, where)
+    from chemorad.dynamics.schedule import events  # schedule depends on this module
+
+    events(sc, where)  # a schedule that overlaps itself is an error of the file
+    return sc
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    """Read and validate a scenario YAML file."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ChemoradError(f"scenario file {path} not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ChemoradError(f"scenario file {path}: not valid YAML{where}") from None
+    return parse_scenario(raw, str(path))

@@ -1,0 +1,65 @@
+"""Treatment schedules: radiotherapy fractionation and drug cycles expanded into a timeline of events.
+
+Radiotherapy: `fractions` fractions of `dose_gy`, `per_day` a day (separated by `interval_h`) on the first `per_week`
+days of each 7-day week counted from `start_day` (5: Monday-Friday with weekend gaps), skipping `gaps_days` (unplanned
+interruptions, counted from `start_day`), so a gap prolongs the course as in the clinic. Drugs: one administration at
+`start_day + k * cycle_days`, k = 0..cycles-1, at the catalog's dose and cycle length unless given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chemorad.catalog import catalog
+from chemorad.dynamics.scenario import Drug, Radiotherapy, Scenario
+from chemorad.errors import ChemoradError
+
+
+@dataclass(frozen=True)
+class Event:
+    time_days: float
+    therapy: str  # catalog therapy id
+    dose: float  # Gy per fraction, or mg/m^2 per administration
+    item: int  # index in the scenario's schedule
+
+
+def radiotherapy_times(rt: Radiotherapy) -> list[float]:
+    """Times (days) of every fraction."""
+    times: list[float] = []
+    gaps = {int(round(g)) for g in rt.gaps_days}
+    day = 0
+    while len(times) < rt.fractions:
+        if day % 7 < rt.per_week and day not in gaps:
+            for k in range(rt.per_day):
+                if len(times) < rt.fractions:
+                    times.append(rt.start_day + day + k * rt.interval_h / 24.0)
+        day += 1
+    return times
+
+
+def events(sc: Scenario, where: str = "scenario") -> list[Event]:
+    """Every treatment event in time order; a schedule whose items overlap themselves is an error."""
+    cat = catalog()
+    out: list[Event] = []
+    spans: list[tuple[float, float, str, int]] = []
+    for i, item in enumerate(sc.schedule):
+        if isinstance(item, Radiotherapy):
+            times = radiotherapy_times(item)
+            out += [Event(t, "radiotherapy", item.dose_gy, i) for t in times]
+            spans.append((times[0], times[-1], "radiotherapy", i))
+        elif isinstance(item, Drug):
+            pk = cat.therapies[item.therapy].pk
+            cycle = item.cycle_days or pk.cycle_days.value
+            dose = item.dose_mg_m2 or pk.dose_mg_m2.value
+            times = [item.start_day + k * cycle for k in range(item.cycles)]
+            out += [Event(t, item.therapy, dose, i) for t in times]
+            spans.append((times[0], times[-1] + cycle - 1e-9, item.therapy, i))
+    for a in range(len(spans)):
+        for b in range(a + 1, len(spans)):
+            sa, sb = spans[a], spans[b]
+            if sa[2] == sb[2] and sa[0] <= sb[1] and sb[0] <= sa[1]:
+                raise ChemoradError(
+                    f"{where}: schedule[{sb[3]}]: overlaps schedule[{sa[3]}] ({sa[2]} given twice "
+                    f"between day {max(sa[0], sb[0]):g} and {min(sa[1], sb[1]):g})"
+                )
+    return sorted(out, key=lambda e: (e.time_days, e.item))
