@@ -22,6 +22,8 @@ def test_demo_writes_tables_and_figures_and_says_when_data_are_missing(tmp_path:
         "specificity_verdicts.csv",
         "specificity_computed_vs_claimed.png",
         "survival_curves.png",
+        "dynamics_simulation.png",
+        "dynamics_summary.csv",
     ):
         assert (out / name).stat().st_size > 0, name
     assert "evidence skipped" in res.stderr and (out / "evidence_SKIPPED.txt").exists()

@@ -39,6 +39,7 @@ def run_demo(out: Path, data: Path | None = None, say=print) -> list[Path]:
     cat = catalog()
     catalog_outputs(cat, w)
     model_outputs(cat, w)
+    dynamics_outputs(w, say)
     try:
         directory = ds.data_dir(data)
     except ChemoradError as exc:
@@ -47,6 +48,37 @@ def run_demo(out: Path, data: Path | None = None, say=print) -> list[Path]:
     else:
         evidence_outputs(cat, w, directory, say)
     return w.written
+
+
+def dynamics_outputs(w: _Writer, say) -> None:
+    """One treatment course: head and neck chemoradiotherapy (embedded so the demo runs from an installed package)."""
+    from chemorad.dynamics.scenario import parse_scenario
+    from chemorad.dynamics.simulator import simulate
+    from chemorad.report.dynamics_figures import simulation_figure
+
+    say("dynamics: 70 Gy / 35 fractions with weekly cisplatin, 20 replicates")
+    sc = parse_scenario(DEMO_SCENARIO, "demo scenario")
+    res = simulate(sc)
+    w.text("dynamics_summary.csv", res.summary.to_csv(index=False))
+    res.dataset.to_netcdf(w.out / "dynamics_simulation.nc", engine="scipy")
+    w.written.append(w.out / "dynamics_simulation.nc")
+    w.written += simulation_figure(res.dataset, w.out / "dynamics_simulation")
+
+
+DEMO_SCENARIO = {
+    "name": "Head and neck, 70 Gy / 35 fractions + weekly cisplatin 40 mg/m2",
+    "tumour": {"initial_cells": 1e9, "doubling_time_days": 4.0, "hypoxic_fraction": 0.15},
+    "clones": [
+        {"name": "parental", "fraction": 0.99},
+        {"name": "tp53_loss", "fraction": 0.01, "activities": {"tp53_pathway_loss": 1.0}},
+    ],
+    "evolution": {"mechanisms": ["nhej_repair", "radical_scavenging_glutathione"], "rate_per_division": 1e-6},
+    "schedule": [
+        {"kind": "radiotherapy", "dose_gy": 2.0, "fractions": 35},
+        {"kind": "drug", "therapy": "cisplatin", "dose_mg_m2": 40, "cycle_days": 7, "cycles": 6},
+    ],
+    "simulation": {"days": 120, "replicates": 20, "seed": 1},
+}
 
 
 def evidence_outputs(cat: Catalog, w: _Writer, data: Path, say) -> None:

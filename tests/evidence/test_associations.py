@@ -149,3 +149,103 @@ def test_real_subset_expression_vs_gdsc2(shared_data):
     _compare(table, expr.astype(float), Y, covariates, n_pairs=25, rng=np.random.default_rng(4))
     slfn11 = table[(table["feature"] == "SLFN11") & (table["response"] == "Cisplatin")].iloc[0]
     assert slfn11["effect"] < 0 and slfn11["fdr"] < 0.05  # SLFN11 expression sensitises to DNA-damaging agents
+
+
+def _fast_vs_general(X, Y, covariates):
+    from chemorad.evidence.associations import _associations
+
+    fast, fdrop = _associations(X, Y, covariates, 10, 0.95, True, method="fast")
+    general, gdrop = _associations(X, Y, covariates, 10, 0.95, True, method="general")
+    key = ["feature", "response"]
+    merged = fast.merge(general, on=key, suffixes=("_f", "_g"), validate="one_to_one")
+    assert len(merged) == len(fast) == len(general)
+    assert (merged["n_f"] == merged["n_g"]).all()
+    for col in ("effect", "se", "ci_low", "ci_high", "t", "p_value", "fdr"):
+        np.testing.assert_allclose(merged[f"{col}_f"], merged[f"{col}_g"], rtol=1e-10, atol=1e-12, err_msg=col)
+    d1 = fdrop.sort_values(key).reset_index(drop=True)
+    d2 = gdrop.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(d1, d2, check_dtype=False)
+    return fast, fdrop
+
+
+@pytest.fixture
+def awkward():
+    """Tissues with one line, a tissue absent from one response's rows, MSI constant within tissue on some rows."""
+    rng = np.random.default_rng(7)
+    n = 120
+    lines = pd.Index([f"L{i}" for i in range(n)], name="cell_line")
+    tissue = pd.Series(rng.choice(["lung", "skin", "breast", "ovary", "bone"], n), index=lines)
+    tissue.iloc[0] = "kidney"  # a tissue with a single line
+    tissue.iloc[1:3] = None
+    msi = pd.Series(rng.random(n) < 0.25, index=lines)
+    X = pd.DataFrame(rng.normal(5.0, 1.0, size=(n, 9)), index=lines, columns=[f"g{i}" for i in range(9)])
+    X = X.add(2.0 * (tissue == "skin"), axis=0)  # tissue-specific level
+    X.iloc[:40, 3:6] = X.iloc[:40, 3:6].mask(rng.random((40, 3)) < 0.3)  # a second and third NaN pattern
+    X["mut_rare"] = 0.0
+    X.iloc[[5, 17, 60], X.columns.get_loc("mut_rare")] = 1.0
+    X["mut_none"] = 0.0
+    X["skin_only"] = (tissue == "skin").astype(float)
+    X["msi_copy"] = msi.astype(float)
+    Y = pd.DataFrame(rng.normal(size=(n, 6)), index=lines, columns=[f"d{i}" for i in range(6)])
+    Y = Y.add(0.5 * X["g0"], axis=0).mask(rng.random(Y.shape) < 0.2)
+    Y.loc[tissue == "skin", "d1"] = np.nan  # a tissue absent from this response's rows (rank-deficient)
+    Y.loc[tissue == "kidney", "d2"] = np.nan
+    Y.loc[msi, "d3"] = np.nan  # MSI constant (0) on these rows: the MSI covariate drops out of the rank
+    Y["d4"] = Y["d4"].where(tissue != "lung", 1.0)  # constant within one tissue
+    Y["d5"] = 3.0  # a response without variance
+    covariates = covariate_design(tissue, msi)
+    return X, Y, covariates
+
+
+def test_fast_path_equals_general_path_and_statsmodels(awkward):
+    X, Y, covariates = awkward
+    table, dropped = _fast_vs_general(X, Y, covariates)
+    reasons = set(dropped["reason"])
+    assert {"no variance", "collinear with covariates", "response has no variance"} <= reasons
+    assert set(dropped.loc[dropped["reason"] == "collinear with covariates", "feature"]) == {"skin_only", "msi_copy"}
+    assert not (table["response"] == "d5").any()
+    _compare(table, X, Y, covariates, n_pairs=80, rng=np.random.default_rng(8))
+    d3 = table[(table["response"] == "d3") & (table["feature"] == "g1")].iloc[0]
+    assert d3["n"] == _reference(Y["d3"], X["g1"], covariates)["n"]
+
+
+def test_fast_path_without_covariates_and_with_continuous_covariates(awkward):
+    X, Y, covariates = awkward
+    table, _ = _fast_vs_general(X, Y, None)
+    _compare(table, X, Y, None, n_pairs=20, rng=np.random.default_rng(9))
+    rng = np.random.default_rng(10)
+    extra = covariates.assign(age=rng.normal(50, 10, len(covariates)), dose=rng.normal(size=len(covariates)))
+    extra["dup"] = 2.0 * extra["age"]  # collinear covariate: rank-deficient design on every row set
+    table2, _ = _fast_vs_general(X, Y, extra)
+    _compare(table2, X, Y, extra, n_pairs=30, rng=np.random.default_rng(11))
+
+
+def test_output_order_and_types(synthetic):
+    X, Y, covariates = synthetic
+    table = associations(X, Y, covariates)
+    resorted = table.sort_values(["p_value", "feature", "response"], kind="mergesort").reset_index(drop=True)
+    pd.testing.assert_frame_equal(table, resorted)
+    np.testing.assert_array_equal(table["fdr"].to_numpy(), bh_fdr(table["p_value"].to_numpy()))
+    assert list(table.columns) == [
+        "feature",
+        "response",
+        "n",
+        "effect",
+        "se",
+        "ci_low",
+        "ci_high",
+        "t",
+        "p_value",
+        "fdr",
+    ]
+    assert table["n"].dtype == np.int64 and all(table[c].dtype == np.float64 for c in table.columns[3:])
+
+
+def test_stable_argsort_matches_numpy():
+    from chemorad.evidence.associations import _stable_argsort
+
+    rng = np.random.default_rng(12)
+    for _ in range(100):
+        values = rng.integers(0, 15, rng.integers(0, 200)).astype(float)
+        values[rng.random(values.size) < 0.1] = np.nan
+        np.testing.assert_array_equal(_stable_argsort(values), np.argsort(values, kind="stable"))

@@ -17,6 +17,14 @@ Exactness under missing values: pairs are grouped by their pattern of usable row
 responses by theirs); each group gets its own orthonormal basis of [1, C] (SVD) and is solved with matrix products.
 A complete X with R distinct response patterns costs R small projections.
 
+Fast path (the default when at most `_MAX_OTHERS` covariates are not one-hot): 0/1 covariate columns with disjoint
+supports (tissue dummies) span, with the intercept, the indicators of their groups, so projecting them out is centring
+within groups; the remaining covariates (e.g. MSI) are centred within groups on the usable rows and given an SVD basis
+U there. Then for every row pattern S and feature x: <M x, M x> = sum_S x^2 - sum_t (sum_{S,t} x)^2 / n_t - |U^T x|^2,
+from a few matrix products (row masks x features, one per group), and <M x, M y> = x^T (M y) with M y computed per
+response and zero outside S: one product per feature NaN pattern. X is shifted by its column means first (the
+within-group sums are invariant to it) to limit cancellation; results equal the general path to ~1e-12.
+
 A pair is not tested, and is listed in the `dropped` table with its reason, when: fewer than `min_n` usable lines; no
 residual degrees of freedom; the feature has no variance within the usable rows ('no variance'); the feature is
 (numerically) a combination of the covariates there, e.g. a mutation present in one tissue only ('collinear with
@@ -27,6 +35,10 @@ bootstrap interval.
 """
 
 from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -169,8 +181,8 @@ class _Results:
     """Per-pair effect and se (features x responses), a reason code (0: tested), and n / dof per (X group, response)."""
 
     def __init__(self, n_features: int, n_responses: int, n_xgroups: int):
-        self.effect = np.full((n_features, n_responses), np.nan)
-        self.se = np.full((n_features, n_responses), np.nan)
+        self.effect = np.empty((n_features, n_responses))  # read only where code == 0 (always written there)
+        self.se = np.empty((n_features, n_responses))
         self.code = np.zeros((n_features, n_responses), dtype=np.int8)
         self.xgroup = np.zeros(n_features, dtype=np.int64)
         self.n = np.zeros((n_xgroups, n_responses), dtype=np.int64)
@@ -416,40 +428,95 @@ def _associations(X, Y, covariates, min_n, level, return_dropped, method: str = 
     return (table, dropped_table) if return_dropped else table
 
 
+def _stable_argsort(values: np.ndarray) -> np.ndarray:
+    """np.argsort(values, kind='stable') (NaN last), via the faster unstable sort and re-ordering the ties."""
+    order = np.argsort(values)
+    ordered = values[order]
+    finite = int(np.searchsorted(np.isnan(ordered), True))  # NaN sort last
+    eq = np.flatnonzero(ordered[1:finite] == ordered[: finite - 1])  # ordered[i] == ordered[i + 1]
+    if eq.size:
+        in_tie = np.zeros(finite, dtype=bool)
+        in_tie[eq] = True
+        in_tie[eq + 1] = True
+        tie = np.flatnonzero(in_tie)
+        continues = np.zeros(tie.size, dtype=bool)  # tie[k] equals the element before it: same run
+        continues[1:] = (tie[1:] == tie[:-1] + 1) & (ordered[tie[1:]] == ordered[tie[:-1]])
+        run = np.cumsum(~continues)
+        order[tie] = order[tie][np.lexsort((order[tie], run))]
+    order[finite:] = np.sort(order[finite:])
+    return order
+
+
+def _threads(fn, n_items: int, chunk: int = 1 << 20) -> None:
+    """Run fn(slice) over [0, n_items) in chunks on a few threads (numpy and scipy.special release the GIL)."""
+    slices = [slice(i, min(i + chunk, n_items)) for i in range(0, n_items, chunk)]
+    workers = min(4, os.cpu_count() or 1, len(slices))
+    if workers <= 1:
+        for sl in slices:
+            fn(sl)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(fn, slices))
+
+
+def _take_names(names: np.ndarray, idx: np.ndarray):
+    """names[idx] as the column pandas would build from the object array (str dtype for strings), built by take."""
+    return pd.Series(names, dtype=None, copy=False).array.take(idx)
+
+
+def _t_and_p(effect, se, dof, cell, t, p, sl: slice) -> None:
+    """t = effect / se and two-sided p = 2 * stats.t.sf(|t|, dof) on the slice `sl` (written into t and p)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.divide(effect[sl], se[sl], out=t[sl])
+    p[sl] = 2.0 * special.stdtr(dof[cell[sl]], -np.abs(t[sl]))
+
+
 def _table(res: _Results, fnames: np.ndarray, rnames: np.ndarray, level: float) -> pd.DataFrame:
     """The long table of tested pairs, sorted by (p_value, feature, response), with BH FDR."""
+    n_resp = len(rnames)
     forder = np.argsort(fnames, kind="stable")
     rorder = np.argsort(rnames, kind="stable")
-    fi, ri = np.nonzero(res.code[np.ix_(forder, rorder)] == 0)  # tested pairs in (feature, response) name order
-    fi, ri = forder[fi], rorder[ri]
-    effect = res.effect[fi, ri]
-    se = res.se[fi, ri]
-    grp = res.xgroup[fi]
-    dof = res.dof[grp, ri]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = effect / se
-    p = 2.0 * special.stdtr(dof, -np.abs(t))  # = 2 * stats.t.sf(|t|, dof)
-    order = np.argsort(p, kind="stable")
-    quantile = special.stdtrit(np.maximum(res.dof, 1), 0.5 + level / 2)  # = stats.t.ppf, per (X group, response)
-    half = quantile[grp, ri] * se
-    fi, ri = fi[order], ri[order]
-    p = p[order]
-    effect, se, t, half = effect[order], se[order], t[order], half[order]
-    return pd.DataFrame(
-        {
-            "feature": fnames[fi],
-            "response": rnames[ri],
-            "n": res.n[res.xgroup[fi], ri],
-            "effect": effect,
-            "se": se,
-            "ci_low": effect - half,
-            "ci_high": effect + half,
-            "t": t,
-            "p_value": p,
-            "fdr": _bh_sorted(p),
-        },
-        columns=_COLUMNS,
-    )
+    flat = np.flatnonzero(res.code[np.ix_(forder, rorder)] == 0)  # tested pairs in (feature, response) name order
+    fi, ri = np.divmod(flat, n_resp)
+    fi = forder[fi]
+    ri = rorder[ri]
+    np.multiply(fi, n_resp, out=flat)
+    flat += ri  # position in the features x responses results
+    cell = res.xgroup[fi] * n_resp + ri  # position in the (X group x response) tables
+    m = flat.size
+    effect = np.take(res.effect, flat)
+    se = np.take(res.se, flat)
+    del flat
+    t = np.empty(m)
+    p = np.empty(m)
+    dof = res.dof.ravel()
+
+    _threads(partial(_t_and_p, effect, se, dof, cell, t, p), m)
+    order = _stable_argsort(p)
+    quantile = special.stdtrit(np.maximum(res.dof, 1), 0.5 + level / 2).ravel()  # = stats.t.ppf per (group, response)
+    block = np.empty((7, m))  # effect, se, ci_low, ci_high, t, p_value, fdr: one float block for the DataFrame
+    np.take(effect, order, out=block[0])
+    np.take(se, order, out=block[1])
+    del effect, se
+    np.take(t, order, out=block[4])
+    np.take(p, order, out=block[5])
+    del t, p
+    cell = cell[order]
+    half = np.take(quantile, cell) * block[1]
+    np.subtract(block[0], half, out=block[2])
+    np.add(block[0], half, out=block[3])
+    del half
+    block[6] = _bh_sorted(block[5])
+    n = np.take(res.n.ravel(), cell)
+    del cell
+    fi = fi[order]
+    ri = ri[order]
+    del order
+    table = pd.DataFrame(block.T, columns=_COLUMNS[3:], copy=False)
+    table.insert(0, "n", n)
+    table.insert(0, "response", _take_names(rnames, ri))
+    table.insert(0, "feature", _take_names(fnames, fi))
+    return table
 
 
 def _residualise(values: np.ndarray, design: np.ndarray) -> tuple[np.ndarray, int]:
