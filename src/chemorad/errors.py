@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 
 class ChemoradError(ValueError):
@@ -20,6 +24,18 @@ def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     by_lower = {k.lower(): k for k in known}
     hits = difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.5)
     return [by_lower[h] for h in hits]
+
+
+def read_yaml(path: Path, what: str) -> Any:
+    """Parse a YAML file; a missing or malformed file is a one-line error naming `what` and the file (and line)."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ChemoradError(f"{what} {path} not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ChemoradError(f"{what} {path}: not valid YAML{where}") from None
 
 
 def unknown(kind: str, name: str, known: Iterable[str]) -> ChemoradError:

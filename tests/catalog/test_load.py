@@ -84,7 +84,7 @@ def test_not_yaml_and_missing_file(catalog_dir: Path) -> None:
     with pytest.raises(ChemoradError, match=r"therapies.yaml: not valid YAML at line"):
         load_catalog(catalog_dir)
     (catalog_dir / "therapies.yaml").unlink()
-    with pytest.raises(ChemoradError, match=r"therapies.yaml is missing"):
+    with pytest.raises(ChemoradError, match=r"therapies.yaml not found"):
         load_catalog(catalog_dir)
 
 

@@ -12,11 +12,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from chemorad.catalog.schema import Mechanism, Reference, Selector, Stage, Therapy
-from chemorad.errors import ChemoradError, unknown
+from chemorad.errors import ChemoradError, read_yaml, unknown
 
 FILES = {"references": Reference, "therapies": Therapy, "mechanisms": Mechanism}
 
@@ -104,14 +103,7 @@ def _location(err: dict[str, Any]) -> str:
 
 
 def _read_entries(path: Path, model: type[BaseModel]) -> dict[str, Any]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ChemoradError(f"catalog file {path} is missing") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ChemoradError(f"catalog file {path}: not valid YAML{where}") from None
+    raw = read_yaml(path, "catalog file")
     if not isinstance(raw, list):
         raise ChemoradError(f"catalog file {path}: expected a list of entries, got {type(raw).__name__}")
     out: dict[str, Any] = {}

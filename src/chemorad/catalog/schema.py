@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 GENE_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9\-\.]*$")
 ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+
+def _check_id(v: str) -> str:
+    if not ID.match(v):
+        raise ValueError("must be lower-case letters, digits and underscores")
+    return v
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
 
 
 class Frozen(BaseModel):
@@ -126,7 +135,7 @@ FORM: dict[Quantity, Literal["fold", "add"]] = {
 
 
 class Reference(Frozen):
-    id: str
+    id: Id
     authors: str
     year: int = Field(ge=1800, le=2100)
     title: str
@@ -134,13 +143,6 @@ class Reference(Frozen):
     doi: str | None = None
     pmid: str | None = None
     kind: Literal["article", "book", "dataset", "seed"] = "article"
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if not ID.match(v):
-            raise ValueError("must be lower-case letters, digits and underscores")
-        return v
 
     @field_validator("pmid")
     @classmethod
@@ -243,7 +245,7 @@ class Evidence(Frozen):
 
 
 class Mechanism(Frozen):
-    id: str
+    id: Id
     name: str
     summary: str
     stages: list[Stage] = Field(min_length=1)
@@ -253,13 +255,6 @@ class Mechanism(Frozen):
     claims: list[Claim] = Field(min_length=1)
     evidence: list[Evidence] = Field(min_length=1)
     references: list[str] = Field(default_factory=list)
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if not ID.match(v):
-            raise ValueError("must be lower-case letters, digits and underscores")
-        return v
 
     def reference_ids(self) -> list[str]:
         """Every reference id the entry cites, in first-use order."""
@@ -296,7 +291,7 @@ class PK(Frozen):
 
 
 class Therapy(Frozen):
-    id: str
+    id: Id
     name: str
     modality: Literal["radiation", "drug"]
     drug_class: str
@@ -314,13 +309,6 @@ class Therapy(Frozen):
     pk: PK | None = None
     datasets: dict[Literal["gdsc1", "gdsc2", "ctrp"], str] = Field(default_factory=dict)  # name in each dataset
     references: list[str] = Field(min_length=1)
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if not ID.match(v):
-            raise ValueError("must be lower-case letters, digits and underscores")
-        return v
 
     @property
     def genotoxic(self) -> bool:

@@ -9,10 +9,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from chemorad.errors import ChemoradError
-from chemorad.report.render import Format, emit
+from chemorad.report.render import Format, emit, progress_bar
 
 err = Console(stderr=True)
 
@@ -42,14 +41,7 @@ def simulate_cmd(
     from chemorad.report.dynamics_figures import simulation_figure
 
     sc = load_scenario(scenario)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
+    with progress_bar(err) as bar:
         task = bar.add_task(f"simulating {sc.name}", total=None)
         res = simulate(sc, replicates, seed, progress=lambda k, n: bar.update(task, completed=k, total=n))
     if out is not None:

@@ -9,11 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chemorad.catalog import catalog
-from chemorad.errors import ChemoradError, closest
+from chemorad.errors import ChemoradError, closest, read_yaml
 
 
 class _Strict(BaseModel):
@@ -165,12 +164,4 @@ def parse_scenario(raw: object, where: str = "scenario") -> Scenario:
 def load_scenario(path: Path | str) -> Scenario:
     """Read and validate a scenario YAML file."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ChemoradError(f"scenario file {path} not found") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ChemoradError(f"scenario file {path}: not valid YAML{where}") from None
-    return parse_scenario(raw, str(path))
+    return parse_scenario(read_yaml(path, "scenario file"), str(path))

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from chemorad.catalog import catalog
 from chemorad.errors import ChemoradError, unknown
@@ -17,7 +16,7 @@ from chemorad.evidence import datasets as ds
 from chemorad.evidence.associations import associations
 from chemorad.evidence.responses import label as _label
 from chemorad.report.evidence_figures import claims_heatmap_figure, crossres_matrix_figure
-from chemorad.report.render import Format, emit
+from chemorad.report.render import Format, emit, progress_bar
 
 app = typer.Typer(help="Test the claims on real cell-line data (Yard 2016, GDSC1/2, CTRP, CCLE).", no_args_is_help=True)
 err = Console(stderr=True)
@@ -38,17 +37,6 @@ def _out(out: Path | None) -> Path | None:
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
 
 
 @app.command("data")
@@ -246,7 +234,7 @@ def crossres(
     with err.status("loading data"):
         sc, resp, _ = evidence_tables(cat, data)
         tissue = ds.cell_lines(data)["tissue"]
-    with _progress() as bar:
+    with progress_bar(err) as bar:
         task = bar.add_task("pairs", total=None)
         table = cross_resistance(
             resp,

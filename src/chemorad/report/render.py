@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 
@@ -64,3 +65,15 @@ def emit(df: pd.DataFrame, records: list[dict[str, Any]], fmt: Format, title: st
         print(to_markdown(df))
     else:
         print(to_json(records))
+
+
+def progress_bar(console: Console) -> Progress:
+    """A transient progress bar (description, bar, done/total, elapsed) for long steps, on `console` (stderr)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
