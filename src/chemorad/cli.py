@@ -149,11 +149,11 @@ def gene(
             rows.append(
                 {
                     "gene": symbol,
-                    "role": "marker",
+                    "role": "marker" if mk.tissue == "tumour" else "host-tissue marker",
                     "mechanism": m.id,
                     "alteration": mk.alteration.value,
                     "sign": mk.sign,
-                    "therapies": cat.therapies_for(m),
+                    "therapies": cat.therapies_for_marker(m, symbol),
                 }
             )
     for t in cat.therapies_for_gene(symbol):
@@ -178,7 +178,7 @@ def gene(
                 "therapies": [t.id],
             }
         )
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame(rows, dtype=object)
     df["therapies"] = df["therapies"].map(lambda ids: cv.abbreviate(ids, len(cat.therapies)))
     emit(df.astype(object).fillna("-"), rows, fmt, title=f"{symbol}: {len(rows)} links")
 

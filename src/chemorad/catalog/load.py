@@ -64,12 +64,27 @@ class Catalog:
         """Therapies at least one of the mechanism's effects applies to, in catalog order."""
         return [t.id for t in self.therapies.values() if any(selector_matches(e.acts_on, t) for e in mechanism.effects)]
 
+    def therapies_for_marker(self, mechanism: Mechanism, symbol: str) -> list[str]:
+        """Therapies a marker gene links to through its mechanism.
+
+        When some of the mechanism's effects name the gene in their selector (a pump's substrates, an enzyme's drugs, a
+        target), the gene links to those effects' therapies only; otherwise to every therapy the mechanism touches.
+        """
+        named = [e for e in mechanism.effects if _names_gene(e.acts_on, symbol)]
+        effects = named or mechanism.effects
+        return [t.id for t in self.therapies.values() if any(selector_matches(e.acts_on, t) for e in effects)]
+
     def mechanisms_for_gene(self, symbol: str) -> list[Mechanism]:
         return [m for m in self.mechanisms.values() if any(mk.gene == symbol for mk in m.markers)]
 
     def therapies_for_gene(self, symbol: str) -> list[Therapy]:
         """Therapies that name the gene directly (transporter, enzyme, target)."""
         return [t for t in self.therapies.values() if symbol in t.genes()]
+
+
+def _names_gene(s: Selector, symbol: str) -> bool:
+    fields = (s.transporter_substrate, s.uptake_transporter, s.inactivated_by, s.activated_by, s.target)
+    return any(f is not None and _gene_in(f, [symbol]) for f in fields)
 
 
 def _gene_in(pattern: str, genes: list[str]) -> bool:

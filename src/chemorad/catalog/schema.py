@@ -220,6 +220,9 @@ class Marker(Frozen):
     gene: str
     alteration: Alteration
     sign: Literal[1, -1] = Field(description="+1 if the alteration raises mechanism activity, -1 if it lowers it")
+    tissue: Literal["tumour", "host"] = Field(
+        "tumour", description="host: measured in normal tissue (e.g. barrier endothelium), not in tumour cells"
+    )
     note: str | None = None
 
     @field_validator("gene")

@@ -169,9 +169,9 @@ def mechanism_scores(cat: Catalog, data: str | os.PathLike[str] | None = None) -
     for m in cat.mechanisms.values():
         members[m.id] = []
         for mk in m.markers:
-            tried = []
+            tried = [] if mk.tissue == "tumour" else ["host-tissue marker: not measured by tumour cell-line data"]
             used = None
-            for layer in LAYERS_FOR[mk.alteration]:
+            for layer in LAYERS_FOR[mk.alteration] if mk.tissue == "tumour" else ():
                 col, why = layers.column(layer, mk.gene)
                 if col is not None:
                     val = _value(col, mk.alteration, layer) * mk.sign

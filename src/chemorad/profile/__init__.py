@@ -1,0 +1,1 @@
+"""One tumour or cell line: input readers (MAF, expression, copy number, protein, tissue), activities, prediction."""
