@@ -1,0 +1,245 @@
+"""The profile prediction model: signal recovery, exact attributions, interval coverage, input checks, real data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import spearmanr
+from sklearn.base import clone
+from sklearn.linear_model import Ridge
+
+from chemorad.catalog.load import catalog
+from chemorad.errors import ChemoradError
+from chemorad.profile.model import (
+    ExpressionRidge,
+    ResponseModel,
+    TissueMeanModel,
+    _ridge_loo,
+    cross_validate_models,
+    cytotoxic_therapies,
+    fit_all,
+    line_folds,
+)
+
+BETA = np.array([1.0, -0.7, 0.5, 0.0, 0.0, 0.0])
+TISSUE_EFFECT = {"lung": 1.5, "skin": -1.0, "breast": 0.0, "kidney": 0.5, "ovary": -0.5}
+
+
+def synthetic(n: int, seed: int, noise: float = 1.0, missing: float = 0.1, tissues=None):
+    """Scores (standardised within tissue, some NaN), tissue and y = tissue effect + scores @ BETA + noise."""
+    rng = np.random.default_rng(seed)
+    tissues = list(TISSUE_EFFECT) if tissues is None else tissues
+    t = rng.choice(tissues, size=n)
+    x = rng.standard_normal((n, len(BETA)))
+    y = np.array([TISSUE_EFFECT.get(s, 0.0) for s in t]) + x @ BETA + noise * rng.standard_normal(n)
+    x[rng.random(x.shape) < missing] = np.nan
+    index = pd.Index([f"L{seed}_{i}" for i in range(n)], name="cell_line")
+    X = pd.DataFrame(x, index=index, columns=[f"mech_{j}" for j in range(len(BETA))])
+    return X, pd.Series(y, index=index, name="y"), pd.Series(t, index=index, name="tissue")
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y, t = synthetic(400, seed=1)
+    return ResponseModel().fit(X, y, t), (X, y, t)
+
+
+def test_recovers_coefficient_signs_and_beats_tissue_baseline(fitted):
+    model, (X, y, t) = fitted
+    coef = model.coef_.to_numpy()
+    assert coef[0] > 0.5 and coef[1] < -0.3 and coef[2] > 0.2
+    assert np.all(np.abs(coef[3:]) < 0.2)
+    assert model.tissue_effects_["lung"] > model.tissue_effects_["skin"]
+    Xt, yt, tt = synthetic(2000, seed=2)
+    base = TissueMeanModel().fit(X, y, t)
+    rho_model = spearmanr(model.predict(Xt, tt), yt).statistic
+    rho_base = spearmanr(base.predict(Xt, tt), yt).statistic
+    assert rho_model > rho_base + 0.2
+    assert np.mean((model.predict(Xt, tt) - yt) ** 2) < np.mean((base.predict(Xt, tt) - yt) ** 2)
+
+
+def test_intercept_is_training_mean_and_tissue_effects_centred(fitted):
+    model, (X, y, t) = fitted
+    assert model.intercept_ == pytest.approx(y.mean(), abs=1e-9)
+    w = model.tissue_counts_ / model.tissue_counts_.sum()
+    assert float((w * model.tissue_effects_).sum()) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_attributions_sum_to_prediction_exactly(fitted):
+    model, _ = fitted
+    Xt, _, tt = synthetic(300, seed=3)
+    tt.iloc[:5] = "testis"  # unseen tissue
+    attr = model.attributions(Xt, tt)
+    assert list(attr.columns[-3:]) == ["missingness", "tissue", "intercept"]
+    assert list(attr.columns[:-3]) == list(Xt.columns)
+    np.testing.assert_allclose(attr.sum(axis=1).to_numpy(), model.predict(Xt, tt), rtol=0, atol=1e-12)
+    coef, z = model.coef_["mech_0"], (Xt["mech_0"].fillna(0.0) - model.mean_[0]) / model.scale_[0]
+    np.testing.assert_allclose(attr["mech_0"], coef * z, rtol=1e-12)
+
+
+def test_loo_closed_form_matches_refitting():
+    rng = np.random.default_rng(4)
+    D = np.column_stack([np.ones(30), rng.standard_normal((30, 4))])
+    y = rng.standard_normal(30)
+    pen = np.array([0.0, 2.0, 2.0, 5.0, 5.0])
+    _, loo = _ridge_loo(D, D.T @ D, D.T @ y, y, pen)
+    brute = []
+    for i in range(30):
+        keep = np.arange(30) != i
+        theta = np.linalg.solve(D[keep].T @ D[keep] + np.diag(pen), D[keep].T @ y[keep])
+        brute.append(y[i] - D[i] @ theta)
+    np.testing.assert_allclose(loo, brute, rtol=1e-10)
+
+
+@pytest.mark.parametrize("level", [0.8, 0.9])
+def test_interval_coverage_on_held_out_data(fitted, level):
+    model, _ = fitted
+    Xt, yt, tt = synthetic(4000, seed=5)
+    iv = model.predict_interval(Xt, tt, level=level)
+    covered = ((yt >= iv["lower"]) & (yt <= iv["upper"])).mean()
+    assert abs(covered - level) < 0.05
+    assert not iv["unseen_tissue"].any()
+
+
+def test_unseen_tissue_predicted_with_flag_and_wider_interval(fitted):
+    model, _ = fitted
+    Xt, _, _ = synthetic(4, seed=6)
+    tt = pd.Series(["lung", "pancreas", None, "skin"], index=Xt.index)
+    iv = model.predict_interval(Xt, tt)
+    assert iv["unseen_tissue"].tolist() == [False, True, True, False]
+    assert np.all(np.isfinite(iv["prediction"]))
+    attr = model.attributions(Xt, tt)
+    assert attr["tissue"].iloc[1] == 0.0 and attr["tissue"].iloc[2] == 0.0
+    width = iv["upper"] - iv["lower"]
+    assert width.iloc[1] > width.iloc[0]
+    pct = model.percentile_in_tissue(iv["prediction"], tt)
+    assert pct["reference"].tolist()[1] == "all lines (unseen tissue)"
+    assert pct["n_reference"].iloc[1] == model.n_train_
+    assert pct["n_reference"].iloc[0] == model.tissue_counts_["lung"]
+    assert pct["percentile"].between(0, 100).all()
+
+
+def test_percentile_against_training_lines_of_the_tissue(fitted):
+    model, (_, y, t) = fitted
+    lung = np.sort(y[t == "lung"].to_numpy())
+    median = float(np.median(lung))
+    pct = model.percentile_in_tissue(np.array([lung[0] - 1, median, lung[-1] + 1]), ["lung"] * 3)
+    assert pct["percentile"].tolist() == pytest.approx([0.0, 50.0, 100.0], abs=100 / len(lung))
+
+
+def test_tissue_as_keyword_or_column_and_sklearn_clone(fitted):
+    model, (X, y, t) = fitted
+    with_col = X.assign(tissue=t)
+    other = clone(model).fit(with_col, y)
+    np.testing.assert_allclose(other.predict(with_col), model.predict(X, tissue=t), atol=1e-12)
+    assert other.get_params() == model.get_params()
+    shuffled = clone(model).fit(X, y.iloc[::-1], t.sample(frac=1.0, random_state=0))  # aligned by index
+    np.testing.assert_allclose(shuffled.coef_, model.coef_, atol=1e-12)
+
+
+def test_missing_indicator_used_only_when_it_helps():
+    rng = np.random.default_rng(7)
+    X, y, t = synthetic(400, seed=7, missing=0.0)
+    gone = rng.random(400) < 0.3  # a block of lines without the measurement, and more resistant
+    X.loc[gone, ["mech_3", "mech_4"]] = np.nan
+    y = y + 2.0 * gone
+    assert ResponseModel().fit(X, y, t).missing_indicator_
+    X0, y0, t0 = synthetic(400, seed=8)
+    assert not ResponseModel(missing_indicator=False).fit(X0, y0, t0).missing_indicator_
+
+
+def test_expression_ridge_equals_ridge_at_fixed_penalties():
+    rng = np.random.default_rng(9)
+    n, p = 60, 200
+    G = rng.standard_normal((n, p)) * rng.uniform(0.5, 2.0, p) + 3.0
+    t = rng.choice(["a", "b", "c"], n)
+    y = G[:, 0] - G[:, 1] + (t == "a") + rng.standard_normal(n)
+    model = ExpressionRidge(alphas=[0.05], tissue_ratios=[4.0]).fit(G, y, t)
+    Z = (G - G.mean(0)) / G.std(0)
+    T = np.column_stack([(t == c).astype(float) for c in "abc"])
+    ref = Ridge(alpha=0.05 * p).fit(np.column_stack([Z, 2.0 * (T - T.mean(0))]), y)
+    Gt = rng.standard_normal((10, p)) + 3.0
+    tt = rng.choice(["a", "b", "c"], 10)
+    Zt = (Gt - G.mean(0)) / G.std(0)
+    Tt = np.column_stack([(tt == c).astype(float) for c in "abc"])
+    expected = ref.predict(np.column_stack([Zt, 2.0 * (Tt - T.mean(0))]))
+    np.testing.assert_allclose(model.predict(Gt, tt), expected, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda m, X, y, t: m.fit(X["mech_0"].to_numpy(), y.to_numpy(), t.to_numpy()), "X: expected a 2-D"),
+        (lambda m, X, y, t: m.fit(X, y.iloc[:-1], t), "y: length"),
+        (lambda m, X, y, t: m.fit(X, y.where(y > 0), t), "y: .* NaN"),
+        (lambda m, X, y, t: m.fit(X, y.set_axis([f"Z{i}" for i in range(len(y))]), t), "y: index"),
+        (lambda m, X, y, t: m.fit(X, y, t.set_axis([f"Z{i}" for i in range(len(t))])), "tissue: index"),
+        (lambda m, X, y, t: m.fit(X, y, t.to_numpy()[:-2]), "tissue: length"),
+        (lambda m, X, y, t: m.fit(X, y), "tissue: required"),
+        (lambda m, X, y, t: m.fit(X, y, t.where(t != "lung")), "tissue: .* missing"),
+        (lambda m, X, y, t: m.fit(X.replace(np.nan, np.inf), y, t), "X: .* infinite"),
+        (lambda m, X, y, t: m.fit(X.assign(mech_0="a"), y, t), "X: non-numeric"),
+        (lambda m, X, y, t: ResponseModel(alphas=[-1]).fit(X, y, t), "alphas"),
+        (lambda m, X, y, t: ResponseModel(missing_indicator="yes").fit(X, y, t), "missing_indicator"),
+    ],
+)
+def test_bad_fit_inputs_name_the_argument(call, match):
+    X, y, t = synthetic(40, seed=10)
+    with pytest.raises(ChemoradError, match=match):
+        call(ResponseModel(), X, y, t)
+
+
+def test_bad_predict_inputs_name_the_argument(fitted):
+    model, (X, y, t) = fitted
+    with pytest.raises(ChemoradError, match="X: missing score column"):
+        model.predict(X.drop(columns=["mech_2"]), t)
+    with pytest.raises(ChemoradError, match="X: 5 columns, expected 6"):
+        model.predict(X.to_numpy()[:, :5], t.to_numpy())
+    with pytest.raises(ChemoradError, match="level"):
+        model.predict_interval(X, t, level=1.5)
+    with pytest.raises(ChemoradError, match="tissue: index"):
+        model.predict(X, t.set_axis(t.index.str.replace("L", "M")))
+
+
+def test_line_folds_are_seeded_partitions():
+    lines = [f"L{i}" for i in range(103)]
+    a, b = line_folds(lines, 5, seed=3), line_folds(lines, 5, seed=np.random.default_rng(3))
+    pd.testing.assert_series_equal(a, b)
+    assert sorted(a.value_counts().tolist()) == [20, 20, 21, 21, 21]
+    assert not a.equals(line_folds(lines, 5, seed=4))
+    with pytest.raises(ChemoradError, match="n_splits"):
+        line_folds(lines, 1)
+
+
+def test_cross_validation_on_synthetic_tables_beats_tissue_baseline():
+    cat = catalog()
+    X, y, t = synthetic(300, seed=11)
+    resp = pd.DataFrame({"yard|radiotherapy|auc": y})
+    rng = np.random.default_rng(12)
+    expr = pd.DataFrame(rng.standard_normal((300, 50)), index=X.index)
+    out = cross_validate_models(cat, columns=["yard|radiotherapy|auc"], tables=(X, resp, t, expr), chain=False)
+    by = out.set_index("contender")
+    assert set(by.index) == {"chemorad", "tissue", "expression"}
+    assert (by["n"] == 300).all()
+    assert by.loc["chemorad", "spearman"] > by.loc["tissue", "spearman"] + 0.2
+    assert by.loc["chemorad", "spearman"] > by.loc["expression", "spearman"]
+    assert out["therapy"].eq("radiotherapy").all()
+
+
+def test_cytotoxic_therapies_exclude_targeted_agents():
+    ids = cytotoxic_therapies(catalog())
+    assert "radiotherapy" in ids and "cisplatin" in ids and "paclitaxel" in ids
+    assert "erlotinib" not in ids and "tamoxifen" not in ids
+
+
+def test_real_yard_auc_model_and_two_fold_cv(shared_data):
+    cat = catalog()
+    models = fit_all(cat, shared_data, datasets=("yard",), therapies=["radiotherapy"])
+    assert set(models) == {"yard|radiotherapy|auc", "yard|radiotherapy|sf2"}
+    model = models["yard|radiotherapy|auc"]
+    assert model.n_train_ >= 300 and np.isfinite(model.coef_).all()
+    assert models.therapy["yard|radiotherapy|auc"] == "radiotherapy"
+    skipped = fit_all(cat, shared_data, datasets=("yard",), therapies=["radiotherapy"], min_lines=10_000)
+    assert not skipped and "yard|radiotherapy|auc" in skipped.skipped
+    out = cross_validate_models(cat, shared_data, columns=["yard|radiotherapy|auc"], n_splits=2, chain=False)
+    assert set(out["contender"]) == {"chemorad", "tissue", "expression"}
+    assert np.isfinite(out["spearman"]).all() and (out["n"] >= 200).all()
