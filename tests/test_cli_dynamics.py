@@ -63,6 +63,14 @@ def test_crossres_evolution_small(tmp_path: Path) -> None:
     assert (tmp_path / "crossres_evolution.png").stat().st_size > 0
 
 
-def test_crossres_evolution_bad_drug() -> None:
-    res = runner.invoke(app, ["crossres-evolution", "--drugs", "vincristine"])
-    assert res.exit_code == 2 and "pharmacokinetics" in res.stderr
+@pytest.mark.parametrize(("drugs", "needle"), [("vincristine", "pharmacokinetics"), ("", "at least one drug")])
+def test_crossres_evolution_bad_drugs(drugs: str, needle: str) -> None:
+    res = runner.invoke(app, ["crossres-evolution", "--drugs", drugs])
+    assert res.exit_code == 2 and needle in res.stderr
+
+
+def test_unwritable_out_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = runner.invoke(app, ["demo", "--out", str(blocker / "sub")])
+    assert res.exit_code == 2 and len(res.stderr.strip().splitlines()) == 1

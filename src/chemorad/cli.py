@@ -32,6 +32,9 @@ class _OneLineErrors(TyperGroup):
             rv = super().main(*args, standalone_mode=False, **kwargs)
         except ChemoradError as exc:
             _fail(str(exc))
+        except OSError as exc:  # a path the user gave cannot be read or written
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"{where}{exc.strerror or exc}")
         except typer.Abort:
             _fail("aborted", code=1)
         except typer.TyperException as exc:  # click usage errors: bad option, missing argument, bad choice
@@ -228,8 +231,8 @@ def specificity(
     """
     from chemorad.chain.specificity import THRESHOLD, resistance_factors, specificity_records, verdicts
 
-    if not np.isfinite(activity):
-        raise ChemoradError(f"--activity must be a finite number (got {activity})")
+    if not (np.isfinite(activity) and abs(activity) <= 10):
+        raise ChemoradError(f"--activity must be a number within [-10, 10] catalog steps (got {activity})")
     if po2 is not None and not (np.isfinite(po2) and po2 >= 0):
         raise ChemoradError(f"--po2 must be a finite pO2 >= 0 mmHg (got {po2})")
     cat = catalog()

@@ -72,7 +72,10 @@ def test_cli_json_covers_every_mechanism_and_therapy() -> None:
     assert set(recs[0]) == {"mechanism", "therapy", "condition", "resistance_factor", "verdict"}
 
 
-@pytest.mark.parametrize(("args", "needle"), [(["--po2", "-3"], "--po2"), (["--activity", "nan"], "--activity")])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [(["--po2", "-3"], "--po2"), (["--activity", "nan"], "--activity"), (["--activity", "1e300"], "--activity")],
+)
 def test_cli_bad_numbers(args, needle) -> None:
     res = CliRunner().invoke(app, ["specificity", *args])
     assert res.exit_code == 2 and needle in res.stderr and len(res.stderr.strip().splitlines()) == 1

@@ -78,6 +78,8 @@ def crossres_evolution_cmd(
     if not 0 <= rate <= 1:
         raise ChemoradError(f"--rate must be a probability in [0, 1] (got {rate})")
     names = tuple(d.strip() for d in drugs.split(",") if d.strip())
+    if not names:
+        raise ChemoradError("--drugs: give at least one drug id, e.g. cisplatin,docetaxel")
     cat = catalog()
     for d in names:
         t = cat.therapy(d)
