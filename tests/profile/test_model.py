@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import spearmanr
 from sklearn.base import clone
 from sklearn.linear_model import Ridge
@@ -243,3 +245,26 @@ def test_real_yard_auc_model_and_two_fold_cv(shared_data):
     out = cross_validate_models(cat, shared_data, columns=["yard|radiotherapy|auc"], n_splits=2, chain=False)
     assert set(out["contender"]) == {"chemorad", "tissue", "expression"}
     assert np.isfinite(out["spearman"]).all() and (out["n"] >= 200).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(1e-3, 30.0), st.integers(0, 6))
+def test_loo_path_equals_one_pair_at_a_time(seed, lam, p):
+    """The eigen path (`_loo_mse_path`) gives the same leave-one-out error as the Cholesky fit of each penalty pair."""
+    from chemorad.profile.model import _loo_mse_path, _one_hot, _ridge_loo
+
+    rng = np.random.default_rng(seed)
+    n = 40
+    labels = rng.choice(["a", "b", "c"], n)
+    T = _one_hot(labels, ["a", "b", "c"])
+    F = np.column_stack([np.ones(n), T])
+    S = rng.normal(size=(n, p))
+    y = rng.normal(size=n) + T @ np.array([0.5, -1.0, 0.2])
+    alphas = np.array([0.01, 1.0, 100.0])
+    fixed = np.array([0.0, lam, lam, lam])
+    path = _loo_mse_path(F, S, y, fixed, alphas)
+    D = np.column_stack([F[:, :1], S, T])
+    for a, got in zip(alphas, path, strict=True):
+        pen = np.concatenate([[0.0], np.full(p, a), fixed[1:]])
+        _, loo = _ridge_loo(D, D.T @ D, D.T @ y, y, pen)
+        assert got == pytest.approx(float(np.mean(loo**2)), rel=1e-7)

@@ -146,22 +146,44 @@ def _value(col: pd.Series, alteration: Alteration, layer: str) -> pd.Series:
     return -col if alteration in _NEGATIVE else col
 
 
-def within_tissue_standardise(x: pd.DataFrame, tissue: pd.Series) -> pd.DataFrame:
-    """Centre each column within tissue and divide by the pooled within-tissue sd (formula in the module doc)."""
+def tissue_reference(x: pd.DataFrame, tissue: pd.Series) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Per-column reference statistics of the bundle lines: (tissue means, tissues x columns; means over all lines;
+    pooled within-tissue sd). A tissue with fewer than `MIN_TISSUE_LINES` lines with data gets NaN means."""
     t = tissue.reindex(x.index)
-    counts = x.notna().groupby(t).transform("sum")
-    x = x.where(counts >= MIN_TISSUE_LINES)
-    centred = x - x.groupby(t).transform("mean")
+    counts = x.notna().groupby(t).sum()
+    means = x.groupby(t).mean().where(counts >= MIN_TISSUE_LINES)
+    centred = x - means.reindex(t.to_numpy()).set_axis(x.index)
     n = centred.notna().sum()
     k = centred.notna().groupby(t).any().sum()
     sd = np.sqrt((centred**2).sum() / (n - k).clip(lower=1))
-    return centred / sd.replace(0.0, np.nan)
+    return means, x.mean(), sd.replace(0.0, np.nan)
 
 
-def mechanism_scores(cat: Catalog, data: str | os.PathLike[str] | None = None) -> Scores:
-    """Marker features, mechanism scores and the coverage table for every line in the bundle with a tissue."""
-    lines = ds.cell_lines(data)
-    tissue = lines["tissue"].dropna()
+def within_tissue_standardise(x: pd.DataFrame, tissue: pd.Series) -> pd.DataFrame:
+    """Centre each column within tissue and divide by the pooled within-tissue sd (formula in the module doc)."""
+    means, _, sd = tissue_reference(x, tissue)
+    t = tissue.reindex(x.index)
+    return (x - means.reindex(t.to_numpy()).set_axis(x.index)) / sd
+
+
+@dataclass(frozen=True)
+class MarkerPlan:
+    """Which layer measures each catalog marker in the bundle: raw (sign-applied, unstandardised) values per line as
+    `features` ('GENE alteration [layer]' -> Series), the features of each mechanism (`members`) and the coverage
+    table (one row per mechanism x marker)."""
+
+    features: dict[str, pd.Series]
+    members: dict[str, list[str]]
+    coverage: pd.DataFrame
+
+
+def marker_value(col: pd.Series, alteration: Alteration, layer: str, sign: int) -> pd.Series:
+    """A marker's raw value from its layer's column: the alteration's direction times the marker's sign."""
+    return _value(col, alteration, layer) * sign
+
+
+def marker_plan(cat: Catalog, data: str | os.PathLike[str] | None = None) -> MarkerPlan:
+    """The first usable layer for every tumour marker (order `LAYERS_FOR`), its values over the bundle's lines."""
     layers = _Layers(data)
     features: dict[str, pd.Series] = {}
     coverage = []
@@ -174,7 +196,7 @@ def mechanism_scores(cat: Catalog, data: str | os.PathLike[str] | None = None) -
             for layer in LAYERS_FOR[mk.alteration] if mk.tissue == "tumour" else ():
                 col, why = layers.column(layer, mk.gene)
                 if col is not None:
-                    val = _value(col, mk.alteration, layer) * mk.sign
+                    val = marker_value(col, mk.alteration, layer, mk.sign)
                     altered = int((val != 0).sum()) if layer in BINARY_LAYERS else len(val)
                     if layer in BINARY_LAYERS and altered < MIN_ALTERED:
                         why = f"only {altered} lines altered (< {MIN_ALTERED})"
@@ -182,7 +204,7 @@ def mechanism_scores(cat: Catalog, data: str | os.PathLike[str] | None = None) -
                         used = (layer, val)
                         break
                 tried.append(f"{layer}: {why}")
-            name = f"{mk.gene} {mk.alteration.value} [{used[0]}]" if used else None
+            name = feature_name(mk.gene, mk.alteration, used[0]) if used else None
             if used is not None:
                 features[name] = used[1]
                 members[m.id].append(name)
@@ -199,8 +221,24 @@ def mechanism_scores(cat: Catalog, data: str | os.PathLike[str] | None = None) -
                     "note": "; ".join(tried) if tried else ("" if used else "no data layer measures this alteration"),
                 }
             )
-    raw = pd.DataFrame(features).reindex(tissue.index)
+    return MarkerPlan(features, members, pd.DataFrame(coverage))
+
+
+def feature_name(gene: str, alteration: Alteration, layer: str) -> str:
+    return f"{gene} {alteration.value} [{layer}]"
+
+
+def mechanism_raw(markers: pd.DataFrame, members: dict[str, list[str]]) -> pd.DataFrame:
+    """A mechanism's unstandardised score: the mean of its standardised marker values (NaN where none)."""
+    cols = {mid: markers.reindex(columns=names).mean(axis=1) for mid, names in members.items() if names}
+    return pd.DataFrame(cols, index=markers.index)
+
+
+def mechanism_scores(cat: Catalog, data: str | os.PathLike[str] | None = None) -> Scores:
+    """Marker features, mechanism scores and the coverage table for every line in the bundle with a tissue."""
+    tissue = ds.cell_lines(data)["tissue"].dropna()
+    plan = marker_plan(cat, data)
+    raw = pd.DataFrame(plan.features).reindex(tissue.index)
     markers = within_tissue_standardise(raw, tissue)
-    score_cols = {mid: markers[cols].mean(axis=1) for mid, cols in members.items() if cols}
-    scores = within_tissue_standardise(pd.DataFrame(score_cols, index=markers.index), tissue)
-    return Scores(scores.dropna(how="all"), markers, pd.DataFrame(coverage), tissue)
+    scores = within_tissue_standardise(mechanism_raw(markers, plan.members), tissue)
+    return Scores(scores.dropna(how="all"), markers, plan.coverage, tissue)

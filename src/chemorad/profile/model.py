@@ -236,6 +236,37 @@ def _ridge_loo(
     return theta, resid / np.clip(1.0 - h, 1e-12, None)
 
 
+def _loo_mse_path(F: np.ndarray, S: np.ndarray, y: np.ndarray, fixed_penalty: np.ndarray, alphas) -> np.ndarray:
+    """Mean squared leave-one-out residual of the generalised ridge fit of y on [F, S] for every alpha at once.
+
+    F (intercept and tissue columns) carries the fixed penalty diag(fixed_penalty), S (scores) the penalty alpha.
+    With G = (F'F + Lambda)^-1, P = I - F G F' and U = P S, the Schur complement of the F block is
+    C + alpha I, C = S'U = V diag(mu) V'. Then, with W = U V and q = W'y (block inversion of the normal equations),
+
+        y_hat(alpha) = F G F'y + W diag(1 / (mu + alpha)) q
+        h_ii(alpha)  = f_i' G f_i + sum_j W_ij^2 / (mu_j + alpha)
+
+    and the leave-one-out residuals are (y - y_hat) / (1 - h) (Allen 1974). One eigendecomposition per Lambda
+    replaces a Cholesky factorisation per (alpha, Lambda); `_ridge_loo` gives the same numbers one pair at a time.
+    """
+    alphas = np.asarray(alphas, dtype=float)
+    G = np.linalg.inv(F.T @ F + np.diag(fixed_penalty))
+    FG = F @ G
+    base_fit = FG @ (F.T @ y)
+    base_h = np.einsum("ij,ij->i", FG, F)
+    if S.shape[1] == 0:
+        loo = (y - base_fit) / np.clip(1.0 - base_h, 1e-12, None)
+        return np.full(len(alphas), float(np.mean(loo**2)))
+    U = S - FG @ (F.T @ S)
+    mu, V = np.linalg.eigh(S.T @ U)
+    W = U @ V
+    inv = 1.0 / (np.clip(mu, 0.0, None)[:, None] + alphas[None, :])
+    fitted = base_fit[:, None] + W @ ((W.T @ y)[:, None] * inv)
+    h = base_h[:, None] + (W**2) @ inv
+    loo = (y[:, None] - fitted) / np.clip(1.0 - h, 1e-12, None)
+    return np.mean(loo**2, axis=0)
+
+
 class ResponseModel(BaseEstimator, RegressorMixin):
     """Penalised linear model of one response from mechanism activity scores and tissue (formulas in the module doc).
 
@@ -335,17 +366,19 @@ class ResponseModel(BaseEstimator, RegressorMixin):
             options = [False]
         best = None
         for with_m in options:
-            D = np.column_stack([np.ones(n), z, m if with_m else np.zeros((n, 0)), T])
-            DtD, Dty = D.T @ D, D.T @ yv
-            k_score = z.shape[1] + (m.shape[1] if with_m else 0)
-            for a in alphas:
-                for lam in tissue_alphas:
-                    pen = np.concatenate([[0.0], np.full(k_score, a), np.full(len(cats), lam)])
-                    theta, loo = _ridge_loo(D, DtD, Dty, yv, pen)
-                    err = float(np.mean(loo**2))
-                    if best is None or err < best[0] - 1e-12 * abs(best[0]):
-                        best = (err, with_m, a, lam, theta, loo)
-        err, with_m, a, lam, theta, loo = best
+            S = np.column_stack([z, m]) if with_m else z
+            F = np.column_stack([np.ones(n), T])
+            for lam in tissue_alphas:
+                errs = _loo_mse_path(F, S, yv, np.concatenate([[0.0], np.full(len(cats), lam)]), alphas)
+                j = int(np.argmin(errs))
+                if best is None or errs[j] < best[0] - 1e-12 * abs(best[0]):
+                    best = (float(errs[j]), with_m, float(alphas[j]), float(lam))
+        _, with_m, a, lam = best
+        D = np.column_stack([np.ones(n), z, m if with_m else np.zeros((n, 0)), T])
+        k_score = z.shape[1] + (m.shape[1] if with_m else 0)
+        pen = np.concatenate([[0.0], np.full(k_score, a), np.full(len(cats), lam)])
+        theta, loo = _ridge_loo(D, D.T @ D, D.T @ yv, yv, pen)
+        err = float(np.mean(loo**2))
         p = z.shape[1]
         coef = np.zeros(arr.shape[1])
         coef[used] = theta[1 : 1 + p]
@@ -643,15 +676,25 @@ def fit_all(
     datasets: Iterable[str] = DATASETS,
     therapies: Iterable[str] | None = None,
     min_lines: int = MIN_LINES,
+    exclude: Iterable[str] = (),
+    progress=None,
+    tables: tuple[pd.DataFrame, pd.DataFrame, pd.Series] | None = None,
     **params,
 ) -> ModelSet:
     """Fit a `ResponseModel` per response column of the catalog's therapies (radiation: Yard AUC and SF2; drugs: GDSC1
     and GDSC2 ln IC50 and AUC, CTRP AUC). Lines need a response, a tissue and at least one score. Columns with fewer
-    than `min_lines` such lines are skipped and listed in `ModelSet.skipped`. `params` go to `ResponseModel`."""
-    scores, resp, tissue = _tables(cat, data)
+    than `min_lines` such lines are skipped and listed in `ModelSet.skipped`. Lines in `exclude` are left out of
+    training (the lines being predicted, so no prediction has seen its own response). `progress(k, n)` is called
+    after each fit. `tables` = (scores, responses, tissue) skips loading the bundle. `params` go to `ResponseModel`."""
+    scores, resp, tissue = _tables(cat, data) if tables is None else tables
     out = ModelSet()
-    for col, tid in response_columns(cat, resp.columns, datasets, therapies).items():
+    dropped = set(exclude)
+    cols = response_columns(cat, resp.columns, datasets, therapies)
+    for k, (col, tid) in enumerate(cols.items()):
+        if progress is not None:
+            progress(k, len(cols))
         y = resp[col].dropna()
+        y = y[~y.index.isin(dropped)]
         lines = y.index[y.index.isin(scores.index) & tissue.reindex(y.index).notna().to_numpy()]
         if len(lines) < min_lines:
             out.skipped[col] = f"{len(lines)} lines with response, tissue and scores (< {min_lines})"

@@ -1,0 +1,190 @@
+"""Mechanism activities of new samples, scored against the data bundle's tissue-matched reference lines.
+
+The bundle's scores (`evidence.scores.mechanism_scores`) are within-tissue z-scores over its lines. A sample outside
+the bundle is put on exactly that scale, with the bundle's lines as the reference and the sample itself left out of
+the reference statistics:
+
+    marker    z_m = (x_m - mean_{tissue} x_m) / sd_pooled(x_m)          over the bundle's lines of the sample's tissue
+    mechanism s   = (mean_m z_m - mean_{tissue} r) / sd_pooled(r)       r = the bundle lines' mean marker z-scores
+
+x_m is the marker's raw value (its layer's value, direction and sign as in `evidence.scores`); mean_tissue and the
+pooled within-tissue sd are those of the bundle (`scores.tissue_reference`). For a line of the bundle the result is its
+bundle score exactly (the tests check this). Where the sample's tissue has fewer than `scores.MIN_TISSUE_LINES`
+reference lines, or is unknown, the reference mean is that of all bundle lines (stated in the notes): the score then
+carries the tissue's offset, which the models cannot remove.
+
+Layers: each marker is read from the layer the bundle uses for it (so the reference is the same measurement); when the
+sample lacks that layer, the next layer of `scores.LAYERS_FOR` that the sample has and the bundle can reference is
+used instead (stated in the coverage table as a substitute). The mutation layer of a MAF is its any-non-silent class,
+because the bundle's reference calls (GDSC) are non-silent coding variants of any class. An expression file in log
+scale is referenced to GDSC RMA levels: a different platform (RNA-seq) shifts every gene, so supply z-scores across
+your own cohort (`--scale z`; referenced to the CCLE RNA-seq z-scores) when the platform differs.
+
+Coverage per sample and marker: 'used' (layer), 'substitute' (another layer than the bundle's), 'missing' (the sample
+has no value for it), 'unusable' (the bundle cannot reference it: absent, floor values, too few altered lines).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from chemorad.catalog.load import Catalog
+from chemorad.evidence import datasets as ds
+from chemorad.evidence import scores as sc
+from chemorad.profile.readers import Profile
+
+__all__ = ["SampleScores", "Reference", "reference", "sample_scores"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The bundle's reference for scoring: marker plan, tissue per line, raw marker values (lines x features) and the
+    mechanisms' unstandardised scores (lines x mechanisms), plus a loader of any layer for substitutes."""
+
+    plan: sc.MarkerPlan
+    tissue: pd.Series
+    raw: pd.DataFrame
+    mech_raw: pd.DataFrame
+    layers: sc._Layers
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        """The bundle's own mechanism scores (equal to `scores.mechanism_scores(...).scores`)."""
+        return sc.within_tissue_standardise(self.mech_raw, self.tissue).dropna(how="all")
+
+
+@dataclass(frozen=True)
+class SampleScores:
+    """scores: samples x mechanisms (the bundle's scale; NaN = not measured); coverage: one row per sample x marker;
+    tissue: per sample (None = unknown); notes: how the reference was chosen, per sample."""
+
+    scores: pd.DataFrame
+    coverage: pd.DataFrame
+    tissue: pd.Series
+    notes: list[str]
+
+
+def reference(cat: Catalog, data: str | os.PathLike[str] | None = None) -> Reference:
+    """Load the bundle's reference statistics once (the slow part: reading every layer)."""
+    tissue = ds.cell_lines(data)["tissue"].dropna()
+    plan = sc.marker_plan(cat, data)
+    raw = pd.DataFrame(plan.features).reindex(tissue.index)
+    markers = sc.within_tissue_standardise(raw, tissue)
+    return Reference(plan, tissue, raw, sc.mechanism_raw(markers, plan.members), sc._Layers(data))
+
+
+def _standardise(value: pd.Series, ref: pd.DataFrame, tissue_ref: pd.Series, labels: pd.Series) -> pd.DataFrame:
+    """z of `value` (sample -> raw, one column per feature in ref) against the reference lines, tissue-matched."""
+    means, overall, sd = sc.tissue_reference(ref, tissue_ref)
+    rows = {}
+    for sample, t in labels.items():
+        mean = means.loc[t] if t is not None and t in means.index else pd.Series(np.nan, index=ref.columns)
+        mean = mean.fillna(overall)
+        rows[sample] = (value.loc[sample] - mean) / sd
+    return pd.DataFrame.from_dict(rows, orient="index").reindex(columns=ref.columns)
+
+
+def _sample_value(layer_frame: pd.DataFrame, layer: str, gene: str) -> pd.Series | None:
+    key = {"protein": sc.RPPA_ANTIBODY.get(gene), "driver_mutation": f"{gene}_mut"}.get(layer, gene)
+    if key is None or key not in layer_frame.columns:
+        return None
+    return layer_frame[key].astype(float)
+
+
+def sample_scores(cat: Catalog, profile: Profile, ref: Reference) -> SampleScores:
+    """Mechanism scores of every sample of `profile` on the bundle's scale (formulas in the module doc)."""
+    layers = profile.score_layers()
+    samples = pd.Index(profile.samples, name="sample", dtype=object)
+    labels = pd.Series(None, index=samples, dtype=object)
+    if profile.tissue is not None:
+        known = profile.tissue["known"] if "known" in profile.tissue.columns else profile.tissue["tissue"].notna()
+        t = profile.tissue["tissue"].where(known)
+        labels.update(t.reindex(samples).dropna())
+    counts = ref.tissue.value_counts()
+    notes = []
+    for sample, t in labels.items():
+        if t is None or pd.isna(t):
+            notes.append(f"{sample}: tissue unknown; reference = all {len(ref.tissue)} bundle lines")
+            labels[sample] = None
+        elif counts.get(t, 0) < sc.MIN_TISSUE_LINES:
+            notes.append(f"{sample}: {counts.get(t, 0)} bundle line(s) of tissue {t!r}; reference = all bundle lines")
+        else:
+            notes.append(f"{sample}: reference = {counts[t]} bundle lines of tissue {t!r}")
+
+    raw = pd.DataFrame(np.nan, index=samples, columns=ref.raw.columns)
+    ref_raw = ref.raw.copy()
+    coverage = []
+    planned = {
+        (r["mechanism"], r["gene"], r["alteration"]): r["layer"]
+        for r in ref.plan.coverage.to_dict("records")
+        if isinstance(r["layer"], str)
+    }
+    for m in cat.mechanisms.values():
+        for mk in m.markers:
+            base = {"mechanism": m.id, "gene": mk.gene, "alteration": mk.alteration.value}
+            bundle_layer = planned.get((m.id, mk.gene, mk.alteration.value))
+            if bundle_layer is None:
+                for s in samples:
+                    coverage.append(
+                        {
+                            "sample": s,
+                            **base,
+                            "layer": None,
+                            "status": "unusable",
+                            "note": "the bundle cannot reference this marker",
+                        }
+                    )
+                continue
+            feature = sc.feature_name(mk.gene, mk.alteration, bundle_layer)
+            order = [bundle_layer] + [x for x in sc.LAYERS_FOR[mk.alteration] if x != bundle_layer]
+            for s in samples:
+                got = None
+                for layer in order:
+                    if layer not in layers:
+                        continue
+                    value = _sample_value(layers[layer], layer, mk.gene)
+                    if value is None or s not in value.index or pd.isna(value.loc[s]):
+                        continue
+                    if layer != bundle_layer:
+                        col, _ = ref.layers.column(layer, mk.gene)
+                        if col is None:
+                            continue
+                        alt = f"{feature} <- {layer}"
+                        if alt not in ref_raw.columns:
+                            ref_raw[alt] = sc.marker_value(col, mk.alteration, layer, mk.sign).reindex(ref_raw.index)
+                        got = (layer, alt)
+                    else:
+                        got = (layer, feature)
+                    x = sc.marker_value(pd.Series([value.loc[s]]), mk.alteration, layer, mk.sign).iloc[0]
+                    if got[1] not in raw.columns:
+                        raw[got[1]] = np.nan
+                    raw.loc[s, got[1]] = x
+                    break
+                status = "missing" if got is None else ("used" if got[0] == bundle_layer else "substitute")
+                note = "" if got is None or got[0] == bundle_layer else f"bundle uses {bundle_layer}"
+                coverage.append(
+                    {
+                        "sample": s,
+                        **base,
+                        "layer": got[0] if got else None,
+                        "status": status,
+                        "feature": got[1] if got else feature,
+                        "note": note,
+                    }
+                )
+    z = _standardise(raw, ref_raw.reindex(columns=raw.columns), ref.tissue, labels)
+    cov = pd.DataFrame(coverage)
+    mech = {}
+    for mid in ref.mech_raw.columns:
+        rows = cov[(cov["mechanism"] == mid) & cov["status"].isin(["used", "substitute"])]
+        per_sample = {}
+        for s, grp in rows.groupby("sample"):
+            per_sample[s] = float(np.nanmean(z.loc[s, grp["feature"].unique()].to_numpy(dtype=float)))
+        mech[mid] = pd.Series(per_sample, dtype=float).reindex(samples)
+    mech_raw = pd.DataFrame(mech, index=samples)
+    scores = _standardise(mech_raw, ref.mech_raw, ref.tissue, labels)
+    return SampleScores(scores, cov.drop(columns=["feature"]), labels, notes)

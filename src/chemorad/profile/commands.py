@@ -1,0 +1,300 @@
+"""`chemorad predict` and `chemorad report`: one tumour's (or cell line's) molecular data in, predicted responses,
+reasons and an HTML report out."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+
+from chemorad.catalog import catalog
+from chemorad.errors import ChemoradError
+from chemorad.profile.predict import Predictions, predict_profile, primary_records
+from chemorad.profile.readers import Profile, ProfileWarning, _harmonise, from_cell_line, read_profiles_dir
+from chemorad.report.render import Format, emit, progress_bar, to_json
+
+err = Console(stderr=True)
+
+ProfilesOpt = Annotated[
+    Path | None, typer.Option("--profiles", help="Folder of molecular files laid out like the data bundle.")
+]
+MafOpt = Annotated[Path | None, typer.Option("--maf", help="Mutations, GDC/TCGA MAF.")]
+ExprOpt = Annotated[Path | None, typer.Option("--expression", help="Expression matrix (TSV/CSV/Parquet).")]
+CnOpt = Annotated[Path | None, typer.Option("--copy-number", help="GISTIC-style copy-number calls (-2..2).")]
+ProtOpt = Annotated[Path | None, typer.Option("--protein", help="RPPA protein matrix (CCLE antibody names).")]
+TissuesOpt = Annotated[Path | None, typer.Option("--tissues", help="Table of sample, tissue.")]
+TissueOpt = Annotated[
+    str | None, typer.Option("--tissue", help="One tissue for every sample without one (e.g. lung, LUAD).")
+]
+LineOpt = Annotated[
+    list[str] | None, typer.Option("--cell-line", help="A cell line of the data bundle (repeat for several).")
+]
+ScaleOpt = Annotated[str, typer.Option("--scale", help="Expression scale: auto, tpm, log or z.")]
+DataOpt = Annotated[
+    Path | None, typer.Option("--data", help="Data folder (default: $CHEMORAD_DATA, else ../shared/data).")
+]
+TherapyOpt = Annotated[
+    str | None, typer.Option("--therapies", help="Comma-separated therapy ids (default: every therapy with data).")
+]
+LevelOpt = Annotated[float, typer.Option("--level", help="Coverage of the prediction intervals, in (0, 1).")]
+
+SCALES = ("auto", "tpm", "log", "z")
+
+
+def load_profile(
+    profiles: Path | None = None,
+    maf: Path | None = None,
+    expression: Path | None = None,
+    copy_number: Path | None = None,
+    protein: Path | None = None,
+    tissues: Path | None = None,
+    tissue: str | None = None,
+    cell_lines: list[str] | None = None,
+    scale: str = "auto",
+    data: Path | None = None,
+) -> Profile:
+    """The Profile from exactly one kind of input: --profiles DIR, molecular files, or --cell-line NAME(s)."""
+    files = {"--maf": maf, "--expression": expression, "--copy-number": copy_number, "--protein": protein}
+    kinds = [
+        k
+        for k, given in (("--profiles", profiles), ("files", any(files.values())), ("--cell-line", cell_lines))
+        if given
+    ]
+    if len(kinds) != 1:
+        what = "none" if not kinds else " and ".join(kinds)
+        raise ChemoradError(
+            f"input: give exactly one of --profiles DIR, molecular files (--maf/--expression/--copy-number/--protein), "
+            f"or --cell-line NAME (got {what})"
+        )
+    if scale not in SCALES:
+        raise ChemoradError(f"--scale {scale!r}: expected one of {', '.join(SCALES)}")
+    if tissues is not None and kinds[0] != "files":
+        raise ChemoradError("--tissues: only with molecular files (a bundle folder or cell line carries its tissue)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ProfileWarning)  # kept in Profile.warnings and printed once below
+        if profiles is not None:
+            if not profiles.is_dir():
+                raise ChemoradError(f"--profiles {profiles}: not a folder")
+            prof = read_profiles_dir(profiles, reference=data)
+        elif cell_lines:
+            profs = [from_cell_line(name, data) for name in cell_lines]
+            prof = profs[0] if len(profs) == 1 else _merge(profs)
+        else:
+            prof = Profile.from_files(expression, maf, copy_number, protein, tissues, scale=scale, data=data)
+    if tissue is not None:
+        prof = _with_tissue(prof, tissue)
+    return prof
+
+
+def _merge(profs: list[Profile]) -> Profile:
+    """Several single-line bundle Profiles as one (layers concatenated; a layer absent for a line is absent there)."""
+
+    def cat(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
+        present = [f for f in frames if f is not None]
+        return pd.concat(present) if present else None
+
+    out = Profile(
+        expression=cat([p.expression for p in profs]),
+        expression_scale="log" if any(p.expression is not None for p in profs) else None,
+        mutations=cat([p.mutations for p in profs]),
+        copy_number=cat([p.copy_number for p in profs]),
+        protein=cat([p.protein for p in profs]),
+        tissue=cat([p.tissue for p in profs]),
+    )
+    for key in {k for p in profs for k in p.extra}:
+        out.extra[key] = cat([p.extra.get(key) for p in profs])
+    for p in profs:
+        out.sources.update(p.sources)
+        out.warnings += p.warnings
+    if out.samples and len(set(out.samples)) != len(out.samples):
+        raise ChemoradError("--cell-line: the same line was given twice")
+    return out
+
+
+def _with_tissue(prof: Profile, label: str) -> Profile:
+    mapped, source, known, note = _harmonise(label)
+    if not known:
+        prof.warnings.append(f"--tissue {label!r}: {note}; predictions are made without a tissue adjustment")
+    rows = pd.DataFrame(
+        {"tissue": mapped, "tissue_given": label, "source": source, "known": known, "note": note},
+        index=pd.Index(prof.samples, name="sample", dtype=object),
+    )
+    if prof.tissue is not None:
+        have = prof.tissue[prof.tissue["known"].astype(bool)] if "known" in prof.tissue else prof.tissue
+        rows.update(have)
+        rows["known"] = rows["known"].astype(bool)
+    prof.tissue = rows
+    prof.sources.setdefault("tissue", "--tissue")
+    return prof
+
+
+def _therapies(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    ids = [t.strip() for t in value.split(",") if t.strip()]
+    if not ids:
+        raise ChemoradError("--therapies: empty list; give comma-separated therapy ids, e.g. cisplatin,radiotherapy")
+    cat = catalog()
+    for t in ids:
+        cat.therapy(t)  # unknown id -> one-line error with the closest ids
+    return ids
+
+
+def run_prediction(prof: Profile, data: Path | None, therapies: list[str] | None, level: float) -> Predictions:
+    """Predict with a progress bar over the model fits; warnings and notes go to stderr."""
+    if not (isinstance(level, float | int) and 0.0 < level < 1.0):
+        raise ChemoradError(f"--level must be in (0, 1) (got {level})")
+    with progress_bar(err) as bar:
+        task = bar.add_task("fitting response models", total=None)
+        pred = predict_profile(
+            catalog(),
+            prof,
+            data,
+            therapies=therapies,
+            level=level,
+            progress=lambda k, n: bar.update(task, completed=k, total=n),
+        )
+    for w in pred.warnings:
+        err.print(f"[yellow]chemorad: warning:[/yellow] {w}", highlight=False)
+    for n in pred.notes:
+        err.print(f"chemorad: note: {n}", highlight=False)
+    return pred
+
+
+RECORD_KEYS = (
+    "sample",
+    "therapy",
+    "dataset",
+    "metric",
+    "predicted",
+    "interval_low",
+    "interval_high",
+    "percentile_in_tissue",
+    "top_mechanisms",
+    "tissue",
+    "unseen_tissue",
+    "chain_resistance_factor",
+    "model_direction",
+    "chain_direction",
+    "disagreement",
+    "cross_resistant_with",
+)
+
+
+def _clean(v):
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
+
+
+def records(pred: Predictions) -> list[dict]:
+    """The JSON records: the keys of `RECORD_KEYS` (NaN -> null)."""
+    frame = pred.records.reindex(columns=list(RECORD_KEYS))
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _table(pred: Predictions, primary: bool) -> pd.DataFrame:
+    rec = primary_records(pred.records) if primary else pred.records
+    rec = pd.concat([rec, pred.records[pred.records["dataset"] == "chain"]]) if primary else rec
+
+    def tops(items) -> str:
+        return ", ".join(f"{t['mechanism']} {t['contribution']:+.2g}" for t in items) or "-"
+
+    def flags(row) -> str:
+        out = []
+        if row.get("disagreement") is True:
+            out.append(f"chain disagrees ({row['chain_direction']})")
+        if row.get("unseen_tissue") is True:
+            out.append("unseen tissue")
+        if row.get("cross_resistant_with"):
+            out.append("cross-resistant with " + ", ".join(row["cross_resistant_with"]))
+        return "; ".join(out)
+
+    return pd.DataFrame(
+        {
+            "sample": rec["sample"],
+            "therapy": rec["therapy"],
+            "dataset": rec["dataset"],
+            "metric": rec["metric"],
+            "predicted": rec["predicted"].round(3),
+            "interval": [
+                "-" if not np.isfinite(lo) else f"{lo:.2f} to {hi:.2f}"
+                for lo, hi in zip(rec["interval_low"], rec["interval_high"], strict=True)
+            ],
+            "pct_in_tissue": rec["percentile_in_tissue"].round(0),
+            "top_mechanisms": rec["top_mechanisms"].map(tops),
+            "flags": [flags(r) for r in rec.to_dict("records")],
+        }
+    ).fillna("-")
+
+
+def predict_cmd(
+    profiles: ProfilesOpt = None,
+    maf: MafOpt = None,
+    expression: ExprOpt = None,
+    copy_number: CnOpt = None,
+    protein: ProtOpt = None,
+    tissues: TissuesOpt = None,
+    tissue: TissueOpt = None,
+    cell_line: LineOpt = None,
+    scale: ScaleOpt = "auto",
+    data: DataOpt = None,
+    therapies: TherapyOpt = None,
+    level: LevelOpt = 0.9,
+    all_metrics: Annotated[
+        bool, typer.Option("--all-metrics", help="Table/CSV: every dataset and metric, not one line per therapy.")
+    ] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """Predict each sample's response to radiotherapy and every drug with data, with intervals and reasons.
+
+    Predictions come from ridge models of mechanism activities + tissue fitted on the bundle (leaving out the samples
+    themselves when they are bundle lines); higher = more resistant. JSON gives every dataset and metric.
+    """
+    prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
+    pred = run_prediction(prof, data, _therapies(therapies), level)
+    if fmt is Format.json:
+        print(to_json(records(pred)))
+        return
+    table = _table(pred, primary=not all_metrics)
+    if fmt is Format.table and len(pred.crossres):
+        emit(table, [], fmt, title="Predicted responses (higher = more resistant; pct_in_tissue vs tissue peers)")
+        cr = pred.crossres.assign(
+            therapies=pred.crossres["therapies"].map(", ".join),
+            shared_mechanisms=pred.crossres["shared_mechanisms"].map(lambda m: ", ".join(m) or "-"),
+        )
+        emit(cr[["sample", "therapies", "shared_mechanisms"]], [], fmt, title="Predicted cross-resistance")
+        return
+    emit(table, [], fmt, title="Predicted responses (higher = more resistant; pct_in_tissue vs tissue peers)")
+
+
+def report_cmd(
+    out: Annotated[Path, typer.Option("--out", help="report.html for one sample; a folder for several.")],
+    profiles: ProfilesOpt = None,
+    maf: MafOpt = None,
+    expression: ExprOpt = None,
+    copy_number: CnOpt = None,
+    protein: ProtOpt = None,
+    tissues: TissuesOpt = None,
+    tissue: TissueOpt = None,
+    cell_line: LineOpt = None,
+    scale: ScaleOpt = "auto",
+    data: DataOpt = None,
+    therapies: TherapyOpt = None,
+    level: LevelOpt = 0.9,
+) -> None:
+    """Write a self-contained HTML report per sample: predictions against tissue peers, mechanism activities,
+    attributions, cross-resistance, coverage and references (images inline; readable offline)."""
+    from chemorad.report.profile_report import write_reports
+
+    prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
+    if out.suffix.lower() == ".html" and len(prof.samples) > 1:
+        raise ChemoradError(f"--out {out}: {len(prof.samples)} samples need a folder (one report each), not a file")
+    pred = run_prediction(prof, data, _therapies(therapies), level)
+    for path in write_reports(catalog(), pred, prof, out, data):
+        print(path)
