@@ -47,7 +47,31 @@ def run_demo(out: Path, data: Path | None = None, say=print) -> list[Path]:
         w.text("evidence_SKIPPED.txt", f"The evidence outputs need the cell-line data bundle.\n{exc}\n")
     else:
         evidence_outputs(cat, w, directory, say)
+        profile_outputs(cat, w, directory, say)
     return w.written
+
+
+#: two bundle lines scored by the demo: a head and neck squamous carcinoma (the dynamics demo's tumour type) and a
+#: glioblastoma line known for radiotherapy and temozolomide resistance (MGMT-expressing)
+DEMO_LINES = ("FADU", "T98G")
+
+
+def profile_outputs(cat: Catalog, w: _Writer, directory: Path, say) -> None:
+    """Predictions with reasons for two bundle lines (each left out of its own models) and their HTML reports."""
+    from chemorad.profile.commands import load_profile, records
+    from chemorad.profile.predict import predict_profile
+    from chemorad.report.profile_report import write_reports
+
+    say(f"profile: predicting {', '.join(DEMO_LINES)} (models refitted without them) and writing their reports")
+    prof = load_profile(cell_lines=list(DEMO_LINES), data=directory)
+    pred = predict_profile(cat, prof, directory)
+    w.text("profile_predictions.json", to_json(records(pred)))
+    table = pred.records.drop(columns=["top_mechanisms", "cross_resistant_with"])
+    table["top_mechanisms"] = [", ".join(t["mechanism"] for t in top) for top in pred.records["top_mechanisms"]]
+    w.text("profile_predictions.csv", table.to_csv(index=False))
+    w.text("profile_crossres.csv", pred.crossres.to_csv(index=False))
+    w.text("profile_coverage.csv", pred.scores.coverage.to_csv(index=False))
+    w.written += list(write_reports(cat, pred, prof, w.out / "reports", directory))
 
 
 def dynamics_outputs(w: _Writer, say) -> None:

@@ -1,0 +1,111 @@
+"""Predictions for a profile (`profile.predict`): intervals, attributions, the chain's view, flags."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chemorad.catalog.load import catalog
+from chemorad.chain.radiation import oer
+from chemorad.evidence import datasets as ds
+from chemorad.profile import predict as pp
+from chemorad.profile.readers import from_cell_line
+
+
+@pytest.fixture(scope="module")
+def line(shared_data):
+    lines = ds.cell_lines(shared_data)
+    full = lines[(lines["n_datasets"] == lines["n_datasets"].max()) & lines["tissue"].notna()]
+    return str(full.index[0])
+
+
+@pytest.fixture(scope="module")
+def result(shared_data, line):
+    return pp.predict_profile(
+        catalog(), from_cell_line(line, shared_data), shared_data, therapies=["cisplatin", "radiotherapy"]
+    )
+
+
+def test_records_are_complete_and_consistent(result, line):
+    rec = result.records
+    fitted = rec[rec["dataset"] != "chain"]
+    assert set(fitted["therapy"]) == {"cisplatin", "radiotherapy"}
+    assert {"yard|radiotherapy|auc", "yard|radiotherapy|sf2"} <= set(fitted["column"])
+    assert (fitted["sample"] == line).all()
+    assert (fitted["interval_low"] <= fitted["predicted"]).all() and (
+        fitted["predicted"] <= fitted["interval_high"]
+    ).all()
+    assert fitted["percentile_in_tissue"].between(0, 100).all()
+    for top in fitted["top_mechanisms"]:
+        assert 0 < len(top) <= pp.TOP
+        sizes = [abs(t["contribution"]) for t in top]
+        assert sizes == sorted(sizes, reverse=True)
+
+
+def test_attributions_sum_to_the_prediction(result):
+    sums = result.attributions.groupby(["sample", "column"])["contribution"].sum()
+    rec = result.records[result.records["dataset"] != "chain"].set_index(["sample", "column"])["predicted"]
+    np.testing.assert_allclose(sums.reindex(rec.index).to_numpy(), rec.to_numpy(), rtol=1e-12)
+
+
+def test_the_sample_is_left_out_of_training(result, line, shared_data):
+    """Every model is fitted on the bundle minus the sample: one line fewer wherever the sample has a response."""
+    from chemorad.evidence.responses import responses
+    from chemorad.profile.model import fit_all
+
+    resp = responses(catalog(), shared_data)
+    full = fit_all(catalog(), shared_data, therapies=["cisplatin", "radiotherapy"])
+    assert set(full) == set(result.models)
+    for col, model in result.models.items():
+        has = int(pd.notna(resp.at[line, col]))
+        assert model.n_train_ == full[col].n_train_ - has
+    assert any(pd.notna(resp.at[line, c]) for c in full)
+    assert any(line in n and "left out" in n for n in result.notes)
+
+
+def test_reference_cell_hypoxic_dmf_is_the_oer_ratio():
+    """With no mechanism active the chain's hypoxic DMF is OER(0.5 mmHg) / OER(40 mmHg) (Alper & Howard-Flanders
+    1956, Nature 178:978; oer_max 3, K 3 mmHg): 2.2248."""
+    dmf, drivers = pp.hypoxic_dmf(catalog(), {})
+    assert dmf == pytest.approx(float(oer(0.5) / oer(40.0)), rel=1e-9)
+    assert dmf == pytest.approx(2.2248, abs=1e-4)
+    assert drivers == {}
+
+
+def test_hypoxia_mechanism_drives_the_dmf():
+    dmf, drivers = pp.hypoxic_dmf(catalog(), {"hypoxia_oxygen_effect": 1.0, "efflux_abcb1": 1.0})
+    assert "efflux_abcb1" not in drivers  # a pump does not touch radiation
+    assert "hypoxia_oxygen_effect" in drivers and dmf != pytest.approx(2.2248, abs=1e-4)
+
+
+def test_direction_and_disagreement_rules():
+    assert pp._direction(0.3, 0.25) == "resistant"
+    assert pp._direction(-0.3, 0.25) == "sensitive"
+    assert pp._direction(0.1, 0.25) == "neutral"
+    assert pp._direction(float("nan"), 0.25) == "neutral"
+
+
+def test_crossres_groups_resistant_therapies_and_shared_mechanisms():
+    rec = pd.DataFrame(
+        {
+            "sample": ["s"] * 3,
+            "therapy": ["cisplatin", "radiotherapy", "docetaxel"],
+            "dataset": ["gdsc2", "yard", "gdsc2"],
+            "metric": ["ln_ic50", "auc", "ln_ic50"],
+            "percentile_in_tissue": [90.0, 80.0, 10.0],
+            "column": ["c1", "c2", "c3"],
+            "response_sd": [1.0, 1.0, 1.0],
+        }
+    )
+    attr = pd.DataFrame(
+        {
+            "sample": ["s"] * 6,
+            "column": ["c1", "c1", "c2", "c2", "c3", "c3"],
+            "term": ["hr_repair", "efflux_abcb1", "hr_repair", "tissue", "hr_repair", "intercept"],
+            "contribution": [0.2, 0.3, 0.1, 5.0, 0.4, 1.0],
+        }
+    )
+    out = pp._crossres(rec, attr)
+    assert len(out) == 1
+    row = out.iloc[0]
+    assert set(row["therapies"]) == {"cisplatin", "radiotherapy"} and row["includes_radiotherapy"]
+    assert row["shared_mechanisms"] == ["hr_repair"]

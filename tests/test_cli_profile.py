@@ -1,0 +1,237 @@
+"""`chemorad predict` and `chemorad report` end to end on each input kind, and their user errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from chemorad.catalog.load import catalog
+from chemorad.cli import app
+from chemorad.evidence import datasets as ds
+from chemorad.evidence.names import canonical_name
+
+runner = CliRunner()
+KEYS = {
+    "sample",
+    "therapy",
+    "dataset",
+    "metric",
+    "predicted",
+    "interval_low",
+    "interval_high",
+    "percentile_in_tissue",
+    "top_mechanisms",
+}
+FAST = ["--therapies", "cisplatin,radiotherapy"]
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture(scope="module")
+def lines(shared_data) -> list[str]:
+    cl = ds.cell_lines(shared_data)
+    full = cl[(cl["n_datasets"] == cl["n_datasets"].max()) & cl["tissue"].notna()]
+    return [str(x) for x in full.index[:2]]
+
+
+@pytest.fixture(scope="module")
+def patient_files(shared_data, lines, tmp_path_factory) -> dict[str, Path]:
+    """A new sample 'PATIENT-1': catalog-gene expression (genes x samples TSV, log2), a MAF and a tissue table,
+    made from a bundle line's values so they are realistic."""
+    root = tmp_path_factory.mktemp("patient")
+    line = lines[0]
+    genes = sorted({mk.gene for m in catalog().mechanisms.values() for mk in m.markers})
+    expr = ds.load_expression(data=shared_data)
+    cols = [g for g in genes if g in expr.columns]
+    table = expr.loc[[line], cols].T.rename(columns={line: "PATIENT-1"})
+    table.index.name = "Hugo_Symbol"
+    table.to_csv(root / "expression.tsv", sep="\t")
+    maf = [
+        "Hugo_Symbol\tVariant_Classification\tTumor_Sample_Barcode",
+        "TP53\tNonsense_Mutation\tPATIENT-1",
+        "KEAP1\tMissense_Mutation\tPATIENT-1",
+        "NOTAGENE1\tMissense_Mutation\tPATIENT-1",
+    ]
+    (root / "mutations.maf").write_text("\n".join(maf) + "\n")
+    tissue = ds.cell_lines(shared_data).loc[line, "tissue"]
+    (root / "tissues.csv").write_text(f"sample,tissue\nPATIENT-1,{tissue}\n")
+    return {"expression": root / "expression.tsv", "maf": root / "mutations.maf", "tissues": root / "tissues.csv"}
+
+
+def test_predict_cell_line_json(shared_data, lines) -> None:
+    res = run("predict", "--cell-line", lines[0], "--data", str(shared_data), *FAST, "--format", "json")
+    assert res.exit_code == 0, res.output
+    recs = json.loads(res.stdout)
+    assert recs and all(KEYS <= set(r) for r in recs)
+    assert {r["therapy"] for r in recs} == {"cisplatin", "radiotherapy"}
+    assert {(r["dataset"], r["metric"]) for r in recs if r["therapy"] == "radiotherapy"} >= {
+        ("yard", "auc"),
+        ("yard", "sf2"),
+        ("chain", "hypoxic_dmf"),
+    }
+    assert "left out of training" in res.stderr
+
+
+def test_predict_from_files_maf_expression_tissues(shared_data, patient_files) -> None:
+    res = run(
+        "predict",
+        "--maf",
+        str(patient_files["maf"]),
+        "--expression",
+        str(patient_files["expression"]),
+        "--tissues",
+        str(patient_files["tissues"]),
+        "--data",
+        str(shared_data),
+        *FAST,
+        "--format",
+        "json",
+    )
+    assert res.exit_code == 0, res.output
+    recs = json.loads(res.stdout)
+    assert {r["sample"] for r in recs} == {"PATIENT-1"}
+    assert all(r["unseen_tissue"] is False for r in recs)
+    assert "NOTAGENE1" in res.stderr  # unknown gene reported, not fatal
+
+
+def test_predict_unknown_tissue_still_predicts(shared_data, patient_files) -> None:
+    res = run(
+        "predict",
+        "--expression",
+        str(patient_files["expression"]),
+        "--tissue",
+        "moon rock",
+        "--data",
+        str(shared_data),
+        "--therapies",
+        "cisplatin",
+        "--format",
+        "csv",
+    )
+    assert res.exit_code == 0, res.output
+    assert "moon rock" in res.stderr and "tissue" in res.stderr
+    body = pd.read_csv(__import__("io").StringIO(res.stdout))
+    assert set(body["therapy"]) == {"cisplatin"} and "unseen tissue" in " ".join(body["flags"].fillna(""))
+
+
+def test_predict_profiles_dir(shared_data, lines, tmp_path) -> None:
+    keep = set(lines)
+    for fname in ("gdsc_expression.parquet", "gdsc_mutations.parquet"):
+        frame = pd.read_parquet(shared_data / fname)
+        frame.loc[frame["cell_line"].map(lambda s: canonical_name(s) in keep)].to_parquet(tmp_path / fname, index=False)
+    cl = pd.read_csv(shared_data / "gdsc_cell_lines.csv")
+    cl.loc[cl["cell_line"].map(lambda s: canonical_name(s) in keep)].to_csv(
+        tmp_path / "gdsc_cell_lines.csv", index=False
+    )
+    res = run("predict", "--profiles", str(tmp_path), "--data", str(shared_data), *FAST, "--format", "json")
+    assert res.exit_code == 0, res.output
+    assert {r["sample"] for r in json.loads(res.stdout)} == keep
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "give exactly one of"),
+        (("--cell-line", "X", "--maf", "m.maf"), "give exactly one of"),
+        (("--cell-line", "NOSUCHLINE123"), "unknown cell line 'NOSUCHLINE123'"),
+        (("--cell-line", "{line}", "--therapies", "cisplatinn"), "cisplatinn"),
+        (("--cell-line", "{line}", "--therapies", ","), "--therapies: empty"),
+        (("--cell-line", "{line}", "--level", "1.5"), "--level"),
+        (("--cell-line", "{line}", "--scale", "linear"), "--scale 'linear'"),
+        (("--expression", "{empty}"), "empty.tsv"),
+        (("--maf", "{nomarker}"), "no catalog marker could be measured"),
+    ],
+)
+def test_predict_bad_input_one_line_exit_2(shared_data, lines, tmp_path, args, message) -> None:
+    (tmp_path / "empty.tsv").write_text("")
+    (tmp_path / "nomarker.maf").write_text(
+        "Hugo_Symbol\tVariant_Classification\tTumor_Sample_Barcode\nNOTAGENE\tSilent\tS1\n"
+    )
+    subs = {"{line}": lines[0], "{empty}": str(tmp_path / "empty.tsv"), "{nomarker}": str(tmp_path / "nomarker.maf")}
+    argv = [subs.get(a, a) for a in args]
+    res = run("predict", *argv, "--data", str(shared_data))
+    assert res.exit_code == 2, res.output
+    err = res.stderr.strip().splitlines()
+    assert err[-1].startswith("chemorad: error:") and message in err[-1]
+
+
+def test_report_two_lines_folder_and_file_rules(shared_data, lines, tmp_path) -> None:
+    out = tmp_path / "reports"
+    res = run(
+        "report", "--cell-line", lines[0], "--cell-line", lines[1], "--data", str(shared_data), *FAST, "--out", str(out)
+    )
+    assert res.exit_code == 0, res.output
+    files = sorted(out.glob("*.html"))
+    assert len(files) == 2
+    text = files[0].read_text()
+    for section in ("summary", "predictions", "activities", "attributions", "crossres", "coverage", "references"):
+        assert f'id="{section}"' in text
+    assert "http://" not in text.replace("http://www.w3.org", "") and 'src="data:image/png;base64,' in text
+    bad = run(
+        "report",
+        "--cell-line",
+        lines[0],
+        "--cell-line",
+        lines[1],
+        "--data",
+        str(shared_data),
+        "--out",
+        str(tmp_path / "one.html"),
+    )
+    assert bad.exit_code == 2 and "need a folder" in bad.stderr
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def test_report_renders_in_headless_chromium(shared_data, patient_files, tmp_path) -> None:
+    """Open the report in a real browser (Debian's chromium, installed by .ci/run): every section is in the DOM and
+    every inline image decoded (the page's own load handler sets data-images-ok)."""
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium not found: .ci/run must install Debian's chromium")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    out = tmp_path / "patient.html"
+    res = run(
+        "report",
+        "--expression",
+        str(patient_files["expression"]),
+        "--maf",
+        str(patient_files["maf"]),
+        "--tissues",
+        str(patient_files["tissues"]),
+        "--data",
+        str(shared_data),
+        *FAST,
+        "--out",
+        str(out),
+    )
+    assert res.exit_code == 0, res.output
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--virtual-time-budget=5000"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", out.as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    html = dom.stdout
+    for section in ("summary", "predictions", "activities", "attributions", "crossres", "coverage", "references"):
+        assert f'id="{section}"' in html
+    assert 'data-images-ok="true"' in html
+    n_images = int(html.split('data-images="')[1].split('"')[0])
+    assert n_images >= 4
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [browser, *flags, "--window-size=1200,3000", f"--screenshot={shot}", out.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert shot.stat().st_size > 50_000  # a rendered page with figures, not a blank one
