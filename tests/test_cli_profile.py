@@ -124,17 +124,27 @@ def test_predict_unknown_tissue_still_predicts(shared_data, patient_files) -> No
 
 
 def test_predict_profiles_dir(shared_data, lines, tmp_path) -> None:
-    keep = set(lines)
+    """A bundle-layout folder: one bundle line (left out of training) and one line the bundle has never seen (a copy
+    of the other line's data under a new name, as a held-out line would arrive)."""
+    keep, new = lines[0], lines[1]
+    rename = {new: "NEWLINE-1"}
+
+    def pick(frame: pd.DataFrame) -> pd.DataFrame:
+        canon = frame["cell_line"].map(canonical_name)
+        out = frame.loc[canon.isin([keep, new])].copy()
+        out["cell_line"] = [rename.get(canonical_name(c), c) for c in out["cell_line"]]
+        return out
+
     for fname in ("gdsc_expression.parquet", "gdsc_mutations.parquet"):
-        frame = pd.read_parquet(shared_data / fname)
-        frame.loc[frame["cell_line"].map(lambda s: canonical_name(s) in keep)].to_parquet(tmp_path / fname, index=False)
-    cl = pd.read_csv(shared_data / "gdsc_cell_lines.csv")
-    cl.loc[cl["cell_line"].map(lambda s: canonical_name(s) in keep)].to_csv(
-        tmp_path / "gdsc_cell_lines.csv", index=False
-    )
+        pick(pd.read_parquet(shared_data / fname)).to_parquet(tmp_path / fname, index=False)
+    pick(pd.read_csv(shared_data / "gdsc_cell_lines.csv")).to_csv(tmp_path / "gdsc_cell_lines.csv", index=False)
     res = run("predict", "--profiles", str(tmp_path), "--data", str(shared_data), *FAST, "--format", "json")
     assert res.exit_code == 0, res.output
-    assert {r["sample"] for r in json.loads(res.stdout)} == keep
+    recs = json.loads(res.stdout)
+    assert {r["sample"] for r in recs} == {keep, "NEWLINE1"}
+    assert f"left out of training (they are bundle lines): {keep}" in " ".join(res.stderr.split())
+    new_recs = [r for r in recs if r["sample"] == "NEWLINE1" and r["dataset"] != "chain"]
+    assert new_recs and all(r["tissue"] and not r["unseen_tissue"] for r in new_recs)
 
 
 @pytest.mark.parametrize(

@@ -166,6 +166,10 @@ def run_prediction(prof: Profile, data: Path | None, therapies: list[str] | None
     return pred
 
 
+TITLE = (
+    "Predicted responses (higher = more resistant; pct_in_tissue: among tissue peers; "
+    "* = a data association with no catalog link to the therapy)"
+)
 RECORD_KEYS = (
     "sample",
     "therapy",
@@ -203,7 +207,10 @@ def _table(pred: Predictions, primary: bool) -> pd.DataFrame:
     rec = pd.concat([rec, pred.records[pred.records["dataset"] == "chain"]]) if primary else rec
 
     def tops(items) -> str:
-        return ", ".join(f"{t['mechanism']} {t['contribution']:+.2g}" for t in items) or "-"
+        return (
+            ", ".join(f"{t['mechanism']}{'' if t['catalog_link'] else '*'} {t['contribution']:+.2g}" for t in items)
+            or "-"
+        )
 
     def flags(row) -> str:
         out = []
@@ -263,14 +270,14 @@ def predict_cmd(
         return
     table = _table(pred, primary=not all_metrics)
     if fmt is Format.table and len(pred.crossres):
-        emit(table, [], fmt, title="Predicted responses (higher = more resistant; pct_in_tissue vs tissue peers)")
+        emit(table, [], fmt, title=TITLE)
         cr = pred.crossres.assign(
             therapies=pred.crossres["therapies"].map(", ".join),
             shared_mechanisms=pred.crossres["shared_mechanisms"].map(lambda m: ", ".join(m) or "-"),
         )
         emit(cr[["sample", "therapies", "shared_mechanisms"]], [], fmt, title="Predicted cross-resistance")
         return
-    emit(table, [], fmt, title="Predicted responses (higher = more resistant; pct_in_tissue vs tissue peers)")
+    emit(table, [], fmt, title=TITLE)
 
 
 def report_cmd(
