@@ -105,7 +105,7 @@ class Scores:
     tissue: pd.Series
 
 
-class _Layers:
+class BundleLayers:
     """The bundle's molecular matrices, loaded on first use."""
 
     def __init__(self, data: str | os.PathLike[str] | None) -> None:
@@ -182,9 +182,11 @@ def marker_value(col: pd.Series, alteration: Alteration, layer: str, sign: int) 
     return _value(col, alteration, layer) * sign
 
 
-def marker_plan(cat: Catalog, data: str | os.PathLike[str] | None = None) -> MarkerPlan:
+def marker_plan(
+    cat: Catalog, data: str | os.PathLike[str] | None = None, layers: BundleLayers | None = None
+) -> MarkerPlan:
     """The first usable layer for every tumour marker (order `LAYERS_FOR`), its values over the bundle's lines."""
-    layers = _Layers(data)
+    layers = layers or BundleLayers(data)
     features: dict[str, pd.Series] = {}
     coverage = []
     members: dict[str, list[str]] = {}

@@ -49,7 +49,7 @@ class Reference:
     tissue: pd.Series
     raw: pd.DataFrame
     mech_raw: pd.DataFrame
-    layers: sc._Layers
+    layers: sc.BundleLayers
 
     @property
     def scores(self) -> pd.DataFrame:
@@ -71,10 +71,11 @@ class SampleScores:
 def reference(cat: Catalog, data: str | os.PathLike[str] | None = None) -> Reference:
     """Load the bundle's reference statistics once (the slow part: reading every layer)."""
     tissue = ds.cell_lines(data)["tissue"].dropna()
-    plan = sc.marker_plan(cat, data)
+    layers = sc.BundleLayers(data)
+    plan = sc.marker_plan(cat, data, layers)
     raw = pd.DataFrame(plan.features).reindex(tissue.index)
     markers = sc.within_tissue_standardise(raw, tissue)
-    return Reference(plan, tissue, raw, sc.mechanism_raw(markers, plan.members), sc._Layers(data))
+    return Reference(plan, tissue, raw, sc.mechanism_raw(markers, plan.members), layers)
 
 
 def _standardise(value: pd.Series, ref: pd.DataFrame, tissue_ref: pd.Series, labels: pd.Series) -> pd.DataFrame:
