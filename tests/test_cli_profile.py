@@ -159,6 +159,10 @@ def test_predict_profiles_dir(shared_data, lines, tmp_path) -> None:
         (("--cell-line", "{line}", "--scale", "linear"), "--scale 'linear'"),
         (("--expression", "{empty}"), "empty.tsv"),
         (("--maf", "{nomarker}"), "no catalog marker could be measured"),
+        (("--expression", "{nonnum}"), "non-numeric"),
+        (("--expression", "{dup}"), "S1"),
+        (("--expression", "{nogene}"), "gene"),
+        (("--expression", "{ok}", "--maf", "{othermaf}"), "no sample is in every file"),
     ],
 )
 def test_predict_bad_input_one_line_exit_2(shared_data, lines, tmp_path, args, message) -> None:
@@ -166,7 +170,21 @@ def test_predict_bad_input_one_line_exit_2(shared_data, lines, tmp_path, args, m
     (tmp_path / "nomarker.maf").write_text(
         "Hugo_Symbol\tVariant_Classification\tTumor_Sample_Barcode\nNOTAGENE\tSilent\tS1\n"
     )
-    subs = {"{line}": lines[0], "{empty}": str(tmp_path / "empty.tsv"), "{nomarker}": str(tmp_path / "nomarker.maf")}
+    (tmp_path / "nonnum.tsv").write_text("gene\tS1\nTP53\t7.1\nABCB1\thigh\n")
+    (tmp_path / "ok.tsv").write_text("gene\tS1\nTP53\t7.1\nABCB1\t3.0\n")
+    (tmp_path / "dup.tsv").write_text("gene\tS1\tS1\nTP53\t7.1\t7.2\nABCB1\t3.0\t3.1\n")
+    (tmp_path / "nogene.tsv").write_text("x\tS1\nfoo\t1.0\nbar\t2.0\n")
+    (tmp_path / "other.maf").write_text("Hugo_Symbol\tVariant_Classification\tTumor_Sample_Barcode\nTP53\tSilent\tS9\n")
+    subs = {
+        "{line}": lines[0],
+        "{empty}": str(tmp_path / "empty.tsv"),
+        "{nomarker}": str(tmp_path / "nomarker.maf"),
+        "{nonnum}": str(tmp_path / "nonnum.tsv"),
+        "{dup}": str(tmp_path / "dup.tsv"),
+        "{nogene}": str(tmp_path / "nogene.tsv"),
+        "{othermaf}": str(tmp_path / "other.maf"),
+        "{ok}": str(tmp_path / "ok.tsv"),
+    }
     argv = [subs.get(a, a) for a in args]
     res = run("predict", *argv, "--data", str(shared_data))
     assert res.exit_code == 2, res.output
