@@ -30,14 +30,19 @@ def _lines(shared_data, k=2):
 def test_bundle_line_scored_as_a_profile_equals_its_bundle_score(shared_data, ref, bundle_scores):
     """The same formula, the same reference: a bundle line scored through `sample_scores` gets its bundle score."""
     for name in _lines(shared_data):
-        got = sample_scores(catalog(), from_cell_line(name, shared_data), ref).scores.loc[name]
+        ss = sample_scores(catalog(), from_cell_line(name, shared_data), ref)
+        got = ss.scores.loc[name]
         want = bundle_scores.scores.loc[name].reindex(got.index)
         np.testing.assert_allclose(got.to_numpy(float), want.to_numpy(float), rtol=1e-10, atol=1e-12)
         assert got.notna().sum() == want.notna().sum() > 20
+        got_m = ss.markers.loc[name]
+        want_m = bundle_scores.markers.loc[name].reindex(got_m.index)
+        np.testing.assert_allclose(got_m.to_numpy(float), want_m.to_numpy(float), rtol=1e-10, atol=1e-12)
 
 
 def test_bundle_reference_scores_equal_mechanism_scores(ref, bundle_scores):
     pd.testing.assert_frame_equal(ref.scores.sort_index(), bundle_scores.scores.sort_index(), check_like=True)
+    pd.testing.assert_frame_equal(ref.markers.sort_index(), bundle_scores.markers.sort_index(), check_like=True)
 
 
 def test_sample_at_its_tissue_means_scores_zero(shared_data, ref):

@@ -42,9 +42,15 @@ def test_records_are_complete_and_consistent(result, line):
 
 
 def test_attributions_sum_to_the_prediction(result):
-    sums = result.attributions.groupby(["sample", "column"])["contribution"].sum()
+    """By marker and by mechanism (markers shared between mechanisms split equally) the terms add up exactly."""
     rec = result.records[result.records["dataset"] != "chain"].set_index(["sample", "column"])["predicted"]
-    np.testing.assert_allclose(sums.reindex(rec.index).to_numpy(), rec.to_numpy(), rtol=1e-12)
+    for table in (result.attributions, result.marker_attributions):
+        sums = table.groupby(["sample", "column"])["contribution"].sum()
+        np.testing.assert_allclose(sums.reindex(rec.index).to_numpy(), rec.to_numpy(), rtol=1e-12)
+    terms = set(result.attributions["term"]) - {"missingness", "tissue", "intercept"}
+    assert terms <= set(catalog().mechanisms)
+    top = result.records.iloc[0]["top_mechanisms"][0]
+    assert top["markers"] and all(f in set(result.marker_attributions["term"]) for f in top["markers"])
 
 
 def test_the_sample_is_left_out_of_training(result, line, shared_data):

@@ -52,6 +52,11 @@ class Reference:
     layers: sc.BundleLayers
 
     @property
+    def markers(self) -> pd.DataFrame:
+        """The bundle's marker features, within-tissue z-scores (equal to `scores.mechanism_scores(...).markers`)."""
+        return sc.within_tissue_standardise(self.raw, self.tissue)
+
+    @property
     def scores(self) -> pd.DataFrame:
         """The bundle's own mechanism scores (equal to `scores.mechanism_scores(...).scores`)."""
         return sc.within_tissue_standardise(self.mech_raw, self.tissue).dropna(how="all")
@@ -59,10 +64,12 @@ class Reference:
 
 @dataclass(frozen=True)
 class SampleScores:
-    """scores: samples x mechanisms (the bundle's scale; NaN = not measured); coverage: one row per sample x marker;
-    tissue: per sample (None = unknown); notes: how the reference was chosen, per sample."""
+    """scores: samples x mechanisms (the bundle's scale; NaN = not measured); markers: samples x the bundle's marker
+    features (their z-scores; a substitute layer's value sits under the feature it stands in for); coverage: one row
+    per sample x marker; tissue: per sample (None = unknown); notes: how the reference was chosen, per sample."""
 
     scores: pd.DataFrame
+    markers: pd.DataFrame
     coverage: pd.DataFrame
     tissue: pd.Series
     notes: list[str]
@@ -174,18 +181,23 @@ def sample_scores(cat: Catalog, profile: Profile, ref: Reference) -> SampleScore
                         "layer": got[0] if got else None,
                         "status": status,
                         "feature": got[1] if got else feature,
+                        "bundle_feature": feature,
                         "note": note,
                     }
                 )
     z = _standardise(raw, ref_raw.reindex(columns=raw.columns), ref.tissue, labels)
     cov = pd.DataFrame(coverage)
+    measured = cov[cov["status"].isin(["used", "substitute"])]
+    markers = pd.DataFrame(np.nan, index=samples, columns=ref.raw.columns)
+    for row in measured.drop_duplicates(["sample", "bundle_feature"]).itertuples():
+        markers.loc[row.sample, row.bundle_feature] = z.loc[row.sample, row.feature]
     mech = {}
     for mid in ref.mech_raw.columns:
-        rows = cov[(cov["mechanism"] == mid) & cov["status"].isin(["used", "substitute"])]
+        rows = measured[measured["mechanism"] == mid]
         per_sample = {}
         for s, grp in rows.groupby("sample"):
             per_sample[s] = float(np.nanmean(z.loc[s, grp["feature"].unique()].to_numpy(dtype=float)))
         mech[mid] = pd.Series(per_sample, dtype=float).reindex(samples)
     mech_raw = pd.DataFrame(mech, index=samples)
     scores = _standardise(mech_raw, ref.mech_raw, ref.tissue, labels)
-    return SampleScores(scores, cov.drop(columns=["feature"]), labels, notes)
+    return SampleScores(scores, markers, cov.drop(columns=["feature", "bundle_feature"]), labels, notes)

@@ -1,11 +1,15 @@
-"""Calibrated prediction of a cell line's response to each therapy from its mechanism activity scores, and an honest
-cross-validated account of how well that works.
+"""Calibrated prediction of a cell line's response to each therapy from its catalog markers (grouped into mechanisms),
+and an honest cross-validated account of how well that works.
 
 The model (`ResponseModel`, one per response column `dataset|compound|metric`, higher = more resistant)
 --------------------------------------------------------------------------------------------------------------
-Inputs: the mechanism activity scores of `evidence/scores.py` (lines x mechanisms, within-tissue standardised, NaN
-where a mechanism is not measurable for a line) and the line's tissue. A missing score is imputed as 0, which is the
-tissue-average activity because the scores are centred within tissue. The prediction is a penalised linear model
+Inputs: the catalog markers' values of `evidence/scores.py` (`Scores.markers`: lines x marker features such as
+'ABCB1 overexpression [expression]', within-tissue standardised, NaN where not measured) and the line's tissue. Each
+marker belongs to a mechanism, so contributions add up to mechanisms (`profile.predict`); the mechanism scores
+themselves (means of their markers) fitted 2-3 points of Spearman worse in cross-validation (BENCHMARKS.md), because
+averaging throws away which marker of a mechanism carries the signal. The class works on either table. A missing value
+is imputed as 0, which is the tissue average because the features are centred within tissue. The prediction is a
+penalised linear model
 
     y_hat = b + sum_j beta_j z_j + sum_k delta_k m_k + tau_t
 
@@ -278,8 +282,8 @@ class ResponseModel(BaseEstimator, RegressorMixin):
 
     `fit(X, y, tissue)`, `predict(X, tissue)` and the other methods take `tissue` either as a keyword (one label per
     line, a Series aligned by index when X is a DataFrame) or as a column named 'tissue' in the DataFrame X. X holds the
-    scores (lines x mechanisms; NaN = not measured); a DataFrame given to `predict` is matched to the training columns
-    by name (extra columns are ignored). y must be finite and, as a Series, carry X's index.
+    features (lines x markers or mechanisms; NaN = not measured); a DataFrame given to `predict` is matched to the
+    training columns by name (extra columns are ignored). y must be finite and, as a Series, carry X's index.
 
     Fitted attributes: `coef_` (per score column, in units of the response per training SD of the imputed score;
     0 for columns that were all missing or constant), `tissue_effects_` (centred), `intercept_` (training mean of y),
@@ -659,7 +663,9 @@ def cytotoxic_therapies(cat: Catalog) -> list[str]:
     return [t.id for t in cat.therapies.values() if any(les is not Lesion.signalling_inhibition for les in t.lesions)]
 
 
-def _tables(cat: Catalog, data):
+def _tables(cat: Catalog, data) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.DataFrame]:
+    """(marker features, responses, tissue, mechanism scores) of the bundle: the model's features are the catalog
+    markers' within-tissue z-scores (lines with none dropped); the mechanism scores feed the chain."""
     from chemorad.evidence import datasets as ds
     from chemorad.evidence.responses import responses
     from chemorad.evidence.scores import mechanism_scores
@@ -667,7 +673,7 @@ def _tables(cat: Catalog, data):
     sc = mechanism_scores(cat, data)
     resp = responses(cat, data)
     tissue = ds.cell_lines(data)["tissue"]
-    return sc.scores, resp, tissue
+    return sc.markers.dropna(how="all"), resp, tissue, sc.scores
 
 
 def fit_all(
@@ -686,7 +692,7 @@ def fit_all(
     than `min_lines` such lines are skipped and listed in `ModelSet.skipped`. Lines in `exclude` are left out of
     training (the lines being predicted, so no prediction has seen its own response). `progress(k, n)` is called
     after each fit. `tables` = (scores, responses, tissue) skips loading the bundle. `params` go to `ResponseModel`."""
-    scores, resp, tissue = _tables(cat, data) if tables is None else tables
+    scores, resp, tissue = _tables(cat, data)[:3] if tables is None else tables
     out = ModelSet()
     dropped = set(exclude)
     cols = response_columns(cat, resp.columns, datasets, therapies)
@@ -762,6 +768,7 @@ def cross_validate_models(
     tables: tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.DataFrame | None] | None = None,
     progress=None,
     predictions: bool = False,
+    chain_scores: pd.DataFrame | None = None,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Grouped K-fold comparison of chemorad's model with the tissue-only and expression-ridge baselines.
 
@@ -776,9 +783,10 @@ def cross_validate_models(
     (pooled, both sides minus the out-of-fold tissue mean: what the model adds within tissue; NaN for the tissue
     baseline), rmse. With `chain`, a 'chain' row per response scores `chain_prediction` on the same lines (no fitting).
     Responses with fewer than `min_lines` usable lines get one row with contender 'skipped'. `columns` names response
-    columns to run (instead of datasets/therapies/metrics); `tables` = (scores, responses, tissue, expression or None)
-    skips loading the bundle. With `predictions`, also returns the out-of-fold predictions, one row per response x line:
-    column, cell_line, tissue, fold, observed and one column per contender (and 'chain').
+    columns to run (instead of datasets/therapies/metrics); `tables` = (features, responses, tissue, expression or None)
+    skips loading the bundle (`chain_scores`: the mechanism scores for the chain, default the features). With
+    `predictions`, also returns the out-of-fold predictions, one row per response x line: column, cell_line, tissue,
+    fold, observed and one column per contender (and 'chain').
     """
     from chemorad.evidence.responses import split, therapy_columns
 
@@ -790,10 +798,11 @@ def cross_validate_models(
     if tables is None:
         from chemorad.evidence import datasets as ds
 
-        scores, resp, tissue = _tables(cat, data)
+        scores, resp, tissue, mech = _tables(cat, data)
         expr = ds.load_expression(data=data) if "expression" in contenders else None
     else:
         scores, resp, tissue, expr = tables
+        mech = chain_scores if chain_scores is not None else scores
     if "expression" in contenders and expr is None:
         raise ChemoradError("tables: the expression contender needs an expression matrix (4th element)")
     if columns is None:
@@ -851,7 +860,7 @@ def cross_validate_models(
             )
         if chain and tid:
             try:
-                pred = chain_prediction(cat, tid, scores.loc[lines]).to_numpy()
+                pred = chain_prediction(cat, tid, mech.reindex(lines)).to_numpy()
             except ChemoradError as exc:  # a therapy the chain cannot dose: report it, do not fail the comparison
                 rows.append({**base, "contender": "chain", "n": len(lines), "note": str(exc)})
             else:

@@ -64,12 +64,14 @@ _DATASET_PREFERENCE = ("gdsc2", "gdsc1", "ctrp", "yard")
 @dataclass
 class Predictions:
     """records: one row per sample x response (the JSON records); attributions: long table (sample, column,
-    term, contribution) whose contributions sum to `predicted` per (sample, column); crossres: one row per sample and
+    term, contribution) by mechanism (plus missingness, tissue, intercept) whose contributions sum to `predicted` per
+    (sample, column); marker_attributions: the same by marker feature; crossres: one row per sample and
     group of therapies predicted resistant together; scores: the samples' mechanism scores and coverage; notes and
     warnings: what the user should know."""
 
     records: pd.DataFrame
     attributions: pd.DataFrame
+    marker_attributions: pd.DataFrame
     crossres: pd.DataFrame
     scores: SampleScores
     models: ModelSet
@@ -112,12 +114,47 @@ def hypoxic_dmf(cat: Catalog, activities: dict[str, float]) -> tuple[float, dict
     return float(dmf[0]), {m: d for m, d in delta.items() if abs(d) > 1e-9}
 
 
-def _top(contrib: pd.Series, linked: set[str], k: int = TOP) -> list[dict]:
+def _top(contrib: pd.Series, linked: set[str], markers: pd.Series | None = None, owners=None, k: int = TOP) -> list:
     """The k largest |contributions|; `catalog_link` says whether the catalog has the mechanism act on the therapy
-    (False: a data association the damage chain does not explain)."""
+    (False: a data association the damage chain does not explain); `markers`: the mechanism's marker features that
+    carry its contribution, largest first."""
     c = contrib[contrib.abs() > 0]
     c = c.reindex(c.abs().sort_values(ascending=False).index)[:k]
-    return [{"mechanism": str(m), "contribution": float(v), "catalog_link": str(m) in linked} for m, v in c.items()]
+    out = []
+    for m, v in c.items():
+        item = {"mechanism": str(m), "contribution": float(v), "catalog_link": str(m) in linked}
+        if markers is not None:
+            mine = markers[[f for f in markers.index if m in owners.get(f, ())]]
+            mine = mine[mine.abs() > 0]
+            item["markers"] = [str(f) for f in mine.reindex(mine.abs().sort_values(ascending=False).index)[:k].index]
+        out.append(item)
+    return out
+
+
+_REST = ("missingness", "tissue", "intercept")
+
+
+def _owners(members: dict[str, list[str]]) -> dict[str, list[str]]:
+    """marker feature -> the mechanisms it belongs to."""
+    out: dict[str, list[str]] = {}
+    for mid, names in members.items():
+        for name in names:
+            out.setdefault(name, []).append(mid)
+    return out
+
+
+def _by_mechanism(parts: pd.DataFrame, features: list[str], owners: dict[str, list[str]]) -> pd.DataFrame:
+    """Marker contributions summed per mechanism (a marker shared by several mechanisms is split equally), plus the
+    missingness, tissue and intercept columns unchanged: the row sums are still the predictions."""
+    cols: dict[str, pd.Series] = {}
+    for f in features:
+        mids = owners.get(f) or [f]
+        for mid in mids:
+            cols[mid] = cols.get(mid, 0.0) + parts[f] / len(mids)
+    out = pd.DataFrame(cols, index=parts.index)
+    for rest in _REST:
+        out[rest] = parts[rest]
+    return out
 
 
 def _linked(cat: Catalog) -> dict[str, set[str]]:
@@ -159,27 +196,29 @@ def predict_profile(
         warnings.append(f"sample {s!r}: no marker measured; its predictions are the tissue baseline only")
     from chemorad.evidence.responses import responses
 
-    tables = (ref.scores, responses(cat, data), ref.tissue)
+    tables = (ref.markers.dropna(how="all"), responses(cat, data), ref.tissue)
     exclude = {canonical_name(s) for s in in_bundle}
     models = fit_all(cat, data, therapies=wanted, exclude=exclude, progress=progress, tables=tables)
     if not models:
         raise ChemoradError(f"therapies: no response with enough lines to fit among {', '.join(wanted or [])}")
-    X = ss.scores
+    X = ss.markers
     tissue = ss.tissue.reindex(X.index)
-    rows, attr = [], []
+    rows, attr, marker_attr = [], [], []
     linked = _linked(cat)
-    chain_rf = {tid: _chain_rf(cat, tid, X) for tid in sorted(set(models.therapy.values()))}
+    owners = _owners(ref.plan.members)
+    chain_rf = {tid: _chain_rf(cat, tid, ss.scores) for tid in sorted(set(models.therapy.values()))}
     for col, model in models.items():
         tid = models.therapy[col]
         dataset, _, metric = split(col)
         Xm = X.reindex(columns=model.feature_names_in_)
         iv = model.predict_interval(Xm, tissue, level)
-        parts = model.attributions(Xm, tissue)
+        marker_parts = model.attributions(Xm, tissue)
+        parts = _by_mechanism(marker_parts, list(model.feature_names_in_), owners)
         pct = model.percentile_in_tissue(iv["prediction"], tissue)
         sd = float(np.std(model.y_train_))
         baseline = parts["tissue"] + parts["intercept"]
         for i, sample in enumerate(X.index):
-            mech = parts.loc[sample, list(model.feature_names_in_)]
+            mech = parts.loc[sample].drop(labels=list(_REST))
             shift = float(iv["prediction"].iloc[i] - baseline.iloc[i])
             rf = float(chain_rf[tid][i])
             md = _direction(shift / sd if sd > 0 else np.nan, MODEL_SHIFT)
@@ -194,7 +233,7 @@ def predict_profile(
                     "interval_low": float(iv["lower"].iloc[i]),
                     "interval_high": float(iv["upper"].iloc[i]),
                     "percentile_in_tissue": float(pct["percentile"].iloc[i]),
-                    "top_mechanisms": _top(mech, linked.get(tid, set())),
+                    "top_mechanisms": _top(mech, linked.get(tid, set()), marker_parts.loc[sample], owners),
                     "tissue": tissue.iloc[i],
                     "unseen_tissue": bool(iv["unseen_tissue"].iloc[i]),
                     "reference": pct["reference"].iloc[i],
@@ -209,11 +248,12 @@ def predict_profile(
                     "column": col,
                 }
             )
-            terms = parts.loc[sample]
-            attr.append(pd.DataFrame({"sample": sample, "column": col, "term": terms.index, "contribution": terms}))
+            for frame, out in ((parts, attr), (marker_parts, marker_attr)):
+                terms = frame.loc[sample]
+                out.append(pd.DataFrame({"sample": sample, "column": col, "term": terms.index, "contribution": terms}))
     records = pd.DataFrame(rows)
     if "radiotherapy" in models.therapy.values():
-        records = pd.concat([records, _dmf_records(cat, X, tissue)], ignore_index=True)
+        records = pd.concat([records, _dmf_records(cat, ss.scores, tissue)], ignore_index=True)
     unseen = sorted({str(s) for s, u in zip(records["sample"], records["unseen_tissue"], strict=True) if u})
     for s in unseen:
         warnings.append(
@@ -221,6 +261,7 @@ def predict_profile(
             "average tissue effect, with wider intervals"
         )
     attributions = pd.concat(attr, ignore_index=True) if attr else pd.DataFrame()
+    marker_attributions = pd.concat(marker_attr, ignore_index=True) if marker_attr else pd.DataFrame()
     records["cross_resistant_with"] = [[] for _ in range(len(records))]
     crossres = _crossres(records, attributions)
     for row in crossres.itertuples():
@@ -229,7 +270,7 @@ def predict_profile(
             others = [t for t in row.therapies if t != tid]
             for idx in records.index[mask]:
                 records.at[idx, "cross_resistant_with"] = others
-    return Predictions(records, attributions, crossres, ss, models, notes, warnings)
+    return Predictions(records, attributions, marker_attributions, crossres, ss, models, notes, warnings)
 
 
 def _dmf_records(cat: Catalog, X: pd.DataFrame, tissue: pd.Series) -> pd.DataFrame:
