@@ -4,11 +4,11 @@ every usable GDSC expression gene, for radiation and every cytotoxic drug with d
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_profile.py [--splits 5] [--seed 0] [--boot 500] [--csv /tmp/cv.csv]
 
 Protocol (`chemorad.profile.model.cross_validate_models`): one seeded assignment of every line of the bundle to one of K
-folds, shared by every response and contender; per response, the lines with a response, a tissue, catalog-marker features and
-GDSC expression; every contender fitted on K-1 folds (penalties by leave-one-out inside them) and scored on the held-out
-fold; Spearman rho of the pooled out-of-fold predictions with the observed response. Uncertainty: a paired bootstrap
-over lines (`--boot` resamples, seeded) of the difference in pooled rho between chemorad and each baseline; a win is
-counted when chemorad's rho is higher, and called clear when the 95% interval of the difference excludes 0.
+folds, shared by every response and contender; per response, the lines with a response, a tissue, catalog-marker
+features and GDSC expression; every contender fitted on K-1 folds (penalties by leave-one-out inside them) and scored on
+the held-out fold; Spearman rho of the pooled out-of-fold predictions with the observed response. Uncertainty: a paired
+bootstrap over lines (`--boot` resamples, seeded) of the difference in pooled rho between chemorad and each baseline; a
+win is counted when chemorad's rho is higher, and called clear when the 95% interval of the difference excludes 0.
 
 Prints a Markdown report (tables + machine) to stdout; writes nothing into the repository (`--csv` must point
 elsewhere).

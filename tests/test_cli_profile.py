@@ -103,6 +103,28 @@ def test_predict_from_files_maf_expression_tissues(shared_data, patient_files) -
     assert "NOTAGENE1" in res.stderr  # unknown gene reported, not fatal
 
 
+def test_predict_copy_number_and_protein_only(shared_data, lines, tmp_path) -> None:
+    """GISTIC calls (genes x samples) and RPPA (samples x antibodies) alone give predictions; their markers are 'used'
+    in the report's coverage."""
+    line = lines[0]
+    cn = ds.load_copy_number(data=shared_data).loc[line]
+    genes = [g for g in ("ERBB2", "MYC", "CDKN2A", "PTEN", "EGFR", "CCND1", "RB1", "MDM2") if g in cn.index]
+    gistic = ["Gene Symbol\tLocus ID\tCytoband\tTUMOUR-7"] + [f"{g}\t0\tq\t{int(cn[g]) * 2}" for g in genes]
+    (tmp_path / "cn.txt").write_text("\n".join(gistic) + "\n")
+    rppa = ds.load_rppa(data=shared_data).loc[[line]].rename(index={line: "TUMOUR-7"})
+    rppa.rename_axis("cell_line").to_csv(tmp_path / "rppa.csv")
+    tissue = ds.cell_lines(shared_data).loc[line, "tissue"]
+    args = ["--copy-number", str(tmp_path / "cn.txt"), "--protein", str(tmp_path / "rppa.csv"), "--tissue", tissue]
+    res = run("predict", *args, "--data", str(shared_data), *FAST, "--format", "json")
+    assert res.exit_code == 0, res.output
+    recs = json.loads(res.stdout)
+    assert {r["sample"] for r in recs} == {"TUMOUR-7"} and all(r["tissue"] == tissue for r in recs)
+    out = tmp_path / "t7.html"
+    rep = run("report", *args, "--data", str(shared_data), *FAST, "--out", str(out))
+    assert rep.exit_code == 0, rep.output
+    assert "protein" in out.read_text() and "copy_number" in out.read_text()
+
+
 def test_predict_unknown_tissue_still_predicts(shared_data, patient_files) -> None:
     res = run(
         "predict",
