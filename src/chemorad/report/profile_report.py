@@ -109,14 +109,14 @@ def _predictions_figure(prim: pd.DataFrame, pred: Predictions):
     return fig
 
 
-def _activities_figure(scores: pd.Series):
+def _activities_figure(scores: pd.Series, n_catalog: int):
     s = scores.dropna().sort_values()
     fig, ax = plt.subplots(figsize=(7.5, 0.2 * max(len(s), 1) + 1.2))
     ax.barh(range(len(s)), s.to_numpy(), color=["#b00020" if v > 0 else "#1565c0" for v in s])
     ax.set_yticks(range(len(s)), s.index, fontsize=7)
     ax.axvline(0, color="k", lw=0.8)
     ax.set_xlabel("mechanism activity score (within-tissue SD from the tissue mean of the bundle's lines)")
-    ax.set_title(f"{len(s)} measured mechanisms; {int(scores.isna().sum())} not measurable", fontsize=9)
+    ax.set_title(f"{len(s)} of the catalog's {n_catalog} mechanisms measured for this sample", fontsize=9)
     return fig
 
 
@@ -150,6 +150,42 @@ def _waterfall_figure(terms: pd.Series, title: str, unit: str, k: int = 8):
 
 
 # ------------------------------------------------------------------------------------------------------- report
+def _prediction_table(prim: pd.DataFrame) -> pd.DataFrame:
+    def tops(items) -> str:
+        return ", ".join(
+            f"{t['mechanism']}{'' if t['catalog_link'] else '*'} ({t['contribution']:+.2g})" for t in items
+        )
+
+    flags = [
+        "; ".join(
+            x
+            for x in (
+                f"chain says {r['chain_direction']}" if r["disagreement"] is True else "",
+                "unseen tissue" if r["unseen_tissue"] is True else "",
+                ("cross-resistant with " + ", ".join(r["cross_resistant_with"])) if r["cross_resistant_with"] else "",
+            )
+            if x
+        )
+        for r in prim.to_dict("records")
+    ]
+    return pd.DataFrame(
+        {
+            "therapy": prim["therapy"],
+            "response": prim["dataset"] + " " + prim["metric"],
+            "predicted [90% interval]": [
+                f"{p:.2f} [{lo:.2f}, {hi:.2f}]"
+                for p, lo, hi in zip(prim["predicted"], prim["interval_low"], prim["interval_high"], strict=True)
+            ],
+            "percentile (n peers)": [
+                f"{q:.0f} ({int(n)})" for q, n in zip(prim["percentile_in_tissue"], prim["n_reference"], strict=True)
+            ],
+            "top mechanisms (* no catalog link)": prim["top_mechanisms"].map(tops),
+            "chain RF": prim["chain_resistance_factor"],
+            "flags": flags,
+        }
+    )
+
+
 def render_report(cat: Catalog, pred: Predictions, prof: Profile, sample: str) -> str:
     """The HTML text of one sample's report."""
     rec = pred.records[pred.records["sample"] == sample]
@@ -181,21 +217,7 @@ def render_report(cat: Catalog, pred: Predictions, prof: Profile, sample: str) -
     parts.append('<section id="predictions"><h2>Predictions against tissue peers</h2>')
     if len(prim):
         parts.append(_img(_predictions_figure(prim, pred), "predicted percentile per therapy"))
-    table = prim[
-        [
-            "therapy",
-            "dataset",
-            "metric",
-            "predicted",
-            "interval_low",
-            "interval_high",
-            "percentile_in_tissue",
-            "n_reference",
-            "chain_resistance_factor",
-            "disagreement",
-        ]
-    ]
-    parts.append(_table(table))
+    parts.append(_table(_prediction_table(prim)))
     if len(chain_rows):
         row = chain_rows.iloc[0]
         drivers = ", ".join(f"{t['mechanism']} ({t['contribution']:+.3f})" for t in row["top_mechanisms"]) or "none"
@@ -205,13 +227,15 @@ def render_report(cat: Catalog, pred: Predictions, prof: Profile, sample: str) -
             "No bundle data measure hypoxic survival, so this is the model alone, without an interval.</p>"
         )
     parts.append(
-        '<p class="note">Models: ridge regression of each response on the mechanism activity scores and tissue, '
-        "fitted on the data bundle without this sample; interval: jackknife residual quantiles. Percentile: where "
-        "the prediction falls among the observed responses of the training lines of the same tissue.</p></section>"
+        '<p class="note">Models: ridge regression of each response on the catalog markers (z-scores within tissue; '
+        "contributions summed per mechanism) and tissue, fitted on the data bundle without this sample; interval: "
+        "jackknife residual quantiles. Percentile: where the prediction falls among the observed responses of the "
+        "training lines of the same tissue. Chain RF: the damage-chain model's dose ratio for 50% survival against "
+        "the reference cell (direction only; see docs/profile.md).</p></section>"
     )
 
     parts.append('<section id="activities"><h2>Mechanism activities</h2>')
-    parts.append(_img(_activities_figure(scores), "mechanism activity scores"))
+    parts.append(_img(_activities_figure(scores, len(cat.mechanisms)), "mechanism activity scores"))
     parts.append("</section>")
 
     parts.append('<section id="attributions"><h2>Why: attribution waterfalls</h2>')
