@@ -56,6 +56,7 @@ def tornado_figure(indices: pd.DataFrame, outcome: str, stem: Path) -> list[Path
         ax.errorbar(a["S1"], y, xerr=np.nan_to_num(s1_err), fmt="o", color="C0", label="first order S1", capsize=3)
         ax.set_yticks(y, a["parameter"], fontsize=8)
         ax.axvline(0, color="k", lw=0.5)
+        ax.set_xlim(-0.3, 1.3)  # indices are shares of variance; wide small-N intervals are clipped, not rescaled
         ax.set_xlabel("share of output variance")
         ax.set_title(f"{arm}: {LABELS.get(outcome, outcome)}", fontsize=9)
         ax.legend(fontsize=7, loc="lower right")

@@ -99,6 +99,8 @@ def sweep_report_cmd(
             if df.empty:
                 continue
             if fmt is Format.table:
+                if name == "sensitivity":  # the intervals are in the CSV/JSON output and DIR/report/sensitivity.csv
+                    df = df[["arm", "outcome", "parameter", "S1", "ST", "n_base"]]
                 print_table(df.round(4), title=f"{r.manifest['name']}: {name}")
             else:
                 emit(df.round(4), df.to_dict("records"), fmt)

@@ -44,10 +44,12 @@ MAX_BATCH = 500
 
 @dataclass(frozen=True)
 class BatchTask:
-    """What one Dask task needs: its design rows, the arm scenarios, and where to write."""
+    """What one Dask task needs: where its design rows are, the arm scenarios, and where to write. The rows are read
+    by the worker from row group `batch` of design.parquet (one row group per batch), so a task is a few kB whatever
+    the batch size and nothing of the design accumulates in the client or the scheduler."""
 
     batch: int
-    rows: list[dict[str, Any]]
+    design: str
     arms: dict[str, dict]
     integer: dict[str, bool]
     replicates: int
@@ -59,7 +61,8 @@ def run_batch(task: BatchTask) -> tuple[int, int, float]:
     """Simulate a batch and write its Parquet file atomically; return (batch, rows, seconds)."""
     t0 = time.perf_counter()
     records = []
-    for row in task.rows:
+    rows = pq.ParquetFile(task.design).read_row_group(task.batch).to_pandas().to_dict("records")
+    for row in rows:
         for rec in evaluate_point(task.arms, row, task.integer, task.replicates, task.seed):
             params = {p: row[p] for p in task.integer}
             extra = {"cell_line": row["cell_line"]} if "cell_line" in row else {}
@@ -68,10 +71,10 @@ def run_batch(task: BatchTask) -> tuple[int, int, float]:
     return task.batch, len(records), time.perf_counter() - t0
 
 
-def write_atomic(table: pa.Table, path: Path) -> None:
+def write_atomic(table: pa.Table, path: Path, row_group_size: int | None = None) -> None:
     """Write a Parquet file under a hidden temporary name, then rename it into place."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp)
+    pq.write_table(table, tmp, row_group_size=row_group_size)
     os.replace(tmp, path)
 
 
@@ -142,7 +145,7 @@ def create_folder(out: Path, sweep: Sweep, source: Path | None, design: pd.DataF
         "seed": sweep.spec.seed,
     }
     (out / "results").mkdir(parents=True, exist_ok=True)
-    write_atomic(pa.Table.from_pandas(design, preserve_index=False), out / "design.parquet")
+    write_atomic(pa.Table.from_pandas(design, preserve_index=False), out / "design.parquet", row_group_size=size)
     if source is not None:
         shutil.copyfile(source, out / "sweep.yaml")
     tmp = out / f".{MANIFEST}.tmp"
@@ -216,12 +219,9 @@ def _run(client, sweep: Sweep, out: Path, source, manifest, batch_size, data, pr
     from chemorad.sweep.design import design_points
 
     if manifest is None:
-        design = design_points(sweep, *data)
-        manifest = create_folder(out, sweep, source, design, batch_size)
-    else:
-        design = pd.read_parquet(out / "design.parquet")
+        manifest = create_folder(out, sweep, source, design_points(sweep, *data), batch_size)
     size = manifest["batch_size"]
-    info = RunInfo(len(design), manifest["n_batches"], size)
+    info = RunInfo(manifest["n_points"], manifest["n_batches"], size)
     for stale in (out / "results").glob(".*.tmp"):  # left by an interrupted run
         stale.unlink()
     todo = []
@@ -234,11 +234,11 @@ def _run(client, sweep: Sweep, out: Path, source, manifest, batch_size, data, pr
         progress(len(info.skipped), info.n_batches)
     t0 = time.perf_counter()
 
+    design_path = str(out / "design.parquet")
+
     def task(b: int) -> BatchTask:
-        rows = design.iloc[b * size : (b + 1) * size].to_dict("records")
-        return BatchTask(
-            b, rows, sweep.arms, sweep.integer, sweep.spec.replicates, sweep.spec.seed, str(batch_path(out, b))
-        )
+        spec = sweep.spec
+        return BatchTask(b, design_path, sweep.arms, sweep.integer, spec.replicates, spec.seed, str(batch_path(out, b)))
 
     if todo:
         _stream(client, todo, task, info, progress)

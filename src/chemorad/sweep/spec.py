@@ -7,6 +7,7 @@ Format and worked examples: docs/sweeps.md and examples/sweeps/. A bad file give
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -112,6 +113,8 @@ def parse_sweep(raw: object, where: str = "sweep", base_dir: Path | None = None,
         loc = tuple(p for i, p in enumerate(e["loc"]) if not (i and e["loc"][i - 1] == "design"))  # the kind tag
         raise ChemoradError(f"{where}: {_path(loc)}: {e['msg']}") from None
     hashes = dict(hashes or {})
+    if "sweep" not in hashes:  # a sweep given as a dict: identify it by its canonical JSON
+        hashes["sweep"] = sha256(json.dumps(raw, sort_keys=True, default=str).encode())
     if isinstance(spec.base, str):
         base_path = (base_dir or Path.cwd()) / spec.base
         base_raw = read_yaml(base_path, f"{where}: base scenario")
