@@ -6,7 +6,9 @@ mode with 1-day steps, no redistribution and no evolution (one clone, two compar
 
 - scaling: the same N points (default 400, batches of 20) run (a) in a plain Python loop over `evaluate_point` in this
   process, (b) on a LocalCluster of 1 worker, (c) of 2 workers. Sweep wall time excludes the cluster start-up, which is
-  reported apart. Throughput = simulations / s; scaling efficiency = T1 / (2 T2); Dask overhead = T_dask,1 / T_loop - 1.
+  reported apart; workers are warmed (imports, catalog) first, as the loop is. Worker CPU time (process_time summed
+  over workers) is reported too, since on a shared machine wall-clock scaling reflects the other jobs.
+  Throughput = simulations / s; scaling efficiency = T1 / (2 T2); Dask overhead = T_dask,1 / T_loop - 1.
 - big: `--members` (default 10^5) on 2 workers, batches of 500; RSS of this process (client and scheduler: a
   LocalCluster's scheduler runs in the client process) and of the workers, sampled as batches finish.
 
@@ -55,30 +57,35 @@ def rss_mb(pid: int | None = None) -> float:
 
 
 def scaling(n: int, batch: int) -> None:
+    """The same n points as a plain loop and on 1 and 2 workers (module docstring)."""
     sw = sweep(n)
     design = design_points(sw)
     rows = design.to_dict("records")
     evaluate_point(sw.arms, rows[0], sw.integer, 1, 1)  # warm the catalog caches, as a worker does on its first task
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for row in rows:
         evaluate_point(sw.arms, row, sw.integer, 1, 1)
-    loop = time.perf_counter() - t0
-    print(f"plain loop: {n} simulations in {loop:.2f} s = {n / loop:.1f} /s")
+    loop, loop_cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(f"plain loop: {n} simulations in {loop:.2f} s = {n / loop:.1f} /s; CPU {loop_cpu:.2f} s")
     times = {}
     for workers in (1, 2):
         t0 = time.perf_counter()
         with dask_client(workers) as client:
             start = time.perf_counter() - t0
-            client.run(lambda: __import__("chemorad.sweep.evaluate"))  # import on the workers before timing
+            # warm the workers as the loop was warmed: imports and the catalog's caches, before timing
+            client.run(evaluate_point, sw.arms, rows[0], sw.integer, 1, 1)
             out = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
+            cpu0 = sum(client.run(time.process_time).values())
             try:
                 info = run_sweep(sw, out / "r", client=client, batch_size=batch, data=None)
             finally:
                 shutil.rmtree(out)
+            cpu = sum(client.run(time.process_time).values()) - cpu0
         times[workers] = info.seconds
         print(
             f"dask {workers} worker(s): cluster start {start:.1f} s; {n} simulations in {info.seconds:.2f} s = "
-            f"{n / info.seconds:.1f} /s ({info.n_batches} batches of {batch})"
+            f"{n / info.seconds:.1f} /s ({info.n_batches} batches of {batch}); worker CPU {cpu:.2f} s = "
+            f"{n / cpu:.1f} simulations per worker-CPU-second"
         )
     print(f"scaling efficiency 2 workers: {times[1] / (2 * times[2]):.2f}")
     print(f"dask overhead, 1 worker vs loop: {100 * (times[1] / loop - 1):+.1f}%")
@@ -120,11 +127,12 @@ def main() -> None:
     ap.add_argument("--part", default="all", choices=["all", "scaling", "big"])
     ap.add_argument("--points", type=int, default=400)
     ap.add_argument("--members", type=int, default=100_000)
+    ap.add_argument("--scaling-batch", type=int, default=20, help="points per batch in the scaling runs")
     ap.add_argument("--batch", type=int, default=500, help="points per batch in the big run")
     args = ap.parse_args()
     print(f"{platform.python_version()} on {os.cpu_count()} CPUs, load {os.getloadavg()}")
     if args.part in ("all", "scaling"):
-        scaling(args.points, 20)
+        scaling(args.points, args.scaling_batch)
     if args.part in ("all", "big"):
         big(args.members, args.batch)
     print(f"load at end {os.getloadavg()}")

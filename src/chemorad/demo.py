@@ -119,7 +119,7 @@ def cohort_outputs(w: _Writer, data: Path, scores, say, workers: int = 2) -> Non
     comparison = compare_arms(r)
     w.text("sweep_cohort_distributions.csv", distributions(r).to_csv(index=False))
     w.text("sweep_cohort_comparison.csv", comparison.to_csv(index=False))
-    w.written += arm_comparison_figure(arm_means(r), w.out / "sweep_cohort_arms")
+    w.written += arm_comparison_figure(arm_means(r), w.out / "sweep_cohort_arms", comparison)
     kill = comparison.set_index("outcome").loc["log_kill"]
     say(
         f"sweep: cisplatin then RT vs RT alone, log kill {kill['mean_difference']:+.2f} "

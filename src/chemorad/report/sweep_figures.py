@@ -19,8 +19,10 @@ LABELS = {
 }
 
 
-def arm_comparison_figure(means: pd.DataFrame, stem: Path) -> list[Path]:
-    """One panel per outcome: mean over points per arm with its 95% interval (from `analysis.arm_means`)."""
+def arm_comparison_figure(means: pd.DataFrame, stem: Path, paired: pd.DataFrame | None = None) -> list[Path]:
+    """One panel per outcome: mean over points per arm with its 95% interval (from `analysis.arm_means`); with
+    `paired` (from `analysis.compare_arms`) each panel also states the paired difference to the reference arm, whose
+    interval is much narrower than the per-arm ones when members vary a lot (same members, same seeds)."""
     outcomes = list(dict.fromkeys(means["outcome"]))
     arms = list(dict.fromkeys(means["arm"]))
     ncol = 3
@@ -33,9 +35,15 @@ def arm_comparison_figure(means: pd.DataFrame, stem: Path) -> list[Path]:
         ax.errorbar(x, sub["mean"], yerr=np.nan_to_num(err), fmt="o", capsize=4, color="C0")
         ax.set_xticks(x, arms, rotation=20, fontsize=8)
         ax.set_title(LABELS.get(outcome, outcome), fontsize=9)
+        if paired is not None and not paired.empty:
+            lines = [
+                f"{d.arm} - {d.reference}: {d.mean_difference:+.3g} [{d.ci_low:+.3g}, {d.ci_high:+.3g}]"
+                for d in paired[paired["outcome"] == outcome].itertuples()
+            ]
+            ax.text(0.02, 0.98, "\n".join(lines), transform=ax.transAxes, va="top", fontsize=6.5)
     for ax in axes.ravel()[len(outcomes) :]:
         ax.axis("off")
-    fig.suptitle("Arms on the same points: mean and 95% interval", fontsize=11)
+    fig.suptitle("Arms on the same points: mean and 95% interval (text: paired difference, 95% interval)", fontsize=11)
     fig.tight_layout()
     return save(fig, stem)
 

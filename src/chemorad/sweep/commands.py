@@ -77,7 +77,7 @@ def sweep_report_cmd(
     for name, df in tables.items():
         df.to_csv(report / f"{name}.csv", index=False)
     if figures:
-        written = arm_comparison_figure(tables["arm_means"], report / "arm_comparison")
+        written = arm_comparison_figure(tables["arm_means"], report / "arm_comparison", tables["comparison"])
         if not tables["sensitivity"].empty:
             written += tornado_figure(tables["sensitivity"], "log10_final_cells", report / "tornado")
         if r.parameters:
