@@ -87,8 +87,9 @@ def test_bad_sweep_files(tmp_path: Path, override: dict, needle: str) -> None:
 
 def test_unreachable_scheduler(tmp_path: Path) -> None:
     f = _write(tmp_path, tiny_sweep())
-    res = runner.invoke(app, ["sweep", str(f), "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9"])
-    _one_line_error(res, "--scheduler tcp://127.0.0.1:9: cannot connect")
+    bad = ["--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1"]
+    res = runner.invoke(app, ["sweep", str(f), "--out", str(tmp_path / "out"), *bad])
+    _one_line_error(res, "--scheduler tcp://127.0.0.1:9: cannot connect within 1 s")
     assert not (tmp_path / "out").exists()
 
 

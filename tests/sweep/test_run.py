@@ -121,7 +121,8 @@ def test_folder_guards(reference: Path, client1, tmp_path: Path) -> None:
 
 def test_unreachable_scheduler_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(ChemoradError, match="cannot connect"):
-        run_sweep(_sweep(), tmp_path / "r", scheduler="tcp://127.0.0.1:9")
+        run_sweep(_sweep(), tmp_path / "r", scheduler="tcp://127.0.0.1:9", connect_timeout_s=1.0)
+    assert not (tmp_path / "r").exists()  # nothing written before connecting
 
 
 def test_analysis_of_the_reference(reference: Path) -> None:

@@ -26,6 +26,7 @@ def sweep_cmd(
     ] = False,
     batch_size: Annotated[int | None, typer.Option(help="Points per task (default: about 64 batches).", min=1)] = None,
     data: Annotated[Path | None, typer.Option(help="Cell-line data for cohorts (default: $CHEMORAD_DATA).")] = None,
+    connect_timeout: Annotated[float, typer.Option(help="Seconds to wait for --scheduler.", min=0.1)] = 5.0,
 ) -> None:
     """Run a sweep or virtual cohort on Dask, streaming results to OUT as partitioned Parquet."""
     from chemorad.evidence import datasets as ds
@@ -46,6 +47,7 @@ def sweep_cmd(
             batch_size=batch_size,
             data=directory,
             progress=lambda k, n: bar.update(task, completed=k, total=n),
+            connect_timeout_s=connect_timeout,
         )
     kept = f"; {len(info.skipped)} finished batches kept" if info.skipped else ""
     err.print(

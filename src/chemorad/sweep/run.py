@@ -202,6 +202,7 @@ def run_sweep(
     data: str | os.PathLike[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
     scores: Any = None,
+    connect_timeout_s: float = 5.0,
 ) -> RunInfo:
     """Run (or resume) a sweep into `out`; `client` reuses an existing Dask client (tests, notebooks); `scores`
     reuses cohort mechanism scores already computed (`chemorad.evidence.scores.Scores`)."""
@@ -211,7 +212,7 @@ def run_sweep(
     manifest = check_folder(out, sweep, batch_size, resume)
     if client is not None:
         return _run(client, sweep, out, source, manifest, batch_size, (data, scores), progress)
-    with dask_client(workers, scheduler) as c:  # connect before writing anything to OUT
+    with dask_client(workers, scheduler, connect_timeout_s) as c:  # connect before writing anything to OUT
         return _run(c, sweep, out, source, manifest, batch_size, (data, scores), progress)
 
 
