@@ -268,12 +268,15 @@ def demo(
 from chemorad.dynamics.commands import crossres_evolution_cmd, simulate_cmd  # noqa: E402
 from chemorad.evidence.commands import app as evidence_app  # noqa: E402
 from chemorad.profile.commands import predict_cmd, report_cmd  # noqa: E402
+from chemorad.sweep.commands import sweep_cmd, sweep_report_cmd  # noqa: E402
 
 app.add_typer(evidence_app, name="evidence")
 app.command("simulate")(simulate_cmd)
 app.command("crossres-evolution")(crossres_evolution_cmd)
 app.command("predict")(predict_cmd)
 app.command("report")(report_cmd)
+app.command("sweep")(sweep_cmd)
+app.command("sweep-report")(sweep_report_cmd)
 
 
 def main() -> None:  # pragma: no cover - the console-script entry point

@@ -1,0 +1,270 @@
+"""Running a sweep on Dask: batches of points per task, one Parquet file per batch, a manifest, resume.
+
+Layout of a results folder DIR:
+- `manifest.json`: the sweep's SHA-256 (file, and base scenario file when referenced), name, spec, point count,
+  batch size and batch count. A folder whose manifest names another sweep is refused.
+- `sweep.yaml`: a copy of the sweep file; `design.parquet`: the points (written once, reused on resume).
+- `results/batch-NNNNNN.parquet`: one file per finished batch, rows (point, arm, replicate) with parameters and
+  outcomes. Workers write each file to a hidden temporary name and rename it into place (atomic on POSIX), so a file
+  that exists is complete; `--resume` runs only the batches whose file is missing. Readers skip hidden files (pyarrow
+  datasets ignore names starting with '.').
+
+Batches hold `batch_size` consecutive points (all arms and replicates), so scheduling costs one task per batch rather
+than per simulation. At most a few tasks per worker are in flight at a time and results go to disk from the workers, so
+the client's memory does not grow with the sweep. The DIR must be visible to the workers at the same path (a local
+cluster, or a shared file system).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from chemorad.errors import ChemoradError
+from chemorad.sweep.evaluate import evaluate_point
+from chemorad.sweep.spec import Sweep
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+MAX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class BatchTask:
+    """What one Dask task needs: where its design rows are, the arm scenarios, and where to write. The rows are read
+    by the worker from row group `batch` of design.parquet (one row group per batch), so a task is a few kB whatever
+    the batch size and nothing of the design accumulates in the client or the scheduler."""
+
+    batch: int
+    design: str
+    arms: dict[str, dict]
+    integer: dict[str, bool]
+    replicates: int
+    seed: int
+    path: str
+
+
+def run_batch(task: BatchTask) -> tuple[int, int, float]:
+    """Simulate a batch and write its Parquet file atomically; return (batch, rows, seconds)."""
+    t0 = time.perf_counter()
+    records = []
+    rows = pq.ParquetFile(task.design).read_row_group(task.batch).to_pandas().to_dict("records")
+    for row in rows:
+        for rec in evaluate_point(task.arms, row, task.integer, task.replicates, task.seed):
+            params = {p: row[p] for p in task.integer}
+            extra = {"cell_line": row["cell_line"]} if "cell_line" in row else {}
+            records.append({"batch": task.batch, **rec, **params, **extra})
+    write_atomic(pa.Table.from_pandas(pd.DataFrame(records), preserve_index=False), Path(task.path))
+    return task.batch, len(records), time.perf_counter() - t0
+
+
+def write_atomic(table: pa.Table, path: Path, row_group_size: int | None = None) -> None:
+    """Write a Parquet file under a hidden temporary name, then rename it into place."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp, row_group_size=row_group_size)
+    os.replace(tmp, path)
+
+
+def default_batch_size(n_points: int) -> int:
+    """About 64 batches, 1 to 500 points each; independent of the number of workers, so resuming on another cluster
+    finds the same batches."""
+    return max(1, min(MAX_BATCH, math.ceil(n_points / 64)))
+
+
+def batch_path(out: Path, batch: int) -> Path:
+    return out / "results" / f"batch-{batch:06d}.parquet"
+
+
+@dataclass
+class RunInfo:
+    n_points: int
+    n_batches: int
+    batch_size: int
+    computed: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    rows: int = 0
+    seconds: float = 0.0
+
+
+def check_folder(out: Path, sweep: Sweep, batch_size: int | None, resume: bool) -> dict | None:
+    """The manifest of a folder to resume, None for a new or empty folder; refuses a folder of another sweep."""
+    manifest_path = out / MANIFEST
+    if manifest_path.exists():
+        try:
+            manifest = json.loads(manifest_path.read_text())
+        except (ValueError, OSError):
+            raise ChemoradError(f"--out {out}: {MANIFEST} is unreadable; not a chemorad sweep folder") from None
+        if manifest.get("sha256") != sweep.sha256:
+            theirs = str((manifest.get("sha256") or {}).get("sweep", "?"))[:12]
+            ours = sweep.sha256.get("sweep", "?")[:12]
+            raise ChemoradError(
+                f"--out {out}: holds results of a different sweep ({manifest.get('name')!r}, sweep file SHA-256 "
+                f"{theirs}..., this one {ours}...); choose another folder"
+            )
+        if not resume:
+            raise ChemoradError(f"--out {out}: already holds this sweep's results; pass --resume to finish it")
+        if batch_size is not None and batch_size != manifest["batch_size"]:
+            raise ChemoradError(
+                f"--batch-size {batch_size}: the folder was started with {manifest['batch_size']}; "
+                "resume with the same batch size (or omit it)"
+            )
+        return manifest
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ChemoradError(f"--out {out}: exists and is not an empty folder or a chemorad sweep folder")
+    return None
+
+
+def create_folder(out: Path, sweep: Sweep, source: Path | None, design: pd.DataFrame, batch_size: int | None) -> dict:
+    """Write the design, a copy of the sweep file and (last) the manifest into a new results folder."""
+    size = batch_size or default_batch_size(len(design))
+    manifest = {
+        "format": FORMAT,
+        "name": sweep.spec.name,
+        "sha256": sweep.sha256,
+        "spec": sweep.spec.model_dump(mode="json"),
+        "parameters": sweep.paths,
+        "arms": list(sweep.arms),
+        "horizon_days": {name: tree["simulation"]["days"] for name, tree in sweep.arms.items()},
+        "n_points": len(design),
+        "batch_size": size,
+        "n_batches": math.ceil(len(design) / size),
+        "replicates": sweep.spec.replicates,
+        "seed": sweep.spec.seed,
+    }
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    write_atomic(pa.Table.from_pandas(design, preserve_index=False), out / "design.parquet", row_group_size=size)
+    if source is not None:
+        shutil.copyfile(source, out / "sweep.yaml")
+    tmp = out / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2))
+    os.replace(tmp, out / MANIFEST)  # last: a manifest means the design is on disk
+    return manifest
+
+
+@contextmanager
+def dask_client(workers: int = 2, scheduler: str | None = None, timeout_s: float = 5.0) -> Iterator[Any]:
+    """A client on `scheduler`, or on a new LocalCluster of `workers` single-threaded processes."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=f"{timeout_s}s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ChemoradError(
+                f"--scheduler {scheduler}: cannot connect within {timeout_s:g} s ({type(exc).__name__}); "
+                "is a Dask scheduler running at that address?"
+            ) from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    if workers < 1:
+        raise ChemoradError(f"--workers must be at least 1 (got {workers})")
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,  # the simulator is NumPy-bound Python; processes, not threads, give parallelism
+        processes=True,
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    )
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: Path,
+    *,
+    source: Path | None = None,
+    client: Any = None,
+    workers: int = 2,
+    scheduler: str | None = None,
+    resume: bool = False,
+    batch_size: int | None = None,
+    data: str | os.PathLike[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    scores: Any = None,
+    connect_timeout_s: float = 5.0,
+) -> RunInfo:
+    """Run (or resume) a sweep into `out`; `client` reuses an existing Dask client (tests, notebooks); `scores`
+    reuses cohort mechanism scores already computed (`chemorad.evidence.scores.Scores`)."""
+    if batch_size is not None and batch_size < 1:
+        raise ChemoradError(f"--batch-size must be at least 1 (got {batch_size})")
+    out = Path(out)
+    manifest = check_folder(out, sweep, batch_size, resume)
+    if client is not None:
+        return _run(client, sweep, out, source, manifest, batch_size, (data, scores), progress)
+    with dask_client(workers, scheduler, connect_timeout_s) as c:  # connect before writing anything to OUT
+        return _run(c, sweep, out, source, manifest, batch_size, (data, scores), progress)
+
+
+def _run(client, sweep: Sweep, out: Path, source, manifest, batch_size, data, progress) -> RunInfo:
+    from chemorad.sweep.design import design_points
+
+    if manifest is None:
+        manifest = create_folder(out, sweep, source, design_points(sweep, *data), batch_size)
+    size = manifest["batch_size"]
+    info = RunInfo(manifest["n_points"], manifest["n_batches"], size)
+    for stale in (out / "results").glob(".*.tmp"):  # left by an interrupted run
+        stale.unlink()
+    todo = []
+    for b in range(info.n_batches):
+        if batch_path(out, b).exists():
+            info.skipped.append(b)
+        else:
+            todo.append(b)
+    if progress:
+        progress(len(info.skipped), info.n_batches)
+    t0 = time.perf_counter()
+
+    design_path = str(out / "design.parquet")
+
+    def task(b: int) -> BatchTask:
+        spec = sweep.spec
+        return BatchTask(b, design_path, sweep.arms, sweep.integer, spec.replicates, spec.seed, str(batch_path(out, b)))
+
+    if todo:
+        _stream(client, todo, task, info, progress)
+    info.seconds = time.perf_counter() - t0
+    return info
+
+
+def _stream(client, todo: list[int], task, info: RunInfo, progress) -> None:
+    """Submit batches with a bounded number in flight; record each as it finishes."""
+    from dask.distributed import as_completed
+
+    window = 2 * max(1, sum(client.nthreads().values())) + 2
+    pending = iter(todo)
+    ac = as_completed()
+    for b in pending:
+        ac.add(client.submit(run_batch, task(b), pure=False))
+        if ac.count() >= window:
+            break
+    for fut in ac:
+        b, n, _ = fut.result()
+        fut.release()
+        info.computed.append(b)
+        info.rows += n
+        if progress:
+            progress(len(info.skipped) + len(info.computed), info.n_batches)
+        nxt = next(pending, None)
+        if nxt is not None:
+            ac.add(client.submit(run_batch, task(nxt), pure=False))

@@ -1,0 +1,192 @@
+"""The sweep file (YAML, validated): a base scenario, arms, parameters to vary, a design, replicates and a seed.
+
+Format and worked examples: docs/sweeps.md and examples/sweeps/. A bad file gives one error naming the file, the field
+(`parameters[1]`, `design.samples`) and what is allowed; an unknown parameter path names the closest valid ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chemorad.catalog import catalog
+from chemorad.dynamics.scenario import _path, parse_scenario
+from chemorad.errors import ChemoradError, closest, read_yaml
+from chemorad.sweep.paths import check_path, with_values
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Parameter(_Strict):
+    path: str = Field(description="dotted path into the scenario, e.g. tumour.hypoxic_fraction, schedule.0.dose_gy")
+    low: float | None = None
+    high: float | None = None
+    scale: Literal["linear", "log"] = Field("linear", description="log: sampled uniformly in log10(value)")
+    values: list[float] | None = Field(None, min_length=1, description="grid only: the values to take")
+    num: int | None = Field(None, gt=0, description="grid only: number of evenly spaced values from low to high")
+
+
+class Arm(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.+-]+$")
+    schedule: list[dict[str, Any]] | None = Field(None, description="replaces the base schedule")
+    set: dict[str, Any] = Field(default_factory=dict, description="path: value overrides of the base scenario")
+
+
+class Grid(_Strict):
+    kind: Literal["grid"]
+
+
+class LatinHypercube(_Strict):
+    kind: Literal["lhs"]
+    samples: int = Field(gt=0, description="number of points")
+
+
+class Sobol(_Strict):
+    kind: Literal["sobol"]
+    samples: int = Field(gt=0, description="base samples N; the Saltelli design has N (k + 2) points for k parameters")
+
+
+class Cohort(_Strict):
+    kind: Literal["cohort"]
+    members: int = Field(gt=0, description="virtual tumours")
+    tissue: str = Field(description="tissue of the cell lines whose mechanism scores the members are drawn from")
+    mechanisms: list[str] | None = Field(None, description="mechanisms to carry over (default: every scored one)")
+    method: Literal["resample", "gaussian"] = "resample"
+    activity_scale: float = Field(1.0, ge=0, description="activity steps per within-tissue standard deviation")
+
+
+Design = Annotated[Grid | LatinHypercube | Sobol | Cohort, Field(discriminator="kind")]
+
+
+class SweepSpec(_Strict):
+    name: str
+    description: str = ""
+    base: str | dict[str, Any] = Field(description="scenario file (relative to the sweep file) or inline scenario")
+    arms: list[Arm] = Field(default_factory=lambda: [Arm(name="base")], min_length=1)
+    parameters: list[Parameter] = Field(default_factory=list)
+    design: Design
+    replicates: int = Field(1, gt=0, description="simulations per point and arm (one seed per point)")
+    seed: int = Field(0, ge=0)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated sweep: the spec, the scenario of each arm (a full dump), integer parameters, file hashes."""
+
+    spec: SweepSpec
+    arms: dict[str, dict]
+    integer: dict[str, bool]
+    sha256: dict[str, str]
+
+    @property
+    def paths(self) -> list[str]:
+        return [p.path for p in self.spec.parameters]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_sweep(path: Path | str) -> Sweep:
+    """Read and validate a sweep file; the SHA-256 of the file (and of a base scenario file) identify the sweep."""
+    path = Path(path)
+    raw = read_yaml(path, "sweep file")
+    hashes = {"sweep": sha256(path.read_bytes())}
+    return parse_sweep(raw, str(path), path.parent, hashes)
+
+
+def parse_sweep(raw: object, where: str = "sweep", base_dir: Path | None = None, hashes: dict | None = None) -> Sweep:
+    """Validate a sweep given as a dict; `base_dir` resolves a base scenario given as a file name."""
+    if not isinstance(raw, dict):
+        raise ChemoradError(f"{where}: expected a mapping of sweep fields, got {type(raw).__name__}")
+    try:
+        spec = SweepSpec.model_validate(raw)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        loc = tuple(p for i, p in enumerate(e["loc"]) if not (i and e["loc"][i - 1] == "design"))  # the kind tag
+        raise ChemoradError(f"{where}: {_path(loc)}: {e['msg']}") from None
+    hashes = dict(hashes or {})
+    if "sweep" not in hashes:  # a sweep given as a dict: identify it by its canonical JSON
+        hashes["sweep"] = sha256(json.dumps(raw, sort_keys=True, default=str).encode())
+    if isinstance(spec.base, str):
+        base_path = (base_dir or Path.cwd()) / spec.base
+        base_raw = read_yaml(base_path, f"{where}: base scenario")
+        hashes["base"] = sha256(base_path.read_bytes())
+        base = parse_scenario(base_raw, str(base_path))
+    else:
+        base = parse_scenario(spec.base, f"{where}: base")
+    _check_parameters(spec, where)
+    _check_design(spec, where)
+    arms = {}
+    for i, arm in enumerate(spec.arms):
+        arms[arm.name] = _arm_scenario(base.model_dump(mode="json"), arm, f"{where}: arms[{i}] ({arm.name})")
+    if len(arms) != len(spec.arms):
+        raise ChemoradError(f"{where}: arms: arm names must be unique")
+    integer = {}
+    for i, p in enumerate(spec.parameters):
+        label = f"{where}: parameters[{i}]"
+        for name, tree in arms.items():
+            integer[p.path] = check_path(tree, p.path, f"{label} in arm {name}")
+            for value in _ends(p):
+                try:
+                    parse_scenario(with_values(tree, {p.path: value}), "scenario")
+                except ChemoradError as exc:
+                    detail = str(exc).removeprefix("scenario: ")
+                    raise ChemoradError(f"{label} ({p.path}) = {value:g} in arm {name}: {detail}") from None
+    return Sweep(spec, arms, integer, hashes)
+
+
+def _ends(p: Parameter) -> list[float]:
+    return list(p.values) if p.values is not None else [v for v in (p.low, p.high) if v is not None]
+
+
+def _check_parameters(spec: SweepSpec, where: str) -> None:
+    seen = set()
+    for i, p in enumerate(spec.parameters):
+        label = f"{where}: parameters[{i}] ({p.path})"
+        if p.path in seen:
+            raise ChemoradError(f"{label}: the same path is given twice")
+        seen.add(p.path)
+        if (p.low is None) != (p.high is None):
+            raise ChemoradError(f"{label}: give both low and high")
+        if p.low is not None and not p.low <= p.high:
+            raise ChemoradError(f"{label}: low {p.low:g} > high {p.high:g}; expected low <= high")
+        if p.scale == "log" and any(v <= 0 for v in _ends(p)):
+            raise ChemoradError(f"{label}: scale log needs values > 0")
+        gridded = spec.design.kind == "grid"
+        if gridded and p.values is None and (p.low is None or p.num is None):
+            raise ChemoradError(f"{label}: a grid parameter needs values: [...] or low, high and num")
+        if not gridded and (p.values is not None or p.num is not None):
+            raise ChemoradError(f"{label}: values and num are for grid designs; give low and high")
+        if not gridded and p.low is None:
+            raise ChemoradError(f"{label}: a sampled parameter needs low and high")
+
+
+def _check_design(spec: SweepSpec, where: str) -> None:
+    d = spec.design
+    if d.kind in ("grid", "lhs", "sobol") and not spec.parameters:
+        raise ChemoradError(f"{where}: parameters: a {d.kind} design needs at least one parameter to vary")
+    if d.kind == "cohort":
+        known = catalog().mechanisms
+        for i, mid in enumerate(d.mechanisms or []):
+            if mid not in known:
+                hint = closest(mid, known)
+                tail = f"; closest: {', '.join(hint)}" if hint else ""
+                raise ChemoradError(f"{where}: design.mechanisms[{i}]: unknown mechanism {mid!r}{tail}")
+
+
+def _arm_scenario(base: dict, arm: Arm, where: str) -> dict:
+    tree = dict(base)
+    if arm.schedule is not None:
+        tree["schedule"] = arm.schedule
+        tree = parse_scenario(tree, where).model_dump(mode="json")  # fill the new items' defaults
+    for path in arm.set:
+        check_path(tree, path, f"{where}: set", numeric=False)
+    return parse_scenario(with_values(tree, arm.set), where).model_dump(mode="json")
