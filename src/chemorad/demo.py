@@ -170,7 +170,7 @@ DEMO_COHORT = {
             ],
         },
     ],
-    "design": {"kind": "cohort", "members": 200, "tissue": "upper_aerodigestive_tract", "activity_scale": 0.5},
+    "design": {"kind": "cohort", "members": 200, "tissue": "upper_aerodigestive_tract"},
     "seed": 7,
 }
 

@@ -38,6 +38,11 @@ from chemorad.evidence import datasets as ds
 
 MIN_ALTERED = 5
 MIN_TISSUE_LINES = 3
+#: within-tissue SDs of a score that count as the catalog's activity 1 in the damage chain (the strongly altered model
+#: system each effect size was measured in, e.g. ABCB1 in MCF-7/ADM): 3 SD, the top ~0.1% of a normal distribution.
+#: A modelling choice, not fitted: it scales the chain's resistance factors, not their direction. Used where scores
+#: become chain activities (profile predictions, virtual cohorts).
+SD_PER_ACTIVITY = 3.0
 
 # RPPA antibodies measuring a gene's total protein (CCLE; Li et al. 2017). Phospho-specific antibodies are used only
 # where no total-protein antibody exists and the phospho-form is the active one (NF-kB p65 pS536).

@@ -44,6 +44,7 @@ from chemorad.errors import ChemoradError
 from chemorad.evidence import datasets as ds
 from chemorad.evidence.names import canonical_name
 from chemorad.evidence.responses import split
+from chemorad.evidence.scores import SD_PER_ACTIVITY
 from chemorad.profile.activities import SampleScores, reference, sample_scores
 from chemorad.profile.model import PRIMARY_METRIC, ModelSet, chain_prediction, fit_all
 from chemorad.profile.readers import Profile
@@ -51,10 +52,7 @@ from chemorad.profile.readers import Profile
 __all__ = ["Predictions", "TOP", "predict_profile", "primary_records"]
 
 TOP = 3
-#: within-tissue SDs at which a score counts as the catalog's activity 1 (the strongly altered model system each effect
-#: size was measured in, e.g. ABCB1 in MCF-7/ADM): 3 SD, the top ~0.1% of a normal distribution. A modelling choice,
-#: not fitted: it scales the chain's resistance factors, not their direction.
-Z_FULL = 3.0
+Z_FULL = SD_PER_ACTIVITY  # score / Z_FULL = chain activity (see `evidence.scores.SD_PER_ACTIVITY`)
 MODEL_SHIFT = 0.25
 RESISTANT_PERCENTILE = 75.0
 SHARED_CONTRIBUTION = 0.05

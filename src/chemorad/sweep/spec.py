@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from chemorad.catalog import catalog
 from chemorad.dynamics.scenario import _path, parse_scenario
 from chemorad.errors import ChemoradError, closest, read_yaml
+from chemorad.evidence.scores import SD_PER_ACTIVITY
 from chemorad.sweep.paths import check_path, with_values
 
 
@@ -59,7 +60,9 @@ class Cohort(_Strict):
     tissue: str = Field(description="tissue of the cell lines whose mechanism scores the members are drawn from")
     mechanisms: list[str] | None = Field(None, description="mechanisms to carry over (default: every scored one)")
     method: Literal["resample", "gaussian"] = "resample"
-    activity_scale: float = Field(1.0, ge=0, description="activity steps per within-tissue standard deviation")
+    activity_scale: float = Field(
+        1.0 / SD_PER_ACTIVITY, ge=0, description="activity steps per within-tissue standard deviation (default 1/3)"
+    )
 
 
 Design = Annotated[Grid | LatinHypercube | Sobol | Cohort, Field(discriminator="kind")]
