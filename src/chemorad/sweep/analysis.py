@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from chemorad.errors import ChemoradError
+from chemorad.sweep.evaluate import OUTCOMES
 from chemorad.sweep.run import MANIFEST
 from chemorad.sweep.sensitivity import bootstrap_ci, sobol_indices
 
@@ -36,14 +37,7 @@ POINT_OUTCOMES = (
     "eradicated",
     "resistant_fraction",
 )
-SUMMARY_OUTCOMES = (
-    "log_kill",
-    "log10_final_cells",
-    "time_to_progression_days",
-    "progressed",
-    "eradicated",
-    "resistant_fraction",
-)
+SUMMARY_OUTCOMES = OUTCOMES  # the simulated outcomes, as `evaluate` writes them
 
 
 @dataclass(frozen=True)
