@@ -10,8 +10,9 @@ out every sample that is itself a bundle line, so no prediction has seen its own
 - top_mechanisms: the mechanisms with the largest |contribution| beta_j z_j to the prediction (response units), at most
   `TOP` of them, largest first, each with `catalog_link` (does the catalog have the mechanism act on this therapy?
   The model uses every score for every response, so a contribution can be a data association the chain lacks);
-- the damage chain's mechanistic view of the same phenotype (activity = score / `Z_FULL`, no fitting):
-  chain_resistance_factor = D50(sample) / D50(reference cell), D50 the dose (Gy or uM) for 50% survival;
+- the damage chain's mechanistic view of the same phenotype (activity = score / `SD_PER_ACTIVITY`, 3 within-tissue
+  SD; see `evidence.scores`; no fitting): chain_resistance_factor = D50(sample) / D50(reference cell), D50 the
+  dose (Gy or uM) for 50% survival;
 - model_direction / chain_direction: 'resistant', 'sensitive' or 'neutral'. The model's shift is the prediction
   minus its tissue baseline (intercept + tissue effect), called resistant / sensitive beyond +- `MODEL_SHIFT` SD of the
   training responses; the chain's beyond a resistance factor of `specificity.THRESHOLD` (1.2) or 1/1.2;
@@ -52,7 +53,6 @@ from chemorad.profile.readers import Profile
 __all__ = ["Predictions", "TOP", "predict_profile", "primary_records"]
 
 TOP = 3
-Z_FULL = SD_PER_ACTIVITY  # score / Z_FULL = chain activity (see `evidence.scores.SD_PER_ACTIVITY`)
 MODEL_SHIFT = 0.25
 RESISTANT_PERCENTILE = 75.0
 SHARED_CONTRIBUTION = 0.05
@@ -84,10 +84,10 @@ def _direction(value: float, threshold: float) -> str:
 
 
 def _chain_rf(cat: Catalog, therapy: str, scores: pd.DataFrame) -> np.ndarray:
-    """D50(sample phenotype) / D50(reference cell) per sample, activities = scores / `Z_FULL`; NaN where the chain
-    cannot dose the therapy."""
+    """D50(sample phenotype) / D50(reference cell) per sample, activities = scores / `SD_PER_ACTIVITY`; NaN where
+    the chain cannot dose the therapy."""
     try:
-        sample = chain_prediction(cat, therapy, scores / Z_FULL).to_numpy()
+        sample = chain_prediction(cat, therapy, scores / SD_PER_ACTIVITY).to_numpy()
         ref = chain_prediction(cat, therapy, pd.DataFrame(index=[0])).iloc[0]
     except ChemoradError:
         return np.full(len(scores), np.nan)
@@ -274,7 +274,8 @@ def predict_profile(
 def _dmf_records(cat: Catalog, X: pd.DataFrame, tissue: pd.Series) -> pd.DataFrame:
     rows = []
     for sample in X.index:
-        acts = {m: float(v) / Z_FULL for m, v in X.loc[sample].items() if m in cat.mechanisms and np.isfinite(v)}
+        row = X.loc[sample]
+        acts = {m: float(v) / SD_PER_ACTIVITY for m, v in row.items() if m in cat.mechanisms and np.isfinite(v)}
         dmf, delta = hypoxic_dmf(cat, acts)
         rows.append(
             {
