@@ -60,8 +60,9 @@ def test_the_sample_is_left_out_of_training(result, line, shared_data):
 
     resp = responses(catalog(), shared_data)
     full = fit_all(catalog(), shared_data, therapies=["cisplatin", "radiotherapy"])
-    assert set(full) == set(result.models)
-    for col, model in result.models.items():
+    models = result.models[line]
+    assert set(full) == set(models)
+    for col, model in models.items():
         has = int(pd.notna(resp.at[line, col]))
         assert model.n_train_ == full[col].n_train_ - has
     assert any(pd.notna(resp.at[line, c]) for c in full)
@@ -115,3 +116,19 @@ def test_crossres_groups_resistant_therapies_and_shared_mechanisms():
     row = out.iloc[0]
     assert set(row["therapies"]) == {"cisplatin", "radiotherapy"} and row["includes_radiotherapy"]
     assert row["shared_mechanisms"] == ["hr_repair"]
+
+
+def test_many_bundle_lines_are_cross_fitted_in_folds():
+    """More than MAX_HELD_OUT bundle lines: disjoint folds of at most MAX_HELD_OUT, each left out of its own fit;
+    new samples ride with the first fold."""
+    lines = [f"L{i}" for i in range(2 * pp.MAX_HELD_OUT + 50)]
+    groups = pp._training_groups([*lines, "NEW-1"], lines)
+    assert len(groups) == 3
+    held = [g[0] for g in groups]
+    assert all(len(h) <= pp.MAX_HELD_OUT for h in held)
+    assert set().union(*held) == set(lines) and sum(len(h) for h in held) == len(lines)
+    for exclude, members in groups:
+        assert {m for m in members if m != "NEW-1"} == exclude
+    assert "NEW-1" in groups[0][1]
+    few = pp._training_groups(["A", "B", "NEW"], ["A", "B"])
+    assert few == [({"A", "B"}, ["A", "B", "NEW"])]

@@ -47,7 +47,7 @@ from chemorad.evidence.names import canonical_name
 from chemorad.evidence.responses import split
 from chemorad.evidence.scores import SD_PER_ACTIVITY
 from chemorad.profile.activities import SampleScores, reference, sample_scores
-from chemorad.profile.model import PRIMARY_METRIC, ModelSet, chain_prediction, fit_all
+from chemorad.profile.model import PRIMARY_METRIC, ModelSet, chain_prediction, fit_all, line_folds
 from chemorad.profile.readers import Profile
 
 __all__ = ["Predictions", "TOP", "predict_profile", "primary_records"]
@@ -56,6 +56,8 @@ TOP = 3
 MODEL_SHIFT = 0.25
 RESISTANT_PERCENTILE = 75.0
 SHARED_CONTRIBUTION = 0.05
+#: most bundle lines left out of one fit; more are cross-fitted in folds (`_training_groups`)
+MAX_HELD_OUT = 100
 _DATASET_PREFERENCE = ("gdsc2", "gdsc1", "ctrp", "yard")
 
 
@@ -63,18 +65,35 @@ _DATASET_PREFERENCE = ("gdsc2", "gdsc1", "ctrp", "yard")
 class Predictions:
     """records: one row per sample x response (the JSON records); attributions: long table (sample, column,
     term, contribution) by mechanism (plus missingness, tissue, intercept) whose contributions sum to `predicted` per
-    (sample, column); marker_attributions: the same by marker feature; crossres: one row per sample and
-    group of therapies predicted resistant together; scores: the samples' mechanism scores and coverage; notes and
-    warnings: what the user should know."""
+    (sample, column); marker_attributions: the same by marker feature; crossres: one row per sample and group of
+    therapies predicted resistant together; scores: the samples' mechanism scores and coverage; models: sample -> the
+    fitted models that predicted it; notes and warnings: what the user should know."""
 
     records: pd.DataFrame
     attributions: pd.DataFrame
     marker_attributions: pd.DataFrame
     crossres: pd.DataFrame
     scores: SampleScores
-    models: ModelSet
+    models: dict[str, ModelSet]
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+def _training_groups(samples: list[str], in_bundle: list[str]) -> list[tuple[set[str], list[str]]]:
+    """(lines left out of training, samples predicted) per model fit. Up to `MAX_HELD_OUT` bundle lines are all left
+    out of one fit; more are cross-fitted: split into folds of at most `MAX_HELD_OUT` lines (`model.line_folds`, seed
+    0), each predicted by models fitted without its fold. Samples that are not bundle lines join the first group."""
+    new = [s for s in samples if s not in set(in_bundle)]
+    if len(in_bundle) <= MAX_HELD_OUT:
+        return [({canonical_name(s) for s in in_bundle}, list(samples))]
+    k = -(-len(in_bundle) // MAX_HELD_OUT)
+    fold = line_folds(in_bundle, k, seed=0)
+    groups = []
+    for f in range(k):
+        members = [s for s in in_bundle if fold[str(s)] == f]
+        groups.append(({canonical_name(s) for s in members}, members))
+    groups[0][1].extend(new)
+    return groups
 
 
 def _direction(value: float, threshold: float) -> str:
@@ -177,13 +196,9 @@ def predict_profile(
     ref = reference(cat, data)
     ss = sample_scores(cat, profile, ref)
     bundle = set(ds.cell_lines(data).index)
-    in_bundle = {s for s in ss.scores.index if canonical_name(s) in bundle}
+    in_bundle = [s for s in ss.scores.index if canonical_name(s) in bundle]
     notes = list(ss.notes)
     warnings = list(profile.warnings)
-    if in_bundle:
-        notes.append(
-            f"left out of training (they are bundle lines): {', '.join(sorted(map(canonical_name, in_bundle)))}"
-        )
     measured = ss.scores.notna().sum(axis=1)
     if int(measured.max()) == 0 if len(measured) else True:
         raise ChemoradError(
@@ -195,62 +210,76 @@ def predict_profile(
     from chemorad.evidence.responses import responses
 
     tables = (ref.markers.dropna(how="all"), responses(cat, data), ref.tissue)
-    exclude = {canonical_name(s) for s in in_bundle}
-    models = fit_all(cat, data, therapies=wanted, exclude=exclude, progress=progress, tables=tables)
-    if not models:
-        raise ChemoradError(f"therapies: no response with enough lines to fit among {', '.join(wanted or [])}")
+    groups = _training_groups(list(ss.scores.index), in_bundle)
+    if in_bundle:
+        names = sorted(map(canonical_name, in_bundle))
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        how = "" if len(groups) == 1 else f", cross-fitted in {len(groups)} folds of at most {MAX_HELD_OUT} lines"
+        notes.append(f"left out of training (they are bundle lines{how}): {shown}")
     X = ss.markers
     tissue = ss.tissue.reindex(X.index)
     rows, attr, marker_attr = [], [], []
     linked = _linked(cat)
     owners = _owners(ref.plan.members)
-    chain_rf = {tid: _chain_rf(cat, tid, ss.scores) for tid in sorted(set(models.therapy.values()))}
-    for col, model in models.items():
-        tid = models.therapy[col]
-        dataset, _, metric = split(col)
-        Xm = X.reindex(columns=model.feature_names_in_)
-        iv = model.predict_interval(Xm, tissue, level)
-        marker_parts = model.attributions(Xm, tissue)
-        parts = _by_mechanism(marker_parts, list(model.feature_names_in_), owners)
-        pct = model.percentile_in_tissue(iv["prediction"], tissue)
-        sd = float(np.std(model.y_train_))
-        baseline = parts["tissue"] + parts["intercept"]
-        for i, sample in enumerate(X.index):
-            mech = parts.loc[sample].drop(labels=list(_REST))
-            shift = float(iv["prediction"].iloc[i] - baseline.iloc[i])
-            rf = float(chain_rf[tid][i])
-            md = _direction(shift / sd if sd > 0 else np.nan, MODEL_SHIFT)
-            cd = _direction(np.log(rf) if rf > 0 else np.nan, np.log(THRESHOLD))
-            rows.append(
-                {
-                    "sample": sample,
-                    "therapy": tid,
-                    "dataset": dataset,
-                    "metric": metric,
-                    "predicted": float(iv["prediction"].iloc[i]),
-                    "interval_low": float(iv["lower"].iloc[i]),
-                    "interval_high": float(iv["upper"].iloc[i]),
-                    "percentile_in_tissue": float(pct["percentile"].iloc[i]),
-                    "top_mechanisms": _top(mech, linked.get(tid, set()), marker_parts.loc[sample], owners),
-                    "tissue": tissue.iloc[i],
-                    "unseen_tissue": bool(iv["unseen_tissue"].iloc[i]),
-                    "reference": pct["reference"].iloc[i],
-                    "n_reference": int(pct["n_reference"].iloc[i]),
-                    "n_train": int(model.n_train_),
-                    "response_sd": sd,
-                    "model_shift": shift,
-                    "model_direction": md,
-                    "chain_resistance_factor": rf,
-                    "chain_direction": cd,
-                    "disagreement": {md, cd} == {"resistant", "sensitive"},
-                    "column": col,
-                }
-            )
-            for frame, out in ((parts, attr), (marker_parts, marker_attr)):
-                terms = frame.loc[sample]
-                out.append(pd.DataFrame({"sample": sample, "column": col, "term": terms.index, "contribution": terms}))
+    chain_rf: dict[str, pd.Series] = {}
+    models_for: dict[str, ModelSet] = {}
+    for g, (exclude, members) in enumerate(groups):
+        step = None if progress is None else (lambda k, n, g=g: progress(g * n + k, len(groups) * n))
+        models = fit_all(cat, data, therapies=wanted, exclude=exclude, progress=step, tables=tables)
+        if not models:
+            raise ChemoradError(f"therapies: no response with enough lines to fit among {', '.join(wanted or [])}")
+        models_for.update(dict.fromkeys(members, models))
+        for tid in set(models.therapy.values()) - set(chain_rf):
+            chain_rf[tid] = pd.Series(_chain_rf(cat, tid, ss.scores), index=ss.scores.index)
+        Xg, tg = X.loc[members], tissue.loc[members]
+        for col, model in models.items():
+            tid = models.therapy[col]
+            dataset, _, metric = split(col)
+            Xm = Xg.reindex(columns=model.feature_names_in_)
+            iv = model.predict_interval(Xm, tg, level)
+            marker_parts = model.attributions(Xm, tg)
+            parts = _by_mechanism(marker_parts, list(model.feature_names_in_), owners)
+            pct = model.percentile_in_tissue(iv["prediction"], tg)
+            sd = float(np.std(model.y_train_))
+            baseline = parts["tissue"] + parts["intercept"]
+            for i, sample in enumerate(members):
+                mech = parts.loc[sample].drop(labels=list(_REST))
+                shift = float(iv["prediction"].iloc[i] - baseline.iloc[i])
+                rf = float(chain_rf[tid][sample])
+                md = _direction(shift / sd if sd > 0 else np.nan, MODEL_SHIFT)
+                cd = _direction(np.log(rf) if rf > 0 else np.nan, np.log(THRESHOLD))
+                rows.append(
+                    {
+                        "sample": sample,
+                        "therapy": tid,
+                        "dataset": dataset,
+                        "metric": metric,
+                        "predicted": float(iv["prediction"].iloc[i]),
+                        "interval_low": float(iv["lower"].iloc[i]),
+                        "interval_high": float(iv["upper"].iloc[i]),
+                        "percentile_in_tissue": float(pct["percentile"].iloc[i]),
+                        "top_mechanisms": _top(mech, linked.get(tid, set()), marker_parts.loc[sample], owners),
+                        "tissue": tg.iloc[i],
+                        "unseen_tissue": bool(iv["unseen_tissue"].iloc[i]),
+                        "reference": pct["reference"].iloc[i],
+                        "n_reference": int(pct["n_reference"].iloc[i]),
+                        "n_train": int(model.n_train_),
+                        "response_sd": sd,
+                        "model_shift": shift,
+                        "model_direction": md,
+                        "chain_resistance_factor": rf,
+                        "chain_direction": cd,
+                        "disagreement": {md, cd} == {"resistant", "sensitive"},
+                        "column": col,
+                    }
+                )
+                for frame, out in ((parts, attr), (marker_parts, marker_attr)):
+                    terms = frame.loc[sample]
+                    out.append(
+                        pd.DataFrame({"sample": sample, "column": col, "term": terms.index, "contribution": terms})
+                    )
     records = pd.DataFrame(rows)
-    if "radiotherapy" in models.therapy.values():
+    if "radiotherapy" in chain_rf:
         records = pd.concat([records, _dmf_records(cat, ss.scores, tissue)], ignore_index=True)
     unseen = sorted({str(s) for s, u in zip(records["sample"], records["unseen_tissue"], strict=True) if u})
     for s in unseen:
@@ -268,7 +297,7 @@ def predict_profile(
             others = [t for t in row.therapies if t != tid]
             for idx in records.index[mask]:
                 records.at[idx, "cross_resistant_with"] = others
-    return Predictions(records, attributions, marker_attributions, crossres, ss, models, notes, warnings)
+    return Predictions(records, attributions, marker_attributions, crossres, ss, models_for, notes, warnings)
 
 
 def _dmf_records(cat: Catalog, X: pd.DataFrame, tissue: pd.Series) -> pd.DataFrame:

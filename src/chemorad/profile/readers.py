@@ -1068,10 +1068,14 @@ class Profile:
             raise ChemoradError(
                 f"profile: no sample is in every file ({desc}); expected the same sample ids in every file{hint}"
             )
+        groups: dict[tuple[str, str], list[str]] = {}
         for sample in sorted(set().union(*sets.values()) - common):
-            have = [names[k] for k, s in sets.items() if sample in s]
-            lack = [names[k] for k, s in sets.items() if sample not in s]
-            _warn(messages, f"sample {sample!r} is in {', '.join(have)} but not in {', '.join(lack)}")
+            have = ", ".join(dict.fromkeys(names[k] for k, s in sets.items() if sample in s))
+            lack = ", ".join(dict.fromkeys(names[k] for k, s in sets.items() if sample not in s))
+            groups.setdefault((have, lack), []).append(sample)
+        for (have, lack), samples in groups.items():  # one line per pattern, not per sample
+            who = f"sample {samples[0]!r}" if len(samples) == 1 else f"{len(samples)} samples ({_listed(samples)})"
+            _warn(messages, f"{who} {'is' if len(samples) == 1 else 'are'} in {have} but not in {lack}")
         self.warnings += messages
         return messages
 

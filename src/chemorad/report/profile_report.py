@@ -91,7 +91,7 @@ def _predictions_figure(prim: pd.DataFrame, pred: Predictions):
     fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(prim) + 1.2))
     ax.axvspan(25, 75, color="#eeeeee", zorder=0)
     for i, row in enumerate(prim.itertuples()):
-        model = pred.models[row.column]
+        model = pred.models[row.sample][row.column]
         lo, hi = model.percentile_in_tissue(
             pd.Series([row.interval_low, row.interval_high]), pd.Series([row.tissue] * 2, dtype=object)
         )["percentile"]
