@@ -85,8 +85,8 @@ def reference(cat: Catalog, data: str | os.PathLike[str] | None = None) -> Refer
     return Reference(plan, tissue, raw, sc.mechanism_raw(markers, plan.members), layers)
 
 
-def _standardise(value: pd.Series, ref: pd.DataFrame, tissue_ref: pd.Series, labels: pd.Series) -> pd.DataFrame:
-    """z of `value` (sample -> raw, one column per feature in ref) against the reference lines, tissue-matched."""
+def _standardise(value: pd.DataFrame, ref: pd.DataFrame, tissue_ref: pd.Series, labels: pd.Series) -> pd.DataFrame:
+    """z of `value` (samples x raw features, columns as in ref) against the reference lines, tissue-matched."""
     means, overall, sd = sc.tissue_reference(ref, tissue_ref)
     rows = {}
     for sample, t in labels.items():
