@@ -260,8 +260,9 @@ def predict_cmd(
 ) -> None:
     """Predict each sample's response to radiotherapy and every drug with data, with intervals and reasons.
 
-    Predictions come from ridge models of mechanism activities + tissue fitted on the bundle (leaving out the samples
-    themselves when they are bundle lines); higher = more resistant. JSON gives every dataset and metric.
+    Predictions come from ridge models of the catalog markers (grouped into mechanisms) and tissue, fitted on the
+    bundle without the samples themselves when they are bundle lines; higher = more resistant. JSON gives every
+    dataset and metric.
     """
     prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
     pred = run_prediction(prof, data, _therapies(therapies), level)
