@@ -283,10 +283,9 @@ def predict_profile(
         records = pd.concat([records, _dmf_records(cat, ss.scores, tissue)], ignore_index=True)
     unseen = sorted({str(s) for s, u in zip(records["sample"], records["unseen_tissue"], strict=True) if u})
     for s in unseen:
-        warnings.append(
-            f"sample {s!r}: tissue {tissue.get(s)!r} not among the training lines' tissues; predictions use the "
-            "average tissue effect, with wider intervals"
-        )
+        t = tissue.get(s)
+        what = "no known tissue" if pd.isna(t) else f"tissue {t!r} is not among the training lines'"
+        warnings.append(f"sample {s!r}: {what}; predictions use the average tissue effect, with wider intervals")
     attributions = pd.concat(attr, ignore_index=True) if attr else pd.DataFrame()
     marker_attributions = pd.concat(marker_attr, ignore_index=True) if marker_attr else pd.DataFrame()
     records["cross_resistant_with"] = [[] for _ in range(len(records))]
