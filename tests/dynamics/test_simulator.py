@@ -98,6 +98,12 @@ def test_counts_never_negative_and_the_seed_reproduces() -> None:
     assert (cells >= 0).all()
     assert np.array_equal(cells, two.dataset["cells"].to_numpy())
     assert set(one.dataset["clone"].to_numpy()) == {"a", "b", "a+hr_repair", "b+hr_repair"}
+    # the summary-only run (sweeps) draws the same numbers and reports the same final cells per clone
+    lean = simulate(parse_scenario(raw), dataset=False)
+    assert lean.dataset is None
+    assert lean.summary.equals(one.summary)
+    final = one.dataset["cells"].isel(time=-1).sum("compartment").to_pandas()
+    np.testing.assert_array_equal(lean.final_cells_by_clone[list(final.columns)].to_numpy(), final.to_numpy())
 
 
 def test_resistant_subclone_is_selected_by_radiotherapy() -> None:

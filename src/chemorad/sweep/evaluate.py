@@ -65,11 +65,10 @@ def evaluate_point(
     records = []
     for arm, tree in point_scenarios(arms, row, integer).items():
         sc = parse_scenario(tree, f"sweep point {point}, arm {arm}")
-        res = simulate(sc, replicates=replicates, seed=s)
+        res = simulate(sc, replicates=replicates, seed=s, dataset=False)
         summary = res.summary
-        cells = res.dataset["cells"].isel(time=-1).sum("compartment")  # (replicate, clone)
-        variant = np.array(["+" in str(c) for c in res.dataset["clone"].to_numpy()])  # compile_model names parent+mech
-        final = cells.to_numpy()
+        variant = np.array(["+" in str(c) for c in res.final_cells_by_clone.columns])  # compile_model: parent+mech
+        final = res.final_cells_by_clone.to_numpy()
         total = final.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             resistant = np.where(total >= 1, final[:, variant].sum(axis=1) / total, np.nan)
