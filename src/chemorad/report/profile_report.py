@@ -249,6 +249,15 @@ def render_report(cat: Catalog, pred: Predictions, prof: Profile, sample: str) -
         terms = a[(a["sample"] == sample) & (a["column"] == row["column"])].set_index("term")["contribution"]
         title = f"{tid}: {row['dataset']} {row['metric']} = {row['predicted']:.3g}"
         parts.append(_img(_waterfall_figure(terms, title, f"{row['dataset']} {row['metric']}"), f"waterfall {tid}"))
+        carried = pd.DataFrame(
+            {
+                "mechanism": [t["mechanism"] for t in row["top_mechanisms"]],
+                "contribution": [t["contribution"] for t in row["top_mechanisms"]],
+                "catalog link": ["yes" if t["catalog_link"] else "no" for t in row["top_mechanisms"]],
+                "markers carrying it": [", ".join(t.get("markers", [])) for t in row["top_mechanisms"]],
+            }
+        )
+        parts.append(_table(carried))
     parts.append("</section>")
 
     parts.append('<section id="crossres"><h2>Cross-resistance</h2>')
