@@ -296,8 +296,11 @@ def report_cmd(
     therapies: TherapyOpt = None,
     level: LevelOpt = 0.9,
 ) -> None:
-    """Write a self-contained HTML report per sample: predictions against tissue peers, mechanism activities,
-    attributions, cross-resistance, coverage and references (images inline; readable offline)."""
+    """Write a self-contained HTML report per sample (images inline, readable offline).
+
+    Sections: predictions against tissue peers, mechanism activities, attribution waterfalls, cross-resistance,
+    coverage of the catalog markers, references.
+    """
     from chemorad.report.profile_report import write_reports
 
     prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
