@@ -277,18 +277,19 @@ def _switch(counts, model: Model, p: float, rng, det: bool):
 def _result(
     sc: Scenario, model: Model, times, rec_counts, rec_dead, timeline: list[Event], dataset: bool = True
 ) -> Result:
-    reps, nt, S = rec_counts.shape
+    reps, nt, _ = rec_counts.shape
     cells = rec_counts.reshape(reps, nt, model.n_clones, len(COMPARTMENTS))
     viable = cells.sum(axis=(2, 3))
     ds = _dataset(sc, model, times, cells, rec_dead, viable, timeline) if dataset else None
     n0 = sc.tumour.initial_cells
     end_treat = timeline[-1].time_days if timeline else 0.0
+    final_by_clone = cells[:, -1].sum(axis=2)  # (replicate, clone)
     rows = []
     for r in range(reps):
         v = viable[r]
         nadir = int(np.argmin(v))
         after = np.flatnonzero((times > max(times[nadir], end_treat)) & (v > sc.simulation.progression_factor * n0))
-        final = cells[r, -1].sum(axis=1)
+        final = final_by_clone[r]
         rows.append(
             {
                 "replicate": r,
@@ -301,8 +302,8 @@ def _result(
                 **{f"final_{name}": float(final[i]) for i, name in enumerate(model.clone_names)},
             }
         )
-    final = pd.DataFrame(cells[:, -1].sum(axis=2), columns=list(model.clone_names))
-    return Result(ds, pd.DataFrame(rows), final.rename_axis("replicate"))
+    final = pd.DataFrame(final_by_clone, columns=list(model.clone_names)).rename_axis("replicate")
+    return Result(ds, pd.DataFrame(rows), final)
 
 
 def _dataset(sc: Scenario, model: Model, times, cells, rec_dead, viable, timeline: list[Event]) -> xr.Dataset:

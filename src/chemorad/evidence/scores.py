@@ -241,11 +241,19 @@ def mechanism_raw(markers: pd.DataFrame, members: dict[str, list[str]]) -> pd.Da
     return pd.DataFrame(cols, index=markers.index)
 
 
+def bundle_markers(
+    cat: Catalog, data: str | os.PathLike[str] | None = None, layers: BundleLayers | None = None
+) -> tuple[MarkerPlan, pd.Series, pd.DataFrame, pd.DataFrame]:
+    """(marker plan, tissue per line, raw marker values, within-tissue standardised markers) over every bundle line
+    with a tissue: the common start of `mechanism_scores` and of scoring new samples against the bundle."""
+    tissue = ds.cell_lines(data)["tissue"].dropna()
+    plan = marker_plan(cat, data, layers)
+    raw = pd.DataFrame(plan.features).reindex(tissue.index)
+    return plan, tissue, raw, within_tissue_standardise(raw, tissue)
+
+
 def mechanism_scores(cat: Catalog, data: str | os.PathLike[str] | None = None) -> Scores:
     """Marker features, mechanism scores and the coverage table for every line in the bundle with a tissue."""
-    tissue = ds.cell_lines(data)["tissue"].dropna()
-    plan = marker_plan(cat, data)
-    raw = pd.DataFrame(plan.features).reindex(tissue.index)
-    markers = within_tissue_standardise(raw, tissue)
+    plan, tissue, _, markers = bundle_markers(cat, data)
     scores = within_tissue_standardise(mechanism_raw(markers, plan.members), tissue)
     return Scores(scores.dropna(how="all"), markers, plan.coverage, tissue)

@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 
 from chemorad.catalog.load import Catalog
-from chemorad.evidence import datasets as ds
 from chemorad.evidence import scores as sc
 from chemorad.profile.readers import Profile
 
@@ -77,11 +76,8 @@ class SampleScores:
 
 def reference(cat: Catalog, data: str | os.PathLike[str] | None = None) -> Reference:
     """Load the bundle's reference statistics once (the slow part: reading every layer)."""
-    tissue = ds.cell_lines(data)["tissue"].dropna()
     layers = sc.BundleLayers(data)
-    plan = sc.marker_plan(cat, data, layers)
-    raw = pd.DataFrame(plan.features).reindex(tissue.index)
-    markers = sc.within_tissue_standardise(raw, tissue)
+    plan, tissue, raw, markers = sc.bundle_markers(cat, data, layers)
     return Reference(plan, tissue, raw, sc.mechanism_raw(markers, plan.members), layers)
 
 
