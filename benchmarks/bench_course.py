@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 
-from chemorad.demo import DEMO_SCENARIO
+from chemorad.cli.demo import DEMO_SCENARIO
 from chemorad.dynamics.scenario import parse_scenario
 from chemorad.dynamics.simulator import simulate
 

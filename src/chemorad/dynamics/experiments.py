@@ -92,10 +92,10 @@ def crossres_evolution(
         for order in ((drug, "radiotherapy"), ("radiotherapy", drug)):
             first = _course(order[0], 0.0)
             probe = parse_scenario(base_scenario(first, _course(order[1], 500.0), replicates, seed, rate, 1.0))
-            switch = events(probe)[-2].time_days  # last event of the first course
+            switch = events(probe.schedule)[-2].time_days  # last event of the first course
             start2 = float(np.ceil(switch + WASHOUT_DAYS))
             second = _course(order[1], start2)
-            tail = events(parse_scenario(base_scenario(first, second, 1, seed, rate, 1.0)))[-1].time_days
+            tail = events(parse_scenario(base_scenario(first, second, 1, seed, rate, 1.0)).schedule)[-1].time_days
             days = float(np.ceil(tail + 30))
             sc = parse_scenario(base_scenario(first, second, replicates, seed, rate, days))
             label = f"{order[0]} -> {order[1]}"

@@ -9,14 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from chemorad.catalog import catalog
+from chemorad.dynamics.schedule import Drug, Radiotherapy, _Strict, events
 from chemorad.errors import ChemoradError, closest, read_yaml
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Tumour(_Strict):
@@ -53,26 +50,6 @@ class Evolution(_Strict):
     rate_per_division: float = Field(1e-6, ge=0, le=1, description="probability per division of gaining a step")
     step: float = Field(1.0, gt=0, description="activity gained per step")
     switching_per_day: float = Field(0.0, ge=0, description="non-genetic switching rate, both ways")
-
-
-class Radiotherapy(_Strict):
-    kind: Literal["radiotherapy"] = "radiotherapy"
-    start_day: float = Field(0.0, ge=0)
-    dose_gy: float = Field(gt=0, le=30, description="dose per fraction")
-    fractions: int = Field(gt=0)
-    per_week: int = Field(5, ge=1, le=14)
-    per_day: int = Field(1, ge=1, le=3)
-    interval_h: float = Field(6.0, gt=0, description="between fractions on the same day")
-    gaps_days: list[float] = Field(default_factory=list, description="extra days without treatment (unplanned gaps)")
-
-
-class Drug(_Strict):
-    kind: Literal["drug"] = "drug"
-    therapy: str
-    start_day: float = Field(0.0, ge=0)
-    dose_mg_m2: float | None = Field(None, gt=0, description="default: the catalog's standard dose")
-    cycle_days: float | None = Field(None, gt=0, description="default: the catalog's cycle length")
-    cycles: int = Field(1, gt=0)
 
 
 class Simulation(_Strict):
@@ -155,9 +132,8 @@ def parse_scenario(raw: object, where: str = "scenario") -> Scenario:
         e = exc.errors()[0]
         raise ChemoradError(f"{where}: {_path(e['loc'])}: {e['msg']}") from None
     _check_names(sc, where)
-    from chemorad.dynamics.schedule import events  # schedule depends on this module
 
-    events(sc, where)  # a schedule that overlaps itself is an error of the file
+    events(sc.schedule, where)  # a schedule that overlaps itself is an error of the file
     return sc
 
 

@@ -8,11 +8,38 @@ interruptions, counted from `start_day`), so a gap prolongs the course as in the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from chemorad.catalog import catalog
-from chemorad.dynamics.scenario import Drug, Radiotherapy, Scenario
 from chemorad.errors import ChemoradError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Radiotherapy(_Strict):
+    kind: Literal["radiotherapy"] = "radiotherapy"
+    start_day: float = Field(0.0, ge=0)
+    dose_gy: float = Field(gt=0, le=30, description="dose per fraction")
+    fractions: int = Field(gt=0)
+    per_week: int = Field(5, ge=1, le=14)
+    per_day: int = Field(1, ge=1, le=3)
+    interval_h: float = Field(6.0, gt=0, description="between fractions on the same day")
+    gaps_days: list[float] = Field(default_factory=list, description="extra days without treatment (unplanned gaps)")
+
+
+class Drug(_Strict):
+    kind: Literal["drug"] = "drug"
+    therapy: str
+    start_day: float = Field(0.0, ge=0)
+    dose_mg_m2: float | None = Field(None, gt=0, description="default: the catalog's standard dose")
+    cycle_days: float | None = Field(None, gt=0, description="default: the catalog's cycle length")
+    cycles: int = Field(1, gt=0)
 
 
 @dataclass(frozen=True)
@@ -37,12 +64,12 @@ def radiotherapy_times(rt: Radiotherapy) -> list[float]:
     return times
 
 
-def events(sc: Scenario, where: str = "scenario") -> list[Event]:
+def events(schedule: Sequence[Radiotherapy | Drug], where: str = "scenario") -> list[Event]:
     """Every treatment event in time order; a schedule whose items overlap themselves is an error."""
     cat = catalog()
     out: list[Event] = []
     spans: list[tuple[float, float, str, int]] = []
-    for i, item in enumerate(sc.schedule):
+    for i, item in enumerate(schedule):
         if isinstance(item, Radiotherapy):
             times = radiotherapy_times(item)
             out += [Event(t, "radiotherapy", item.dose_gy, i) for t in times]

@@ -175,7 +175,7 @@ def simulate(
     counts = counts if det else np.round(counts).astype(np.int64)
     dead = np.zeros(reps)
     phase_w = np.tile(ASYNC, (S, 1))
-    timeline = events(sc)
+    timeline = events(sc.schedule)
     first_treatment = timeline[0].time_days if timeline else np.inf
     a0 = np.log(2) / (t.doubling_time_days * np.log(t.carrying_capacity / t.initial_cells))
     rad = cat.therapies["radiotherapy"]

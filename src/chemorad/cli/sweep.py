@@ -9,7 +9,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from chemorad.report.render import Format, emit, print_table, progress_bar, to_json
+from chemorad.cli.render import Format, emit, print_table, progress_bar, to_json
 
 err = Console(stderr=True)
 

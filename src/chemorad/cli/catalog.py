@@ -1,67 +1,24 @@
-"""The chemorad command line: one sub-command per use (catalog, model, evidence, dynamics, profile).
-
-User errors (`ChemoradError`, bad options) print one line on stderr and exit with code 2.
-"""
+"""Catalog and model look-ups: `mechanisms`, `mechanism`, `gene`, `therapies`, `references`, `specificity`, `demo`."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
-from typer.core import TyperGroup
 
 from chemorad.catalog import catalog
 from chemorad.catalog import views as cv
+from chemorad.cli.render import Format, emit, to_json
 from chemorad.errors import ChemoradError
-from chemorad.report.render import Format, emit, to_json
-
-USER_ERROR = 2
-
-
-class _OneLineErrors(TyperGroup):
-    """Turn user errors into one line on stderr and exit code 2, instead of a traceback or a usage box."""
-
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
-        try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
-        except ChemoradError as exc:
-            _fail(str(exc))
-        except OSError as exc:  # a path the user gave cannot be read or written
-            where = f"{exc.filename}: " if exc.filename else ""
-            _fail(f"{where}{exc.strerror or exc}")
-        except typer.Abort:
-            _fail("aborted", code=1)
-        except typer.TyperException as exc:  # click usage errors: bad option, missing argument, bad choice
-            message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-            _fail(message, code=getattr(exc, "exit_code", USER_ERROR))
-        if standalone_mode:
-            sys.exit(rv if isinstance(rv, int) else 0)
-        return rv
-
-
-def _fail(message: str, code: int = USER_ERROR) -> None:
-    sys.stderr.write(f"chemorad: error: {' '.join(message.split())}\n")
-    sys.exit(code)
-
-
-app = typer.Typer(
-    cls=_OneLineErrors,
-    help="Chemotherapy and radiotherapy resistance: catalog, damage-chain model, evidence, dynamics, profiles.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
 
-@app.command()
 def mechanisms(
     therapy: Annotated[str | None, typer.Option(help="Only mechanisms that act on this therapy id.")] = None,
     stage: Annotated[str | None, typer.Option(help="Only mechanisms acting at this damage-chain stage.")] = None,
@@ -88,7 +45,6 @@ def mechanisms(
     )
 
 
-@app.command()
 def mechanism(
     mechanism_id: Annotated[str, typer.Argument(metavar="ID", help="Mechanism id, e.g. efflux_abcb1.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
@@ -138,7 +94,6 @@ def _card(r: dict) -> str:
     return "\n".join(lines)
 
 
-@app.command()
 def gene(
     symbol: Annotated[str, typer.Argument(metavar="SYMBOL", help="HGNC gene symbol, e.g. ABCB1.")],
     fmt: FormatOpt = Format.table,
@@ -186,7 +141,6 @@ def gene(
     emit(df.astype(object).fillna("-"), rows, fmt, title=f"{symbol}: {len(rows)} links")
 
 
-@app.command()
 def therapies(fmt: FormatOpt = Format.table) -> None:
     """Radiotherapy and the drugs in the catalog, with their resistance-relevant properties."""
     cat = catalog()
@@ -198,7 +152,6 @@ def therapies(fmt: FormatOpt = Format.table) -> None:
     )
 
 
-@app.command()
 def references(fmt: FormatOpt = Format.table) -> None:
     """The bibliography behind every mechanism, parameter and claim."""
     cat = catalog()
@@ -211,7 +164,6 @@ def references(fmt: FormatOpt = Format.table) -> None:
     )
 
 
-@app.command()
 def specificity(
     fmt: FormatOpt = Format.table,
     activity: Annotated[
@@ -247,7 +199,6 @@ def specificity(
     )
 
 
-@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder to write the outputs to (created if absent).")] = Path(
         "demo_output"
@@ -259,29 +210,7 @@ def demo(
     Catalog tables, computed specificity and survival curves always; claim verdicts and the cross-resistance matrix
     when the cell-line data are found (otherwise a note says why they were skipped).
     """
-    from chemorad.demo import run_demo
+    from chemorad.cli.demo import run_demo
 
     for path in run_demo(out, data, say=lambda msg: Console(stderr=True).print(msg)):
         print(path)
-
-
-from chemorad.dynamics.commands import crossres_evolution_cmd, simulate_cmd  # noqa: E402
-from chemorad.evidence.commands import app as evidence_app  # noqa: E402
-from chemorad.profile.commands import predict_cmd, report_cmd  # noqa: E402
-from chemorad.sweep.commands import sweep_cmd, sweep_report_cmd  # noqa: E402
-
-app.add_typer(evidence_app, name="evidence")
-app.command("simulate")(simulate_cmd)
-app.command("crossres-evolution")(crossres_evolution_cmd)
-app.command("predict")(predict_cmd)
-app.command("report")(report_cmd)
-app.command("sweep")(sweep_cmd)
-app.command("sweep-report")(sweep_report_cmd)
-
-
-def main() -> None:  # pragma: no cover - the console-script entry point
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

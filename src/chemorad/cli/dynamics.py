@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from chemorad.cli.render import Format, emit, progress_bar
 from chemorad.errors import ChemoradError
-from chemorad.report.render import Format, emit, progress_bar
 
 err = Console(stderr=True)
 

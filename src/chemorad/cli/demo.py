@@ -13,13 +13,13 @@ from chemorad.catalog.schema import Phase
 from chemorad.chain.phenotype import phenotype
 from chemorad.chain.specificity import conditions, resistance_factors, verdicts
 from chemorad.chain.survival import Environment, survival
+from chemorad.cli.render import to_json
 from chemorad.errors import ChemoradError
 from chemorad.evidence import datasets as ds
 from chemorad.evidence.claims import claim_verdicts, evidence_tables, summarise
 from chemorad.evidence.crossres import annotate, cross_resistance
 from chemorad.report.evidence_figures import claims_heatmap_figure, crossres_matrix_figure
 from chemorad.report.figures import claimed_specificity_figure, specificity_comparison_figure, survival_curves_figure
-from chemorad.report.render import to_json
 
 
 class _Writer:
@@ -60,7 +60,7 @@ DEMO_LINES = ("FADU", "T98G")
 
 def profile_outputs(cat: Catalog, w: _Writer, directory: Path, say) -> None:
     """Predictions with reasons for two bundle lines (each left out of its own models) and their HTML reports."""
-    from chemorad.profile.commands import load_profile, records
+    from chemorad.profile.inputs import load_profile, records
     from chemorad.profile.predict import predict_profile
     from chemorad.report.profile_report import write_reports
 

@@ -11,12 +11,12 @@ import typer
 from rich.console import Console
 
 from chemorad.catalog import catalog
+from chemorad.cli.render import Format, emit, progress_bar
 from chemorad.errors import ChemoradError, unknown
 from chemorad.evidence import datasets as ds
 from chemorad.evidence.associations import associations
 from chemorad.evidence.responses import label as _label
 from chemorad.report.evidence_figures import claims_heatmap_figure, crossres_matrix_figure
-from chemorad.report.render import Format, emit, progress_bar
 
 app = typer.Typer(help="Test the claims on real cell-line data (Yard 2016, GDSC1/2, CTRP, CCLE).", no_args_is_help=True)
 err = Console(stderr=True)

@@ -1,0 +1,3 @@
+from chemorad.cli.app import main
+
+main()
