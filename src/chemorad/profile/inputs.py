@@ -14,7 +14,7 @@ import pandas as pd
 
 from chemorad.errors import ChemoradError
 from chemorad.profile.predict import Predictions
-from chemorad.profile.readers import Profile, ProfileWarning, _harmonise, from_cell_line, read_profiles_dir
+from chemorad.profile.readers import Profile, ProfileWarning, from_cell_line, read_profiles_dir, tissue_label
 
 SCALES = ("auto", "tpm", "log", "z")
 
@@ -90,7 +90,7 @@ def _merge(profs: list[Profile]) -> Profile:
 
 
 def _with_tissue(prof: Profile, label: str) -> Profile:
-    mapped, source, known, note = _harmonise(label)
+    mapped, source, known, note = tissue_label(label)
     if not known:
         prof.warnings.append(f"--tissue {label!r}: {note}; predictions are made without a tissue adjustment")
     rows = pd.DataFrame(

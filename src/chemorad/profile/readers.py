@@ -827,7 +827,7 @@ def read_protein(
 
 
 # --------------------------------------------------------------------------------------------------------- tissues
-def _harmonise(label: object) -> tuple[str | None, str | None, bool, str]:
+def tissue_label(label: object) -> tuple[str | None, str | None, bool, str]:
     """(tissue, source vocabulary, known, note) for a tissue label from any source."""
     if label is None or (isinstance(label, float) and np.isnan(label)) or str(label).strip() == "":
         return None, None, False, "no tissue given"
@@ -870,7 +870,7 @@ def read_tissues(path: str | os.PathLike[str]) -> pd.DataFrame:
     else:
         raise ChemoradError(f"{path}: no column 'tissue'; expected columns sample, tissue (found {', '.join(labels)})")
     ids, source_ids = _sample_ids(body[s_col], str(path), f"column {s_col!r}")
-    rows = [_harmonise(t) for t in body[t_col]]
+    rows = [tissue_label(t) for t in body[t_col]]
     out = pd.DataFrame(
         {
             "tissue": [r[0] for r in rows],
