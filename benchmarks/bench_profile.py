@@ -31,7 +31,8 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from chemorad.catalog.load import catalog
-from chemorad.profile.model import PRIMARY_METRIC, cross_validate_models, cytotoxic_therapies
+from chemorad.catalog.registry import primary_metric
+from chemorad.profile.model import CVPlan, cross_validate_models, cytotoxic_therapies
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -95,10 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     table, oof = cross_validate_models(
         cat,
         args.data,
-        therapies=therapies,
-        metrics=args.metrics,
-        n_splits=args.splits,
-        seed=args.seed,
+        plan=CVPlan(therapies=tuple(therapies), metrics=args.metrics, n_splits=args.splits, seed=args.seed),
         predictions=True,
         progress=lambda msg: print(f"[{time.perf_counter() - t0:6.1f} s] {msg}", file=sys.stderr),
     )
@@ -115,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             "therapy": first["therapy"],
             "dataset": first["dataset"],
             "metric": first["metric"],
-            "primary": PRIMARY_METRIC[first["dataset"]] == first["metric"],
+            "primary": primary_metric(first["dataset"]) == first["metric"],
             "n": int(by.loc["chemorad", "n"]),
         }
         for c in ("chemorad", "tissue", "expression", "chain"):

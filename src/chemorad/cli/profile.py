@@ -34,7 +34,15 @@ TissueOpt = Annotated[
 LineOpt = Annotated[
     list[str] | None, typer.Option("--cell-line", help="A cell line of the data bundle (repeat for several).")
 ]
-ScaleOpt = Annotated[str, typer.Option("--scale", help="Expression scale: auto, tpm, log or z.")]
+ScaleOpt = Annotated[
+    str,
+    typer.Option(
+        "--scale", help="Expression scale: tpm, log (log2) or z; auto detects TPM (values above 50) and z-scores only."
+    ),
+]
+OrientOpt = Annotated[
+    str, typer.Option("--orientation", help="Matrix files: auto, genes_x_samples or samples_x_genes.")
+]
 DataOpt = Annotated[
     Path | None, typer.Option("--data", help="Data folder (default: $CHEMORAD_DATA, else ../shared/data).")
 ]
@@ -138,6 +146,7 @@ def predict_cmd(
         bool, typer.Option("--all-metrics", help="Table/CSV: every dataset and metric, not one line per therapy.")
     ] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    orientation: OrientOpt = "auto",
 ) -> None:
     """Predict each sample's response to radiotherapy and every drug with data, with intervals and reasons.
 
@@ -145,7 +154,9 @@ def predict_cmd(
     bundle without the samples themselves when they are bundle lines; higher = more resistant. JSON gives every
     dataset and metric.
     """
-    prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
+    prof = load_profile(
+        profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data, orientation
+    )
     pred = run_prediction(prof, data, _therapies(therapies), level)
     if fmt is Format.json:
         print(to_json(records(pred)))
