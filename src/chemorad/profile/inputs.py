@@ -120,6 +120,7 @@ RECORD_KEYS = (
     "predicted",
     "interval_low",
     "interval_high",
+    "clipped",
     "percentile_in_tissue",
     "top_mechanisms",
     "tissue",

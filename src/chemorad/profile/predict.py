@@ -376,6 +376,7 @@ def _dmf_records(cat: Catalog, X: pd.DataFrame, tissue: pd.Series) -> pd.DataFra
                 "predicted": dmf,
                 "interval_low": np.nan,
                 "interval_high": np.nan,
+                "clipped": False,
                 "percentile_in_tissue": np.nan,
                 "top_mechanisms": _top(pd.Series(delta, dtype=float), set(delta)),
                 "tissue": tissue.get(sample),
