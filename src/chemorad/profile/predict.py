@@ -135,21 +135,46 @@ def hypoxic_dmf(cat: Catalog, activities: dict[str, float]) -> tuple[float, dict
     return float(dmf[0]), {m: d for m, d in delta.items() if abs(d) > 1e-9}
 
 
+def _descending(values: np.ndarray) -> np.ndarray:
+    """Positions of the non-zero |values|, largest first, ties in the order pandas' sort_values(ascending=False) gives
+    (the same algorithm, on a NumPy array: reverse, quicksort, reverse)."""
+    nz = np.flatnonzero(np.abs(values) > 0)
+    a = np.abs(values[nz])[::-1]
+    return nz[::-1][a.argsort(kind="quicksort")][::-1]
+
+
+def _top_items(names, values, linked: set[str], marker_names=None, marker_values=None, owned=None, k: int = TOP):
+    """The k largest |contributions| (arrays: one sample's row), each with `catalog_link` and, with marker rows and
+    `owned` (mechanism -> positions of its marker features), the markers that carry it, largest first."""
+    out = []
+    for j in _descending(values)[:k]:
+        m = str(names[j])
+        item = {"mechanism": m, "contribution": float(values[j]), "catalog_link": m in linked}
+        if marker_values is not None:
+            pos = np.asarray(owned.get(m, []), dtype=int)
+            item["markers"] = [str(marker_names[pos[q]]) for q in _descending(marker_values[pos])[:k]]
+        out.append(item)
+    return out
+
+
+def _owned_positions(mechanisms, marker_names, owners: dict[str, list[str]]) -> dict[str, list[int]]:
+    """mechanism -> positions in `marker_names` of the marker features that belong to it."""
+    out: dict[str, list[int]] = {str(m): [] for m in mechanisms}
+    for i, f in enumerate(marker_names):
+        for m in owners.get(f, ()):
+            out.setdefault(m, []).append(i)
+    return out
+
+
 def _top(contrib: pd.Series, linked: set[str], markers: pd.Series | None = None, owners=None, k: int = TOP) -> list:
     """The k largest |contributions|; `catalog_link` says whether the catalog has the mechanism act on the therapy
     (False: a data association the damage chain does not explain); `markers`: the mechanism's marker features that
     carry its contribution, largest first."""
-    c = contrib[contrib.abs() > 0]
-    c = c.reindex(c.abs().sort_values(ascending=False).index)[:k]
-    out = []
-    for m, v in c.items():
-        item = {"mechanism": str(m), "contribution": float(v), "catalog_link": str(m) in linked}
-        if markers is not None:
-            mine = markers[[f for f in markers.index if m in owners.get(f, ())]]
-            mine = mine[mine.abs() > 0]
-            item["markers"] = [str(f) for f in mine.reindex(mine.abs().sort_values(ascending=False).index)[:k].index]
-        out.append(item)
-    return out
+    names, values = contrib.index.to_numpy(), contrib.to_numpy(dtype=float)
+    if markers is None:
+        return _top_items(names, values, linked, k=k)
+    owned = _owned_positions(names, markers.index, owners)
+    return _top_items(names, values, linked, markers.index.to_numpy(), markers.to_numpy(dtype=float), owned, k)
 
 
 _REST = ("missingness", "tissue", "intercept")
@@ -257,7 +282,7 @@ def _predict_column(cat: Catalog, col: str, tid: str, model, members: list[str],
             "interval_high": iv["upper"].to_numpy(dtype=float),
             "clipped": clipped.to_numpy(dtype=bool),
             "percentile_in_tissue": pct["percentile"].to_numpy(dtype=float),
-            "top_mechanisms": [_top(mech.loc[s], linked, marker_parts.loc[s], ctx.owners) for s in members],
+            "top_mechanisms": _tops(mech, marker_parts, linked, ctx.owners),
             "tissue": tg.to_numpy(dtype=object),
             "unseen_tissue": iv["unseen_tissue"].to_numpy(dtype=bool),
             "reference": pct["reference"].to_numpy(),
@@ -273,6 +298,14 @@ def _predict_column(cat: Catalog, col: str, tid: str, model, members: list[str],
         }
     )
     return records, _long(parts, col), _long(marker_parts, col)
+
+
+def _tops(mech: pd.DataFrame, marker_parts: pd.DataFrame, linked: set[str], owners) -> list[list[dict]]:
+    """`_top` of every row, with the marker ownership worked out once for the table."""
+    names, values = mech.columns.to_numpy(), mech.to_numpy(dtype=float)
+    marker_names, marker_values = marker_parts.columns.to_numpy(), marker_parts.to_numpy(dtype=float)
+    owned = _owned_positions(names, marker_names, owners)
+    return [_top_items(names, values[i], linked, marker_names, marker_values[i], owned) for i in range(len(values))]
 
 
 def _long(parts: pd.DataFrame, col: str) -> pd.DataFrame:
