@@ -563,8 +563,9 @@ class ExpressionRidge(RegressorMixin, BaseEstimator):
 
             e_(-i) = [U diag(a / (s + a)) U' (y - ybar)]_i / ([U diag(a / (s + a)) U']_ii - 1 / n)
 
-        which is several times faster when there are many genes (one n x n Gram instead of one per c; the tests check
-        that both solvers give the same penalties and predictions). 'ridgecv' runs `RidgeCV` once per c.
+        which is about twice as fast with many genes (one n x n Gram shared by every c: 0.37 s vs 0.73 s of CPU for
+        400 lines x 5,778 genes and the 7 default ratios, 1 BLAS thread, measured 2026-12-01); the tests check that
+        both solvers give the same penalties and predictions. 'ridgecv' runs `RidgeCV` once per c.
     """
 
     def __init__(self, alphas=None, tissue_ratios=None, tissue_column=TISSUE, solver="eigen"):
