@@ -263,33 +263,59 @@ def crossres(
 def claims(
     summary: Annotated[bool, typer.Option(help="One row per mechanism and claim: counts of verdicts.")] = False,
     mechanism: Annotated[str | None, typer.Option(help="Only this mechanism id.")] = None,
+    adjust_proliferation: Annotated[
+        bool, typer.Option(help="Add the expression proliferation score to the covariates; list the changed verdicts.")
+    ] = False,
+    resolution: Annotated[
+        bool, typer.Option(help="Also test radiation at every dose (SF) and -alpha, -beta of the LQ fit.")
+    ] = True,
     data: DataOpt = None,
     out: OutOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """For each mechanism's claimed specificity: the data verdict per therapy (supported, contradicted, ...)."""
-    from chemorad.evidence.claims import claim_verdicts, summarise, verdict_records
+    from chemorad.evidence.claims import claim_verdicts, compare_verdicts, summarise, verdict_counts, verdict_records
+    from chemorad.evidence.margins import MARGIN_PER_NOISE
 
     cat = catalog()
     if mechanism is not None:
         cat.mechanism(mechanism)
+    changed = None
     with err.status("scoring mechanisms and fitting associations") as status:
-        table = claim_verdicts(cat, data, progress=lambda msg: status.update(msg))
+        if adjust_proliferation:
+            from chemorad.evidence.proliferation import proliferation_score
+
+            prolif = proliferation_score(data).dropna()
+            before = claim_verdicts(cat, data, resolution=resolution, lines=prolif.index)
+            table = claim_verdicts(cat, data, resolution=resolution, adjust=prolif.to_frame())
+            changed = compare_verdicts(before, table)
+        else:
+            table = claim_verdicts(cat, data, progress=lambda msg: status.update(msg), resolution=resolution)
     if mechanism is not None:
         table = table[table["mechanism"] == mechanism]
-    counts = table["verdict"].value_counts().to_dict()
+    counts = verdict_counts(table, cat)
     err.print(
-        f"{len(table)} claim x therapy x dataset tests: {counts}. Thresholds: FDR < 0.1; 'no effect' supported "
-        f"when the 95% CI lies within +-0.1 SD. {CITE}"
+        f"{len(table)} claim x therapy x response rows; unique primary-metric tests by modality and expectation:\n"
+        f"{counts.to_string()}\nRule: effect beyond +-margin or equivalence within it (TOST), BH FDR < 0.1 per "
+        f"therapy x data set x metric; margin = {MARGIN_PER_NOISE:g} x the assay's standard error of measurement "
+        f"(docs/evidence.md). {CITE}"
     )
     if out is not None:
         path = _out(out) / "claims.csv"
         table.to_csv(path, index=False)
-        claims_heatmap_figure(table, out / "claims_effects")
+        claims_heatmap_figure(table[table["primary"]], out / "claims_effects")
         err.print(f"wrote {path} and claims_effects.png/.svg")
+        if changed is not None:
+            changed.to_csv(out / "claims_changed_by_proliferation.csv", index=False)
+    if changed is not None:
+        err.print(f"{len(changed)} unique tests change verdict when adjusted for proliferation (same lines).")
+        if not summary:
+            show = changed.round(4)
+            emit(show, show.astype(object).where(show.notna(), None).to_dict("records"), fmt, title="Changed verdicts")
+            return
     if summary:
         df = summarise(table)
         emit(df, df.to_dict("records"), fmt, title="Claim verdicts per mechanism and claim")
         return
-    show = table.drop(columns=["sources", "compound", "p_value"]).round(4)
+    show = table.drop(columns=["sources", "compound", "p_value", "q_pos", "q_neg", "q_eq", "family"]).round(4)
     emit(show.astype(object).where(show.notna(), "-"), verdict_records(table), fmt, title="Claim verdicts")

@@ -23,7 +23,7 @@ import pandas as pd
 
 from chemorad.catalog.load import Catalog
 from chemorad.evidence import datasets as ds
-from chemorad.evidence.curves import fit_lq
+from chemorad.evidence.curves import fit_lq, sf_columns
 
 RADIATION = "radiotherapy"
 
@@ -51,6 +51,22 @@ def radiation_responses(data: str | os.PathLike[str] | None = None) -> pd.DataFr
     out[column("yard", RADIATION, "auc")] = yard["auc_yard"]
     out[column("yard", RADIATION, "sf2")] = fits["sf2"].reindex(yard.index)
     out[column("yard", RADIATION, "neg_alpha")] = -fits["alpha"].reindex(yard.index)
+    return out
+
+
+def radiation_dose_responses(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Radiation at full resolution: measured SF at every Yard dose (`yard|radiotherapy|sf_<d>gy`), -alpha and -beta.
+
+    -beta is oriented like -alpha: a larger beta kills more at high dose, so -beta is higher for radioresistant lines.
+    """
+    yard = ds.load_yard(data)
+    fits = fit_lq(yard)
+    _, cols = sf_columns(yard)
+    out = pd.DataFrame(index=yard.index)
+    for c in cols:
+        out[column("yard", RADIATION, c)] = yard[c]
+    out[column("yard", RADIATION, "neg_alpha")] = -fits["alpha"].reindex(yard.index)
+    out[column("yard", RADIATION, "neg_beta")] = -fits["beta"].reindex(yard.index)
     return out
 
 
