@@ -304,7 +304,7 @@ def compare_verdicts(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarise(verdicts: pd.DataFrame) -> pd.DataFrame:
-    """Per mechanism and claim: how many therapy x dataset tests (primary metric) support, contradict, or cannot decide."""
+    """Per mechanism and claim: how many therapy x dataset tests (primary metric) support, contradict, cannot decide."""
     v = verdicts[verdicts["primary"]] if "primary" in verdicts else verdicts
     counts = v.pivot_table(
         index=["mechanism", "claim", "sources"], columns="verdict", values="therapy", aggfunc="count", fill_value=0
