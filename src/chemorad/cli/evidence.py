@@ -96,7 +96,7 @@ def fit_radiation(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Linear-quadratic fits (alpha, beta >= 0) of radiation survival curves, compared with RadioGx."""
-    from chemorad.evidence.curves import fit_lq, sf_columns
+    from chemorad.evidence.curves import check_survival_table, fit_lq, sf_columns
     from chemorad.evidence.names import canonical_name
 
     if table is not None:
@@ -104,12 +104,7 @@ def fit_radiation(
             curves = pd.read_csv(table)
         except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise ChemoradError(f"--table {table}: cannot read as CSV ({exc.__class__.__name__})") from None
-        missing = {"cell_line", "dose_gy", "sf"} - set(curves.columns)
-        if missing:
-            raise ChemoradError(
-                f"--table {table}: missing column(s) {', '.join(sorted(missing))}; expected cell_line, dose_gy, sf"
-            )
-        fits = fit_lq(curves)
+        fits = fit_lq(check_survival_table(curves, f"--table {table}"))
         measured = None
     else:
         yard = ds.load_yard(data)
@@ -117,6 +112,13 @@ def fit_radiation(
         rgx = ds.load_radiogx(data)
         fits = fits.join(rgx[["alpha", "beta", "auc_lq", "r_squared"]].add_prefix("radiogx_"), how="left")
         measured = yard
+        doses, cols = sf_columns(yard)
+        partial = fits.index[fits["n_points"] < len(doses) + 1]
+        if len(partial):
+            shown = ", ".join(map(str, partial[:5])) + (f" and {len(partial) - 5} more" if len(partial) > 5 else "")
+            err.print(
+                f"warning: {len(partial)} curve(s) miss some of the {len(doses)} doses (fitted on the rest): {shown}"
+            )
     fits.index.name = "cell_line"
     if cell_line is not None:
         name = canonical_name(cell_line)
@@ -220,8 +222,11 @@ def crossres(
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
     drug_pairs: Annotated[bool, typer.Option(help="Also drug vs drug within each dataset.")] = True,
     explain: Annotated[
-        int, typer.Option(help="Mechanisms listed per radiation pair as explaining the shared part.")
+        int, typer.Option(help="Catalog-linked mediators listed per radiation pair (largest share of r first).")
     ] = 3,
+    n_boot_explain: Annotated[
+        int, typer.Option(help="Bootstrap resamples for the explained shares (radiation pairs at FDR < 0.1).", min=0)
+    ] = 200,
     data: DataOpt = None,
     out: OutOpt = None,
     fmt: FormatOpt = Format.table,
@@ -244,19 +249,39 @@ def crossres(
             drug_pairs,
             progress=lambda k, n: bar.update(task, completed=k, total=n),
         )
-    table = annotate(table, resp, tissue, sc.scores, explain)
+    from chemorad.evidence.proliferation import proliferation_score
+    from chemorad.evidence.responses import therapy_columns
+
+    therapy_of = {c: tid for tid, cols in therapy_columns(cat, resp.columns).items() for c in cols}
+    with err.status("explaining radiation pairs: catalog-linked mediators, general sensitivity, proliferation"):
+        table = annotate(
+            table,
+            resp,
+            tissue,
+            sc.scores,
+            explain,
+            cat=cat,
+            therapy_of=therapy_of,
+            proliferation=proliferation_score(data),
+            rng=np.random.default_rng(seed + 1),
+            n_boot=n_boot_explain,
+        )
     err.print(
-        f"{len(table)} pairs; {int((table['fdr'] < 0.1).sum())} at FDR < 0.1 "
-        f"(partial r given tissue; r > 0 = cross-resistance). {CITE}"
+        f"{len(table)} pairs; {int((table['fdr'] < 0.1).sum())} at FDR < 0.1 within each family "
+        f"(partial r given tissue; r > 0 = cross-resistance). Shares of r: only mechanisms the catalog links to both "
+        f"therapies, general sensitivity (PC1 of the other drugs), proliferation; unexplained = r after all / r. {CITE}"
     )
     if out is not None:
         path = _out(out) / "crossres.csv"
         table.to_csv(path, index=False)
         crossres_matrix_figure(table, out / "crossres_matrix")
         err.print(f"wrote {path} and crossres_matrix.png/.svg")
-    keys = ["therapy_a", "therapy_b", "dataset", "partial_r", "ci_low", "ci_high", "fdr", "n"]
-    records = table[keys + ["explained_by"]].astype(object).where(table[keys + ["explained_by"]].notna(), None)
-    emit(table[keys + ["explained_by"]].round(4), records.to_dict("records"), fmt, title="Cross-resistance")
+    keys = ["therapy_a", "therapy_b", "dataset", "partial_r", "ci_low", "ci_high", "fdr", "n", "explained_by"]
+    keys += ["share_mediators", "share_general", "share_proliferation", "unexplained"]
+    shown = table[keys]
+    wide = table[keys + [c for c in table.columns if c.endswith(("_low", "_high")) and c.startswith(("share", "unex"))]]
+    records = wide.astype(object).where(wide.notna(), None)
+    emit(shown.round(3), records.to_dict("records"), fmt, title="Cross-resistance")
 
 
 @app.command()
