@@ -364,7 +364,7 @@ def conditional(
     data: DataOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Given an observed response to one therapy, the predicted response to others (within-tissue joint distribution)."""
+    """Given an observed response to one therapy, the predicted response to others (within-tissue joint data)."""
     from chemorad.evidence.claims import evidence_tables
     from chemorad.evidence.conditional import conditional_prediction, parse_observed
     from chemorad.evidence.names import canonical_name
