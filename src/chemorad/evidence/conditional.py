@@ -61,7 +61,7 @@ _QUANTILE = re.compile(r"^q(0?\.\d+|0|1(\.0*)?)$")
 
 @dataclass(frozen=True)
 class Observed:
-    """An observed response: therapy id, kind (resistant, sensitive, quantile, value) and the number for the last two."""
+    """An observed response: therapy id, kind (resistant, sensitive, quantile, value), the number for the last two."""
 
     therapy: str
     kind: str
