@@ -98,6 +98,7 @@ def claim_tests(
     resolution: bool = True,
     tables: tuple[Scores, pd.DataFrame, pd.DataFrame] | None = None,
     lines: pd.Index | None = None,
+    features: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per (mechanism, response): effect, interval, margin, family q-values, conclusion, lines to decide.
 
@@ -105,6 +106,8 @@ def claim_tests(
     them are left out. `resolution`: also test Yard SF at every dose and -alpha, -beta (radiation at full resolution).
     `tables`: (scores, responses, covariates) from `evidence_tables`, to reuse them. `lines`: use only these lines
     (e.g. those with a proliferation score, to compare adjusted and unadjusted verdicts on the same lines).
+    `features`: test these columns (e.g. `scores.markers`, one per marker) instead of the mechanism scores; the
+    `mechanism` column then holds the feature name.
     """
     sc, resp, cov = tables if tables is not None else evidence_tables(cat, data)
     if resolution:
@@ -117,7 +120,7 @@ def claim_tests(
         cov.loc[~cov.index.isin(lines), :] = np.nan
     therapy_of = _tested_columns(cat, resp, resolution)
     cols = list(therapy_of)
-    assoc = associations(sc.scores, resp[cols], cov, min_n=MIN_LINES)
+    assoc = associations(sc.scores if features is None else features, resp[cols], cov, min_n=MIN_LINES)
     has_yard = any(c.startswith("yard|") for c in cols)
     noise = noise_table(
         cat,
