@@ -369,7 +369,7 @@ def conditional(
     from chemorad.evidence.conditional import conditional_prediction, parse_observed
     from chemorad.evidence.names import canonical_name
 
-    cat = catalog()
+    cat = current_catalog()
     obs = parse_observed(observed, cat)
     targets = [t.strip() for t in therapies.split(",") if t.strip()]
     if not targets:
@@ -416,7 +416,7 @@ def observed_given(observed: str, therapies: list[str] | None, sample_scores: pd
     from chemorad.evidence.claims import evidence_tables
     from chemorad.evidence.conditional import conditional_for_samples, parse_observed
 
-    cat = catalog()
+    cat = current_catalog()
     obs = parse_observed(observed, cat)
     targets = [t for t in (therapies or list(cat.therapies)) if t != obs.therapy]
     from chemorad.evidence.responses import therapy_columns

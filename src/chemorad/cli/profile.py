@@ -156,7 +156,7 @@ def predict_cmd(
     if observed is not None:  # checked before the slow part; the conditional itself lives in the evidence layer
         from chemorad.evidence.conditional import parse_observed
 
-        parse_observed(observed, catalog())
+        parse_observed(observed, current_catalog())
     prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
     pred = run_prediction(prof, data, _therapies(therapies), level)
     given = None

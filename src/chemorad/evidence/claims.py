@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import RESPONSE_DATASETS, Modality, ResponseKey
 from chemorad.catalog.views import CLAIM_WEIGHT
 from chemorad.evidence import datasets as ds
 from chemorad.evidence.associations import associations, covariate_design
@@ -58,7 +59,7 @@ __all__ = [
 ]
 
 MIN_LINES = 30
-PRIMARY = {"yard": "auc", "gdsc1": "ln_ic50", "gdsc2": "ln_ic50", "ctrp": "auc"}
+PRIMARY = {d.id: d.primary_metric for d in RESPONSE_DATASETS.values()}
 VERDICTS = ("supported", "contradicted", "inconclusive", "not testable")
 _TEST_KEY = ["mechanism", "therapy", "dataset", "compound", "metric", "expected"]
 
@@ -86,7 +87,8 @@ def _tested_columns(cat: Catalog, resp: pd.DataFrame, resolution: bool) -> dict[
     for tid, cols in therapy_columns(cat, resp.columns).items():
         for col in cols:
             dataset, _, metric = split(col)
-            if metric == PRIMARY.get(dataset) or (resolution and dataset == "yard" and metric != "sf2"):
+            radiation = ResponseKey.parse(col).modality == Modality.radiation
+            if metric == PRIMARY.get(dataset) or (resolution and radiation and metric != "sf2"):
                 out[col] = tid
     return out
 
@@ -111,7 +113,7 @@ def claim_tests(
     """
     sc, resp, cov = tables if tables is not None else evidence_tables(cat, data)
     if resolution:
-        extra = radiation_dose_responses(data)
+        extra = radiation_dose_responses(cat, data)
         resp = resp.join(extra.drop(columns=[c for c in extra.columns if c in resp.columns]), how="outer")
     if adjust is not None:
         cov = cov.join(adjust, how="left")
@@ -121,7 +123,7 @@ def claim_tests(
     therapy_of = _tested_columns(cat, resp, resolution)
     cols = list(therapy_of)
     assoc = associations(sc.scores if features is None else features, resp[cols], cov, min_n=MIN_LINES)
-    has_yard = any(c.startswith("yard|") for c in cols)
+    has_yard = any(ResponseKey.parse(c).dataset == "yard" for c in cols)
     noise = noise_table(
         cat,
         resp,

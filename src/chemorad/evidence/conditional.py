@@ -39,8 +39,9 @@ import pandas as pd
 from scipy import stats
 
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import ResponseKey, preference
 from chemorad.errors import ChemoradError
-from chemorad.evidence.responses import split, therapy_columns
+from chemorad.evidence.responses import therapy_columns
 
 __all__ = [
     "MIN_TISSUE_LINES",
@@ -54,8 +55,6 @@ MIN_TISSUE_LINES = 5
 RESISTANT_Q = 0.75
 SENSITIVE_Q = 0.25
 POINT_WINDOW = 0.1
-_PREFERENCE = {"gdsc2": 0, "gdsc1": 1, "ctrp": 2, "yard": 0}
-_PRIMARY = {"yard": "auc", "gdsc1": "ln_ic50", "gdsc2": "ln_ic50", "ctrp": "auc"}
 _QUANTILE = re.compile(r"^q(0?\.\d+|0|1(\.0*)?)$")
 
 
@@ -106,10 +105,10 @@ def normal_scores(x: pd.Series, tissue: pd.Series) -> pd.Series:
 
 def _primary_columns(cat: Catalog, resp: pd.DataFrame, therapy: str) -> list[str]:
     cols = therapy_columns(cat, resp.columns).get(therapy, [])
-    cols = [c for c in cols if _PRIMARY.get(split(c)[0]) == split(c)[2]]
+    cols = [c for c in cols if ResponseKey.parse(c).is_primary]
     if not cols:
         raise ChemoradError(f"therapy {therapy!r}: no response data in the bundle")
-    return sorted(cols, key=lambda c: _PREFERENCE.get(split(c)[0], 9))
+    return sorted(cols, key=lambda c: preference(ResponseKey.parse(c).dataset))
 
 
 def _pair_columns(cat: Catalog, resp: pd.DataFrame, obs: str, target: str) -> tuple[str, str]:

@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import Modality, ResponseKey
 from chemorad.evidence.mediation import explain_pair, general_sensitivity, linked_mechanisms
 from chemorad.evidence.responses import label, split
 from chemorad.evidence.verdicts import family_fdr
@@ -92,8 +93,7 @@ def pair(
 
 def primary_columns(cols: pd.Index) -> list[str]:
     """One response per therapy and dataset: Yard AUC, GDSC ln IC50, CTRP AUC."""
-    keep = {"yard": "auc", "gdsc1": "ln_ic50", "gdsc2": "ln_ic50", "ctrp": "auc"}
-    return [c for c in cols if keep.get(split(c)[0]) == split(c)[2]]
+    return [c for c in cols if ResponseKey.parse(c).is_primary]
 
 
 def cross_resistance(
@@ -110,8 +110,8 @@ def cross_resistance(
     fdr. `resp` columns are `dataset|compound|metric` (`responses.responses`).
     """
     cols = primary_columns(resp.columns)
-    rad = [c for c in cols if split(c)[0] == "yard"]
-    drugs = [c for c in cols if split(c)[0] != "yard"]
+    rad = [c for c in cols if ResponseKey.parse(c).modality == Modality.radiation]
+    drugs = [c for c in cols if ResponseKey.parse(c).modality == Modality.drug]
     pairs = [(r, d) for r in rad for d in drugs]
     if drug_pairs:
         for i, d1 in enumerate(drugs):
@@ -156,7 +156,8 @@ def annotate(
         table[c + "_low"] = np.nan
         table[c + "_high"] = np.nan
     if cat is not None and therapy_of is not None:
-        rad = table["response_a"].str.startswith("yard|") & (table["fdr"] < 0.1)
+        is_rad = [ResponseKey.parse(c).modality == Modality.radiation for c in table["response_a"]]
+        rad = pd.Series(is_rad, index=table.index) & (table["fdr"] < 0.1)
         general: dict[tuple[str, str], pd.Series] = {}
         for i in table.index[rad]:
             ca, cb = table.at[i, "response_a"], table.at[i, "response_b"]

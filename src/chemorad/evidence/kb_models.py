@@ -1,8 +1,8 @@
 """The knowledge-base record types (pydantic): the single source of `kb_schema.json` and of export validation.
 
-`KB_SCHEMA_VERSION` follows semantic versioning: a new optional field is a minor version, a removed or renamed field or a
-changed meaning a major one. `kb_schema.json` beside this module is `json_schema()` written out
-(`chemorad kb schema --out` regenerates it; a test checks they agree).
+`KB_SCHEMA_VERSION` follows semantic versioning: a new optional field is a minor version; a removed or renamed field,
+or a changed meaning, a major one. `kb_schema.json` beside this module is `json_schema()` written out
+(`chemorad kb schema --out FILE` regenerates it; a test checks they agree).
 """
 
 from __future__ import annotations

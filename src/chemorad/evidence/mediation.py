@@ -42,7 +42,10 @@ def _within_tissue(values: np.ndarray, tissue: np.ndarray) -> np.ndarray:
     out = values.astype(float).copy()
     for t in np.unique(tissue):
         rows = tissue == t
-        out[rows] -= np.nanmean(out[rows], axis=0)
+        block = out[rows]
+        seen = np.isfinite(block).any(axis=0)  # a drug never measured in this tissue stays NaN
+        block[:, seen] -= np.nanmean(block[:, seen], axis=0)
+        out[rows] = block
     return out
 
 

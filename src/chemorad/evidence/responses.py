@@ -53,19 +53,20 @@ def radiation_responses(cat: Catalog, data: str | os.PathLike[str] | None = None
     return out
 
 
-def radiation_dose_responses(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+def radiation_dose_responses(cat: Catalog, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Radiation at full resolution: measured SF at every Yard dose (`yard|radiotherapy|sf_<d>gy`), -alpha and -beta.
 
     -beta is oriented like -alpha: a larger beta kills more at high dose, so -beta is higher for radioresistant lines.
     """
+    compound = cat.radiotherapy.datasets["yard"]
     yard = ds.load_yard(data)
     fits = fit_lq(yard)
     _, cols = sf_columns(yard)
     out = pd.DataFrame(index=yard.index)
     for c in cols:
-        out[column("yard", RADIATION, c)] = yard[c]
-    out[column("yard", RADIATION, "neg_alpha")] = -fits["alpha"].reindex(yard.index)
-    out[column("yard", RADIATION, "neg_beta")] = -fits["beta"].reindex(yard.index)
+        out[column("yard", compound, c)] = yard[c]
+    out[column("yard", compound, "neg_alpha")] = -fits["alpha"].reindex(yard.index)
+    out[column("yard", compound, "neg_beta")] = -fits["beta"].reindex(yard.index)
     return out
 
 
