@@ -65,7 +65,7 @@ class CellLineTest(_Strict):
 
 
 class KbRecord(_Strict):
-    id: str = Field(description="entity_type:entity|therapy|direction")
+    id: str = Field(description="entity_type:entity|therapy|direction, plus |mechanism for a marker record")
     entity_type: Literal["mechanism", "marker"]
     entity: str
     mechanism: str
