@@ -82,3 +82,29 @@ def test_inconclusive_rows_say_how_many_lines_would_decide(verdicts) -> None:
     assert (inc["n_to_decide"].dropna() > inc.loc[inc["n_to_decide"].notna(), "n"]).all()
     decided = verdicts[verdicts["verdict"].isin(["supported", "contradicted"])]
     assert decided["n_to_decide"].isna().all()
+
+
+def test_compare_verdicts_lists_only_changed_tests() -> None:
+    from chemorad.evidence.claims import compare_verdicts
+
+    base = {
+        "mechanism": "m",
+        "therapy": "t",
+        "dataset": "gdsc2",
+        "compound": "X",
+        "metric": "ln_ic50",
+        "primary": True,
+        "expected": "resistance",
+        "effect_sd": 0.1,
+        "ci_low": 0.0,
+        "ci_high": 0.2,
+        "n": 100,
+        "reason": "",
+    }
+    import pandas as pd
+
+    before = pd.DataFrame([{**base, "verdict": "inconclusive"}, {**base, "therapy": "u", "verdict": "supported"}])
+    after = pd.DataFrame([{**base, "verdict": "supported"}, {**base, "therapy": "u", "verdict": "supported"}])
+    changed = compare_verdicts(before, after)
+    assert len(changed) == 1 and changed.loc[0, "therapy"] == "t"
+    assert changed.loc[0, "verdict_before"] == "inconclusive" and changed.loc[0, "verdict_after"] == "supported"
