@@ -37,7 +37,7 @@ from chemorad.catalog.registry import RESPONSE_DATASETS, Modality, ResponseKey
 from chemorad.catalog.views import CLAIM_WEIGHT
 from chemorad.evidence import datasets as ds
 from chemorad.evidence.associations import associations, covariate_design
-from chemorad.evidence.margins import noise_table
+from chemorad.evidence.margins import MARGIN_PER_NOISE, noise_table
 from chemorad.evidence.responses import radiation_dose_responses, responses, split, therapy_columns
 from chemorad.evidence.scores import Scores, mechanism_scores
 from chemorad.evidence.verdicts import FDR_ALPHA, decide, family_fdr, lines_to_decide, one_sided_pvalues, verdict
@@ -101,6 +101,7 @@ def claim_tests(
     tables: tuple[Scores, pd.DataFrame, pd.DataFrame] | None = None,
     lines: pd.Index | None = None,
     features: pd.DataFrame | None = None,
+    margin_per_noise: float = MARGIN_PER_NOISE,
 ) -> pd.DataFrame:
     """One row per (mechanism, response): effect, interval, margin, family q-values, conclusion, lines to decide.
 
@@ -109,7 +110,7 @@ def claim_tests(
     `tables`: (scores, responses, covariates) from `evidence_tables`, to reuse them. `lines`: use only these lines
     (e.g. those with a proliferation score, to compare adjusted and unadjusted verdicts on the same lines).
     `features`: test these columns (e.g. `scores.markers`, one per marker) instead of the mechanism scores; the
-    `mechanism` column then holds the feature name.
+    `mechanism` column then holds the feature name. `margin_per_noise`: the margin rule's constant (`margins.py`).
     """
     sc, resp, cov = tables if tables is not None else evidence_tables(cat, data)
     if resolution:
@@ -131,6 +132,7 @@ def claim_tests(
         therapy_of,
         ds.load_yard(data) if has_yard else None,
         ds.load_clonogenic(data) if has_yard else None,
+        margin_per_noise,
     )
     assoc["therapy"] = assoc["response"].map(therapy_of)
     parts = assoc["response"].str.split("|", expand=True)

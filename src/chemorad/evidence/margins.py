@@ -146,11 +146,12 @@ def noise_table(
     therapy_of: dict[str, str],
     yard: pd.DataFrame | None,
     clonogenic: pd.DataFrame | None = None,
+    margin_per_noise: float = MARGIN_PER_NOISE,
 ) -> pd.DataFrame:
     """Per response column: rho, SEM = SD sqrt(1 - rho), margin = MARGIN_PER_NOISE * SEM, sigma_lq (radiation).
 
     `therapy_of` maps each column to its catalog therapy id; `yard` and `clonogenic` are the Yard tables (for the
-    radiation noise), or None.
+    radiation noise), or None. `margin_per_noise`: the rule's constant (1/4; other values for sensitivity analyses).
     """
     gdsc = _gdsc_rho(cat, resp)
     clono = clonogenic_rho(clonogenic) if clonogenic is not None else {}
@@ -169,7 +170,7 @@ def noise_table(
                 "noise_source": how,
                 "sd": sd,
                 "sem": sem,
-                "margin": MARGIN_PER_NOISE * sem,
+                "margin": margin_per_noise * sem,
                 "sigma_lq": lq.get(split(col)[2], (np.nan, ""))[0],
             }
         )
