@@ -181,3 +181,25 @@ def test_tsv_columns_are_documented(export) -> None:
     text = DOCS.read_text(encoding="utf-8")
     missing = [c for c in TSV_COLUMNS if f"`{c}`" not in text]
     assert not missing, missing
+
+
+def test_perturbations_are_included_when_the_catalog_has_them() -> None:
+    """The catalog branch adds `Catalog.perturbations` (id -> entry with mechanism, gene, therapy): records pick the
+    entries for their mechanism (or marker gene) and therapy; a catalog without the attribute gives none."""
+    from types import SimpleNamespace
+
+    from chemorad.evidence.kb import _perturbations
+
+    class Entry(SimpleNamespace):
+        def model_dump(self, mode: str = "python") -> dict:
+            return dict(vars(self))
+
+    entries = {
+        "p1": Entry(id="p1", mechanism="efflux_abcb1", gene="ABCB1", therapy="paclitaxel", value=12.0),
+        "p2": Entry(id="p2", mechanism="efflux_abcb1", gene="ABCB1", therapy="cisplatin", value=1.1),
+        "p3": Entry(id="p3", mechanism="nhej_repair", gene="XRCC5", therapy="radiotherapy", value=0.5),
+    }
+    cat = SimpleNamespace(perturbations=entries)
+    assert [p["id"] for p in _perturbations(cat, "paclitaxel", mechanism="efflux_abcb1")] == ["p1"]
+    assert [p["id"] for p in _perturbations(cat, "radiotherapy", gene="XRCC5")] == ["p3"]
+    assert _perturbations(SimpleNamespace(), "paclitaxel", mechanism="efflux_abcb1") == []
