@@ -14,7 +14,7 @@ correlation of the normal scores). An observation is a region or a point of z_a:
 | `THERAPY=resistant` | in the top quarter of its tissue | z_a > Phi^-1(0.75) |
 | `THERAPY=sensitive` | in the bottom quarter | z_a < Phi^-1(0.25) |
 | `THERAPY=q0.9` | at that within-tissue quantile | Phi^-1(0.9) |
-| `THERAPY=2.3` | that value of the primary metric (e.g. ln IC50 in uM) | Phi^-1 of its quantile among all lines |
+| `THERAPY=2.3` | that value of `response_observed` (e.g. GDSC2 ln IC50, uM) | Phi^-1 of its quantile among all lines |
 
 Prediction: z_t | observation, by Monte Carlo from the bivariate normal (z_a drawn from its truncated normal for a
 region, then z_t | z_a ~ N(r z_a, 1 - r^2)); reported as the predicted within-tissue percentile of t (median and
