@@ -65,6 +65,8 @@ def test_crossres_json_keys(shared_data: Path, tmp_path: Path) -> None:
         "crossres",
         "--n-boot",
         "50",
+        "--n-boot-explain",
+        "20",
         "--no-drug-pairs",
         "--data",
         str(shared_data),
@@ -78,6 +80,19 @@ def test_crossres_json_keys(shared_data: Path, tmp_path: Path) -> None:
     assert {"therapy_a", "therapy_b", "dataset", "partial_r", "ci_low", "ci_high", "fdr", "n"} <= set(recs[0])
     assert all(r["therapy_a"].startswith("radiotherapy") for r in recs)
     assert (tmp_path / "crossres_matrix.png").stat().st_size > 0
+    # mediators named only when the catalog links them to both therapies (issue 15: no DHFR for radiation x cisplatin)
+    from chemorad.catalog import catalog
+    from chemorad.evidence.mediation import linked_mechanisms
+
+    cat = catalog()
+    drug_of = {name: t.id for t in cat.therapies.values() for name in t.datasets.values()}
+    explained = [r for r in recs if r["explained_by"]]
+    assert explained
+    for r in explained:
+        drug = drug_of[r["therapy_b"].split(" [")[0]]
+        named = [part.split(" ")[0] for part in r["explained_by"].split("; ")]
+        assert set(named) <= set(linked_mechanisms(cat, "radiotherapy", drug)), (drug, named)
+        assert r["unexplained"] is not None and r["share_general"] is not None
 
 
 def test_scan_scores(shared_data: Path) -> None:

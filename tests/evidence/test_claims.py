@@ -18,8 +18,8 @@ def test_expectations() -> None:
 
 
 @pytest.fixture(scope="module")
-def tests_table(shared_data):
-    return claim_tests(catalog(), shared_data)
+def tests_table(shared_data, bundle_tables):
+    return claim_tests(catalog(), shared_data, tables=bundle_tables)
 
 
 @pytest.fixture(scope="module")

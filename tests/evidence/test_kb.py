@@ -151,8 +151,8 @@ def test_collateral_sensitivity_is_a_direction() -> None:
 
 
 @pytest.fixture(scope="module")
-def export(shared_data):
-    return kb_export(knowledge_base(catalog(), shared_data))
+def export(shared_data, bundle_tables):
+    return kb_export(knowledge_base(catalog(), shared_data, tables=bundle_tables))
 
 
 def test_export_validates_against_the_schema(export) -> None:

@@ -28,7 +28,7 @@ def _synthetic(n: int = 3000, seed: int = 0):
 
 def test_shares_recover_a_known_mediator() -> None:
     a, b, tissue, cov = _synthetic()
-    ex = explain_pair(a, b, tissue, cov, ["m_shared", "m_noise"], np.random.default_rng(1), n_boot=100).set_index(
+    ex = explain_pair(a, b, tissue, cov, ["m_shared", "m_noise"], np.random.default_rng(1), n_boot=40).set_index(
         "candidate"
     )
     assert ex.at["m_shared", "r_tissue"] == pytest.approx(1 / np.sqrt(6), abs=0.04)

@@ -310,11 +310,13 @@ def build_records(cat: Catalog, tests: pd.DataFrame, marker_tests: pd.DataFrame,
     return records
 
 
-def knowledge_base(cat: Catalog, data: str | os.PathLike[str] | None = None) -> list[dict]:
-    """Every record, with the cell-line tests of mechanism scores and of marker features on the bundle."""
+def knowledge_base(cat: Catalog, data: str | os.PathLike[str] | None = None, tables: tuple | None = None) -> list[dict]:
+    """Every record, with the cell-line tests of mechanism scores and of marker features on the bundle.
+
+    `tables`: (scores, responses, covariates) from `claims.evidence_tables`, to reuse them."""
     from chemorad.evidence.claims import claim_tests, evidence_tables
 
-    tables = evidence_tables(cat, data)
+    tables = tables if tables is not None else evidence_tables(cat, data)
     tests = claim_tests(cat, data, tables=tables)
     marker_tests = claim_tests(cat, data, tables=tables, features=tables[0].markers)
     return build_records(cat, tests, marker_tests, tables[0].coverage)
