@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from chemorad.report.figures import plt, save
+from chemorad.report.figures import save, subplots
 
 
 def simulation_figure(ds: xr.Dataset, stem: Path, top_clones: int = 6) -> list[Path]:
@@ -16,7 +16,7 @@ def simulation_figure(ds: xr.Dataset, stem: Path, top_clones: int = 6) -> list[P
     t = ds["time"].to_numpy()
     viable = ds["viable"].to_numpy()
     total = viable + ds["dead"].to_numpy()
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+    fig, axes = subplots(2, 2, figsize=(10, 7))
     ax = axes[0, 0]
     med = np.median(viable, axis=0)
     ax.fill_between(
@@ -71,7 +71,7 @@ def simulation_figure(ds: xr.Dataset, stem: Path, top_clones: int = 6) -> list[P
 def order_figure(rows: pd.DataFrame, stem: Path) -> list[Path]:
     """Acquired resistance factor to the second therapy, per drug and order (one box per order)."""
     labels = list(dict.fromkeys(rows["order"]))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = subplots(1, 2, figsize=(10, 4))
     axes[0].boxplot([rows.loc[rows["order"] == o, "rf_second"] for o in labels], tick_labels=labels)
     axes[0].axhline(1.0, color="k", lw=0.5)
     axes[0].set_ylabel("acquired RF to the second therapy")
