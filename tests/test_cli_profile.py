@@ -295,7 +295,7 @@ def test_report_labels_the_level_it_was_given(shared_data, lines, tmp_path) -> N
     text = out.read_text()
     assert "predicted [50% interval]" in text and "Intervals: 50% interval" in text
     assert "90%" not in text
-    pct = catalog().therapies["radiotherapy"].parameters
+    pct = catalog().radiotherapy.parameters
     assert f"at {pct['hypoxic_po2_mmhg'].value:.3g} mmHg / at {pct['oxic_po2_mmhg'].value:.3g} mmHg" in text
 
 

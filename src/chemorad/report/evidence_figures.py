@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from chemorad.catalog.load import Catalog
-from chemorad.evidence.responses import split, therapy_columns
+from chemorad.catalog.registry import Modality, ResponseKey
 from chemorad.report.figures import figure_and_ax, save, subplots
 
 
@@ -96,14 +96,13 @@ def draw_crossres(matrix: pd.DataFrame, stars: pd.DataFrame, ax: Axes | None = N
 def crossres_labels(cat: Catalog, columns: list[str]) -> dict[str, str]:
     """Response column -> 'therapy (dataset)' with the catalog's therapy id, so that a drug has one short name
     whatever each data set calls it (5-FU, 5-Fluorouracil -> fluorouracil); columns no therapy claims keep their
-    compound name, cut at 24 characters."""
-    by_therapy = therapy_columns(cat, pd.Index(columns))
-    names = {col: tid for tid, cols in by_therapy.items() for col in cols}
+    compound name, cut to 24 characters."""
     out = {}
     for col in columns:
-        dataset, compound, _ = split(col)
-        name = names.get(col) or (compound if len(compound) <= 24 else compound[:21] + "...")
-        out[col] = f"{name} ({dataset})"
+        key = ResponseKey.parse(col)
+        t = cat.therapy_for_response(key)
+        name = t.id if t is not None else (key.compound if len(key.compound) <= 24 else key.compound[:21] + "...")
+        out[col] = f"{name} ({key.dataset})"
     return out
 
 
@@ -112,13 +111,12 @@ def crossres_matrix(table: pd.DataFrame, cat: Catalog) -> tuple[pd.DataFrame, pd
     radiation first, then each data set's drugs in alphabetical order, and the matching FDR < 0.1 mask."""
     cols = sorted(set(table["response_a"]) | set(table["response_b"]))
     labels = crossres_labels(cat, cols)
-    radiation = {
-        c
-        for tid, cs in therapy_columns(cat, pd.Index(cols)).items()
-        if cat.therapies[tid].modality == "radiation"
-        for c in cs
-    }
-    order = sorted(cols, key=lambda c: (c not in radiation, split(c)[0], labels[c]))
+
+    def is_radiation(col: str) -> bool:
+        t = cat.therapy_for_response(col)
+        return t is not None and t.modality == Modality.radiation
+
+    order = sorted(cols, key=lambda c: (not is_radiation(c), ResponseKey.parse(c).dataset, labels[c]))
     names = [labels[c] for c in order]
     m = pd.DataFrame(np.nan, names, names)
     s = pd.DataFrame(False, names, names)

@@ -45,8 +45,8 @@ DATA_SOURCES = (
     "Protein (RPPA): Li et al. 2017, Cancer Cell 31:225 (CCLE). RNA-seq z-scores: Ghandi et al. 2019, Nature 569:503.",
     "Prediction intervals: jackknife, Barber, Candes, Ramdas & Tibshirani 2021, Ann Stat 49:486.",
 )
-# Shown first when predicted: radiotherapy and the three drugs most often given with it.
-WATERFALL_THERAPIES = ("radiotherapy", "cisplatin", "docetaxel", "doxorubicin")
+# Shown first when predicted, after the catalog's radiotherapy: the three drugs most often given with it.
+WATERFALL_DRUGS = ("cisplatin", "docetaxel", "doxorubicin")
 N_WATERFALLS = 4
 
 
@@ -258,8 +258,8 @@ def _predictions(pred: Predictions, rec: pd.DataFrame, prim: pd.DataFrame, th: T
     return out
 
 
-def _waterfalls(pred: Predictions, sample: str, prim: pd.DataFrame) -> list[Waterfall]:
-    chosen = [t for t in WATERFALL_THERAPIES if t in set(prim["therapy"])]
+def _waterfalls(cat: Catalog, pred: Predictions, sample: str, prim: pd.DataFrame) -> list[Waterfall]:
+    chosen = [t for t in (cat.radiotherapy.id, *WATERFALL_DRUGS) if t in set(prim["therapy"])]
     by_pct = prim.sort_values("percentile_in_tissue", ascending=False)["therapy"]
     chosen += [t for t in by_pct if t not in chosen][: max(0, N_WATERFALLS - len(chosen))]
     a = pred.attributions
@@ -323,7 +323,7 @@ def report_view(cat: Catalog, pred: Predictions, prof: Profile, sample: str, lev
         activities_image=png_uri(activities_figure(scores, len(cat.mechanisms))),
         n_measured=int(scores.notna().sum()),
         n_catalog=len(cat.mechanisms),
-        waterfalls=_waterfalls(pred, sample, prim),
+        waterfalls=_waterfalls(cat, pred, sample, prim),
         **_crossres(pred, sample, rec),
         **_coverage(pred, sample),
         references=_references(cat, rec),
