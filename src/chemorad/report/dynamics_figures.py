@@ -7,11 +7,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
+from matplotlib.figure import Figure
 
 from chemorad.report.figures import save, subplots
 
 
 def simulation_figure(ds: xr.Dataset, stem: Path, top_clones: int = 6) -> list[Path]:
+    """`draw_simulation` written to `stem`.png and .svg."""
+    return save(draw_simulation(ds, top_clones), stem)
+
+
+def draw_simulation(ds: xr.Dataset, top_clones: int = 6) -> Figure:
     """Burden with treatment marks, clone composition, hypoxic fraction and replicate spread, one panel each."""
     t = ds["time"].to_numpy()
     viable = ds["viable"].to_numpy()
@@ -65,7 +71,7 @@ def simulation_figure(ds: xr.Dataset, stem: Path, top_clones: int = 6) -> list[P
     ax.set_title(f"Replicates ({len(viable)})", fontsize=10)
     fig.suptitle(ds.attrs.get("scenario", ""), fontsize=11)
     fig.tight_layout()
-    return save(fig, stem)
+    return fig
 
 
 def order_figure(rows: pd.DataFrame, stem: Path) -> list[Path]:
