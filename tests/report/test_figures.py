@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from chemorad.catalog.load import catalog
-from chemorad.report.evidence_figures import crossres_labels, crossres_matrix, draw_crossres
+from chemorad.report.evidence_figures import crossres_labels, crossres_matrix, draw_crossres, draw_lq_fit, draw_volcano
 from chemorad.report.figures import subplots
 from chemorad.report.html import percent, table_view
 from chemorad.report.profile_report import activities_figure, waterfall_figure, waterfall_steps
@@ -35,6 +35,11 @@ def test_figures_draw_on_the_axis_given_and_return_its_figure() -> None:
     terms = pd.Series({"intercept": 1.0, "tissue": 0.5, "a": 0.3, "b": -0.1})
     assert waterfall_figure(terms, "t", "u", ax=a2) is fig
     assert len(a2.patches) == 4  # baseline, two steps, prediction
+    fig2, (b1, b2) = subplots(1, 2, figsize=(8, 3))
+    fit = pd.Series({"alpha": 0.3, "beta": 0.03, "r_squared": 0.99, "sf2": 0.5, "d10": 5.0})
+    assert draw_lq_fit(np.array([0.0, 2.0]), np.array([1.0, 0.5]), fit, "X", ax=b1) is fig2
+    table = pd.DataFrame({"feature": ["g1", "g2"], "effect": [0.5, -0.1], "p_value": [1e-4, 0.5], "fdr": [1e-3, 0.6]})
+    assert draw_volcano(table, "t", ax=b2) is fig2 and len(b2.collections) == 1
 
 
 def test_waterfall_steps_sum_to_the_prediction() -> None:

@@ -11,12 +11,17 @@ from matplotlib.figure import Figure
 
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import Modality, ResponseKey
-from chemorad.report.figures import figure_and_ax, save, subplots
+from chemorad.report.figures import figure_and_ax, save
 
 
 def lq_fit_figure(doses: np.ndarray, sf: np.ndarray, fit: pd.Series, line: str, stem: Path) -> list[Path]:
-    """Measured surviving fractions of one line and its fitted LQ curve."""
-    fig, ax = subplots(figsize=(4.5, 3.6))
+    """`draw_lq_fit` written to `stem`.png and .svg."""
+    return save(draw_lq_fit(doses, sf, fit, line), stem)
+
+
+def draw_lq_fit(doses: np.ndarray, sf: np.ndarray, fit: pd.Series, line: str, ax: Axes | None = None) -> Figure:
+    """Measured surviving fractions of one line and its fitted LQ curve, on `ax` (or a new figure)."""
+    fig, ax = figure_and_ax(ax, (4.5, 3.6))
     d = np.linspace(0, max(10.0, float(np.nanmax(doses))), 200)
     ax.plot(
         d,
@@ -30,12 +35,17 @@ def lq_fit_figure(doses: np.ndarray, sf: np.ndarray, fit: pd.Series, line: str, 
     ax.set_title(f"{line}: SF2 {fit['sf2']:.2f}, D10 {fit['d10']:.1f} Gy", fontsize=10)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3, which="both")
-    return save(fig, stem)
+    return fig
 
 
 def volcano_figure(table: pd.DataFrame, title: str, stem: Path, fdr: float = 0.1, label: int = 8) -> list[Path]:
+    """`draw_volcano` written to `stem`.png and .svg."""
+    return save(draw_volcano(table, title, fdr, label), stem)
+
+
+def draw_volcano(table: pd.DataFrame, title: str, fdr: float = 0.1, label: int = 8, ax: Axes | None = None) -> Figure:
     """Effect (per SD of feature) against -log10 p; FDR-significant points coloured, the strongest labelled."""
-    fig, ax = subplots(figsize=(5, 4))
+    fig, ax = figure_and_ax(ax, (5, 4))
     sig = table["fdr"] < fdr
     ax.scatter(table["effect"], -np.log10(table["p_value"]), s=8, c=np.where(sig, "crimson", "grey"), alpha=0.7)
     for r in table.nsmallest(label, "p_value").itertuples():
@@ -44,12 +54,17 @@ def volcano_figure(table: pd.DataFrame, title: str, stem: Path, fdr: float = 0.1
     ax.set_xlabel("effect on response (higher = more resistant)")
     ax.set_ylabel("-log10 p")
     ax.set_title(f"{title} (red: FDR < {fdr})", fontsize=9)
-    return save(fig, stem)
+    return fig
 
 
 def effect_heatmap_figure(effects: pd.DataFrame, fdrs: pd.DataFrame, stem: Path, fdr: float = 0.1) -> list[Path]:
+    """`draw_effect_heatmap` written to `stem`.png and .svg."""
+    return save(draw_effect_heatmap(effects, fdrs, fdr), stem)
+
+
+def draw_effect_heatmap(effects: pd.DataFrame, fdrs: pd.DataFrame, fdr: float = 0.1, ax: Axes | None = None) -> Figure:
     """Mechanism x therapy standardised effects; '*' marks FDR < fdr."""
-    fig, ax = subplots(figsize=(0.32 * effects.shape[1] + 4, 0.2 * effects.shape[0] + 2))
+    fig, ax = figure_and_ax(ax, (0.32 * effects.shape[1] + 4, 0.2 * effects.shape[0] + 2))
     lim = float(np.nanmax(np.abs(effects.to_numpy()))) if effects.size else 1.0
     im = ax.imshow(
         effects.to_numpy(dtype=float), aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest"
@@ -62,7 +77,7 @@ def effect_heatmap_figure(effects: pd.DataFrame, fdrs: pd.DataFrame, stem: Path,
         f"Mechanism score vs response, tissue-adjusted (SD of response per SD of score); * FDR < {fdr}", fontsize=9
     )
     fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01, label="red: goes with resistance")
-    return save(fig, stem)
+    return fig
 
 
 def crossres_figure(matrix: pd.DataFrame, stars: pd.DataFrame, stem: Path, ax: Axes | None = None) -> list[Path]:
