@@ -69,3 +69,34 @@ def test_serve_refuses_bad_folders_with_one_line(tmp_path) -> None:
     assert res.exit_code == 2 and res.stderr.strip().count("\n") == 0 and "--data" in res.stderr
     res = CliRunner().invoke(app, ["serve", "--runs", str(tmp_path / "nope")])
     assert res.exit_code == 2 and "--runs" in res.stderr
+
+
+def test_conditional_view_is_wired_in_one_place(monkeypatch) -> None:
+    """With an evidence layer that has `conditional`, the view parses the observation and passes the tables on."""
+    import types
+
+    import pandas as pd
+
+    from chemorad.catalog.load import catalog
+    from chemorad.web import conditional
+
+    calls = {}
+
+    def parse_observed(text, cat):
+        if "=" not in text:
+            raise ChemoradError(f"--observed {text!r}: expected THERAPY=resistant")
+        return ("parsed", text)
+
+    def conditional_prediction(cat, resp, tissue, observed, targets, rng, n_boot):
+        calls.update(observed=observed, targets=targets, n_boot=n_boot, resp=resp, tissue=tissue)
+        return pd.DataFrame({"target": targets, "p_resistant": [0.4] * len(targets)})
+
+    fake = types.SimpleNamespace(parse_observed=parse_observed, conditional_prediction=conditional_prediction)
+    monkeypatch.setattr(conditional, "provider", lambda: fake)
+    ex = types.SimpleNamespace(cat=catalog(), evidence_tables=lambda: ("scores", "RESP", None), tissue=lambda: "TISSUE")
+    out = conditional.predict(ex, "cisplatin=resistant", ["radiotherapy", "docetaxel"])
+    assert list(out["target"]) == ["radiotherapy", "docetaxel"]
+    assert calls["observed"] == ("parsed", "cisplatin=resistant") and calls["resp"] == "RESP"
+    assert calls["tissue"] == "TISSUE" and calls["n_boot"] == conditional.N_BOOT
+    with pytest.raises(ChemoradError, match="expected THERAPY"):
+        conditional.predict(ex, "cisplatin", ["radiotherapy"])

@@ -17,6 +17,7 @@ from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from chemorad.catalog.schema import Stage
 from chemorad.errors import ChemoradError
 from chemorad.report.answer import AGREEMENTS, EVIDENCE, filter_matrix
 from chemorad.report.html import TEMPLATES as REPORT_TEMPLATES
@@ -88,7 +89,7 @@ def create_app(ex: Explorer) -> FastAPI:
             mechanisms=mechs,
             therapies=therapies,
             cells=cells,
-            stages=[s.value for s in type(next(iter(ex.cat.mechanisms.values())).stages[0])],
+            stages=[s.value for s in Stage],
             all_therapies=list(ex.cat.therapies),
             verdicts=EVIDENCE,
             agreements=AGREEMENTS,
