@@ -14,8 +14,6 @@ from _web_helpers import console_errors, get_json, load_seconds, record
 from chemorad.catalog.load import catalog
 from chemorad.evidence import datasets as ds
 
-pytest.importorskip("fastapi")
-
 PAGES = [
     ("/", "The answer at a glance", "matrix"),
     ("/mechanisms/efflux_abcb1", "ABCB1", "references"),
