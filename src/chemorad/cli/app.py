@@ -75,6 +75,7 @@ from chemorad.cli.evidence import app as evidence_app  # noqa: E402
 from chemorad.cli.kb import app as kb_app  # noqa: E402
 from chemorad.cli.profile import predict_cmd, report_cmd  # noqa: E402
 from chemorad.cli.sweep import sweep_cmd, sweep_report_cmd  # noqa: E402
+from chemorad.cli.web import serve_cmd  # noqa: E402
 
 for _cmd in (
     _catalog.mechanisms,
@@ -94,6 +95,7 @@ app.command("predict")(predict_cmd)
 app.command("report")(report_cmd)
 app.command("sweep")(sweep_cmd)
 app.command("sweep-report")(sweep_report_cmd)
+app.command("serve")(serve_cmd)
 
 
 def main() -> None:  # pragma: no cover - the console-script entry point

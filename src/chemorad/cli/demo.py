@@ -121,7 +121,7 @@ def evidence_outputs(cat: Catalog, w: _Writer, data: Path, say) -> None:
     table = cross_resistance(resp, tissue, np.random.default_rng(0), n_boot=200)
     table = annotate(table, resp, tissue, sc.scores)
     w.text("evidence_crossres.csv", table.to_csv(index=False))
-    w.written += crossres_matrix_figure(table, w.out / "evidence_crossres_matrix")
+    w.written += crossres_matrix_figure(table, w.out / "evidence_crossres_matrix", cat)
     return sc
 
 

@@ -274,7 +274,7 @@ def crossres(
     if out is not None:
         path = _out(out) / "crossres.csv"
         table.to_csv(path, index=False)
-        crossres_matrix_figure(table, out / "crossres_matrix")
+        crossres_matrix_figure(table, out / "crossres_matrix", cat)
         err.print(f"wrote {path} and crossres_matrix.png/.svg")
     keys = ["therapy_a", "therapy_b", "dataset", "partial_r", "ci_low", "ci_high", "fdr", "n", "explained_by"]
     keys += ["share_mediators", "share_general", "share_proliferation", "unexplained"]

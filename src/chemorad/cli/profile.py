@@ -198,17 +198,25 @@ def report_cmd(
     data: DataOpt = None,
     therapies: TherapyOpt = None,
     level: LevelOpt = 0.9,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite reports that already exist.")] = False,
 ) -> None:
     """Write a self-contained HTML report per sample (images inline, readable offline).
 
     Sections: predictions against tissue peers, mechanism activities, attribution waterfalls, cross-resistance,
-    coverage of the catalog markers, references.
+    coverage of the catalog markers, references. An existing report file is never overwritten without --force.
     """
-    from chemorad.report.profile_report import write_reports
+    from chemorad.report.profile_report import report_targets, write_reports
 
     prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
     if out.suffix.lower() == ".html" and len(prof.samples) > 1:
         raise ChemoradError(f"--out {out}: {len(prof.samples)} samples need a folder (one report each), not a file")
+    if out.exists() and out.suffix.lower() != ".html" and not out.is_dir():
+        raise ChemoradError(f"--out {out}: exists and is not a folder; give a folder or a new .html file")
+    # Checked before the models are fitted, so that a refusal costs nothing.
+    existing = [p for p in report_targets(list(prof.samples), out).values() if p.exists()]
+    if existing and not force:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise ChemoradError(f"--out {out}: {existing[0]} already exists{more}; pass --force to overwrite")
     pred = run_prediction(prof, data, _therapies(therapies), level)
-    for path in write_reports(current_catalog(), pred, prof, out, data):
+    for path in write_reports(current_catalog(), pred, prof, out, data, level=level):
         print(path)
