@@ -36,14 +36,16 @@ def simulate_cmd(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Summary format.")] = Format.table,
 ) -> None:
     """Simulate a tumour over a treatment course: growth, kill through the damage chain, the 5 Rs, evolution."""
+    from chemorad.catalog import catalog
     from chemorad.dynamics.scenario import load_scenario
     from chemorad.dynamics.simulator import simulate
     from chemorad.report.dynamics_figures import simulation_figure
 
-    sc = load_scenario(scenario)
+    cat = catalog()
+    sc = load_scenario(scenario, cat=cat)
     with progress_bar(err) as bar:
         task = bar.add_task(f"simulating {sc.name}", total=None)
-        res = simulate(sc, replicates, seed, progress=lambda k, n: bar.update(task, completed=k, total=n))
+        res = simulate(sc, replicates, seed, progress=lambda k, n: bar.update(task, completed=k, total=n), cat=cat)
     if out is not None:
         tmp = Path(tempfile.mkdtemp(prefix=".chemorad-", dir=out.parent if out.parent.exists() else None))
         res.dataset.to_netcdf(tmp / "simulation.nc", engine="scipy")
@@ -86,7 +88,7 @@ def crossres_evolution_cmd(
         if t.modality != "drug" or t.pk is None:
             raise ChemoradError(f"--drugs: {d!r} is not a drug with pharmacokinetics in the catalog")
     with err.status("simulating") as status:
-        rows, enrich, _ = crossres_evolution(names, replicates, seed, rate, progress=status.update)
+        rows, enrich, _ = crossres_evolution(names, replicates, seed, rate, progress=status.update, cat=cat)
     table = summarise(rows, enrich)
     if out is not None:
         tmp = Path(tempfile.mkdtemp(prefix=".chemorad-", dir=out.parent if out.parent.exists() else None))

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from chemorad.catalog import catalog
+from chemorad.catalog.load import Catalog
 from chemorad.dynamics.schedule import Drug, Radiotherapy, _Strict, events
 from chemorad.errors import ChemoradError, closest, read_yaml
 
@@ -93,9 +93,8 @@ def _path(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _check_names(sc: Scenario, where: str) -> None:
+def _check_names(sc: Scenario, where: str, cat: Catalog) -> None:
     """Mechanism and therapy names must be the catalog's."""
-    cat = catalog()
 
     def bad(field: str, kind: str, name: str, known) -> ChemoradError:
         hint = closest(name, known)
@@ -122,8 +121,8 @@ def _check_names(sc: Scenario, where: str) -> None:
                 )
 
 
-def parse_scenario(raw: object, where: str = "scenario") -> Scenario:
-    """Validate a scenario given as a dict (e.g. from YAML)."""
+def parse_scenario(raw: object, where: str = "scenario", *, cat: Catalog) -> Scenario:
+    """Validate a scenario given as a dict (e.g. from YAML) against the catalog `cat`."""
     if not isinstance(raw, dict):
         raise ChemoradError(f"{where}: expected a mapping of scenario fields, got {type(raw).__name__}")
     try:
@@ -131,13 +130,12 @@ def parse_scenario(raw: object, where: str = "scenario") -> Scenario:
     except ValidationError as exc:
         e = exc.errors()[0]
         raise ChemoradError(f"{where}: {_path(e['loc'])}: {e['msg']}") from None
-    _check_names(sc, where)
-
-    events(sc.schedule, where)  # a schedule that overlaps itself is an error of the file
+    _check_names(sc, where, cat)
+    events(sc.schedule, where, cat=cat)  # a schedule that overlaps itself is an error of the file
     return sc
 
 
-def load_scenario(path: Path | str) -> Scenario:
-    """Read and validate a scenario YAML file."""
+def load_scenario(path: Path | str, *, cat: Catalog) -> Scenario:
+    """Read and validate a scenario YAML file against the catalog `cat`."""
     path = Path(path)
-    return parse_scenario(read_yaml(path, "scenario file"), str(path))
+    return parse_scenario(read_yaml(path, "scenario file"), str(path), cat=cat)
