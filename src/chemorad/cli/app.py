@@ -51,6 +51,7 @@ app = typer.Typer(
 )
 
 from chemorad.cli import catalog as _catalog  # noqa: E402
+from chemorad.cli.clinical import calibrate_clinical_cmd  # noqa: E402
 from chemorad.cli.dynamics import crossres_evolution_cmd, simulate_cmd  # noqa: E402
 from chemorad.cli.evidence import app as evidence_app  # noqa: E402
 from chemorad.cli.profile import predict_cmd, report_cmd  # noqa: E402
@@ -69,6 +70,7 @@ for _cmd in (
 app.add_typer(evidence_app, name="evidence")
 app.command("simulate")(simulate_cmd)
 app.command("crossres-evolution")(crossres_evolution_cmd)
+app.command("calibrate-clinical")(calibrate_clinical_cmd)
 app.command("predict")(predict_cmd)
 app.command("report")(report_cmd)
 app.command("sweep")(sweep_cmd)
