@@ -72,6 +72,9 @@ class Patients(_Strict):
     clonogens_log10_sd: float = Field(0.0, ge=0, le=3, description="sd of log10(clonogen number)")
     doubling_time_sd: float = Field(0.0, ge=0, le=2, description="sd of ln(Tpot multiplier)")
     hypoxic_fraction_sd: float = Field(0.0, ge=0, le=0.5, description="sd of the hypoxic fraction (beta law)")
+    radiosensitivity_z: float | None = Field(
+        None, ge=-5, le=5, description="one tumour: its radiosensitivity quantile (z) in the population, for all"
+    )
 
 
 class Chemo(_Strict):
@@ -82,6 +85,9 @@ class Chemo(_Strict):
         default_factory=dict, description="drug -> extra radiation log kill per unit drug activity (repair inhibition)"
     )
     activity_half_life_days: float = Field(7.0, gt=0, description="persistence of a drug's radiosensitising action")
+    drug_potency: dict[str, float] = Field(
+        default_factory=dict, description="drug -> potency multiplier of one tumour (1: the population's)"
+    )
 
 
 class Simulation(_Strict):
@@ -143,7 +149,7 @@ def _check_names(sc: Scenario, where: str, cat: Catalog) -> None:
     for i, mid in enumerate(sc.evolution.mechanisms):
         if mid not in cat.mechanisms:
             raise bad(f"evolution.mechanisms[{i}]", "mechanism", mid, cat.mechanisms)
-    for drug in sc.chemo.radiosensitisation:
+    for drug in [*sc.chemo.radiosensitisation, *sc.chemo.drug_potency]:
         if drug not in cat.therapies or cat.therapies[drug].modality != "drug":
             drugs = [t for t, v in cat.therapies.items() if v.modality == "drug"]
             raise bad("chemo.radiosensitisation", "drug", drug, drugs)

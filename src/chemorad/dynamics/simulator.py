@@ -325,6 +325,8 @@ def draw_patients(sc: Scenario, reps: int, seed: int) -> Patients:
 
         h0 = betaincinv(m * nu, (1 - m) * nu, np.clip(ndtr(z[3]), 1e-12, 1 - 1e-12))  # Beta quantile of Phi(z)
     fold_t = np.exp(p.doubling_time_sd * z[2])
+    if p.radiosensitivity_z is not None:  # one tumour whose radiosensitivity quantile is known (its profile)
+        z[0] = p.radiosensitivity_z
     return Patients(
         radiosensitivity=np.exp(p.radiosensitivity_sd * z[0]),
         clonogens=np.minimum(t.initial_cells * 10 ** (p.clonogens_log10_sd * z[1]), 0.5 * t.carrying_capacity),
@@ -465,7 +467,12 @@ class _Treatment:
         key = (ev.therapy, ev.dose, round(g, 9))
         if key not in self.cache:
             self.cache[key] = state_survival(
-                self.model, ev, self.cat, g, phases=sc.tumour.redistribution, potency_fold=chemo.potency_fold
+                self.model,
+                ev,
+                self.cat,
+                g,
+                phases=sc.tumour.redistribution,
+                potency_fold=chemo.potency_fold * chemo.drug_potency.get(ev.therapy, 1.0),
             )
         sf_p = self.cache[key]
         if ev.therapy == RADIOTHERAPY:
