@@ -50,7 +50,7 @@ def test_percentiles_become_population_quantiles() -> None:
             "percentile_in_tissue": [84.134, 50.0],
         }
     )
-    p = tumour_parameters(rec, "s")
+    p = tumour_parameters(rec, "s", "radiotherapy")
     assert p.radiosensitivity_z == pytest.approx(-1.0, abs=1e-3)  # resistant: one sd below the median
     assert p.drug_potency["cisplatin"] == pytest.approx(1.0)
 

@@ -31,7 +31,7 @@ def calibrate_clinical_cmd(
     """
     import numpy as np
 
-    from chemorad.catalog import catalog
+    from chemorad.cli.context import current_catalog
     from chemorad.dynamics import calibration as cal
 
     if site != "hnscc":
@@ -40,7 +40,7 @@ def calibrate_clinical_cmd(
         raise ChemoradError(f"--out {out}: already exists; give a new file name")
     if out is not None and not out.parent.is_dir():
         raise ChemoradError(f"--out {out}: folder {out.parent} does not exist")
-    cat = catalog()
+    cat = current_catalog()
     if check:
         record = cal.calibration_record(site, "--site")
         theta = np.array([record["fit"]["parameters"][p] for p in cal.PARAMS])

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from chemorad.catalog.registry import Modality
 from chemorad.cli.render import Format, emit, progress_bar
 from chemorad.errors import ChemoradError
 
@@ -82,12 +83,12 @@ def simulate_cmd(
     """Simulate a tumour over a treatment course: growth, kill through the damage chain, the 5 Rs, evolution, TCP."""
     import json
 
-    from chemorad.catalog import catalog
+    from chemorad.cli.context import current_catalog
     from chemorad.dynamics.scenario import load_scenario
     from chemorad.dynamics.simulator import check_budget, simulate
     from chemorad.report.dynamics_figures import simulation_figure
 
-    cat = catalog()
+    cat = current_catalog()
     sc = load_scenario(scenario, cat=cat)
     check_budget(sc, replicates or sc.simulation.replicates)
     if out is not None:
@@ -132,7 +133,7 @@ def crossres_evolution_cmd(
     cat = current_catalog()
     for d in names:
         t = cat.therapy(d)
-        if t.modality != "drug" or t.pk is None:
+        if t.modality != Modality.drug or t.pk is None:
             raise ChemoradError(f"--drugs: {d!r} is not a drug with pharmacokinetics in the catalog")
     with err.status("simulating") as status:
         rows, enrich, _ = crossres_evolution(names, replicates, seed, rate, progress=status.update, cat=cat)

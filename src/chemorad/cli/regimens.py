@@ -25,7 +25,7 @@ from chemorad.cli.render import Format, emit
 from chemorad.errors import ChemoradError, read_yaml
 
 err = Console(stderr=True)
-THERAPIES = ["radiotherapy", "cisplatin", "fluorouracil"]
+DRUGS = ["cisplatin", "fluorouracil"]  # the drugs of the standard regimens
 
 
 def read_regimens(path: Path, cat) -> dict[str, list[dict]]:
@@ -67,24 +67,24 @@ def regimens_cmd(
     The tumour's predicted radiosensitivity and cisplatin/5-FU responses set its patient-level parameters in the
     calibrated HNSCC population (docs/clinical.md); the rest varies over virtual patients.
     """
-    from chemorad.catalog import catalog
+    from chemorad.cli.context import current_catalog
     from chemorad.profile.inputs import load_profile
     from chemorad.profile.predict import primary_records
     from chemorad.profile.regimens import STANDARD_REGIMENS, regimen_tcp, sample_gard_alpha, tumour_parameters
 
-    cat = catalog()
+    cat = current_catalog()
     chosen = dict(STANDARD_REGIMENS) if standard else {}
     if regimen_file is not None:
         chosen.update(read_regimens(regimen_file, cat))
     if not chosen:
         raise ChemoradError("--no-standard: give --regimen-file as well, or there is nothing to simulate")
     prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
-    pred = run_prediction(prof, data, THERAPIES, 0.9)
+    pred = run_prediction(prof, data, [cat.radiotherapy.id, *DRUGS], 0.9)
     primary = primary_records(pred.records)
     tables = []
     with err.status("simulating regimens"):
         for sample in prof.samples:
-            params = tumour_parameters(primary, sample)
+            params = tumour_parameters(primary, sample, cat.radiotherapy.id)
             rsi_value, alpha, note = sample_gard_alpha(prof, sample)
             if note:
                 err.print(f"chemorad: note: {sample}: {note}", highlight=False)

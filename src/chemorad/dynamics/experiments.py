@@ -43,8 +43,8 @@ def base_scenario(
     }
 
 
-def _course(therapy: str, start: float) -> dict:
-    if therapy == "radiotherapy":
+def _course(therapy: str, start: float, radiation_id: str) -> dict:
+    if therapy == radiation_id:
         return {"kind": "radiotherapy", "dose_gy": 2.0, "fractions": 30, "start_day": start}
     return {"kind": "drug", "therapy": therapy, "cycles": 4, "start_day": start}
 
@@ -91,14 +91,15 @@ def crossres_evolution(
     say = progress or (lambda _m: None)
     rows, enrich, results = [], [], {}
     for drug in drugs:
-        for order in ((drug, "radiotherapy"), ("radiotherapy", drug)):
-            first = _course(order[0], 0.0)
+        rad = cat.radiotherapy.id
+        for order in ((drug, rad), (rad, drug)):
+            first = _course(order[0], 0.0, rad)
             probe = parse_scenario(
-                base_scenario(first, _course(order[1], 500.0), replicates, seed, rate, 1.0, cat=cat), cat=cat
+                base_scenario(first, _course(order[1], 500.0, rad), replicates, seed, rate, 1.0, cat=cat), cat=cat
             )
             switch = events(probe.schedule, cat=cat)[-2].time_days  # last event of the first course
             start2 = float(np.ceil(switch + WASHOUT_DAYS))
-            second = _course(order[1], start2)
+            second = _course(order[1], start2, rad)
             tail_sc = parse_scenario(base_scenario(first, second, 1, seed, rate, 1.0, cat=cat), cat=cat)
             days = float(np.ceil(events(tail_sc.schedule, cat=cat)[-1].time_days + 30))
             sc = parse_scenario(base_scenario(first, second, replicates, seed, rate, days, cat=cat), cat=cat)

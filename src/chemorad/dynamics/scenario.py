@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import Modality
 from chemorad.dynamics.presets import load_calibration
 from chemorad.dynamics.schedule import Drug, Radiotherapy, _Strict, events
 from chemorad.errors import ChemoradError, closest, read_yaml
@@ -150,13 +151,13 @@ def _check_names(sc: Scenario, where: str, cat: Catalog) -> None:
         if mid not in cat.mechanisms:
             raise bad(f"evolution.mechanisms[{i}]", "mechanism", mid, cat.mechanisms)
     for drug in [*sc.chemo.radiosensitisation, *sc.chemo.drug_potency]:
-        if drug not in cat.therapies or cat.therapies[drug].modality != "drug":
-            drugs = [t for t, v in cat.therapies.items() if v.modality == "drug"]
+        if drug not in cat.therapies or cat.therapies[drug].modality != Modality.drug:
+            drugs = [t for t, v in cat.therapies.items() if v.modality == Modality.drug]
             raise bad("chemo.radiosensitisation", "drug", drug, drugs)
     for i, item in enumerate(sc.schedule):
         if isinstance(item, Drug):
-            if item.therapy not in cat.therapies or cat.therapies[item.therapy].modality != "drug":
-                drugs = [t for t, v in cat.therapies.items() if v.modality == "drug"]
+            if item.therapy not in cat.therapies or cat.therapies[item.therapy].modality != Modality.drug:
+                drugs = [t for t, v in cat.therapies.items() if v.modality == Modality.drug]
                 raise bad(f"schedule[{i}].therapy", "drug", item.therapy, drugs)
             pk = cat.therapies[item.therapy].pk
             if pk is None:

@@ -17,9 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from chemorad.catalog.load import Catalog
 from chemorad.errors import ChemoradError
 
-RADIOTHERAPY = "radiotherapy"
-"""The catalog therapy a schedule's `kind: radiotherapy` item delivers (photon radiotherapy)."""
-
 
 class _Strict(BaseModel):
     # NaN and infinity are not numbers a schedule can hold: refused as "finite number", not as a failed bound
@@ -75,8 +72,8 @@ def events(schedule: Sequence[Radiotherapy | Drug], where: str = "scenario", *, 
     for i, item in enumerate(schedule):
         if isinstance(item, Radiotherapy):
             times = radiotherapy_times(item)
-            out += [Event(t, RADIOTHERAPY, item.dose_gy, i) for t in times]
-            spans.append((times[0], times[-1], RADIOTHERAPY, i))
+            out += [Event(t, cat.radiotherapy.id, item.dose_gy, i) for t in times]  # the catalog's photon therapy
+            spans.append((times[0], times[-1], cat.radiotherapy.id, i))
         elif isinstance(item, Drug):
             pk = cat.therapies[item.therapy].pk
             cycle = item.cycle_days or pk.cycle_days.value

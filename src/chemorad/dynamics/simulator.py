@@ -11,20 +11,28 @@ Growth: Gompertz, dN/dt = a N ln(K/N) with a = ln 2 / (Tpot ln(K/N0)) so that th
 maximum). Per replicate, division rate b = f min(a ln(K/N), ln 2 / Tpot) + loss and death rate = loss, where
 f = (the clone's repopulation fold) x (repopulation acceleration after the kick-off time).
 
-The 5 Rs:
-- Repair: sublethal-damage repair between fractions by the incomplete-repair (Lea-Catcheside) increment: fraction i
-  gets G_i = 1 + 2 sum_{j<i} (d_j/d_i) exp(-mu (t_i - t_j)), mu = ln 2 / T_repair (the catalog's repair half-time);
-  fractions a day or more apart are effectively independent (Thames 1985, Int J Radiat Biol 47:319).
-- Redistribution: each state carries a phase distribution; a fraction multiplies it by the phase survival (survivors
-  are enriched in late S), and it relaxes back to the asynchronous distribution at rate 4 / Tc (one phase transit).
-- Reoxygenation: the hypoxic fraction h relaxes towards h* = h0 min(1, N/N0) at `reoxygenation_per_day`: shrinking
-  tumours reoxygenate (Hall & Giaccia, ch. 6).
-- Repopulation: growth accelerates by `repopulation_acceleration` from `repopulation_kickoff_days` after the first
-  treatment (head and neck kick-off about 28 days: Withers, Taylor & Maciejewski 1988, Acta Oncol 27:131).
-- Radiosensitivity: per clone, from its phenotype through the chain.
+The 5 Rs, one function each:
+- Repair (`repair_factor`): sublethal-damage repair between fractions by the incomplete-repair (Lea-Catcheside)
+  increment: fraction i gets G_i = 1 + 2 sum_{j<i} (d_j/d_i) exp(-mu (t_i - t_j)), mu = ln 2 / T_repair (the
+  catalog's repair half-time); fractions a day or more apart are effectively independent (Thames 1985, Int J Radiat
+  Biol 47:319).
+- Redistribution (`redistribute_after_kill`, `relax_phases`): each state carries a phase distribution (per
+  replicate); a fraction multiplies it by the phase survival (survivors are enriched in late S), and it relaxes back
+  to the asynchronous distribution at rate 4 / Tc (one phase transit).
+- Reoxygenation (`reoxygenate`): the hypoxic fraction h relaxes at `reoxygenation_per_day` towards the patient's
+  pretreatment h0 (measured return within hours, docs/clinical.md), or towards h0 min(1, N/N0) (`size`).
+- Repopulation (`growth_rates`, `treatment_repopulation_rates`): with `accelerated_doubling_days`, no net regrowth
+  from the first fraction to the kick-off, then doubling every T_acc until the last fraction (Withers, Taylor &
+  Maciejewski 1988, Acta Oncol 27:131); otherwise growth accelerates by `repopulation_acceleration` from the kick-off.
+- Radiosensitivity (`kill`, `radiation_survival_per_patient`): per clone from its phenotype through the chain, per
+  virtual patient raised to the power s_r (1 + e a(t)): the patient's radiosensitivity and a radiosensitising drug's
+  repair-stage interaction.
 
-Drugs: each administration kills at the in-vitro-equivalent concentration of its plasma AUC (`chain.exposure`), in the
-compartment's oxygen and at its distance from the vessel (penetration), instantaneously.
+Virtual patients (`draw_patients`): each replicate has its own radiosensitivity, clonogen number, Tpot and hypoxic
+fraction (Webb & Nahum 1993, Phys Med Biol 38:653). Tumour control (`tcp_per_replicate`, `population_tcp`):
+exp(-expected survivors) in deterministic mode, extinction in the stochastic modes; the population mean with its
+Jeffreys interval. Drugs: each administration kills at the in-vitro-equivalent concentration of its plasma AUC
+(`chain.exposure`) times the clinical potency fold, in the compartment's oxygen and at its distance from the vessel.
 Evolution: at division a cell gains one step of an evolvable mechanism with probability `rate_per_division` (a new
 clone: parent + step); optional non-genetic switching moves cells between parent and variant at `switching_per_day`.
 """
@@ -45,7 +53,7 @@ from chemorad.chain.phenotype import effect_weights, from_array, modifiers
 from chemorad.chain.survival import Environment, survival
 from chemorad.dynamics import engine
 from chemorad.dynamics.scenario import Scenario
-from chemorad.dynamics.schedule import RADIOTHERAPY, Event, events
+from chemorad.dynamics.schedule import Event, events
 from chemorad.errors import ChemoradError
 
 PHASES = tuple(Phase)
@@ -117,7 +125,7 @@ def compile_model(sc: Scenario, cat: Catalog) -> Model:
 
 def radiation_therapy(cat: Catalog):
     """The catalog's photon radiotherapy (the therapy whose fractions the schedule's radiotherapy items give)."""
-    return cat.therapies[RADIOTHERAPY]
+    return cat.radiotherapy
 
 
 def state_survival(
@@ -129,14 +137,12 @@ def state_survival(
     (`chain.exposure`) times `potency_fold`, i.e. against an EC50 of the 72-h IC50 / potency_fold (docs/clinical.md).
     """
     ph = from_array(cat, model.activities)
-    if ev.therapy == RADIOTHERAPY and not phases:
-        one = survival(cat, RADIOTHERAPY, ev.dose, ph, Environment(po2_mmhg=model.po2[:, None], g=g))
+    rad = cat.radiotherapy.id
+    if ev.therapy == rad and not phases:
+        one = survival(cat, rad, ev.dose, ph, Environment(po2_mmhg=model.po2[:, None], g=g))
         sf = np.repeat(one[..., None], len(PHASES), axis=-1)
-    elif ev.therapy == RADIOTHERAPY:
-        per = [
-            survival(cat, RADIOTHERAPY, ev.dose, ph, Environment(po2_mmhg=model.po2[:, None], phase=p, g=g))
-            for p in PHASES
-        ]
+    elif ev.therapy == rad:
+        per = [survival(cat, rad, ev.dose, ph, Environment(po2_mmhg=model.po2[:, None], phase=p, g=g)) for p in PHASES]
         sf = np.stack(per, axis=-1)  # (compartments, clones, phases)
     else:
         conc = plasma_exposure(cat.therapies[ev.therapy], dose_mg_m2=ev.dose).equivalent_conc_um * potency_fold
@@ -399,7 +405,7 @@ def simulate(
     timeline = events(sc.schedule, cat=cat)
     # The measured repopulation law runs over the radiotherapy course (its kick-off counts from the first fraction);
     # the acceleration-factor law counts from the first treatment of any kind, as before.
-    rt = [e.time_days for e in timeline if e.therapy == RADIOTHERAPY]
+    rt = [e.time_days for e in timeline if e.therapy == cat.radiotherapy.id]
     span = rt if t.accelerated_doubling_days is not None else [e.time_days for e in timeline]
     course = _Course(
         timeline,
@@ -458,7 +464,7 @@ class _Treatment:
     def _apply(self, st: _State, ev: Event) -> None:
         sc, chemo = self.sc, self.sc.chemo
         g = 1.0
-        if ev.therapy == RADIOTHERAPY:
+        if ev.therapy == self.cat.radiotherapy.id:
             g = repair_factor(self.past_fractions, ev.time_days, ev.dose, self.course.mu_repair)
             self.past_fractions.append((ev.time_days, ev.dose))
         elif ev.therapy in self.drug_doses:
@@ -475,7 +481,7 @@ class _Treatment:
                 potency_fold=chemo.potency_fold * chemo.drug_potency.get(ev.therapy, 1.0),
             )
         sf_p = self.cache[key]
-        if ev.therapy == RADIOTHERAPY:
+        if ev.therapy == self.cat.radiotherapy.id:
             sf_p = radiation_survival_per_patient(sf_p, self._sensitisation(ev.time_days), self.course.pts)
         st.counts, killed = kill(st.counts, st.phase_w, sf_p, self.rng, self.det)
         st.dead += killed

@@ -77,15 +77,16 @@ def _z(percentile: float) -> float:
     return float(norm.ppf(np.clip(percentile / 100.0, 0.01, 0.99)))
 
 
-def tumour_parameters(primary: pd.DataFrame, sample: str) -> TumourParameters:
-    """Radiosensitivity quantile and drug potency multipliers of `sample` from its primary prediction records."""
+def tumour_parameters(primary: pd.DataFrame, sample: str, radiation_id: str) -> TumourParameters:
+    """Radiosensitivity quantile and drug potency multipliers of `sample` from its primary prediction records
+    (`radiation_id`: the catalog's radiotherapy id, `Catalog.radiotherapy.id`)."""
     rows = primary[primary["sample"] == sample]
     rad_z, rad_p, potency, pcts = None, None, {}, {}
     for r in rows.to_dict("records"):
         p = r.get("percentile_in_tissue")
         if p is None or not np.isfinite(p):
             continue
-        if r["therapy"] == "radiotherapy":
+        if r["therapy"] == radiation_id:
             rad_p, rad_z = float(p), -_z(float(p))
         elif r["therapy"] in LN_IC50_SD:
             pcts[r["therapy"]] = float(p)
@@ -135,7 +136,7 @@ def regimen_tcp(
         sc = parse_scenario(raw, f"regimen {name!r}", cat=cat)
         res = simulate(sc, dataset=False, cat=cat)
         rt_items = [i for i in sc.schedule if isinstance(i, Radiotherapy)]
-        rt_times = [e.time_days for e in timeline if e.therapy == "radiotherapy"]
+        rt_times = [e.time_days for e in timeline if e.therapy == cat.radiotherapy.id]
         rows.append(
             {
                 "sample": params.sample,
@@ -200,7 +201,7 @@ def regimen_panel(cat: Catalog, pred, profile, sample: str, patients: int = 200,
     """
     from chemorad.profile.predict import primary_records
 
-    params = tumour_parameters(primary_records(pred.records), sample)
+    params = tumour_parameters(primary_records(pred.records), sample, cat.radiotherapy.id)
     rsi_value, alpha, note = sample_gard_alpha(profile, sample)
     table = regimen_tcp(cat, params, patients=patients, seed=seed, gard_per_gy=alpha)
     return {
