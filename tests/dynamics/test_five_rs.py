@@ -108,3 +108,24 @@ def test_a_user_supplied_catalog_is_the_one_simulated(tmp_path: Path) -> None:
     m = 1 / ((oer * 40 + k_mmhg) / (40 + k_mmhg) / oer)  # 40 mmHg oxic: dose-modifying factor m(pO2) of the chain
     d = 2.0 / m
     assert np.log(v[0] / v[-1]) == pytest.approx(10 * (0.4 * d + beta * d * d), rel=1e-6)
+
+
+def test_quiescent_fraction_slows_division_by_one_minus_q() -> None:
+    """cancer_stem_like_cells adds quiescent_fraction 0.1 per unit activity: that clone divides at 0.9 x the rate."""
+    from chemorad.dynamics.simulator import compile_model
+
+    raw = {
+        "name": "q",
+        "clones": [
+            {"name": "a", "fraction": 0.5},
+            {"name": "stem", "fraction": 0.5, "activities": {"cancer_stem_like_cells": 1.0}},
+        ],
+    }
+    model = compile_model(parse_scenario(raw, cat=CAT), CAT)
+    from chemorad.catalog.schema import Quantity
+    from chemorad.chain.phenotype import effect_weights, from_array, modifiers
+
+    mods = modifiers(effect_weights(CAT, CAT.radiotherapy), from_array(CAT, model.activities))
+    q = mods[Quantity.quiescent_fraction]
+    assert q[1] == pytest.approx(0.1) and q[0] == 0.0
+    assert model.repop_fold[2] / mods[Quantity.repopulation][1] == pytest.approx(0.9)
