@@ -49,3 +49,18 @@ def test_unknown_calibration_in_a_scenario_is_one_error() -> None:
 
     with pytest.raises(ChemoradError, match="calibration: unknown calibration 'hnsc'; known: hnscc"):
         parse_scenario({"name": "x", "calibration": "hnsc"}, "s.yaml", cat=catalog())
+
+
+def test_chemo_block_recovers_known_parameters_from_synthetic_targets() -> None:
+    """Targets made by the model at known (e, log10 fold) on 40 virtual patients are fitted back from X0."""
+    from chemorad.catalog import catalog
+
+    cat = catalog()
+    truth = np.r_[cal.X0[:3], 0.05, 1.2]
+    tcp_rt = cal.radiotherapy_values(truth, cat, 40, 3)["tcp_70gy_35"]
+    made = [
+        cal.Target(t.name, cal.hazard_ratio(truth, reg, cat, tcp_rt, 40, 3)[0], 0.01, "", "synthetic")
+        for t, reg in zip(cal.TARGETS[3:], (cal.REGIMEN_CONCOMITANT, cal.REGIMEN_INDUCTION), strict=True)
+    ]
+    fitted = cal.fit_chemo(cat, made, np.r_[truth[:3], cal.X0[3:]], 40, 3, say=lambda _m: None)
+    np.testing.assert_allclose(fitted, truth[3:], atol=2e-3)

@@ -221,20 +221,36 @@ def calibrate(
     (TCD50, gamma50, time factor), which the drug does not touch; then (e, potency fold) by least squares on the two
     hazard ratios (bounded: e >= 0; the two cannot always both be met, see the residuals in docs/clinical.md).
     """
-    from scipy.optimize import least_squares
-
     say = progress or (lambda _m: None)
-    rt_targets = TARGETS[:3]
     theta = X0.copy()
+    theta[:3] = fit_radiotherapy(cat, TARGETS[:3], theta, patients, seed, max_evaluations, say)
+    theta[3:] = fit_chemo(cat, TARGETS[3:], theta, patients, seed, max_evaluations, say)
+    values = model_values(theta, cat, patients, seed)
+    return Calibration(theta, values, table(values))
+
+
+def fit_radiotherapy(
+    cat: Catalog, targets, theta: np.ndarray, patients: int, seed: int, max_evaluations: int = 40, say=print
+) -> np.ndarray:
+    """(log10 N0, radiosensitivity sd, T_acc) by least squares on (TCD50, gamma50, time factor) targets, from theta."""
+    from scipy.optimize import least_squares
 
     def fun(x3: np.ndarray) -> np.ndarray:
         v = radiotherapy_values(np.r_[x3, theta[3:]], cat, patients, seed)
-        r = np.array([(v[t.name] - t.value) / t.tolerance for t in rt_targets])
+        r = np.array([(v[t.name] - t.value) / t.tolerance for t in targets])
         say(f"radiotherapy fit: sum of squared residuals {float(r @ r):.4g}")
         return r
 
-    fit = least_squares(fun, X0[:3], bounds=(LOWER[:3], UPPER[:3]), diff_step=1e-2, max_nfev=max_evaluations)
-    theta[:3] = fit.x
+    fit = least_squares(fun, theta[:3], bounds=(LOWER[:3], UPPER[:3]), diff_step=1e-2, max_nfev=max_evaluations)
+    return fit.x
+
+
+def fit_chemo(
+    cat: Catalog, targets, theta: np.ndarray, patients: int, seed: int, max_evaluations: int = 40, say=print
+) -> np.ndarray:
+    """(e, log10 potency fold) by least squares on the (concomitant, induction) hazard-ratio targets, from theta."""
+    from scipy.optimize import least_squares
+
     tcp_rt = radiotherapy_values(theta, cat, patients, seed)["tcp_70gy_35"]
 
     def chemo(x2: np.ndarray) -> np.ndarray:
@@ -242,16 +258,14 @@ def calibrate(
         r = np.array(
             [
                 (hazard_ratio(th, reg, cat, tcp_rt, patients, seed)[0] - t.value) / t.tolerance
-                for reg, t in ((REGIMEN_CONCOMITANT, TARGETS[3]), (REGIMEN_INDUCTION, TARGETS[4]))
+                for reg, t in zip((REGIMEN_CONCOMITANT, REGIMEN_INDUCTION), targets, strict=True)
             ]
         )
         say(f"cisplatin fit: e = {x2[0]:.4g}, log10 potency fold = {x2[1]:.4g}: residuals {r.round(3).tolist()}")
         return r
 
-    fit2 = least_squares(chemo, X0[3:], bounds=(LOWER[3:], UPPER[3:]), diff_step=1e-2, max_nfev=max_evaluations)
-    theta[3:] = fit2.x
-    values = model_values(theta, cat, patients, seed)
-    return Calibration(theta, values, table(values))
+    fit = least_squares(chemo, theta[3:], bounds=(LOWER[3:], UPPER[3:]), diff_step=1e-2, max_nfev=max_evaluations)
+    return fit.x
 
 
 def write_record(cal: Calibration, path: Path, name: str = "hnscc") -> None:
