@@ -129,3 +129,18 @@ def test_quiescent_fraction_slows_division_by_one_minus_q() -> None:
     q = mods[Quantity.quiescent_fraction]
     assert q[1] == pytest.approx(0.1) and q[0] == 0.0
     assert model.repop_fold[2] / mods[Quantity.repopulation][1] == pytest.approx(0.9)
+
+
+def test_engine_fast_path_without_mutation_equals_the_matrix_exponential() -> None:
+    """No mutation: expected counts n0 exp((b - d) t) per state, as scipy's expm of the generator gives."""
+    from scipy.linalg import expm
+
+    from chemorad.dynamics.engine import Rates, expected_counts
+
+    b = np.array([[0.3, 0.1], [0.5, 0.2]])
+    d = np.array([[0.1, 0.05], [0.0, 0.3]])
+    rates = Rates(b, d, np.eye(2))
+    n0 = np.array([[10.0, 5.0], [1.0, 2.0]])
+    got = expected_counts(n0, rates, 3.0)
+    ref = np.stack([n0[r] @ expm((np.diag(b[r]) - np.diag(d[r])) * 3.0) for r in range(2)])
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
