@@ -84,8 +84,10 @@ def dynamics_outputs(w: _Writer, say) -> None:
     from chemorad.report.dynamics_figures import simulation_figure
 
     say("dynamics: 70 Gy / 35 fractions with weekly cisplatin, 20 replicates")
-    sc = parse_scenario(DEMO_SCENARIO, "demo scenario")
-    res = simulate(sc)
+    from chemorad.catalog import catalog
+
+    sc = parse_scenario(DEMO_SCENARIO, "demo scenario", cat=catalog())
+    res = simulate(sc, cat=catalog())
     w.text("dynamics_summary.csv", res.summary.to_csv(index=False))
     res.dataset.to_netcdf(w.out / "dynamics_simulation.nc", engine="scipy")
     w.written.append(w.out / "dynamics_simulation.nc")
