@@ -47,7 +47,7 @@ def create_app(ex: Explorer) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.explorer = ex
-    app.state.jobs = Jobs()
+    app.state.jobs = Jobs(ex.cat)
     env = make_environment(HERE / "templates", REPORT_TEMPLATES)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
