@@ -272,8 +272,19 @@ def test_report_renders_in_headless_chromium(shared_data, patient_files, tmp_pat
     dom = subprocess.run([browser, *flags, "--dump-dom", out.as_uri()], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
-    for section in ("summary", "predictions", "activities", "attributions", "crossres", "coverage", "references"):
+    sections = (
+        "summary",
+        "predictions",
+        "activities",
+        "attributions",
+        "crossres",
+        "regimens",
+        "coverage",
+        "references",
+    )
+    for section in sections:
         assert f'id="{section}"' in html
+    assert "70 Gy/35" in html  # the regimen panel lists the standard regimens with their TCP
     assert 'data-images-ok="true"' in html
     n_images = int(html.split('data-images="')[1].split('"')[0])
     assert n_images >= 4

@@ -74,7 +74,7 @@ def profile_outputs(cat: Catalog, w: _Writer, directory: Path, say) -> None:
     w.text("profile_predictions.csv", table.to_csv(index=False))
     w.text("profile_crossres.csv", pred.crossres.to_csv(index=False))
     w.text("profile_coverage.csv", pred.scores.coverage.to_csv(index=False))
-    w.written += list(write_reports(cat, pred, prof, w.out / "reports", directory))
+    w.written += list(write_reports(cat, pred, prof, w.out / "reports", directory, regimens=True))
 
 
 def dynamics_outputs(w: _Writer, say) -> None:

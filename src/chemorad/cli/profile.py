@@ -199,11 +199,19 @@ def report_cmd(
     therapies: TherapyOpt = None,
     level: LevelOpt = 0.9,
     force: Annotated[bool, typer.Option("--force", help="Overwrite reports that already exist.")] = False,
+    regimens: Annotated[
+        bool,
+        typer.Option(
+            "--regimens/--no-regimens",
+            help="Add the regimen panel (TCP per standard regimen) when radiotherapy is predicted.",
+        ),
+    ] = True,
 ) -> None:
     """Write a self-contained HTML report per sample (images inline, readable offline).
 
     Sections: predictions against tissue peers, mechanism activities, attribution waterfalls, cross-resistance,
-    coverage of the catalog markers, references. An existing report file is never overwritten without --force.
+    regimens (TCP of standard regimens for virtual patients sharing the tumour's predictions), coverage of the catalog
+    markers, references. An existing report file is never overwritten without --force.
     """
     from chemorad.report.profile_report import report_targets, write_reports
 
@@ -218,5 +226,5 @@ def report_cmd(
         more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
         raise ChemoradError(f"--out {out}: {existing[0]} already exists{more}; pass --force to overwrite")
     pred = run_prediction(prof, data, _therapies(therapies), level)
-    for path in write_reports(current_catalog(), pred, prof, out, data, level=level):
+    for path in write_reports(current_catalog(), pred, prof, out, data, level=level, regimens=regimens):
         print(path)
