@@ -18,7 +18,7 @@ from chemorad.cli.render import to_json
 from chemorad.errors import ChemoradError
 from chemorad.evidence import datasets as ds
 from chemorad.evidence.claims import claim_verdicts, evidence_tables, summarise
-from chemorad.evidence.crossres import annotate, cross_resistance
+from chemorad.evidence.crossres import explained_cross_resistance
 from chemorad.report.evidence_figures import claims_heatmap_figure, crossres_matrix_figure
 from chemorad.report.figures import claimed_specificity_figure, specificity_comparison_figure, survival_curves_figure
 
@@ -120,8 +120,7 @@ def evidence_outputs(cat: Catalog, w: _Writer, data: Path, say) -> None:
     say("evidence: cross-resistance (200 bootstrap resamples per pair)")
     sc, resp, _ = evidence_tables(cat, data)
     tissue = ds.cell_lines(data)["tissue"]
-    table = cross_resistance(resp, tissue, np.random.default_rng(0), n_boot=200)
-    table = annotate(table, resp, tissue, sc.scores)
+    table = explained_cross_resistance(cat, resp, tissue, sc.scores, data, seed=0, n_boot=200)
     w.text("evidence_crossres.csv", table.to_csv(index=False))
     w.written += crossres_matrix_figure(table, w.out / "evidence_crossres_matrix", cat)
     return sc
