@@ -7,7 +7,7 @@ directory with the same three files, which is how tests feed malformed catalogs.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ class Catalog:
     mechanisms: dict[str, Mechanism]
     therapies: dict[str, Therapy]
     references: dict[str, Reference]
+    #: derived arrays (e.g. the chain's effect matrices per therapy), computed on first use; not part of equality
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     # -- look-ups that fail with a one-line user error -------------------------------------------------------------
     def mechanism(self, mechanism_id: str) -> Mechanism:

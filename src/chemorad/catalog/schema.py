@@ -134,6 +134,9 @@ FORM: dict[Quantity, Literal["fold", "add"]] = {
 }
 
 
+_CLEARANCES = frozenset({Quantity.efflux, Quantity.inactivation})
+
+
 class Reference(Frozen):
     id: Id
     authors: str
@@ -206,14 +209,42 @@ class Effect(Frozen):
     quantity: Quantity
     acts_on: Selector = Selector()
     size: float = Field(description="value at activity 1: a fold (form fold) or an increment (form add)")
+    loss: float | None = Field(
+        None,
+        description="value at activity -1 (loss of the mechanism, e.g. a knockdown); default: the mirror of size "
+        "(1/size for a fold; for a clearance the increment that raises the delivered fraction by the fold size lowers "
+        "it). 1 (fold) or 0 (add) says the reference cell has nothing to lose.",
+    )
     source: str
     basis: str = Field(description="the published number the size reproduces, or how it was chosen")
+    loss_basis: str | None = Field(None, description="why `loss` differs from the mirror of size, with its source")
 
     @model_validator(mode="after")
     def _size(self) -> Effect:
         if FORM[self.quantity] == "fold" and self.size <= 0:
             raise ValueError(f"size of a fold quantity ({self.quantity}) must be > 0")
+        if self.loss is not None:
+            if FORM[self.quantity] == "fold" and self.loss <= 0:
+                raise ValueError(f"loss of a fold quantity ({self.quantity}) must be > 0")
+            if self.quantity in _CLEARANCES and self.loss <= -1:
+                raise ValueError(f"loss of a clearance ({self.quantity}) must be > -1 (passive loss remains)")
+            if self.loss_basis is None:
+                raise ValueError("an explicit loss needs a loss_basis saying where it comes from")
         return self
+
+    def effective_loss(self) -> float:
+        """The value at activity -1: `loss` if given, else the mirror of `size`.
+
+        fold: 1/size. Clearance (efflux, inactivation; delivered fraction 1/(1 + x)): -size/(1 + size), so that loss
+        raises the delivered fraction by the same fold (1 + size) that gain lowers it. Fractions: -size.
+        """
+        if self.loss is not None:
+            return self.loss
+        if FORM[self.quantity] == "fold":
+            return 1.0 / self.size
+        if self.quantity in _CLEARANCES:
+            return -self.size / (1.0 + self.size)
+        return -self.size
 
 
 class Marker(Frozen):

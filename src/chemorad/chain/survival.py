@@ -18,13 +18,16 @@ Radiation (dose D in Gy, low LET), per cell:
 
 Drugs (extracellular concentration C in uM over the assay exposure), per cell:
 
-    C_act  = C * T * P(r) * U / (1 + E + I) * A       (tissue exposure T, penetration P at distance r, uptake U,
-                                                     pump clearance E and inactivation I in units of passive loss,
-                                                     prodrug activation A; efflux acts only on the pump's substrates)
+    C_act  = C * T * P(r) * U / max(1 + E + I, r_min) * A   (tissue exposure T, penetration P at distance r, uptake U,
+                                                     pump clearance E and inactivation I in units of the reference
+                                                     cell's loss, prodrug activation A; efflux acts only on the
+                                                     pump's substrates)
     occ    = C_act^h / (C_act^h + (EC50 * F_ec50)^h)  (Hill target engagement)
     lambda = kappa * F_emax * L * occ * [(1 - f_O2) + f_O2 m(pO2) * (1 - s)/(1 - s0)]
     SF     = exp(-lambda)
 
+  E and I are negative when a cell has lost a pump or an enzyme the reference cell carries (a knockdown); r_min =
+  `MIN_RETAINED_LOSS` keeps the passive share of the reference cell's loss, which no knockdown removes.
   kappa is the maximum log kill and EC50 is set so that the reference cell has the catalog's IC50:
   EC50 = IC50 * ((kappa - ln 2) / ln 2)^(1/h). f_O2 is the oxygen-dependent share of the drug's kill (bleomycin,
   anthracycline redox cycling); it is also the share radical scavengers can touch. A drug with no IC50 in the catalog
@@ -51,6 +54,11 @@ LN2 = float(np.log(2.0))
 # screens (Iorio et al. 2016, Cell 166:740) rarely resolve survival below ~1%; only the shape near IC50 matters for
 # resistance factors of delivery and EC50 mechanisms, which are independent of it.
 DEFAULT_MAX_LOG_KILL = float(np.log(100.0))
+# Smallest loss of drug (in units of the reference cell's) that knockdowns of pumps and enzymes can leave: passive
+# diffusion out of the cell and dilution by growth remain. Order of magnitude (no source gives it in general): losing
+# every clearance at most raises intracellular drug 20-fold, above the largest single-enzyme knockdown effects in
+# the perturbation table.
+MIN_RETAINED_LOSS = 0.05
 
 
 @dataclass(frozen=True)
@@ -134,7 +142,7 @@ def drug_survival(cat: Catalog, therapy: Therapy, conc_um, ph: Phenotype, env: E
         * mod[Quantity.tissue_exposure]
         * penetration
         * mod[Quantity.uptake]
-        / (1.0 + mod[Quantity.efflux] + mod[Quantity.inactivation])
+        / np.maximum(1.0 + mod[Quantity.efflux] + mod[Quantity.inactivation], MIN_RETAINED_LOSS)
         * mod[Quantity.activation]
     )
     h = _param(therapy, "hill", 1.0)
