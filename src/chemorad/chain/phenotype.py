@@ -4,17 +4,20 @@ A phenotype is an array of activities, shape (n_cells, n_mechanisms), columns in
 1 is the mechanism at the strength its catalog effect sizes describe, -1 its loss (e.g. a knockdown). How an activity
 changes a quantity lives in the catalog (`Effect`: quantity, selector, size, source); this module only composes:
 
-    fold quantities:  modifier = exp(A+ @ ln(size) - A- @ ln(loss))          (1 for the reference cell)
-    add quantities:   modifier = A+ @ size - A- @ loss                        (0 for the reference cell)
+    fold quantities:       modifier = exp(A+ @ ln(size) - A- @ ln(loss))              (1 for the reference cell)
+    clearance quantities:  modifier = exp(A+ @ ln(1 + size) - A- @ ln(1 + loss))      (1 for the reference cell)
+    add quantities:        modifier = A+ @ size - A- @ loss                            (0 for the reference cell)
 
 with A+ = max(A, 0) and A- = max(-A, 0): a gain is scaled by the effect's `size` (its value at activity 1) and a loss by
-its `loss` (`Effect.effective_loss()`, its value at activity -1, which the biology decides: the reciprocal fold by
-default, no effect where the reference cell has nothing to lose). Loss acts: an add quantity such as drug inactivation
-goes below 0 when an enzyme the reference cell carries is knocked down (GST knockdown gives more active drug); the
-chain keeps each add quantity in its physical range (`survival.py`).
+its `loss` (`Effect.effective_loss()`, its value at activity -1, which the biology decides: the mirror of the gain by
+default, no effect where the reference cell has nothing to lose). Loss acts: knocking down an enzyme the reference
+cell carries (GST) leaves more active drug; the chain keeps each quantity in its physical range (`survival.py`).
 
-Effects on the same quantity combine multiplicatively (fold) or additively (add), which is what independent mechanisms
-acting on one rate do (two pumps add clearances; two EC50 shifts multiply). The two weight matrices of a therapy are
+A clearance (pump efflux, metabolic inactivation) is the fold by which it lowers the delivered drug, 1 + size at
+activity 1, interpolated log-linearly in activity: activities come from log-scale expression, so a line one third of
+the way to the resistant model system gets the cube root of its fold, not a third of its clearance (which made average
+lines tens-fold resistant to ABCB1 substrates). Effects on the same quantity combine multiplicatively (fold,
+clearance) or additively (add). The two weight matrices of a therapy are
 built once per catalog and therapy and cached on the catalog (`effect_weights`).
 """
 
@@ -81,17 +84,17 @@ def from_array(cat: Catalog, activities: np.ndarray) -> Phenotype:
     return Phenotype(a, tuple(cat.mechanisms))
 
 
-# Fold quantities first, so that one slice of the product takes exp and the rest the floor, both in place.
-_QUANTITIES = tuple(sorted(Quantity, key=lambda q: FORM[q] != "fold"))
-_N_FOLD = sum(FORM[q] == "fold" for q in _QUANTITIES)
+# Fold and clearance quantities first, so that one slice of the product takes exp in place.
+_QUANTITIES = tuple(sorted(Quantity, key=lambda q: FORM[q] == "add"))
+_N_FOLD = sum(FORM[q] != "add" for q in _QUANTITIES)
 
 
 @dataclass(frozen=True)
 class EffectWeights:
     """One therapy's effect matrices (n_mechanisms, n_quantities), for gains and for losses of activity.
 
-    gain: ln(size) for fold quantities, size for add ones; loss: -ln(loss) and -loss (so that a negative activity
-    times `loss` gives the value at activity -1). Read-only: the arrays are shared through the catalog's cache.
+    gain: ln(size) for fold quantities, ln(1 + size) for clearances, size for add ones; loss: -ln(loss),
+    -ln(1 + loss) and -loss (so that a negative activity times the loss row gives the value at activity -1). Read-only: the arrays are shared through the catalog's cache.
     """
 
     therapy: str
@@ -116,6 +119,9 @@ def _build_weights(cat: Catalog, therapy: Therapy) -> EffectWeights:
                 if FORM[e.quantity] == "fold":
                     gain[i, j] += np.log(e.size)
                     loss[i, j] -= np.log(at_loss)
+                elif FORM[e.quantity] == "clearance":
+                    gain[i, j] += np.log1p(e.size)
+                    loss[i, j] -= np.log1p(at_loss)
                 else:
                     gain[i, j] += e.size
                     loss[i, j] -= at_loss
@@ -141,8 +147,8 @@ def modifiers(weights: EffectWeights, ph: Phenotype) -> dict[Quantity, np.ndarra
     """Per-cell modifier of every quantity (fold: 1 = unchanged; add: 0 = unchanged), each of shape (n_cells,).
 
     Matrix products W+^T A+^T + W-^T A-^T (one product when gains and losses mirror each other), shape
-    (n_quantities, n_cells) so that each quantity is a contiguous row; then exp of the fold rows, in place. Add rows
-    may be negative (a loss); `survival.py` keeps each in its physical range.
+    (n_quantities, n_cells) so that each quantity is a contiguous row; then exp of the fold and clearance rows, in
+    place. Add rows may be negative (a loss); `survival.py` keeps each in its physical range.
     """
     a = ph.activities
     dt = a.dtype
