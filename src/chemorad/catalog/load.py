@@ -1,7 +1,8 @@
-"""Load and cross-check the catalog: mechanisms, therapies and references from YAML.
+"""Load and cross-check the catalog: mechanisms, therapies and references from YAML, and the perturbation table.
 
 The shipped catalog is loaded once per process (`catalog()`); `load_catalog(directory)` reads any
-directory with the same three files, which is how tests feed malformed catalogs.
+directory with the same three files (and, when present, `perturbations.yaml`), which is how tests feed malformed
+catalogs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from chemorad.catalog.perturbations import Perturbation, read_perturbations
 from chemorad.catalog.schema import Mechanism, Reference, Selector, Stage, Therapy
 from chemorad.errors import ChemoradError, read_yaml, unknown
 
@@ -25,6 +27,8 @@ class Catalog:
     mechanisms: dict[str, Mechanism]
     therapies: dict[str, Therapy]
     references: dict[str, Reference]
+    #: published perturbation experiments (`perturbations.yaml`), empty when the directory has none
+    perturbations: dict[str, Perturbation] = field(default_factory=dict)
     #: derived arrays (e.g. the chain's effect matrices per therapy), computed on first use; not part of equality
     cache: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -157,12 +161,32 @@ def _cross_check(cat: Catalog, directory: Path) -> None:
                     )
 
 
+def _cross_check_perturbations(cat: Catalog) -> None:
+    for p in cat.perturbations.values():
+        if p.mechanism is not None and p.mechanism not in cat.mechanisms:
+            raise ChemoradError(f"perturbations.yaml, entry {p.id!r}, field mechanism: unknown mechanism {p.mechanism!r}")
+        if p.therapy is not None and p.therapy not in cat.therapies:
+            raise ChemoradError(f"perturbations.yaml, entry {p.id!r}, field therapy: unknown therapy {p.therapy!r}")
+    if not cat.perturbations:
+        return
+    for m in cat.mechanisms.values():
+        for i, e in enumerate(m.effects):
+            for pid in e.from_perturbations:
+                if pid not in cat.perturbations:
+                    raise ChemoradError(
+                        f"catalog file mechanisms.yaml, entry {m.id!r}, field effects.{i}.from_perturbations: "
+                        f"{pid!r} is not in perturbations.yaml"
+                    )
+
+
 def load_catalog(directory: Path | str) -> Catalog:
-    """Read, validate and cross-check the three catalog files in `directory`."""
+    """Read, validate and cross-check the catalog files in `directory` (perturbations.yaml is optional)."""
     directory = Path(directory)
     parts = {name: _read_entries(directory / f"{name}.yaml", model) for name, model in FILES.items()}
-    cat = Catalog(**parts)
+    pert = directory / "perturbations.yaml"
+    cat = Catalog(**parts, perturbations=read_perturbations(pert) if pert.exists() else {})
     _cross_check(cat, directory)
+    _cross_check_perturbations(cat)
     return cat
 
 

@@ -53,6 +53,7 @@ app = typer.Typer(
 from chemorad.cli import catalog as _catalog  # noqa: E402
 from chemorad.cli.dynamics import crossres_evolution_cmd, simulate_cmd  # noqa: E402
 from chemorad.cli.evidence import app as evidence_app  # noqa: E402
+from chemorad.cli.perturbations import perturbations as perturbations_cmd  # noqa: E402
 from chemorad.cli.profile import predict_cmd, report_cmd  # noqa: E402
 from chemorad.cli.sweep import sweep_cmd, sweep_report_cmd  # noqa: E402
 
@@ -66,6 +67,7 @@ for _cmd in (
     _catalog.demo,
 ):
     app.command()(_cmd)
+app.command("perturbations")(perturbations_cmd)
 app.add_typer(evidence_app, name="evidence")
 app.command("simulate")(simulate_cmd)
 app.command("crossres-evolution")(crossres_evolution_cmd)
