@@ -23,6 +23,7 @@ import pandas as pd
 
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.perturbations import GAIN_ALTERATIONS, TARGET_SF, Metric, Perturbation
+from chemorad.catalog.registry import Modality
 from chemorad.chain.phenotype import phenotype
 from chemorad.chain.survival import Environment, dose_for_survival, survival
 
@@ -60,9 +61,8 @@ def model_value(cat: Catalog, p: Perturbation, activity: float, env: Environment
 
 
 def _oxic(cat: Catalog) -> Environment:
-    rad = next((t for t in cat.therapies.values() if t.modality == "radiation"), None)
-    po2 = rad.parameters["oxic_po2_mmhg"].value if rad and "oxic_po2_mmhg" in rad.parameters else 40.0
-    return Environment(po2_mmhg=po2)
+    """The oxic condition of the catalog's radiation entry: the culture condition the experiments were run in."""
+    return Environment(po2_mmhg=cat.radiotherapy.parameters["oxic_po2_mmhg"].value)
 
 
 def used_for_size(cat: Catalog) -> set[str]:
@@ -88,13 +88,15 @@ def check(cat: Catalog, perturbations: dict[str, Perturbation] | None = None) ->
         else:
             model = model_value(cat, p, activity, env)
         modality = cat.therapies[p.therapy].modality if p.therapy in cat.therapies else None
+        if modality is None:  # a drug the catalog lacks; radiation is always in the catalog
+            modality = Modality.drug
         ratio = model / p.value if model is not None else None
         rows.append(
             {
                 "id": p.id,
                 "mechanism": p.mechanism,
                 "therapy": p.therapy or p.therapy_as_published,
-                "modality": modality or ("radiation" if p.therapy_as_published == "radiotherapy" else "drug"),
+                "modality": Modality(modality).value,
                 "metric": p.metric.value,
                 "activity": activity,
                 "activity_from": how,
@@ -114,7 +116,7 @@ def summary(result: pd.DataFrame) -> dict[str, dict[str, int]]:
     """Counts per modality: within 2-fold of all entries (N), of those with a model value, and of those independent of
     the catalog's sizes (not `used_for_size`)."""
     out = {}
-    for modality in ("radiation", "drug"):
+    for modality in (m.value for m in Modality):
         sub = result[result["modality"] == modality]
         compared = sub[sub["model"].notna()]
         independent = compared[~compared["used_for_size"]]

@@ -6,11 +6,13 @@ User errors (`ChemoradError`, bad options) print one line on stderr and exit wit
 from __future__ import annotations
 
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
+from chemorad.cli.context import set_context
 from chemorad.errors import ChemoradError
 
 USER_ERROR = 2
@@ -49,6 +51,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root(
+    catalog_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--catalog",
+            help="A catalog folder (mechanisms.yaml, therapies.yaml, references.yaml) used instead of the shipped one.",
+        ),
+    ] = None,
+) -> None:
+    """Chemotherapy and radiotherapy resistance: catalog, damage-chain model, evidence, dynamics, profiles."""
+    if catalog_dir is not None and not catalog_dir.is_dir():
+        raise ChemoradError(f"--catalog {catalog_dir}: not a folder")
+    set_context(catalog_dir)
+
 
 from chemorad.cli import catalog as _catalog  # noqa: E402
 from chemorad.cli.dynamics import crossres_evolution_cmd, simulate_cmd  # noqa: E402
