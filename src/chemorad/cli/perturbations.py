@@ -20,10 +20,6 @@ def perturbations(
         bool, typer.Option("--check", help="Run each entry through the chain and compare with the measured value.")
     ] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    catalog_dir: Annotated[
-        Path | None,
-        typer.Option("--catalog", help="A catalog directory (mechanisms, therapies, references YAML) instead of the shipped one."),
-    ] = None,
     table: Annotated[
         Path | None,
         typer.Option("--table", help="A perturbation table (YAML) instead of the catalog's perturbations.yaml."),
@@ -36,15 +32,16 @@ def perturbations(
 
     With --check each entry goes through the damage chain (gain of the gene = activity +1, loss = -1, in the direction
     of the catalog's marker) and the model's value is shown next to the measured one, with a summary per modality:
-    how many of N are reproduced within 2-fold.
+    how many of N are reproduced within 2-fold. `chemorad --catalog DIR perturbations --check --table FILE` checks
+    another catalog (e.g. an older one) against a table.
     """
-    from chemorad.catalog import catalog, load_catalog
     from chemorad.catalog.perturbations import as_records, read_perturbations
+    from chemorad.cli.context import current_catalog
     from chemorad.errors import ChemoradError
 
     if only not in (None, "read", "recalled"):
         raise ChemoradError(f"--obtained must be read or recalled (got {only!r})")
-    cat = load_catalog(catalog_dir) if catalog_dir is not None else catalog()
+    cat = current_catalog()
     entries = read_perturbations(table) if table is not None else cat.perturbations
     if not entries:
         raise ChemoradError("no perturbation table: the catalog has no perturbations.yaml and no --table was given")
