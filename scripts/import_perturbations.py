@@ -1,6 +1,6 @@
 """Import curated perturbation entries into the catalog's perturbations.yaml (a curation tool, run by hand).
 
-    python scripts/import_perturbations.py CURATED.yaml [CURATED2.yaml ...] [--out src/chemorad/catalog/data/perturbations.yaml]
+    python scripts/import_perturbations.py CURATED.yaml [CURATED2.yaml ...] [--out perturbations.yaml]
 
 Values are copied unchanged. Therapy names are mapped to catalog ids (exact id, or the active species of a catalog
 prodrug: SN-38 -> irinotecan); names with no catalog therapy are kept with therapy null and mapping 'unmapped'.

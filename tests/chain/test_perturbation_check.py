@@ -53,8 +53,14 @@ def test_efflux_ic50_fold_is_the_closed_form() -> None:
 def test_sf2_ratio_is_the_lq_closed_form() -> None:
     """A lethality fold L on radiation scales the effective dose: SF2 ratio = exp(-a 2 (L-1) - b 4 (L^2-1)) at full
     oxygenation factor m (m(40 mmHg) enters as k = m L)."""
-    e = entry(gene="BIRC5", mechanism="survivin_birc5", therapy="radiotherapy", therapy_as_published="radiotherapy",
-              metric="sf2_ratio", assay="clonogenic")
+    e = entry(
+        gene="BIRC5",
+        mechanism="survivin_birc5",
+        therapy="radiotherapy",
+        therapy_as_published="radiotherapy",
+        metric="sf2_ratio",
+        assay="clonogenic",
+    )
     rad = CAT.therapies["radiotherapy"]
     a, b = rad.parameters["alpha_per_gy"].value, rad.parameters["beta_per_gy2"].value
     size = CAT.mechanisms["survivin_birc5"].effects[0].size
@@ -66,7 +72,10 @@ def test_sf2_ratio_is_the_lq_closed_form() -> None:
 
 
 def test_unmapped_entries_get_no_model_and_count_as_not_reproduced() -> None:
-    table = {"a": entry(id="a"), "b": entry(id="b", therapy=None, therapy_as_published="olaparib", therapy_mapping="unmapped")}
+    table = {
+        "a": entry(id="a"),
+        "b": entry(id="b", therapy=None, therapy_as_published="olaparib", therapy_mapping="unmapped"),
+    }
     res = check(CAT, table).set_index("id")
     assert res.loc["b", "model"] is None or np.isnan(res.loc["b", "model"])
     assert not res.loc["b", "within_2_fold"]

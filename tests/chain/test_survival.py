@@ -105,9 +105,7 @@ def test_abcb1_resists_substrates_and_spares_cisplatin_5fu_and_radiation() -> No
 
 def test_activities_add_on_the_log_scale() -> None:
     """A clearance acts log-linearly in activity: RF(a) = (1 + size)^a (the delivery formula's closed form)."""
-    size = next(
-        e.size for e in CAT.mechanisms["efflux_abcb1"].effects if "doxorubicin" in (e.acts_on.therapies or [])
-    )
+    size = next(e.size for e in CAT.mechanisms["efflux_abcb1"].effects if "doxorubicin" in (e.acts_on.therapies or []))
     assert dmf("doxorubicin", {"efflux_abcb1": 2.0}, sf=0.5) == pytest.approx((1 + size) ** 2, rel=1e-6)
     assert dmf("doxorubicin", {"efflux_abcb1": 0.25}, sf=0.5) == pytest.approx((1 + size) ** 0.25, rel=1e-6)
 

@@ -193,7 +193,9 @@ def _cross_check(cat: Catalog, directory: Path) -> None:
 def _cross_check_perturbations(cat: Catalog) -> None:
     for p in cat.perturbations.values():
         if p.mechanism is not None and p.mechanism not in cat.mechanisms:
-            raise ChemoradError(f"perturbations.yaml, entry {p.id!r}, field mechanism: unknown mechanism {p.mechanism!r}")
+            raise ChemoradError(
+                f"perturbations.yaml, entry {p.id!r}, field mechanism: unknown mechanism {p.mechanism!r}"
+            )
         if p.therapy is not None and p.therapy not in cat.therapies:
             raise ChemoradError(f"perturbations.yaml, entry {p.id!r}, field therapy: unknown therapy {p.therapy!r}")
     if not cat.perturbations:

@@ -128,7 +128,9 @@ def read_perturbations(path: Path | str) -> dict[str, Perturbation]:
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "(entry)"
-            raise ChemoradError(f"perturbation table {path.name}, entry {name!r}, field {where}: {err['msg']}") from None
+            raise ChemoradError(
+                f"perturbation table {path.name}, entry {name!r}, field {where}: {err['msg']}"
+            ) from None
         if item.id in out:
             raise ChemoradError(f"perturbation table {path.name}, entry {item.id!r}: duplicate id")
         out[item.id] = item

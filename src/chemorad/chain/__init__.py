@@ -12,7 +12,7 @@ from chemorad.chain.specificity import resistance_factors, verdicts
 from chemorad.chain.survival import Environment, dose_for_survival, population_survival
 
 # `survival` (the function) is deliberately not re-exported here: the name belongs to the submodule
-# `chemorad.chain.survival`, and binding the function to it would shadow the module for `import chemorad.chain.survival`.
+# `chemorad.chain.survival`, and binding the function to it would shadow the module.
 
 __all__ = [
     "Environment",

@@ -94,7 +94,8 @@ class EffectWeights:
     """One therapy's effect matrices (n_mechanisms, n_quantities), for gains and for losses of activity.
 
     gain: ln(size) for fold quantities, ln(1 + size) for clearances, size for add ones; loss: -ln(loss),
-    -ln(1 + loss) and -loss (so that a negative activity times the loss row gives the value at activity -1). Read-only: the arrays are shared through the catalog's cache.
+    -ln(1 + loss) and -loss (so that a negative activity times the loss row gives the value at activity -1).
+    Read-only: the arrays are shared through the catalog's cache.
     """
 
     therapy: str
