@@ -22,13 +22,22 @@ def reference_record(ref: Reference) -> dict:
         "journal": ref.journal,
         "doi": ref.doi,
         "pmid": ref.pmid,
+        "url": ref.url,
         "kind": ref.kind,
     }
 
 
 def cite(ref: Reference) -> str:
     """Short citation: 'Authors (year) Journal doi:... PMID:...'."""
-    ids = " ".join(x for x in (f"doi:{ref.doi}" if ref.doi else "", f"PMID:{ref.pmid}" if ref.pmid else "") if x)
+    ids = " ".join(
+        x
+        for x in (
+            f"doi:{ref.doi}" if ref.doi else "",
+            f"PMID:{ref.pmid}" if ref.pmid else "",
+            ref.url if ref.url and not (ref.doi or ref.pmid) else "",
+        )
+        if x
+    )
     journal = f" {ref.journal}." if ref.journal else ""
     return f"{ref.authors} ({ref.year}). {ref.title}.{journal} {ids}".strip()
 
