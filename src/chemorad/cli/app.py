@@ -70,11 +70,15 @@ def _root(
 
 
 from chemorad.cli import catalog as _catalog  # noqa: E402
+from chemorad.cli.clinical import calibrate_clinical_cmd  # noqa: E402
 from chemorad.cli.dynamics import crossres_evolution_cmd, simulate_cmd  # noqa: E402
 from chemorad.cli.evidence import app as evidence_app  # noqa: E402
+from chemorad.cli.kb import app as kb_app  # noqa: E402
 from chemorad.cli.perturbations import perturbations as perturbations_cmd  # noqa: E402
 from chemorad.cli.profile import predict_cmd, report_cmd  # noqa: E402
+from chemorad.cli.regimens import regimens_cmd  # noqa: E402
 from chemorad.cli.sweep import sweep_cmd, sweep_report_cmd  # noqa: E402
+from chemorad.cli.web import serve_cmd  # noqa: E402
 
 for _cmd in (
     _catalog.mechanisms,
@@ -88,12 +92,16 @@ for _cmd in (
     app.command()(_cmd)
 app.command("perturbations")(perturbations_cmd)
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(kb_app, name="kb")
 app.command("simulate")(simulate_cmd)
 app.command("crossres-evolution")(crossres_evolution_cmd)
+app.command("calibrate-clinical")(calibrate_clinical_cmd)
 app.command("predict")(predict_cmd)
 app.command("report")(report_cmd)
+app.command("regimens")(regimens_cmd)
 app.command("sweep")(sweep_cmd)
 app.command("sweep-report")(sweep_report_cmd)
+app.command("serve")(serve_cmd)
 
 
 def main() -> None:  # pragma: no cover - the console-script entry point

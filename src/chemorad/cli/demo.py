@@ -74,7 +74,7 @@ def profile_outputs(cat: Catalog, w: _Writer, directory: Path, say) -> None:
     w.text("profile_predictions.csv", table.to_csv(index=False))
     w.text("profile_crossres.csv", pred.crossres.to_csv(index=False))
     w.text("profile_coverage.csv", pred.scores.coverage.to_csv(index=False))
-    w.written += list(write_reports(cat, pred, prof, w.out / "reports", directory))
+    w.written += list(write_reports(cat, pred, prof, w.out / "reports", directory, regimens=True))
 
 
 def dynamics_outputs(w: _Writer, say) -> None:
@@ -84,8 +84,10 @@ def dynamics_outputs(w: _Writer, say) -> None:
     from chemorad.report.dynamics_figures import simulation_figure
 
     say("dynamics: 70 Gy / 35 fractions with weekly cisplatin, 20 replicates")
-    sc = parse_scenario(DEMO_SCENARIO, "demo scenario")
-    res = simulate(sc)
+    from chemorad.catalog import catalog
+
+    sc = parse_scenario(DEMO_SCENARIO, "demo scenario", cat=catalog())
+    res = simulate(sc, cat=catalog())
     w.text("dynamics_summary.csv", res.summary.to_csv(index=False))
     res.dataset.to_netcdf(w.out / "dynamics_simulation.nc", engine="scipy")
     w.written.append(w.out / "dynamics_simulation.nc")
@@ -121,7 +123,7 @@ def evidence_outputs(cat: Catalog, w: _Writer, data: Path, say) -> None:
     table = cross_resistance(resp, tissue, np.random.default_rng(0), n_boot=200)
     table = annotate(table, resp, tissue, sc.scores)
     w.text("evidence_crossres.csv", table.to_csv(index=False))
-    w.written += crossres_matrix_figure(table, w.out / "evidence_crossres_matrix")
+    w.written += crossres_matrix_figure(table, w.out / "evidence_crossres_matrix", cat)
     return sc
 
 

@@ -34,7 +34,15 @@ TissueOpt = Annotated[
 LineOpt = Annotated[
     list[str] | None, typer.Option("--cell-line", help="A cell line of the data bundle (repeat for several).")
 ]
-ScaleOpt = Annotated[str, typer.Option("--scale", help="Expression scale: auto, tpm, log or z.")]
+ScaleOpt = Annotated[
+    str,
+    typer.Option(
+        "--scale", help="Expression scale: tpm, log (log2) or z; auto detects TPM (values above 50) and z-scores only."
+    ),
+]
+OrientOpt = Annotated[
+    str, typer.Option("--orientation", help="Matrix files: auto, genes_x_samples or samples_x_genes.")
+]
 DataOpt = Annotated[
     Path | None, typer.Option("--data", help="Data folder (default: $CHEMORAD_DATA, else ../shared/data).")
 ]
@@ -138,6 +146,15 @@ def predict_cmd(
         bool, typer.Option("--all-metrics", help="Table/CSV: every dataset and metric, not one line per therapy.")
     ] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    orientation: OrientOpt = "auto",
+    observed: Annotated[
+        str | None,
+        typer.Option(
+            "--observed",
+            help="An observed response, e.g. cisplatin=resistant (or sensitive, q0.9, a value): also predict the other "
+            "responses given it (chemorad evidence conditional).",
+        ),
+    ] = None,
 ) -> None:
     """Predict each sample's response to radiotherapy and every drug with data, with intervals and reasons.
 
@@ -145,10 +162,24 @@ def predict_cmd(
     bundle without the samples themselves when they are bundle lines; higher = more resistant. JSON gives every
     dataset and metric.
     """
-    prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
+    if observed is not None:  # checked before the slow part; the conditional itself lives in the evidence layer
+        from chemorad.evidence.conditional import parse_observed
+
+        parse_observed(observed, current_catalog())
+    prof = load_profile(
+        profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data, orientation
+    )
     pred = run_prediction(prof, data, _therapies(therapies), level)
+    given = None
+    if observed is not None:
+        from chemorad.cli.evidence import GIVEN_KEYS, observed_given
+
+        given = observed_given(observed, _therapies(therapies), pred.scores.scores, data)
+        given_records = given.astype(object).where(given.notna(), None).to_dict("records")
     if fmt is Format.json:
-        print(to_json(records(pred)))
+        print(
+            to_json(records(pred) if given is None else {"predictions": records(pred), "given_observed": given_records})
+        )
         return
     table = _table(pred, primary=not all_metrics)
     if fmt is Format.table and len(pred.crossres):
@@ -158,8 +189,10 @@ def predict_cmd(
             shared_mechanisms=pred.crossres["shared_mechanisms"].map(lambda m: ", ".join(m) or "-"),
         )
         emit(cr[["sample", "therapies", "shared_mechanisms"]], [], fmt, title="Predicted cross-resistance")
-        return
-    emit(table, [], fmt, title=TITLE)
+    else:
+        emit(table, [], fmt, title=TITLE)
+    if given is not None:
+        emit(given[GIVEN_KEYS].round(3), [], fmt, title=f"Given {observed}: P(top quarter of its tissue), percentiles")
 
 
 def report_cmd(
@@ -176,17 +209,33 @@ def report_cmd(
     data: DataOpt = None,
     therapies: TherapyOpt = None,
     level: LevelOpt = 0.9,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite reports that already exist.")] = False,
+    regimens: Annotated[
+        bool,
+        typer.Option(
+            "--regimens/--no-regimens",
+            help="Add the regimen panel (TCP per standard regimen) when radiotherapy is predicted.",
+        ),
+    ] = True,
 ) -> None:
     """Write a self-contained HTML report per sample (images inline, readable offline).
 
     Sections: predictions against tissue peers, mechanism activities, attribution waterfalls, cross-resistance,
-    coverage of the catalog markers, references.
+    regimens (TCP of standard regimens for virtual patients sharing the tumour's predictions), coverage of the catalog
+    markers, references. An existing report file is never overwritten without --force.
     """
-    from chemorad.report.profile_report import write_reports
+    from chemorad.report.profile_report import report_targets, write_reports
 
     prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
     if out.suffix.lower() == ".html" and len(prof.samples) > 1:
         raise ChemoradError(f"--out {out}: {len(prof.samples)} samples need a folder (one report each), not a file")
+    if out.exists() and out.suffix.lower() != ".html" and not out.is_dir():
+        raise ChemoradError(f"--out {out}: exists and is not a folder; give a folder or a new .html file")
+    # Checked before the models are fitted, so that a refusal costs nothing.
+    existing = [p for p in report_targets(list(prof.samples), out).values() if p.exists()]
+    if existing and not force:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise ChemoradError(f"--out {out}: {existing[0]} already exists{more}; pass --force to overwrite")
     pred = run_prediction(prof, data, _therapies(therapies), level)
-    for path in write_reports(current_catalog(), pred, prof, out, data):
+    for path in write_reports(current_catalog(), pred, prof, out, data, level=level, regimens=regimens):
         print(path)
