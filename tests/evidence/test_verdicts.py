@@ -104,3 +104,15 @@ def test_lines_to_decide_predicts_a_decision_in_simulation() -> None:
         table = _fit(effect, need, seed=100 + seed)
         decided += _call(table, margin, "resistance") == "supported"
     assert decided / 40 > 0.6
+
+
+def test_family_alpha_is_the_next_benjamini_hochberg_step() -> None:
+    from chemorad.evidence.verdicts import FDR_ALPHA, family_alpha
+
+    fam = ["a"] * 10 + ["b"] * 4
+    decided = [True] * 3 + [False] * 7 + [False] * 4
+    level = family_alpha(decided, fam)
+    assert np.allclose(level[:10], FDR_ALPHA * 4 / 10)  # BH: the 4th of 10 tests passes at p <= alpha 4/10
+    assert np.allclose(level[10:], FDR_ALPHA * 1 / 4)
+    # a stricter level needs more lines
+    assert lines_to_decide(0.5, 0.05, 100, 0.2, 0.001) > lines_to_decide(0.5, 0.05, 100, 0.2, 0.05)

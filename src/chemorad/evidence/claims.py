@@ -40,7 +40,15 @@ from chemorad.evidence.associations import associations, covariate_design
 from chemorad.evidence.margins import MARGIN_PER_NOISE, noise_table
 from chemorad.evidence.responses import radiation_dose_responses, responses, split, therapy_columns
 from chemorad.evidence.scores import Scores, mechanism_scores
-from chemorad.evidence.verdicts import FDR_ALPHA, decide, family_fdr, lines_to_decide, one_sided_pvalues, verdict
+from chemorad.evidence.verdicts import (
+    FDR_ALPHA,
+    decide,
+    family_alpha,
+    family_fdr,
+    lines_to_decide,
+    one_sided_pvalues,
+    verdict,
+)
 
 __all__ = [
     "FDR_ALPHA",
@@ -149,7 +157,15 @@ def claim_tests(
         assoc["q" + k[1:]] = family_fdr(ps[k], assoc["family"])
     assoc["fdr"] = family_fdr(assoc["p_value"], assoc["family"])
     assoc["conclusion"] = decide(assoc["q_pos"], assoc["q_neg"], assoc["q_eq"])
-    assoc["n_to_decide"] = lines_to_decide(assoc["effect"], assoc["se"], assoc["n"], assoc["margin"])
+    # The test that would decide a row: superiority in the effect's direction beyond the margin, else equivalence;
+    # its level is the next Benjamini-Hochberg step of that test's own family run.
+    b, m = assoc["effect"].to_numpy(dtype=float), assoc["margin"].to_numpy(dtype=float)
+    kind = np.where(np.abs(b) > m, np.where(b > 0, "q_pos", "q_neg"), "q_eq")
+    levels = {k: family_alpha(assoc[k] < FDR_ALPHA, assoc["family"]) for k in ("q_pos", "q_neg", "q_eq")}
+    level = np.choose(
+        np.searchsorted(["q_eq", "q_neg", "q_pos"], kind), [levels["q_eq"], levels["q_neg"], levels["q_pos"]]
+    )
+    assoc["n_to_decide"] = lines_to_decide(assoc["effect"], assoc["se"], assoc["n"], assoc["margin"], level)
     assoc.loc[assoc["conclusion"] != "undecided", "n_to_decide"] = np.nan
     return assoc.rename(columns={"feature": "mechanism"})
 

@@ -94,12 +94,24 @@ def verdict(expected, conclusion) -> np.ndarray:
     return np.array([_TABLE[e].get(c, "inconclusive") for e, c in zip(exp, con, strict=True)], dtype=object)
 
 
-def lines_to_decide(effect, se, n, margin) -> np.ndarray:
-    """Lines needed to decide a test with 80% power at one-sided alpha 0.05, the observed effect taken as true."""
+def lines_to_decide(effect, se, n, margin, alpha=ALPHA_ONE_SIDED) -> np.ndarray:
+    """Lines needed to decide a test with 80% power at one-sided level `alpha` (a scalar or one per test), the
+    observed effect taken as true: n' = n (z_(1-alpha) + z_power)^2 se^2 / (|b| - margin)^2."""
     b = np.abs(np.asarray(effect, dtype=float))
     gap = np.abs(b - np.asarray(margin, dtype=float))
-    z = stats.norm.ppf(1 - ALPHA_ONE_SIDED) + stats.norm.ppf(POWER)
+    z = stats.norm.ppf(1 - np.asarray(alpha, dtype=float)) + stats.norm.ppf(POWER)
     with np.errstate(divide="ignore", invalid="ignore"):
         need = np.asarray(n, dtype=float) * (z * np.asarray(se, dtype=float) / gap) ** 2
     need = np.where(gap > 0.01 * np.asarray(margin, dtype=float), np.ceil(need), np.nan)
     return need
+
+
+def family_alpha(decided, families, alpha: float = FDR_ALPHA) -> np.ndarray:
+    """The per-test level at which one more test of its family would pass Benjamini-Hochberg: alpha (k + 1) / m, with
+    k tests of the family already decided and m tests in it (at most `ALPHA_ONE_SIDED`). Planning with the unadjusted
+    level would promise a decision that the family's FDR correction then withholds."""
+    fam = pd.Series(np.asarray(families, dtype=object))
+    dec = pd.Series(np.asarray(decided, dtype=bool))
+    k = dec.groupby(fam).transform("sum").to_numpy(dtype=float)
+    m = fam.groupby(fam).transform("size").to_numpy(dtype=float)
+    return np.minimum(alpha * (k + 1) / m, ALPHA_ONE_SIDED)
