@@ -67,9 +67,10 @@ def test_article_needs_doi_or_pmid(catalog_dir: Path) -> None:
         art = next(r for r in entries if r.get("kind", "article") == "article")
         art.pop("doi", None)
         art.pop("pmid", None)
+        art.pop("url", None)
 
     _edit(catalog_dir / "references.yaml", strip)
-    with pytest.raises(ChemoradError, match=r"references.yaml, entry .*needs a doi or a pmid"):
+    with pytest.raises(ChemoradError, match=r"references.yaml, entry .*needs a doi, a pmid or the url"):
         load_catalog(catalog_dir)
 
 

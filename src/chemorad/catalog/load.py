@@ -1,19 +1,22 @@
-"""Load and cross-check the catalog: mechanisms, therapies and references from YAML.
+"""Load and cross-check the catalog: mechanisms, therapies and references from YAML, and the perturbation table.
 
 The shipped catalog is loaded once per process (`catalog()`); `load_catalog(directory)` reads any
-directory with the same three files, which is how tests feed malformed catalogs.
+directory with the same three files (and, when present, `perturbations.yaml`), which is how tests feed malformed
+catalogs.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from chemorad.catalog.perturbations import Perturbation, read_perturbations
+from chemorad.catalog.registry import Modality, ResponseKey
 from chemorad.catalog.schema import Mechanism, Reference, Selector, Stage, Therapy
 from chemorad.errors import ChemoradError, read_yaml, unknown
 
@@ -25,6 +28,10 @@ class Catalog:
     mechanisms: dict[str, Mechanism]
     therapies: dict[str, Therapy]
     references: dict[str, Reference]
+    #: published perturbation experiments (`perturbations.yaml`), empty when the directory has none
+    perturbations: dict[str, Perturbation] = field(default_factory=dict)
+    #: derived arrays (e.g. the chain's effect matrices per therapy), computed on first use; not part of equality
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     # -- look-ups that fail with a one-line user error -------------------------------------------------------------
     def mechanism(self, mechanism_id: str) -> Mechanism:
@@ -49,6 +56,34 @@ class Catalog:
         if symbol.upper() not in by_upper:
             raise unknown("gene", symbol, by_upper.values())
         return by_upper[symbol.upper()]
+
+    # -- modalities and response data sets (chemorad.catalog.registry) ----------------------------------------------
+    def therapies_of(self, modality: Modality | str) -> list[Therapy]:
+        """Every therapy of one modality, in catalog order."""
+        return [t for t in self.therapies.values() if t.modality == modality]
+
+    @property
+    def radiotherapy(self) -> Therapy:
+        """The reference radiation therapy: the catalog's first radiation entry (photons; its LQ and OER parameters).
+
+        Code that needs "the" radiation therapy asks for this instead of naming an id, so a catalog whose photon entry
+        has another id, or that adds protons after it, needs no code change.
+        """
+        rads = self.therapies_of(Modality.radiation)
+        if not rads:
+            raise ChemoradError("catalog: no therapy with modality radiation")
+        return rads[0]
+
+    def is_radiation(self, therapy_id: str) -> bool:
+        return self.therapy(therapy_id).modality == Modality.radiation
+
+    def therapy_for_response(self, key: ResponseKey | str) -> Therapy | None:
+        """The catalog therapy measured by a response column (its `datasets` names the compound), or None."""
+        key = key if isinstance(key, ResponseKey) else ResponseKey.parse(key)
+        return self._by_response().get((key.dataset, key.compound))
+
+    def _by_response(self) -> dict[tuple[str, str], Therapy]:
+        return {(d, name): t for t in self.therapies.values() for d, name in t.datasets.items()}
 
     # -- derived relations ----------------------------------------------------------------------------------------
     def genes(self) -> list[str]:
@@ -155,12 +190,34 @@ def _cross_check(cat: Catalog, directory: Path) -> None:
                     )
 
 
+def _cross_check_perturbations(cat: Catalog) -> None:
+    for p in cat.perturbations.values():
+        if p.mechanism is not None and p.mechanism not in cat.mechanisms:
+            raise ChemoradError(
+                f"perturbations.yaml, entry {p.id!r}, field mechanism: unknown mechanism {p.mechanism!r}"
+            )
+        if p.therapy is not None and p.therapy not in cat.therapies:
+            raise ChemoradError(f"perturbations.yaml, entry {p.id!r}, field therapy: unknown therapy {p.therapy!r}")
+    if not cat.perturbations:
+        return
+    for m in cat.mechanisms.values():
+        for i, e in enumerate(m.effects):
+            for pid in e.from_perturbations:
+                if pid not in cat.perturbations:
+                    raise ChemoradError(
+                        f"catalog file mechanisms.yaml, entry {m.id!r}, field effects.{i}.from_perturbations: "
+                        f"{pid!r} is not in perturbations.yaml"
+                    )
+
+
 def load_catalog(directory: Path | str) -> Catalog:
-    """Read, validate and cross-check the three catalog files in `directory`."""
+    """Read, validate and cross-check the catalog files in `directory` (perturbations.yaml is optional)."""
     directory = Path(directory)
     parts = {name: _read_entries(directory / f"{name}.yaml", model) for name, model in FILES.items()}
-    cat = Catalog(**parts)
+    pert = directory / "perturbations.yaml"
+    cat = Catalog(**parts, perturbations=read_perturbations(pert) if pert.exists() else {})
     _cross_check(cat, directory)
+    _cross_check_perturbations(cat)
     return cat
 
 

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chemorad.catalog.registry import RESPONSE_DATASETS, Modality
+
 GENE_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9\-\.]*$")
 ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
@@ -95,8 +97,10 @@ class Quantity(StrEnum):
 
     Each has a fixed functional form in the damage chain; the catalog gives the size at activity 1:
     - uptake: fold change of drug influx (form fold).
-    - efflux: pump clearance added to passive loss, in units of passive loss (form add).
-    - inactivation: metabolic clearance added to passive loss, in units of passive loss (form add).
+    - efflux: pump clearance added to the reference cell's loss, in those units (form clearance: the delivered
+      fraction falls by the fold 1 + size at activity 1, log-linearly in activity, since activities come from
+      log-scale expression).
+    - inactivation: metabolic clearance added to the reference cell's loss, in those units (form clearance).
     - activation: fold change of prodrug activation (form fold).
     - tissue_exposure: fold change of extracellular drug exposure reaching the cell (form fold).
     - target_ec50: fold change of the target-engagement EC50 (form fold).
@@ -124,10 +128,12 @@ class Quantity(StrEnum):
     quiescent_fraction = "quiescent_fraction"
 
 
-FORM: dict[Quantity, Literal["fold", "add"]] = {
+FORM: dict[Quantity, Literal["fold", "add", "clearance"]] = {
     q: (
-        "add"
-        if q in {Quantity.efflux, Quantity.inactivation, Quantity.late_s_fraction, Quantity.quiescent_fraction}
+        "clearance"
+        if q in {Quantity.efflux, Quantity.inactivation}
+        else "add"
+        if q in {Quantity.late_s_fraction, Quantity.quiescent_fraction}
         else "fold"
     )
     for q in Quantity
@@ -142,6 +148,7 @@ class Reference(Frozen):
     journal: str | None = None
     doi: str | None = None
     pmid: str | None = None
+    url: str | None = None  # where the work was read, when no DOI or PMID was found
     kind: Literal["article", "book", "dataset", "seed"] = "article"
 
     @field_validator("pmid")
@@ -160,8 +167,8 @@ class Reference(Frozen):
 
     @model_validator(mode="after")
     def _traceable(self) -> Reference:
-        if self.kind in ("article", "dataset") and not (self.doi or self.pmid):
-            raise ValueError(f"an {self.kind} needs a doi or a pmid")
+        if self.kind in ("article", "dataset") and not (self.doi or self.pmid or self.url):
+            raise ValueError(f"an {self.kind} needs a doi, a pmid or the url where it was read")
         return self
 
 
@@ -181,7 +188,7 @@ class Selector(Frozen):
     drugs that are its substrates, whichever they are.
     """
 
-    modality: Literal["radiation", "drug"] | None = None
+    modality: Modality | None = None
     transporter_substrate: str | None = None  # e.g. ABCB1: drugs that are substrates of the pump
     uptake_transporter: str | None = None  # e.g. SLC31A1 (CTR1): drugs taken up by it
     inactivated_by: str | None = None  # enzyme symbol, e.g. GSTP1, DPYD, CDA, CYP3A4
@@ -206,14 +213,56 @@ class Effect(Frozen):
     quantity: Quantity
     acts_on: Selector = Selector()
     size: float = Field(description="value at activity 1: a fold (form fold) or an increment (form add)")
+    loss: float | None = Field(
+        None,
+        description="value at activity -1 (loss of the mechanism, e.g. a knockdown), in the units of size; default: "
+        "the mirror of size (1/size for a fold, -size for an add, -size/(1 + size) for a clearance, which raises the "
+        "delivered fraction by the fold 1 + size). 1 (fold) or 0 (add, clearance) says the reference cell has nothing "
+        "to lose.",
+    )
     source: str
     basis: str = Field(description="the published number the size reproduces, or how it was chosen")
+    loss_basis: str | None = Field(None, description="why `loss` differs from the mirror of size, with its source")
+    endpoint: Literal["clonogenic", "short_term_viability"] | None = Field(
+        None,
+        description="the assay the size was measured in: clonogenic survival (what the radiation chain computes) or a "
+        "short-term (72-h) viability/apoptosis assay (what the drug screens measure); death-stage effects differ "
+        "between the two",
+    )
+    from_perturbations: list[str] = Field(
+        default_factory=list,
+        description="ids of perturbations.yaml entries the size was taken from: checking the model against them is a "
+        "consistency check, not a test (`chemorad perturbations --check` marks them)",
+    )
 
     @model_validator(mode="after")
     def _size(self) -> Effect:
         if FORM[self.quantity] == "fold" and self.size <= 0:
             raise ValueError(f"size of a fold quantity ({self.quantity}) must be > 0")
+        if FORM[self.quantity] == "clearance" and self.size <= -1:
+            raise ValueError(f"size of a clearance ({self.quantity}) must be > -1")
+        if self.loss is not None:
+            if FORM[self.quantity] == "fold" and self.loss <= 0:
+                raise ValueError(f"loss of a fold quantity ({self.quantity}) must be > 0")
+            if FORM[self.quantity] == "clearance" and self.loss <= -1:
+                raise ValueError(f"loss of a clearance ({self.quantity}) must be > -1 (passive loss remains)")
+            if self.loss_basis is None:
+                raise ValueError("an explicit loss needs a loss_basis saying where it comes from")
         return self
+
+    def effective_loss(self) -> float:
+        """The value at activity -1: `loss` if given, else the mirror of `size`.
+
+        fold: 1/size. Clearance (efflux, inactivation; delivered fraction 1/(1 + x)): -size/(1 + size), so that loss
+        raises the delivered fraction by the same fold (1 + size) that gain lowers it. Fractions: -size.
+        """
+        if self.loss is not None:
+            return self.loss
+        if FORM[self.quantity] == "fold":
+            return 1.0 / self.size
+        if FORM[self.quantity] == "clearance":
+            return -self.size / (1.0 + self.size)
+        return -self.size
 
 
 class Marker(Frozen):
@@ -222,6 +271,16 @@ class Marker(Frozen):
     sign: Literal[1, -1] = Field(description="+1 if the alteration raises mechanism activity, -1 if it lowers it")
     tissue: Literal["tumour", "host"] = Field(
         "tumour", description="host: measured in normal tissue (e.g. barrier endothelium), not in tumour cells"
+    )
+    allele: str | None = Field(
+        None,
+        description="the protein change that makes the marker (e.g. T790M); gene-level calls cannot measure it, "
+        "so a marker with an allele is scored only from allele-level data",
+    )
+    in_vivo_only: bool = Field(
+        False,
+        description="true when the marker reports a state of the tumour in the body (e.g. hypoxia) that cells in "
+        "normoxic culture do not carry: it is not read from cell-line data",
     )
     note: str | None = None
 
@@ -296,7 +355,7 @@ class PK(Frozen):
 class Therapy(Frozen):
     id: Id
     name: str
-    modality: Literal["radiation", "drug"]
+    modality: Modality
     drug_class: str
     mechanism_of_action: str
     lesions: list[Lesion] = Field(min_length=1)
@@ -310,8 +369,20 @@ class Therapy(Frozen):
     oxygen_dependence: Param | None = None  # fraction of kill that needs oxygen (0..1)
     parameters: dict[str, Param] = Field(default_factory=dict)  # model defaults (LQ, OER, PD ...)
     pk: PK | None = None
-    datasets: dict[Literal["gdsc1", "gdsc2", "ctrp"], str] = Field(default_factory=dict)  # name in each dataset
+    datasets: dict[str, str] = Field(default_factory=dict)  # registered response data set id -> name in it
     references: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _datasets_registered(self) -> Therapy:
+        for dataset_id in self.datasets:
+            spec = RESPONSE_DATASETS.get(dataset_id)
+            if spec is None:
+                raise ValueError(
+                    f"datasets: unknown response data set {dataset_id!r} (known: {', '.join(RESPONSE_DATASETS)})"
+                )
+            if spec.modality != self.modality:
+                raise ValueError(f"datasets: {dataset_id} measures {spec.modality} therapies, not {self.modality}")
+        return self
 
     @property
     def genotoxic(self) -> bool:

@@ -4,11 +4,21 @@ A phenotype is an array of activities, shape (n_cells, n_mechanisms), columns in
 1 is the mechanism at the strength its catalog effect sizes describe, -1 its loss (e.g. a knockdown). How an activity
 changes a quantity lives in the catalog (`Effect`: quantity, selector, size, source); this module only composes:
 
-    fold quantities:  modifier = prod_m size_m ** a_m   = exp(A @ ln(size))      (1 for the reference cell)
-    add quantities:   modifier = max(0, sum_m size_m * a_m) = max(0, A @ size)    (0 for the reference cell)
+    fold quantities:       modifier = exp(A+ @ ln(size) - A- @ ln(loss))              (1 for the reference cell)
+    clearance quantities:  modifier = exp(A+ @ ln(1 + size) - A- @ ln(1 + loss))      (1 for the reference cell)
+    add quantities:        modifier = A+ @ size - A- @ loss                            (0 for the reference cell)
 
-Effects on the same quantity combine multiplicatively (fold) or additively (add), which is what independent mechanisms
-acting on one rate do (two pumps add clearances; two EC50 shifts multiply).
+with A+ = max(A, 0) and A- = max(-A, 0): a gain is scaled by the effect's `size` (its value at activity 1) and a loss by
+its `loss` (`Effect.effective_loss()`, its value at activity -1, which the biology decides: the mirror of the gain by
+default, no effect where the reference cell has nothing to lose). Loss acts: knocking down an enzyme the reference
+cell carries (GST) leaves more active drug; the chain keeps each quantity in its physical range (`survival.py`).
+
+A clearance (pump efflux, metabolic inactivation) is the fold by which it lowers the delivered drug, 1 + size at
+activity 1, interpolated log-linearly in activity: activities come from log-scale expression, so a line one third of
+the way to the resistant model system gets the cube root of its fold, not a third of its clearance (which made average
+lines tens-fold resistant to ABCB1 substrates). Effects on the same quantity combine multiplicatively (fold,
+clearance) or additively (add). The two weight matrices of a therapy are
+built once per catalog and therapy and cached on the catalog (`effect_weights`).
 """
 
 from __future__ import annotations
@@ -74,37 +84,78 @@ def from_array(cat: Catalog, activities: np.ndarray) -> Phenotype:
     return Phenotype(a, tuple(cat.mechanisms))
 
 
-# Fold quantities first, so that one slice of the product takes exp and the rest the floor, both in place.
-_QUANTITIES = tuple(sorted(Quantity, key=lambda q: FORM[q] != "fold"))
-_N_FOLD = sum(FORM[q] == "fold" for q in _QUANTITIES)
+# Fold and clearance quantities first, so that one slice of the product takes exp in place.
+_QUANTITIES = tuple(sorted(Quantity, key=lambda q: FORM[q] == "add"))
+_N_FOLD = sum(FORM[q] != "add" for q in _QUANTITIES)
 
 
 @dataclass(frozen=True)
 class EffectWeights:
-    """One therapy's effect matrix (n_mechanisms, n_quantities): ln(size) for fold quantities, size for add ones."""
+    """One therapy's effect matrices (n_mechanisms, n_quantities), for gains and for losses of activity.
+
+    gain: ln(size) for fold quantities, ln(1 + size) for clearances, size for add ones; loss: -ln(loss),
+    -ln(1 + loss) and -loss (so that a negative activity times the loss row gives the value at activity -1).
+    Read-only: the arrays are shared through the catalog's cache.
+    """
 
     therapy: str
-    matrix: np.ndarray
+    gain: np.ndarray
+    loss: np.ndarray
+
+    @property
+    def symmetric(self) -> bool:
+        """True when every loss is the mirror of its gain, so one matrix product serves both signs."""
+        return bool(np.array_equal(self.gain, self.loss))
 
 
-def effect_weights(cat: Catalog, therapy: Therapy) -> EffectWeights:
-    """Collect the catalog effects whose selector matches `therapy` into one matrix (computed once per therapy)."""
-    w = np.zeros((len(cat.mechanisms), len(_QUANTITIES)))
+def _build_weights(cat: Catalog, therapy: Therapy) -> EffectWeights:
+    gain = np.zeros((len(cat.mechanisms), len(_QUANTITIES)))
+    loss = np.zeros_like(gain)
     col = {q: j for j, q in enumerate(_QUANTITIES)}
     for i, m in enumerate(cat.mechanisms.values()):
         for e in m.effects:
             if selector_matches(e.acts_on, therapy):
-                w[i, col[e.quantity]] += np.log(e.size) if FORM[e.quantity] == "fold" else e.size
-    return EffectWeights(therapy.id, w)
+                j = col[e.quantity]
+                at_loss = e.effective_loss()
+                if FORM[e.quantity] == "fold":
+                    gain[i, j] += np.log(e.size)
+                    loss[i, j] -= np.log(at_loss)
+                elif FORM[e.quantity] == "clearance":
+                    gain[i, j] += np.log1p(e.size)
+                    loss[i, j] -= np.log1p(at_loss)
+                else:
+                    gain[i, j] += e.size
+                    loss[i, j] -= at_loss
+    gain.flags.writeable = False
+    loss.flags.writeable = False
+    return EffectWeights(therapy.id, gain, loss)
+
+
+def effect_weights(cat: Catalog, therapy: Therapy) -> EffectWeights:
+    """The effects whose selector matches `therapy`, as gain and loss matrices; built once per catalog and therapy.
+
+    The cache lives on the catalog (`Catalog.cache`), so a user-supplied catalog gets its own and nothing is global.
+    """
+    key = ("effect_weights", therapy.id, id(therapy))
+    hit = cat.cache.get(key)
+    if hit is None:
+        # The therapy is stored with its weights so that its id cannot be reused by another object while cached.
+        hit = cat.cache[key] = (therapy, _build_weights(cat, therapy))
+    return hit[1]
 
 
 def modifiers(weights: EffectWeights, ph: Phenotype) -> dict[Quantity, np.ndarray]:
     """Per-cell modifier of every quantity (fold: 1 = unchanged; add: 0 = unchanged), each of shape (n_cells,).
 
-    One matrix product W^T A^T, shape (n_quantities, n_cells) so that each quantity is a contiguous row; then exp of the
-    fold rows and the floor at 0 of the add rows, in place.
+    Matrix products W+^T A+^T + W-^T A-^T (one product when gains and losses mirror each other), shape
+    (n_quantities, n_cells) so that each quantity is a contiguous row; then exp of the fold and clearance rows, in
+    place. Add rows may be negative (a loss); `survival.py` keeps each in its physical range.
     """
-    s = weights.matrix.T.astype(ph.activities.dtype) @ ph.activities.T
+    a = ph.activities
+    dt = a.dtype
+    if weights.symmetric or not np.any(a < 0):
+        s = weights.gain.T.astype(dt) @ a.T
+    else:
+        s = weights.gain.T.astype(dt) @ np.maximum(a, 0).T + weights.loss.T.astype(dt) @ np.minimum(a, 0).T
     np.exp(s[:_N_FOLD], out=s[:_N_FOLD])
-    np.maximum(s[_N_FOLD:], 0.0, out=s[_N_FOLD:])
     return dict(zip(_QUANTITIES, s, strict=True))

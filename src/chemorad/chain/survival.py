@@ -18,13 +18,22 @@ Radiation (dose D in Gy, low LET), per cell:
 
 Drugs (extracellular concentration C in uM over the assay exposure), per cell:
 
-    C_act  = C * T * P(r) * U / (1 + E + I) * A       (tissue exposure T, penetration P at distance r, uptake U,
-                                                     pump clearance E and inactivation I in units of passive loss,
-                                                     prodrug activation A; efflux acts only on the pump's substrates)
+    C_act  = C * T * P(r) * U / max(F_E * F_I, r_min) * A   (tissue exposure T, penetration P at distance r, uptake U,
+                                                     folds F = prod_m (1 + size_m)^a_m by which pumps (E) and
+                                                     inactivating enzymes (I) lower the delivered drug, prodrug
+                                                     activation A; efflux acts only on the pump's substrates)
     occ    = C_act^h / (C_act^h + (EC50 * F_ec50)^h)  (Hill target engagement)
     lambda = kappa * F_emax * L * occ * [(1 - f_O2) + f_O2 m(pO2) * (1 - s)/(1 - s0)]
     SF     = exp(-lambda)
 
+  F_E and F_I fall below 1 when a cell has lost a pump or an enzyme the reference cell carries (a knockdown); r_min =
+  `MIN_RETAINED_LOSS` keeps the passive share of the reference cell's loss, which no knockdown removes.
+  A also carries the hypoxic activation of bioreductive prodrugs (mitomycin C): one-electron reduction is undone by
+  oxygen, so with H = the drug's `hypoxic_activation_fold` and K its `hypoxic_activation_k_mmhg`,
+
+    A_hyp(p) = [1 + (H - 1) K/(K + p)] / [1 + (H - 1) K/(K + p_oxic)]     (1 at the oxic pO2 of the radiation entry)
+
+  so anoxic cells activate up to H-fold more drug than oxic ones (Shibata et al. 1995: hypoxic toxicity ratio 3.0-3.3).
   kappa is the maximum log kill and EC50 is set so that the reference cell has the catalog's IC50:
   EC50 = IC50 * ((kappa - ln 2) / ln 2)^(1/h). f_O2 is the oxygen-dependent share of the drug's kill (bleomycin,
   anthracycline redox cycling); it is also the share radical scavengers can touch. A drug with no IC50 in the catalog
@@ -51,6 +60,11 @@ LN2 = float(np.log(2.0))
 # screens (Iorio et al. 2016, Cell 166:740) rarely resolve survival below ~1%; only the shape near IC50 matters for
 # resistance factors of delivery and EC50 mechanisms, which are independent of it.
 DEFAULT_MAX_LOG_KILL = float(np.log(100.0))
+# Smallest loss of drug (in units of the reference cell's) that knockdowns of pumps and enzymes can leave: passive
+# diffusion out of the cell and dilution by growth remain. Order of magnitude (no source gives it in general): losing
+# every clearance at most raises intracellular drug 20-fold, above the largest single-enzyme knockdown effects in
+# the perturbation table.
+MIN_RETAINED_LOSS = 0.05
 
 
 @dataclass(frozen=True)
@@ -120,6 +134,14 @@ def radiation_survival(cat: Catalog, therapy: Therapy, dose_gy, ph: Phenotype, e
     return out
 
 
+def _hypoxic_activation(cat: Catalog, therapy: Therapy, po2_mmhg: np.ndarray) -> np.ndarray:
+    """A_hyp(p) of a bioreductive prodrug (module doc), 1 at the radiation entry's oxic pO2."""
+    h = _param(therapy, "hypoxic_activation_fold")
+    k = _param(therapy, "hypoxic_activation_k_mmhg")
+    p_oxic = _param(_radiation_reference(cat), "oxic_po2_mmhg")
+    return (1.0 + (h - 1.0) * k / (k + po2_mmhg)) / (1.0 + (h - 1.0) * k / (k + p_oxic))
+
+
 def drug_survival(cat: Catalog, therapy: Therapy, conc_um, ph: Phenotype, env: Environment) -> np.ndarray:
     """Surviving fraction of each cell after the assay exposure at extracellular `conc_um` (formula: module doc)."""
     conc = nonnegative("conc_um", conc_um)
@@ -134,9 +156,11 @@ def drug_survival(cat: Catalog, therapy: Therapy, conc_um, ph: Phenotype, env: E
         * mod[Quantity.tissue_exposure]
         * penetration
         * mod[Quantity.uptake]
-        / (1.0 + mod[Quantity.efflux] + mod[Quantity.inactivation])
+        / np.maximum(mod[Quantity.efflux] * mod[Quantity.inactivation], MIN_RETAINED_LOSS)
         * mod[Quantity.activation]
     )
+    if "hypoxic_activation_fold" in therapy.parameters:
+        c_act = c_act * _hypoxic_activation(cat, therapy, po2 * mod[Quantity.po2])
     h = _param(therapy, "hill", 1.0)
     kappa = _param(therapy, "max_log_kill", DEFAULT_MAX_LOG_KILL)
     ec50 = _param(therapy, "ic50_um", 1.0) * ((kappa - LN2) / LN2) ** (1.0 / h) * mod[Quantity.target_ec50]

@@ -6,11 +6,13 @@ User errors (`ChemoradError`, bad options) print one line on stderr and exit wit
 from __future__ import annotations
 
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
+from chemorad.cli.context import set_context
 from chemorad.errors import ChemoradError
 
 USER_ERROR = 2
@@ -50,9 +52,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _root(
+    catalog_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--catalog",
+            help="A catalog folder (mechanisms.yaml, therapies.yaml, references.yaml) used instead of the shipped one.",
+        ),
+    ] = None,
+) -> None:
+    """Chemotherapy and radiotherapy resistance: catalog, damage-chain model, evidence, dynamics, profiles."""
+    if catalog_dir is not None and not catalog_dir.is_dir():
+        raise ChemoradError(f"--catalog {catalog_dir}: not a folder")
+    set_context(catalog_dir)
+
+
 from chemorad.cli import catalog as _catalog  # noqa: E402
 from chemorad.cli.dynamics import crossres_evolution_cmd, simulate_cmd  # noqa: E402
 from chemorad.cli.evidence import app as evidence_app  # noqa: E402
+from chemorad.cli.perturbations import perturbations as perturbations_cmd  # noqa: E402
 from chemorad.cli.profile import predict_cmd, report_cmd  # noqa: E402
 from chemorad.cli.sweep import sweep_cmd, sweep_report_cmd  # noqa: E402
 
@@ -66,6 +86,7 @@ for _cmd in (
     _catalog.demo,
 ):
     app.command()(_cmd)
+app.command("perturbations")(perturbations_cmd)
 app.add_typer(evidence_app, name="evidence")
 app.command("simulate")(simulate_cmd)
 app.command("crossres-evolution")(crossres_evolution_cmd)

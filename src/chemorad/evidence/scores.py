@@ -11,6 +11,11 @@ preference:
 | loss_of_function_mutation, activating_mutation | GDSC mutation calls (0/1), then GDSC driver features (`GENE_mut`) |
 | promoter_methylation, microrna_loss | none in the bundle: reported as not measurable |
 
+Markers no layer can measure are reported, not approximated: host-tissue markers, in-vivo states (`in_vivo_only`:
+HIF1A/CA9 in normoxic culture are not hypoxia, so a line's hypoxia score never moves its oxygen tension), specific
+alleles (`allele`: EGFR T790M/C797S, not any EGFR mutation) and genes absent from every layer (`ABSENT_FROM_BUNDLE`:
+PRKDC).
+
 A layer is unusable for a marker when the gene is absent, when it is a floor-value column (GDSC expression with sd below
 `datasets.FLOOR_SD`), when it does not vary, or, for binary calls, when fewer than `MIN_ALTERED` lines carry the
 alteration. Every marker's fate is in the coverage table; nothing unusable is used silently.
@@ -33,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from chemorad.catalog.load import Catalog
-from chemorad.catalog.schema import Alteration
+from chemorad.catalog.schema import Alteration, Marker
 from chemorad.evidence import datasets as ds
 
 MIN_ALTERED = 5
@@ -198,9 +203,9 @@ def marker_plan(
     for m in cat.mechanisms.values():
         members[m.id] = []
         for mk in m.markers:
-            tried = [] if mk.tissue == "tumour" else ["host-tissue marker: not measured by tumour cell-line data"]
+            tried = _not_measurable(mk)
             used = None
-            for layer in LAYERS_FOR[mk.alteration] if mk.tissue == "tumour" else ():
+            for layer in LAYERS_FOR[mk.alteration] if not tried else ():
                 col, why = layers.column(layer, mk.gene)
                 if col is not None:
                     val = marker_value(col, mk.alteration, layer, mk.sign)
@@ -229,6 +234,28 @@ def marker_plan(
                 }
             )
     return MarkerPlan(features, members, pd.DataFrame(coverage))
+
+
+#: Genes whose status no bundle layer records although a catalog mechanism depends on them; the coverage table says
+#: so in words, and a line lacking the protein (e.g. the DNA-PKcs-null glioma line M059J) is not detectable.
+ABSENT_FROM_BUNDLE = {
+    "PRKDC": "DNA-PKcs (PRKDC) is in no bundle layer (not in GDSC expression, mutation or copy-number genes, not in "
+    "CCLE RNA-seq census genes, no RPPA antibody): a DNA-PKcs-null line is not detectable and its NHEJ score "
+    "comes from Ku70/Ku80 alone",
+}
+
+
+def _not_measurable(mk: Marker) -> list[str]:
+    """Why cell-line data cannot measure a marker at all (empty when some layer might)."""
+    if mk.tissue != "tumour":
+        return ["host-tissue marker: not measured by tumour cell-line data"]
+    if mk.in_vivo_only:
+        return ["in-vivo state: cell lines in normoxic culture do not carry it, so it is not read from their data"]
+    if mk.allele:
+        return [f"allele {mk.allele}: the bundle's mutation calls are gene-level and cannot tell this allele apart"]
+    if mk.gene in ABSENT_FROM_BUNDLE:
+        return [ABSENT_FROM_BUNDLE[mk.gene]]
+    return []
 
 
 def feature_name(gene: str, alteration: Alteration, layer: str) -> str:
