@@ -10,8 +10,9 @@
   therapy index, kind ('ln_ic50': GDSC ln IC50 in ln uM, modelled on that scale; 'auc': CTRP AUC standardised per
   column, modelled through an affine link), centre and scale (to undo the standardisation);
 - Yard surviving fractions: yard_line, yard_dose_gy, yard_sf (9-day proliferation assay, may exceed 1);
-- perturbations: pert_line (index or -1 for a line outside the bundle), pert_mechanism, pert_activity (activity change
-  of the knockdown/overexpression), pert_therapy, pert_ln_fold (measured ln resistance factor), pert_id.
+- perturbations (the catalog's table): pert_line (index, or -1: the reference cell), pert_mechanism, pert_activity
+  (activity change of the knockdown/overexpression), pert_therapy, pert_ln_fold (measured ln ratio, perturbed /
+  control), pert_target_sf (the surviving fraction at which doses are compared; NaN for an SF2 ratio), pert_id.
 
 Proliferation genes (general sensitivity): the meta-PCNA proliferation signature genes present in GDSC expression
 (Venet, Dumont & Detours 2011, PLoS Comput Biol 7:e1002240; Whitfield et al. 2002, Mol Biol Cell 13:1977; gene list
@@ -84,6 +85,7 @@ class CalibrationData:
     pert_activity: np.ndarray = field(default_factory=lambda: np.zeros(0))
     pert_therapy: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     pert_ln_fold: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    pert_target_sf: np.ndarray = field(default_factory=lambda: np.zeros(0))  # NaN: an SF-at-2-Gy ratio
     pert_id: tuple[str, ...] = ()
 
     @property
@@ -230,79 +232,43 @@ def _present_genes(data) -> list[str]:
 
 
 def attach_perturbations(cat: Catalog, spec: ChainSpec, d: CalibrationData) -> CalibrationData:
-    """Add the catalog's perturbation table (when it has one) as observations: each entry's measured ln fold change
-    of dose for its therapy under an activity change of its mechanism in its cell line.
-
-    Read generically: any catalog attribute `perturbations` (dict or list) whose entries carry mechanism, therapy,
-    cell_line, an activity change and a measured fold (field names listed in `_pert_fields`); an entry that cannot be
-    read that way is skipped, and none is invented.
+    """Add the catalog's perturbation table as observations: each entry's measured ln ratio (perturbed / control) for
+    its therapy under an activity change of +-1 of its mechanism (`chain.perturbations.activity_for`: the catalog
+    marker decides the sign), in the reference cell at the oxic pO2 (the entries' cell lines are free text and
+    mostly outside the bundle). Entries without a catalog mechanism or therapy are left out (none is invented).
     """
-    table = getattr(cat, "perturbations", None)
-    if not table:
-        return d
-    entries = table.values() if isinstance(table, dict) else table
-    pos = {name: i for i, name in enumerate(d.lines)}
+    from chemorad.catalog.perturbations import TARGET_SF
+    from chemorad.chain.perturbations import activity_for
+
     rows = []
-    for e in entries:
-        f = _pert_fields(e)
-        if f is None or f["mechanism"] not in spec.mechanisms or f["therapy"] not in spec.therapies:
+    for e in getattr(cat, "perturbations", {}).values():
+        if e.mechanism not in spec.mechanisms or e.therapy not in spec.therapies:
             continue
+        activity, _ = activity_for(cat, e)
+        target = TARGET_SF[e.metric]
         rows.append(
             (
-                pos.get(f["cell_line"], -1),
-                spec.mechanisms.index(f["mechanism"]),
-                f["activity"],
-                spec.therapies.index(f["therapy"]),
-                np.log(f["fold"]),
-                f["id"],
+                spec.mechanisms.index(e.mechanism),
+                activity,
+                spec.therapies.index(e.therapy),
+                float(np.log(e.value)),
+                np.nan if target is None else float(target),
+                e.id,
             )
         )
     if not rows:
         return d
-    pl, pm, pa, pt, pf, pid = zip(*rows, strict=True)
+    pm, pa, pt, pf, ps, pid = zip(*rows, strict=True)
     return replace(
         d,
-        pert_line=np.array(pl, dtype=int),
+        pert_line=np.full(len(rows), -1, dtype=int),
         pert_mechanism=np.array(pm, dtype=int),
         pert_activity=np.array(pa, dtype=float),
         pert_therapy=np.array(pt, dtype=int),
         pert_ln_fold=np.array(pf, dtype=float),
+        pert_target_sf=np.array(ps, dtype=float),
         pert_id=tuple(pid),
     )
-
-
-def _pert_fields(e) -> dict | None:
-    """mechanism, therapy, cell_line, activity change and measured fold of one perturbation entry, or None."""
-    get = (lambda k: e.get(k)) if isinstance(e, dict) else (lambda k: getattr(e, k, None))
-
-    def first(*keys):
-        for k in keys:
-            v = get(k)
-            if v is not None:
-                return getattr(v, "value", v) if not isinstance(v, str | int | float) else v
-        return None
-
-    fold = first("fold_change", "fold", "resistance_factor", "measured_fold", "measured")
-    activity = first("activity_change", "activity", "delta_activity")
-    if activity is None:
-        kind = str(first("perturbation", "kind", "direction") or "")
-        activity = -1.0 if "knock" in kind or "loss" in kind or "inhib" in kind else 1.0 if kind else None
-    out = {
-        "mechanism": first("mechanism"),
-        "therapy": first("therapy"),
-        "cell_line": str(first("cell_line", "line") or ""),
-        "activity": activity,
-        "fold": fold,
-        "id": str(first("id") or ""),
-    }
-    try:
-        out["fold"] = float(out["fold"])
-        out["activity"] = float(out["activity"])
-    except (TypeError, ValueError):
-        return None
-    if not (out["fold"] > 0 and np.isfinite(out["activity"])):
-        return None
-    return out
 
 
 def check_nonempty(d: CalibrationData) -> None:

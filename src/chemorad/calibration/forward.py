@@ -6,14 +6,14 @@ the catalog values these functions equal the NumPy chain to floating-point preci
 
 Formulas (module doc of `chain/survival.py`; A: activities (n, n_mechanisms); W_t: therapy t's effect matrix):
 
-    modifier_q = exp((A W_t)_q) for fold quantities, max(0, (A W_t)_q) for add quantities
+    modifier_q = exp((A+ W+_t + A- W-_t)_q) for fold and clearance quantities, the sum itself for add quantities
     radiation:  k = m(pO2 f_po2) [(1 - f_ind s)/(1 - f_ind s0)] L;  SF(D) = (1 - x) e^(-a kD - b (kD)^2) + x SF(D; k S_lateS)
-    drug:       C_act = C T U A / (1 + E + I),  occ = C_act^h / (C_act^h + (EC50 F_ec50)^h),
+    drug:       C_act = C T U A A_hyp / max(F_E F_I, r_min),  occ = C_act^h / (C_act^h + (EC50 F_ec50)^h),
                 lambda = kappa F_emax L occ [(1 - f_O2) + f_O2 m(pO2 f_po2)(1 - s)/(1 - s0)],  SF = e^(-lambda)
 
 and the closed-form ln IC50 of a drug (SF = 1/2, from lambda = ln 2):
 
-    occ* = ln 2 / (kappa F_emax L O),  ln IC50 = ln(EC50 F_ec50) + (1/h) ln(occ* / (1 - occ*)) - ln(T U A / (1 + E + I))
+    occ* = ln 2 / (kappa F_emax L O),  ln IC50 = ln(EC50 F_ec50) + (1/h) ln(occ* / (1 - occ*)) - ln(T U A A_hyp / max(F_E F_I, r_min))
 
 which is what `chain.dose_for_survival(..., 0.5, ...)` finds by bisection; occ* >= 1 (never reaches 50%) is clipped
 to `OCC_MAX`, a finite ln IC50 above any tested concentration, so gradients stay finite.
@@ -29,6 +29,7 @@ import numpy as np
 
 from chemorad.calibration.spec import FOLD, Q, ChainSpec
 from chemorad.catalog.schema import Quantity
+from chemorad.chain.survival import MIN_RETAINED_LOSS
 
 jax.config.update("jax_enable_x64", True)
 
@@ -48,6 +49,11 @@ class ChainParams:
     ln_beta: jnp.ndarray
 
 
+jax.tree_util.register_pytree_node(
+    ChainParams, lambda p: ((p.theta, p.ln_ic50, p.ln_alpha, p.ln_beta), None), lambda _, c: ChainParams(*c)
+)
+
+
 def catalog_params(spec: ChainSpec) -> ChainParams:
     """The catalog's values: the uncalibrated chain."""
     return ChainParams(
@@ -59,17 +65,20 @@ def catalog_params(spec: ChainSpec) -> ChainParams:
 
 
 def effect_matrices(spec: ChainSpec, theta: jnp.ndarray) -> jnp.ndarray:
-    """W: (n_therapies, n_mechanisms, n_quantities), ln(size) in fold slots and size in add slots."""
-    value = jnp.where(jnp.asarray(spec.effect_fold), theta, jnp.exp(theta))
+    """(gain, loss) weight matrices, each (n_therapies, n_mechanisms, n_quantities), as `chain.phenotype` builds them:
+    log fold for fold and clearance quantities, the increment for add quantities."""
+    loss_w = jnp.asarray(spec.effect_loss_ratio) * theta + jnp.asarray(spec.effect_loss_fixed)
     t, m, q, p = (spec.pairs[:, j] for j in range(4))
     w = jnp.zeros((len(spec.therapies), len(spec.mechanisms), len(Q)))
-    return w.at[t, m, q].add(value[p])
+    return jnp.stack([w.at[t, m, q].add(theta[p]), w.at[t, m, q].add(loss_w[p])])
 
 
 def modifiers(w: jnp.ndarray, activities: jnp.ndarray) -> jnp.ndarray:
-    """(n, n_therapies, n_quantities) modifiers of every quantity for every cell and therapy."""
-    s = jnp.einsum("nm,tmq->ntq", activities, w)
-    return jnp.where(_FOLD, jnp.exp(s), jnp.maximum(s, 0.0))
+    """(n, n_therapies, n_quantities) modifiers: exp(A+ W_gain + A- W_loss) for fold and clearance rows, the sum for add
+    rows (A+ = max(A, 0), A- = min(A, 0))."""
+    a = jnp.asarray(activities)
+    s = jnp.einsum("nm,tmq->ntq", jnp.maximum(a, 0.0), w[0]) + jnp.einsum("nm,tmq->ntq", jnp.minimum(a, 0.0), w[1])
+    return jnp.where(_FOLD, jnp.exp(s), s)
 
 
 def oxygen_sensitivity(spec: ChainSpec, po2_mmhg) -> jnp.ndarray:
@@ -113,8 +122,11 @@ def _drug_parts(spec: ChainSpec, p: ChainParams, mod: jnp.ndarray, po2_mmhg):
         _q(mod, Quantity.tissue_exposure)
         * _q(mod, Quantity.uptake)
         * _q(mod, Quantity.activation)
-        / (1.0 + _q(mod, Quantity.efflux) + _q(mod, Quantity.inactivation))
+        / jnp.maximum(_q(mod, Quantity.efflux) * _q(mod, Quantity.inactivation), MIN_RETAINED_LOSS)
     )
+    h, k = jnp.asarray(spec.hyp_fold), jnp.asarray(spec.hyp_k)
+    p_hyp = po2_mmhg * _q(mod, Quantity.po2)
+    delivery = delivery * (1.0 + (h - 1.0) * k / (k + p_hyp)) / (1.0 + (h - 1.0) * k / (k + spec.p_oxic))
     ec50 = jnp.exp(p.ln_ic50) * spec.ec50_factor * _q(mod, Quantity.target_ec50)
     f_o2 = jnp.asarray(spec.f_o2)
     oxygen = (1.0 - f_o2) + f_o2 * oxygen_sensitivity(spec, po2_mmhg * _q(mod, Quantity.po2)) * scavenging_factor(
@@ -132,28 +144,40 @@ def drug_sf(spec: ChainSpec, p: ChainParams, mod: jnp.ndarray, conc_um, po2_mmhg
     return jnp.exp(-lam_max * occ)
 
 
-def drug_ln_ic50(spec: ChainSpec, p: ChainParams, mod: jnp.ndarray, po2_mmhg=40.0) -> jnp.ndarray:
-    """ln of the concentration (uM) halving survival, closed form (module docstring), every therapy on the last axis."""
+def drug_ln_ic50(spec: ChainSpec, p: ChainParams, mod: jnp.ndarray, po2_mmhg=40.0, target_sf=0.5) -> jnp.ndarray:
+    """ln of the concentration (uM) giving `target_sf` (0.5: the IC50), closed form (module docstring), every therapy
+    on the last axis."""
     delivery, ec50, lam_max = _drug_parts(spec, p, mod, po2_mmhg)
-    occ = jnp.clip(jnp.log(2.0) / lam_max, 1e-12, OCC_MAX)
+    occ = jnp.clip(-jnp.log(target_sf) / lam_max, 1e-12, OCC_MAX)
     return jnp.log(ec50) + jnp.log(occ / (1.0 - occ)) / spec.hill - jnp.log(delivery)
 
 
 def radiation_ln_dose(
     spec: ChainSpec, p: ChainParams, mod: jnp.ndarray, target_sf: float, po2_mmhg=40.0, iterations: int = 60
 ) -> jnp.ndarray:
-    """ln dose (Gy) giving `target_sf`, by bisection on ln dose in [ln 1e-6, ln 1e6] (as `chain.dose_for_survival`)."""
+    """ln dose (Gy) giving `target_sf`: bisection on ln dose in [ln 1e-6, ln 1e6] (as `chain.dose_for_survival`),
+    then one Newton step on f(x) = ln SF(e^x) - ln target with the bisection point held constant, which makes the
+    gradient the implicit-function one, -(df/dparams)/(df/dx), and leaves the value unchanged to the bisection's
+    tolerance."""
     lo = jnp.full(mod.shape[:-1], np.log(1e-6))
     hi = jnp.full(mod.shape[:-1], np.log(1e6))
+    mod_c = jax.lax.stop_gradient(mod)
+    p_c = jax.tree_util.tree_map(jax.lax.stop_gradient, p)
 
     def step(_, ab):
         a, b = ab
         mid = 0.5 * (a + b)
-        above = radiation_sf(spec, p, mod, jnp.exp(mid), po2_mmhg) > target_sf
+        above = radiation_sf(spec, p_c, mod_c, jnp.exp(mid), po2_mmhg) > target_sf
         return jnp.where(above, mid, a), jnp.where(above, b, mid)
 
     a, b = jax.lax.fori_loop(0, iterations, step, (lo, hi))
-    return 0.5 * (a + b)
+    x0 = jax.lax.stop_gradient(0.5 * (a + b))
+
+    def f(x):
+        return jnp.log(radiation_sf(spec, p, mod, jnp.exp(x), po2_mmhg)) - jnp.log(target_sf)
+
+    fx, slope = jax.jvp(f, (x0,), (jnp.ones_like(x0),))
+    return x0 - fx / jax.lax.stop_gradient(jnp.where(slope == 0, -1.0, slope))
 
 
 def survival(spec: ChainSpec, p: ChainParams, therapy: int, dose, activities, po2_mmhg=40.0) -> jnp.ndarray:

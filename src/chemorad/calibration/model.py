@@ -44,6 +44,7 @@ from chemorad.calibration.spec import ChainSpec
 
 jax.tree_util.register_pytree_node(Mask, lambda m: ((m.drug, m.yard, m.pert), None), lambda _, c: Mask(*c))
 
+SF2_DOSE_GY = 2.0
 #: global scale of the horseshoe: expected share of non-zero marker weights p0/(J - p0) / sqrt(N), p0 ~ 1 per mechanism
 TAU0 = 0.1
 #: the radiation ln dose for 50% survival uses these bisection steps (enough for 1e-6 relative in the likelihood)
@@ -142,12 +143,20 @@ def _column_prediction(d, spec, ln_dose, ln_ic50, offset, slope, line, col):
 
 
 def perturbation_ln_rf(spec: ChainSpec, p: F.ChainParams, d: CalibrationData, A: jnp.ndarray) -> jnp.ndarray:
-    """ln dose ratio (perturbed / parent) of each perturbation entry through the chain (module docstring)."""
-    base = jnp.where((d.pert_line >= 0)[:, None], A[jnp.maximum(d.pert_line, 0)], 0.0)
-    onehot = jnp.asarray(np.eye(len(spec.mechanisms))[d.pert_mechanism] * d.pert_activity[:, None])
-    W = F.effect_matrices(spec, p.theta)
-    both = jnp.concatenate([base, base + onehot])
-    ln_d = line_ln_dose(spec, p, F.modifiers(W, both))
+    """ln (perturbed / control) of each perturbation entry through the chain, at the oxic pO2 (module docstring): the
+    dose ratio at the entry's surviving fraction, or the ratio of surviving fractions at 2 Gy."""
     n = len(d.pert_ln_fold)
-    idx = jnp.asarray(d.pert_therapy)
-    return ln_d[n + jnp.arange(n), idx] - ln_d[jnp.arange(n), idx]
+    base = jnp.where((d.pert_line >= 0)[:, None], A[np.maximum(d.pert_line, 0)], 0.0)
+    onehot = jnp.asarray(np.eye(len(spec.mechanisms))[d.pert_mechanism] * d.pert_activity[:, None])
+    mod = F.modifiers(F.effect_matrices(spec, p.theta), jnp.concatenate([base, base + onehot]))
+    t = np.asarray(d.pert_therapy)
+    rows = np.arange(2 * n)
+    tt = np.concatenate([t, t])
+    target = np.nan_to_num(np.concatenate([d.pert_target_sf, d.pert_target_sf]), nan=0.5)
+    is_sf2 = np.isnan(np.concatenate([d.pert_target_sf, d.pert_target_sf]))
+    m_t = mod[rows, tt, :]  # (2n, Q): each row's own therapy
+    ln_drug = F.drug_ln_ic50(spec, p, mod, spec.p_oxic, target_sf=jnp.asarray(target)[:, None])[rows, tt]
+    ln_rad = F.radiation_ln_dose(spec, p, m_t, jnp.asarray(target), spec.p_oxic, iterations=RAD_ITERATIONS)
+    ln_sf2 = jnp.log(F.radiation_sf(spec, p, m_t, SF2_DOSE_GY, spec.p_oxic))
+    value = jnp.where(is_sf2, ln_sf2, jnp.where(spec.is_radiation[tt], ln_rad, ln_drug))
+    return value[n:] - value[:n]

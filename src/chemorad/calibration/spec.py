@@ -5,8 +5,13 @@ new effect needs no code change here. No JAX: this module is plain NumPy so that
 
 Effect parameters (`ChainSpec.effect_*`): each catalog effect e has one magnitude parameter on a log scale,
 
-    fold quantity:  theta_e = ln(size_e)             (signed: < 0 sensitises)
-    add quantity:   theta_e = ln(size_e), size > 0   (an added clearance or fraction; used as exp(theta_e))
+    fold quantity:       theta_e = ln(size_e)        (the gain weight; signed: < 0 sensitises)
+    clearance quantity:  theta_e = ln(1 + size_e)    (the log fold by which a pump or enzyme lowers delivered drug)
+    add quantity:        theta_e = size_e            (a fraction; prior sd relative to |size|)
+
+The weight at activity -1 (`Effect.effective_loss`, `chain/phenotype.py`) is the catalog's loss weight times
+theta_e / theta_e(catalog): the mirror of the gain by default, so calibration moves gain and loss together; a loss
+weight whose gain weight is 0 stays fixed.
 
 An effect selected by a transporter (`acts_on.transporter_substrate`, e.g. ABCB1 efflux) gets one parameter per
 (pump, substrate) pair instead, so that each drug's transport can differ from the pump's catalog value; every other
@@ -14,7 +19,8 @@ effect shares one parameter across the therapies its selector matches. `pairs` m
 slot of the chain's effect matrices to the parameter that fills it.
 
 Prior width per parameter (`prior_sd`, log scale), by the source of the catalog value:
-- `MEASURED_SD` when a perturbation experiment of the catalog measured the mechanism (narrow);
+- `MEASURED_SD` when the size was taken from perturbation experiments (`Effect.from_perturbations`) or the
+  catalog's perturbation table measured the mechanism (narrow);
 - `PLACEHOLDER_SD` when the effect's basis says it is an order-of-magnitude choice (wide);
 - `SOURCED_SD` otherwise (a published number the size reproduces).
 """
@@ -42,7 +48,7 @@ POTENCY_SD_UNKNOWN = 2.0
 
 QUANTITIES: tuple[Quantity, ...] = _QUANTITIES
 Q = {q: j for j, q in enumerate(QUANTITIES)}
-FOLD = np.array([FORM[q] == "fold" for q in QUANTITIES])
+FOLD = np.array([FORM[q] != "add" for q in QUANTITIES])  # fold and clearance rows take exp
 
 
 @dataclass(frozen=True)
@@ -51,9 +57,10 @@ class ChainSpec:
 
     mechanisms, therapies: ids in catalog order. effect_name: one label per parameter; effect_mechanism (index),
     effect_quantity (index into QUANTITIES), effect_prior_mean (ln size), effect_prior_sd, effect_fold (bool: fold
-    form). pairs: int array (n_slots, 4) of (therapy, mechanism, quantity, parameter). Therapy vectors (length
+    form), effect_loss_ratio and effect_loss_fixed (loss weight = ratio * theta + fixed). pairs: int array (n_slots, 4) of (therapy, mechanism, quantity, parameter). Therapy vectors (length
     n_therapies): is_radiation, hill, kappa, ln_ic50 (catalog reference potency, ln uM; 0 where unknown), has_ic50,
-    f_o2 (oxygen-dependent share of kill). Radiation scalars: alpha, beta, oer_max, k_mmhg, f_ind, s0, phase_late_s.
+    f_o2 (oxygen-dependent share of kill), hyp_fold and hyp_k (hypoxic activation of bioreductive prodrugs; fold 1:
+    none). Radiation scalars (p_oxic: the oxic pO2): alpha, beta, oer_max, k_mmhg, f_ind, s0, phase_late_s.
     """
 
     mechanisms: tuple[str, ...]
@@ -64,6 +71,8 @@ class ChainSpec:
     effect_prior_mean: np.ndarray
     effect_prior_sd: np.ndarray
     effect_fold: np.ndarray
+    effect_loss_ratio: np.ndarray
+    effect_loss_fixed: np.ndarray
     pairs: np.ndarray
     is_radiation: np.ndarray
     hill: np.ndarray
@@ -71,6 +80,9 @@ class ChainSpec:
     ln_ic50: np.ndarray
     has_ic50: np.ndarray
     f_o2: np.ndarray
+    hyp_fold: np.ndarray
+    hyp_k: np.ndarray
+    p_oxic: float
     alpha: float
     beta: float
     oer_max: float
@@ -96,6 +108,15 @@ def _param(t: Therapy, name: str, default: float) -> float:
     return t.parameters[name].value if name in t.parameters else default
 
 
+def _weights(form: str, size: float, loss: float) -> tuple[float, float]:
+    """(gain weight, loss weight) of an effect as `chain.phenotype` builds them (loss: minus the log of its value)."""
+    if form == "fold":
+        return float(np.log(size)), float(-np.log(loss))
+    if form == "clearance":
+        return float(np.log1p(size)), float(-np.log1p(loss))
+    return size, -loss
+
+
 def prior_width(basis: str, measured: bool) -> float:
     """The prior sd of an effect magnitude from its source (module docstring)."""
     if measured:
@@ -117,17 +138,14 @@ def chain_spec(cat: Catalog) -> ChainSpec:
     mech_ids = tuple(cat.mechanisms)
     ther = list(cat.therapies.values())
     measured = measured_mechanisms(cat)
-    names, e_mech, e_q, mean, sd, fold, pairs = [], [], [], [], [], [], []
+    names, e_mech, e_q, mean, sd, fold, ratio, fixed, pairs = [], [], [], [], [], [], [], [], []
     for i, m in enumerate(cat.mechanisms.values()):
         for k, e in enumerate(m.effects):
             matched = [ti for ti, t in enumerate(ther) if selector_matches(e.acts_on, t)]
             if not matched:
                 continue
-            size = float(e.size)
-            is_fold = FORM[e.quantity] == "fold"
-            if not is_fold and size <= 0:
-                # An add quantity with a non-positive size cannot be put on a log scale; it stays fixed.
-                continue
+            form = FORM[e.quantity]
+            gain, loss = _weights(form, float(e.size), float(e.effective_loss()))
             per_pair = e.acts_on.transporter_substrate is not None
             groups = [[ti] for ti in matched] if per_pair else [matched]
             for g in groups:
@@ -135,9 +153,12 @@ def chain_spec(cat: Catalog) -> ChainSpec:
                 names.append(label)
                 e_mech.append(i)
                 e_q.append(Q[e.quantity])
-                mean.append(np.log(size))
-                sd.append(prior_width(e.basis, m.id in measured))
-                fold.append(is_fold)
+                mean.append(gain)
+                width = prior_width(e.basis, bool(getattr(e, "from_perturbations", None)) or m.id in measured)
+                sd.append(width * max(abs(gain), 0.05) if form == "add" else width)
+                fold.append(form != "add")
+                ratio.append(loss / gain if gain != 0 else 0.0)
+                fixed.append(0.0 if gain != 0 else loss)
                 pairs += [(ti, i, Q[e.quantity], len(names) - 1) for ti in g]
     rad = next((t for t in ther if t.modality == "radiation"), None)
     ic50 = np.array([_param(t, "ic50_um", np.nan) for t in ther])
@@ -150,6 +171,8 @@ def chain_spec(cat: Catalog) -> ChainSpec:
         effect_prior_mean=np.array(mean, dtype=float),
         effect_prior_sd=np.array(sd, dtype=float),
         effect_fold=np.array(fold, dtype=bool),
+        effect_loss_ratio=np.array(ratio, dtype=float),
+        effect_loss_fixed=np.array(fixed, dtype=float),
         pairs=np.array(pairs, dtype=int).reshape(-1, 4),
         is_radiation=np.array([t.modality == "radiation" for t in ther]),
         hill=np.array([_param(t, "hill", 1.0) for t in ther]),
@@ -157,6 +180,9 @@ def chain_spec(cat: Catalog) -> ChainSpec:
         ln_ic50=np.nan_to_num(np.log(ic50), nan=0.0),
         has_ic50=np.isfinite(ic50),
         f_o2=np.array([t.oxygen_dependence.value if t.oxygen_dependence else 0.0 for t in ther]),
+        hyp_fold=np.array([_param(t, "hypoxic_activation_fold", 1.0) for t in ther]),
+        hyp_k=np.array([_param(t, "hypoxic_activation_k_mmhg", 1.0) for t in ther]),
+        p_oxic=_param(rad, "oxic_po2_mmhg", 40.0) if rad else 40.0,
         alpha=_param(rad, "alpha_per_gy", 0.0) if rad else 0.0,
         beta=_param(rad, "beta_per_gy2", 0.0) if rad else 0.0,
         oer_max=_param(rad, "oer_max", 1.0) if rad else 1.0,
