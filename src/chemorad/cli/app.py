@@ -70,6 +70,7 @@ def _root(
 
 
 from chemorad.cli import catalog as _catalog  # noqa: E402
+from chemorad.cli.calibrate import calibrate_cmd  # noqa: E402
 from chemorad.cli.dynamics import crossres_evolution_cmd, simulate_cmd  # noqa: E402
 from chemorad.cli.evidence import app as evidence_app  # noqa: E402
 from chemorad.cli.perturbations import perturbations as perturbations_cmd  # noqa: E402
@@ -90,6 +91,7 @@ app.command("perturbations")(perturbations_cmd)
 app.add_typer(evidence_app, name="evidence")
 app.command("simulate")(simulate_cmd)
 app.command("crossres-evolution")(crossres_evolution_cmd)
+app.command("calibrate")(calibrate_cmd)
 app.command("predict")(predict_cmd)
 app.command("report")(report_cmd)
 app.command("sweep")(sweep_cmd)
