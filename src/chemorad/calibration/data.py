@@ -103,7 +103,7 @@ class CalibrationData:
         )
 
     def mask_lines(self, drop: np.ndarray, base: Mask | None = None) -> Mask:
-        """Observations of the lines in boolean mask `drop` (over `lines`) left out; perturbations of those lines too."""
+        """Observations of the lines in boolean mask `drop` (over `lines`) left out, their perturbations too."""
         m = base or self.mask()
         keep_p = (self.pert_line < 0) | ~drop[np.maximum(self.pert_line, 0)]
         return Mask(m.drug & ~drop[self.obs_line], m.yard & ~drop[self.yard_line], m.pert & keep_p)
@@ -112,7 +112,9 @@ class CalibrationData:
         """Every observation of one therapy left out (its responses, Yard if it is radiation, its perturbations)."""
         m = base or self.mask()
         yard = m.yard & (self.yard_therapy != therapy)
-        return Mask(m.drug & (self.col_therapy[self.obs_column] != therapy), yard, m.pert & (self.pert_therapy != therapy))
+        return Mask(
+            m.drug & (self.col_therapy[self.obs_column] != therapy), yard, m.pert & (self.pert_therapy != therapy)
+        )
 
     radiation: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 

@@ -7,13 +7,15 @@ the catalog values these functions equal the NumPy chain to floating-point preci
 Formulas (module doc of `chain/survival.py`; A: activities (n, n_mechanisms); W_t: therapy t's effect matrix):
 
     modifier_q = exp((A+ W+_t + A- W-_t)_q) for fold and clearance quantities, the sum itself for add quantities
-    radiation:  k = m(pO2 f_po2) [(1 - f_ind s)/(1 - f_ind s0)] L;  SF(D) = (1 - x) e^(-a kD - b (kD)^2) + x SF(D; k S_lateS)
+    radiation:  k = m(pO2 f_po2) [(1 - f_ind s)/(1 - f_ind s0)] L
+                SF(D) = (1 - x) e^(-a kD - b (kD)^2) + x SF(D; k S_lateS)
     drug:       C_act = C T U A A_hyp / max(F_E F_I, r_min),  occ = C_act^h / (C_act^h + (EC50 F_ec50)^h),
                 lambda = kappa F_emax L occ [(1 - f_O2) + f_O2 m(pO2 f_po2)(1 - s)/(1 - s0)],  SF = e^(-lambda)
 
 and the closed-form ln IC50 of a drug (SF = 1/2, from lambda = ln 2):
 
-    occ* = ln 2 / (kappa F_emax L O),  ln IC50 = ln(EC50 F_ec50) + (1/h) ln(occ* / (1 - occ*)) - ln(T U A A_hyp / max(F_E F_I, r_min))
+    occ* = ln 2 / (kappa F_emax L O)
+    ln IC50 = ln(EC50 F_ec50) + (1/h) ln(occ* / (1 - occ*)) - ln(T U A A_hyp / max(F_E F_I, r_min))
 
 which is what `chain.dose_for_survival(..., 0.5, ...)` finds by bisection; occ* >= 1 (never reaches 50%) is clipped
 to `OCC_MAX`, a finite ln IC50 above any tested concentration, so gradients stay finite.
@@ -27,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from chemorad.calibration.spec import FOLD, Q, ChainSpec
+from chemorad.calibration.spec import FOLD, ChainSpec, Q
 from chemorad.catalog.schema import Quantity
 from chemorad.chain.survival import MIN_RETAINED_LOSS
 

@@ -143,7 +143,9 @@ class Calibrator:
             "draws": self.s.draws,
             "final_elbo_loss": last,
             "elbo_finite": bool(np.all(np.isfinite(losses))),
-            "elbo_relative_change": float((before - last) / max(abs(last), 1.0)) if np.isfinite(before) else float("nan"),
+            "elbo_relative_change": float((before - last) / max(abs(last), 1.0))
+            if np.isfinite(before)
+            else float("nan"),
         }
         return samples, {"elbo_loss": losses}, diag
 

@@ -120,15 +120,21 @@ def model(spec: ChainSpec, d: CalibrationData, mask: Mask | None = None, observe
         ln_dose = F.drug_ln_ic50(spec, p, mod) + ell  # (N, T)
         pred = _column_prediction(d, spec, ln_dose, ln_ic50, offset, slope, d.obs_line, d.obs_column)
         sigma = jnp.stack([sig.get(k, 1.0) for k in DATASETS])[d.col_dataset[d.obs_column]]
-        numpyro.sample("obs_drug", _masked(dist.Normal(pred, sigma), mask, "drug"), obs=d.obs_value if observed else None)
+        numpyro.sample(
+            "obs_drug", _masked(dist.Normal(pred, sigma), mask, "drug"), obs=d.obs_value if observed else None
+        )
     if len(d.yard_sf):
         t = d.yard_therapy
         sf = F.radiation_sf(spec, p, mod[d.yard_line, t, :], d.yard_dose_gy * jnp.exp(-ell[d.yard_line, t]))
-        numpyro.sample("obs_yard", _masked(dist.Normal(sf, sig["yard"]), mask, "yard"), obs=d.yard_sf if observed else None)
+        numpyro.sample(
+            "obs_yard", _masked(dist.Normal(sf, sig["yard"]), mask, "yard"), obs=d.yard_sf if observed else None
+        )
     if len(d.pert_ln_fold):
         sigma_p = numpyro.sample("sigma_pert", dist.HalfNormal(0.5))
         ln_rf = perturbation_ln_rf(spec, p, d, A)
-        numpyro.sample("obs_pert", _masked(dist.Normal(ln_rf, sigma_p), mask, "pert"), obs=d.pert_ln_fold if observed else None)
+        numpyro.sample(
+            "obs_pert", _masked(dist.Normal(ln_rf, sigma_p), mask, "pert"), obs=d.pert_ln_fold if observed else None
+        )
 
 
 def _masked(fn, mask, name: str):

@@ -80,7 +80,6 @@ def _chain_args(g: dict) -> tuple:
 def _chain_fn(spec: ChainSpec, d: CalibrationData, zero_mechanism: int | None = None):
     """jit(vmap over draws) of (w, theta, ln_ic50, ln_alpha, ln_beta, Z) -> chain ln D50 (n, T) per draw."""
     import jax
-    import jax.numpy as jnp
 
     from chemorad.calibration import forward as F
     from chemorad.calibration.model import activities
@@ -148,7 +147,9 @@ def interval(x: np.ndarray, level: float = 0.9) -> tuple[np.ndarray, np.ndarray,
     return np.median(x, axis=0), np.quantile(x, a, axis=0), np.quantile(x, 1 - a, axis=0)
 
 
-def explain(spec: ChainSpec, d: CalibrationData, idata, row: int, stages: dict[str, str], seed: int = 0) -> pd.DataFrame:
+def explain(
+    spec: ChainSpec, d: CalibrationData, idata, row: int, stages: dict[str, str], seed: int = 0
+) -> pd.DataFrame:
     """Per mechanism with markers measured for line `row`: its stage and the change in median ln D50 per therapy that
     removing its activity would undo (module docstring). Rows: mechanism, stage, therapy, delta_ln_dose."""
     rows = np.array([row])

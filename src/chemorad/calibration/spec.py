@@ -56,8 +56,9 @@ class ChainSpec:
     """Arrays describing the catalog's chain (see the module docstring).
 
     mechanisms, therapies: ids in catalog order. effect_name: one label per parameter; effect_mechanism (index),
-    effect_quantity (index into QUANTITIES), effect_prior_mean (ln size), effect_prior_sd, effect_fold (bool: fold
-    form), effect_loss_ratio and effect_loss_fixed (loss weight = ratio * theta + fixed). pairs: int array (n_slots, 4) of (therapy, mechanism, quantity, parameter). Therapy vectors (length
+    effect_quantity (index into QUANTITIES), effect_prior_mean (the catalog's gain weight), effect_prior_sd,
+    effect_fold (bool: fold or clearance form), effect_loss_ratio and effect_loss_fixed (loss weight = ratio * theta +
+    fixed). pairs: int array (n_slots, 4) of (therapy, mechanism, quantity, parameter). Therapy vectors (length
     n_therapies): is_radiation, hill, kappa, ln_ic50 (catalog reference potency, ln uM; 0 where unknown), has_ic50,
     f_o2 (oxygen-dependent share of kill), hyp_fold and hyp_k (hypoxic activation of bioreductive prodrugs; fold 1:
     none). Radiation scalars (p_oxic: the oxic pO2): alpha, beta, oer_max, k_mmhg, f_ind, s0, phase_late_s.

@@ -24,9 +24,7 @@ YARD_DOSES_GY = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 def sub_catalog(cat: Catalog, mechanisms: list[str], therapies: list[str]) -> Catalog:
     """The catalog restricted to some mechanisms and therapies (perturbations of those only)."""
-    keep_p = {
-        k: p for k, p in cat.perturbations.items() if p.mechanism in mechanisms and p.therapy in therapies
-    }
+    keep_p = {k: p for k, p in cat.perturbations.items() if p.mechanism in mechanisms and p.therapy in therapies}
     return replace(
         cat,
         mechanisms={m: cat.mechanisms[m] for m in mechanisms},

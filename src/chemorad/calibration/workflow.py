@@ -27,7 +27,7 @@ def calibrate(
     cat: Catalog,
     data: str | os.PathLike[str] | None,
     out: str | os.PathLike[str],
-    settings: Settings = Settings(),
+    settings: Settings | None = None,
     ship: bool = False,
     progress=None,
 ) -> dict:
@@ -36,6 +36,7 @@ def calibrate(
     from chemorad.calibration.data import bundle_data
 
     say = progress or (lambda _m: None)
+    settings = settings or Settings()
     spec = chain_spec(cat)
     d = bundle_data(cat, spec, data, progress=say)
     say(
@@ -99,10 +100,7 @@ def summary(spec: ChainSpec, d: CalibrationData, idata, diag: dict) -> dict:
         la, lb = draws(idata, "ln_alpha"), draws(idata, "ln_beta")
         A0 = np.zeros((1, len(spec.mechanisms)))
         lr = np.stack(
-            [
-                np.asarray(perturbation_ln_rf(spec, F.ChainParams(theta[s], ic[s], la[s], lb[s]), d, A0))
-                for s in pick
-            ]
+            [np.asarray(perturbation_ln_rf(spec, F.ChainParams(theta[s], ic[s], la[s], lb[s]), d, A0)) for s in pick]
         )
         med = np.median(lr, axis=0)
         within = np.abs(med - d.pert_ln_fold) <= np.log(2.0)
