@@ -260,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         log("")
         log(
             f"Calibrated chain at least equal to: the marker ridge in {wins['ridge']} of {len(cyto)}, "
-            f"the gene ridge in {wins['gene']} of {len(cyto)}, tissue-only in {wins['tissue']} of {len(cyto)} responses "
+            f"the gene ridge in {wins['gene']} of {len(cyto)}, tissue-only in {wins['tissue']} of {len(cyto)} "
+            "responses "
             f"(median rho: calibrated {cyto['calibrated'].median():.3f}, marker ridge {cyto['chemorad'].median():.3f}, "
             f"gene ridge {cyto['expression ridge'].median():.3f}, tissue-only {cyto['tissue-only'].median():.3f})."
         )
