@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--zero-shot", default="radiotherapy,cisplatin,doxorubicin")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results_calibration.md"))
     ap.add_argument("--figures", default=str(REPO / "docs" / "figures"))
-    ap.add_argument("--skip-folds", action="store_true")
+    ap.add_argument("--sections", default="cv,zeroshot,loeo", help="comma-separated: cv, zeroshot, loeo")
+    ap.add_argument("--loeo-steps", type=int, default=800)
     args = ap.parse_args(argv)
 
     from chemorad.calibration import predict as P
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     from chemorad.evidence.responses import responses
     from chemorad.profile.model import line_folds
 
+    sections = set(args.sections.split(","))
     out: list[str] = []
     log = lambda s: (print(s, file=sys.stderr, flush=True), out.append(s))  # noqa: E731
     t_all = time.perf_counter()
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     fold = folds_all.reindex(list(d.lines)).to_numpy()
     settings = Settings(steps=args.steps, draws=200, check=False)
     t0 = time.perf_counter()
-    cal = Calibrator(spec, d, settings)
+    cal = Calibrator(spec, d, settings) if sections & {"cv", "zeroshot"} else None
     yard_auc = ds.load_yard()["auc_yard"]
     rad = d.yard_therapy
 
@@ -100,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     oof_yard = np.full(d.n_lines, np.nan)
     cover_hits, cover_n = [], []
     fold_times = []
-    if not args.skip_folds:
+    skip_folds = "cv" not in sections
+    if not skip_folds:
         for k in range(5):
             tk = time.perf_counter()
             held = fold == k
@@ -136,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = np.isfinite(pred) & np.isfinite(obs) & with_expr
         return (float(spearmanr(pred[ok], obs[ok]).statistic) if ok.sum() > 10 else np.nan), int(ok.sum())
 
-    if not args.skip_folds:
+    if not skip_folds:
         r_y, n_y = rho(oof_yard, yard_auc)
         rows_out.append(("radiotherapy", "yard", "auc", n_y, r_y))
         for c, col in enumerate(d.columns):
@@ -151,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # zero-shot
     zs_rows = []
-    for tid in [t for t in args.zero_shot.split(",") if t]:
+    for tid in [t for t in args.zero_shot.split(",") if t and "zeroshot" in sections]:
         t = spec.therapy_index(tid)
         idata, diag = fit(d.mask_therapy(t), 100 + t)
         rows = np.arange(d.n_lines)
@@ -172,48 +175,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"zero-shot {tid} done", file=sys.stderr)
 
     # leave-one-experiment-out on the perturbation table (perturbation likelihood only, see the module docstring)
-    from dataclasses import replace
-
-    from chemorad.calibration.model import perturbation_ln_rf
-    from chemorad.calibration.posterior import draws
+    from chemorad.calibration.loeo import leave_one_out
     from chemorad.chain.perturbations import check
 
-    n_p = len(d.pert_ln_fold)
-    d_p = replace(
-        d,
-        obs_line=d.obs_line[:0],
-        obs_column=d.obs_column[:0],
-        obs_value=d.obs_value[:0],
-        yard_line=d.yard_line[:0],
-        yard_dose_gy=d.yard_dose_gy[:0],
-        yard_sf=d.yard_sf[:0],
-    )
-    cal_p = Calibrator(spec, d_p, Settings(steps=1500, draws=100, check=False))
-    import jax.numpy as jnp
-
-    from chemorad.calibration import forward as F
-
-    loeo = np.full(n_p, np.nan)
-    A0 = jnp.zeros((1, len(spec.mechanisms)))
     t_loeo = time.perf_counter()
-    for j in range(n_p):
-        keep = np.ones(n_p, bool)
-        keep[j] = False
-        m = d_p.mask()
-        s, st, diag = cal_p.fit(type(m)(m.drug, m.yard, keep), seed=j)
-        idata_p = to_idata(spec, d_p, s, st, settings, diag)
-        th, ic = draws(idata_p, "theta"), draws(idata_p, "ln_ic50")
-        la, lb = draws(idata_p, "ln_alpha"), draws(idata_p, "ln_beta")
-        vals = [
-            float(perturbation_ln_rf(spec, F.ChainParams(th[i], ic[i], la[i], lb[i]), d_p, A0)[j])
-            for i in range(0, th.shape[0], 5)
-        ]
-        loeo[j] = np.median(vals)
+    if "loeo" in sections:
+        lo = leave_one_out(cat, spec, steps=args.loeo_steps, draws=100)
+        within = lo["within_2_fold"].to_numpy()
+        radm = (lo["modality"] == "radiation").to_numpy()
+        unc = check(cat).set_index("id").reindex(lo["id"])
+        unc_within = unc["within_2_fold"].astype(bool).to_numpy()
+        n_p = len(lo)
     t_loeo = time.perf_counter() - t_loeo
-    within = np.abs(loeo - d.pert_ln_fold) <= np.log(2.0)
-    radm = spec.is_radiation[d.pert_therapy]
-    unc = check(cat).set_index("id").reindex(list(d.pert_id))
-    unc_within = unc["within_2_fold"].astype(bool).to_numpy()
 
     # ------------------------------------------------------------------ report
     mem = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -231,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         f"guide, {args.steps} Adam steps per fit, 200 posterior draws."
     )
     log("")
-    if not args.skip_folds:
+    if not skip_folds:
         log("## Accuracy per primary response (Spearman of pooled out-of-fold predictions; 5 folds by line, seed 0)")
         log("")
         log(
@@ -278,23 +251,26 @@ def main(argv: list[str] | None = None) -> int:
                 + ", ".join(f"{r.therapy} {r.dataset} {r.calibrated:.3f}" for r in other.itertuples())
             )
             log("")
-    log("## Zero-shot therapies (all of the therapy's observations removed from the calibration)")
-    log("")
-    log("| therapy | response | n | zero-shot calibrated chain | tissue-only (sees the therapy) |")
-    log("| --- | --- | --- | --- | --- |")
-    for tid, what, n, r, tis in zs_rows:
-        log(f"| {tid} | {what} | {n} | {r:.3f} | {tis} |")
-    log("")
-    log("## Perturbation table: leave-one-experiment-out (within 2-fold of the measured value)")
-    log("")
-    log("| modality | entries | calibrated (LOEO) | uncalibrated chain |")
-    log("| --- | --- | --- | --- |")
-    for name, sel in (("radiation", radm), ("drugs", ~radm)):
-        log(f"| {name} | {int(sel.sum())} | {int(within[sel].sum())} | {int(unc_within[sel].sum())} |")
-    log("")
-    log(f"LOEO fits: {n_p} x 1,500 steps, {t_loeo:.0f} s in all.")
+    if zs_rows:
+        log("## Zero-shot therapies (all of the therapy's observations removed from the calibration)")
+        log("")
+        log("| therapy | response | n | zero-shot calibrated chain | tissue-only (sees the therapy) |")
+        log("| --- | --- | --- | --- | --- |")
+        for tid, what, n, r, tis in zs_rows:
+            log(f"| {tid} | {what} | {n} | {r:.3f} | {tis} |")
+        log("")
+    if "loeo" in sections:
+        log("## Perturbation table: leave-one-experiment-out (within 2-fold of the measured value)")
+        log("")
+        log("| modality | entries | calibrated (LOEO) | uncalibrated chain |")
+        log("| --- | --- | --- | --- |")
+        for name, sel in (("radiation", radm), ("drugs", ~radm)):
+            log(f"| {name} | {int(sel.sum())} | {int(within[sel].sum())} | {int(unc_within[sel].sum())} |")
+        log("")
+        log(f"LOEO fits: {n_p} x {args.loeo_steps} steps, {t_loeo:.0f} s in all.")
     Path(args.out).write_text("\n".join(out) + "\n")
-    _figures(args.figures, d, oof, resp, lines, DATASETS)
+    if not skip_folds:
+        _figures(args.figures, d, oof, resp, lines, DATASETS)
     return 0
 
 

@@ -49,3 +49,18 @@ def test_specificity_calibrated_with_a_missing_posterior_is_one_line(tmp_path) -
 def test_posterior_without_calibrated_is_a_user_error(tmp_path) -> None:
     res = runner.invoke(app, ["specificity", "--posterior", str(tmp_path)])
     assert res.exit_code == 2 and "--calibrated" in res.output
+
+
+def test_predict_calibrated_needs_a_cell_line() -> None:
+    res = runner.invoke(app, ["predict", "--model", "calibrated"])
+    assert res.exit_code == 2 and "--cell-line" in res.output
+
+
+def test_predict_rejects_an_unknown_model() -> None:
+    res = runner.invoke(app, ["predict", "--model", "forest", "--cell-line", "T98G"])
+    assert res.exit_code == 2 and "--model" in res.output
+
+
+def test_perturbations_calibrated_needs_check() -> None:
+    res = runner.invoke(app, ["perturbations", "--calibrated"])
+    assert res.exit_code == 2 and "--check" in res.output

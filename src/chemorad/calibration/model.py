@@ -89,24 +89,10 @@ def model(spec: ChainSpec, d: CalibrationData, mask: Mask | None = None, observe
     ln_alpha = numpyro.sample("ln_alpha", dist.Normal(np.log(max(spec.alpha, 1e-6)), 0.5))
     ln_beta = numpyro.sample("ln_beta", dist.Normal(np.log(max(spec.beta, 1e-6)), 0.5))
     p = F.ChainParams(theta, ln_ic50, ln_alpha, ln_beta)
-    # regularised horseshoe on the marker -> activity weights
-    tau = numpyro.sample("hs_tau", dist.HalfCauchy(TAU0))
-    lam = numpyro.sample("hs_lambda", dist.HalfCauchy(jnp.ones(n_pairs)))
-    c2 = numpyro.sample("hs_c2", dist.InverseGamma(2.0, 2.0))
-    lam_t = jnp.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
-    z = numpyro.sample("hs_z", dist.Normal(jnp.zeros(n_pairs), 1.0))
-    w = numpyro.deterministic("w", tau * lam_t * z)
-    A = activities(d, w)
-    # general sensitivity and tissue
-    b = numpyro.sample("gs_b", dist.Normal(jnp.zeros(P), 0.2))
-    eps = numpyro.sample("gs_eps", dist.Normal(jnp.zeros(d.n_lines), 1.0))
-    r = jnp.asarray(d.G) @ b + eps
-    tau_u = numpyro.sample("tau_tissue", dist.HalfNormal(0.5))
-    tau_v = numpyro.sample("tau_tissue_therapy", dist.HalfNormal(0.5))
-    u = numpyro.sample("tissue", dist.Normal(jnp.zeros(K), 1.0)) * tau_u
-    v = numpyro.sample("tissue_therapy", dist.Normal(jnp.zeros((K, T)), 1.0)) * tau_v
-    c = numpyro.sample("loading", dist.HalfNormal(jnp.ones(T)))
-    ell = c[None, :] * (r + u[d.tissue])[:, None] + v[d.tissue]
+    if d.n_lines == 0:  # the perturbation table alone (calibration.loeo): no line-level parameters
+        A, ell = jnp.zeros((0, len(spec.mechanisms))), jnp.zeros((0, T))
+    else:
+        A, ell = _line_terms(spec, d, n_pairs, T, K, P)
     sig = {
         k: numpyro.sample(f"sigma_{k}", dist.HalfNormal(NOISE_SCALE[k]))
         for k in DATASETS
@@ -137,6 +123,31 @@ def model(spec: ChainSpec, d: CalibrationData, mask: Mask | None = None, observe
         )
 
 
+def _line_terms(spec: ChainSpec, d: CalibrationData, n_pairs: int, T: int, K: int, P: int):
+    """Activities A (N, M) from the horseshoe marker map and the log dose modifier ell (N, T) (module docstring)."""
+    # regularised horseshoe on the marker -> activity weights
+    tau = numpyro.sample("hs_tau", dist.HalfCauchy(TAU0))
+    lam = numpyro.sample("hs_lambda", dist.HalfCauchy(jnp.ones(n_pairs)))
+    c2 = numpyro.sample("hs_c2", dist.InverseGamma(2.0, 2.0))
+    lam_t = jnp.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
+    z = numpyro.sample("hs_z", dist.Normal(jnp.zeros(n_pairs), 1.0))
+    w = numpyro.deterministic("w", tau * lam_t * z)
+    A = activities(d, w)
+    # general sensitivity and tissue
+    eps = numpyro.sample("gs_eps", dist.Normal(jnp.zeros(d.n_lines), 1.0))
+    r = eps
+    if P:
+        b = numpyro.sample("gs_b", dist.Normal(jnp.zeros(P), 0.2))
+        r = jnp.asarray(d.G) @ b + eps
+    tau_u = numpyro.sample("tau_tissue", dist.HalfNormal(0.5))
+    tau_v = numpyro.sample("tau_tissue_therapy", dist.HalfNormal(0.5))
+    u = numpyro.sample("tissue", dist.Normal(jnp.zeros(K), 1.0)) * tau_u
+    v = numpyro.sample("tissue_therapy", dist.Normal(jnp.zeros((K, T)), 1.0)) * tau_v
+    c = numpyro.sample("loading", dist.HalfNormal(jnp.ones(T)))
+    ell = c[None, :] * (r + u[d.tissue])[:, None] + v[d.tissue]
+    return A, ell
+
+
 def _masked(fn, mask, name: str):
     return fn if mask is None else fn.mask(getattr(mask, name))
 
@@ -153,7 +164,9 @@ def perturbation_ln_rf(spec: ChainSpec, p: F.ChainParams, d: CalibrationData, A:
     """ln (perturbed / control) of each perturbation entry through the chain, at the oxic pO2 (module docstring): the
     dose ratio at the entry's surviving fraction, or the ratio of surviving fractions at 2 Gy."""
     n = len(d.pert_ln_fold)
-    base = jnp.where((d.pert_line >= 0)[:, None], A[np.maximum(d.pert_line, 0)], 0.0)
+    base = jnp.zeros((n, len(spec.mechanisms)))
+    if A.shape[0] and np.any(d.pert_line >= 0):
+        base = jnp.where((d.pert_line >= 0)[:, None], A[np.maximum(d.pert_line, 0)], 0.0)
     onehot = jnp.asarray(np.eye(len(spec.mechanisms))[d.pert_mechanism] * d.pert_activity[:, None])
     mod = F.modifiers(F.effect_matrices(spec, p.theta), jnp.concatenate([base, base + onehot]))
     t = np.asarray(d.pert_therapy)
