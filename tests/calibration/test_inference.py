@@ -15,13 +15,14 @@ from chemorad.errors import ChemoradError  # noqa: E402
 
 @pytest.fixture(scope="module")
 def problem():
-    return synthetic_problem(catalog(), ["hr_repair", "efflux_abcb1"], ["radiotherapy", "doxorubicin"], n_lines=60)
+    mechanisms = ["efflux_abcb1", "hr_repair", "tp53_pathway_loss", "radical_scavenging_glutathione"]
+    return synthetic_problem(catalog(), mechanisms, ["radiotherapy", "doxorubicin", "cisplatin"], n_lines=80)
 
 
 @pytest.fixture(scope="module")
 def fitted(problem):
     spec, d, truth = problem
-    cal = Calibrator(spec, d, Settings(steps=800, draws=200, learning_rate=0.03))
+    cal = Calibrator(spec, d, Settings(steps=3000, draws=300, learning_rate=0.02))
     return cal, cal.fit(seed=0)
 
 
