@@ -73,6 +73,7 @@ from chemorad.cli import catalog as _catalog  # noqa: E402
 from chemorad.cli.calibrate import calibrate_cmd  # noqa: E402
 from chemorad.cli.dynamics import crossres_evolution_cmd, simulate_cmd  # noqa: E402
 from chemorad.cli.evidence import app as evidence_app  # noqa: E402
+from chemorad.cli.kb import app as kb_app  # noqa: E402
 from chemorad.cli.perturbations import perturbations as perturbations_cmd  # noqa: E402
 from chemorad.cli.profile import predict_cmd, report_cmd  # noqa: E402
 from chemorad.cli.sweep import sweep_cmd, sweep_report_cmd  # noqa: E402
@@ -89,6 +90,7 @@ for _cmd in (
     app.command()(_cmd)
 app.command("perturbations")(perturbations_cmd)
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(kb_app, name="kb")
 app.command("simulate")(simulate_cmd)
 app.command("crossres-evolution")(crossres_evolution_cmd)
 app.command("calibrate")(calibrate_cmd)

@@ -138,6 +138,14 @@ def predict_cmd(
         bool, typer.Option("--all-metrics", help="Table/CSV: every dataset and metric, not one line per therapy.")
     ] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    observed: Annotated[
+        str | None,
+        typer.Option(
+            "--observed",
+            help="An observed response, e.g. cisplatin=resistant (or sensitive, q0.9, a value): also predict the other "
+            "responses given it (chemorad evidence conditional).",
+        ),
+    ] = None,
     model: Annotated[
         str, typer.Option("--model", help="ridge (marker ridge) or calibrated (the calibrated chain; --cell-line).")
     ] = "ridge",
@@ -154,10 +162,22 @@ def predict_cmd(
     if model == "calibrated":  # calibration: kept apart from the ridge path
         _predict_calibrated(cell_line, data, _therapies(therapies), level, fmt, any((profiles, maf, expression)))
         return
+    if observed is not None:  # checked before the slow part; the conditional itself lives in the evidence layer
+        from chemorad.evidence.conditional import parse_observed
+
+        parse_observed(observed, current_catalog())
     prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
     pred = run_prediction(prof, data, _therapies(therapies), level)
+    given = None
+    if observed is not None:
+        from chemorad.cli.evidence import GIVEN_KEYS, observed_given
+
+        given = observed_given(observed, _therapies(therapies), pred.scores.scores, data)
+        given_records = given.astype(object).where(given.notna(), None).to_dict("records")
     if fmt is Format.json:
-        print(to_json(records(pred)))
+        print(
+            to_json(records(pred) if given is None else {"predictions": records(pred), "given_observed": given_records})
+        )
         return
     table = _table(pred, primary=not all_metrics)
     if fmt is Format.table and len(pred.crossres):
@@ -167,8 +187,10 @@ def predict_cmd(
             shared_mechanisms=pred.crossres["shared_mechanisms"].map(lambda m: ", ".join(m) or "-"),
         )
         emit(cr[["sample", "therapies", "shared_mechanisms"]], [], fmt, title="Predicted cross-resistance")
-        return
-    emit(table, [], fmt, title=TITLE)
+    else:
+        emit(table, [], fmt, title=TITLE)
+    if given is not None:
+        emit(given[GIVEN_KEYS].round(3), [], fmt, title=f"Given {observed}: P(top quarter of its tissue), percentiles")
 
 
 def _predict_calibrated(cell_line, data, therapies, level: float, fmt: Format, files_given: bool) -> None:
