@@ -16,9 +16,9 @@ import argparse
 import time
 from pathlib import Path
 
+import chemorad.chain.phenotype as ph_mod
+import chemorad.chain.survival as surv_mod
 from chemorad.catalog import catalog, load_catalog
-from chemorad.chain import phenotype as ph_mod
-from chemorad.chain import survival as surv_mod
 from chemorad.chain.perturbations import check, summary_lines
 from chemorad.chain.specificity import resistance_factors
 

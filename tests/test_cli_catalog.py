@@ -24,7 +24,7 @@ def test_mechanisms_json_lists_every_mechanism_with_stage_therapies_markers_and_
     assert {r["id"] for r in records} == set(catalog().mechanisms)
     for r in records:
         assert r["stages"] and r["markers"] and r["claims"]
-        assert any(ref["doi"] or ref["pmid"] for ref in r["references"]), r["id"]
+        assert any(ref["doi"] or ref["pmid"] or ref["url"] for ref in r["references"]), r["id"]
         assert set(r) >= {
             "id",
             "name",

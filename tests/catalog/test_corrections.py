@@ -160,8 +160,9 @@ def test_effect_weights_are_cached_and_results_identical() -> None:
     assert a.equals(b)
 
 
-def test_chain_package_does_not_shadow_the_survival_module() -> None:
+def test_chain_package_does_not_shadow_its_submodules() -> None:
     assert isinstance(chemorad.chain.survival, types.ModuleType)
+    assert isinstance(chemorad.chain.phenotype, types.ModuleType)
 
 
 def test_catalog_cites_readable_origins_and_no_machine_path() -> None:
@@ -175,3 +176,19 @@ def test_catalog_cites_readable_origins_and_no_machine_path() -> None:
 
 def test_every_stage_has_a_mechanism() -> None:
     assert {s for m in CAT.mechanisms.values() for s in m.stages} == set(Stage)
+
+
+def test_fadu_is_no_longer_tens_fold_resistant_to_taxanes(shared_data: Path) -> None:
+    """The issue's case on the bundle: FaDu's ABCB1 score (about +0.74 within-tissue SD, activity 0.25) gave
+    1 + 115 x 0.25 = 29-fold under the old linear clearance; the substrate-specific, log-linear form gives about
+    2-fold to paclitaxel and 1.4-fold to docetaxel."""
+    from chemorad.evidence.scores import SD_PER_ACTIVITY, mechanism_scores
+
+    only = type(CAT)({"efflux_abcb1": CAT.mechanisms["efflux_abcb1"]}, CAT.therapies, CAT.references)
+    scores = mechanism_scores(only, shared_data).scores
+    fadu = [i for i in scores.index if str(i).upper().replace("-", "") == "FADU"]
+    assert fadu, "FaDu not in the bundle"
+    a = float(scores.loc[fadu[0], "efflux_abcb1"]) / SD_PER_ACTIVITY
+    assert 0 < a < 0.5  # an average-to-modest line, not an ABCB1-selected one
+    for t in ("paclitaxel", "docetaxel"):
+        assert rf(t, {"efflux_abcb1": a}) < 2.5, t

@@ -141,7 +141,7 @@ def selector_matches(s: Selector, t: Therapy) -> bool:
         s.lesions is None or bool(set(s.lesions) & set(t.lesions)),
         s.oxygen_dependent is None
         or s.oxygen_dependent
-        == (t.modality == "radiation" or (t.oxygen_dependence is not None and t.oxygen_dependence.value > 0)),
+        == (t.modality == Modality.radiation or (t.oxygen_dependence is not None and t.oxygen_dependence.value > 0)),
         s.genotoxic is None or s.genotoxic == t.genotoxic,
         s.therapies is None or t.id in s.therapies,
     ]

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import Modality
 from chemorad.catalog.schema import Mechanism, Reference, Specificity, Therapy
 
 
@@ -21,13 +22,22 @@ def reference_record(ref: Reference) -> dict:
         "journal": ref.journal,
         "doi": ref.doi,
         "pmid": ref.pmid,
+        "url": ref.url,
         "kind": ref.kind,
     }
 
 
 def cite(ref: Reference) -> str:
     """Short citation: 'Authors (year) Journal doi:... PMID:...'."""
-    ids = " ".join(x for x in (f"doi:{ref.doi}" if ref.doi else "", f"PMID:{ref.pmid}" if ref.pmid else "") if x)
+    ids = " ".join(
+        x
+        for x in (
+            f"doi:{ref.doi}" if ref.doi else "",
+            f"PMID:{ref.pmid}" if ref.pmid else "",
+            ref.url if ref.url and not (ref.doi or ref.pmid) else "",
+        )
+        if x
+    )
     journal = f" {ref.journal}." if ref.journal else ""
     return f"{ref.authors} ({ref.year}). {ref.title}.{journal} {ids}".strip()
 
@@ -139,11 +149,11 @@ def references_table(cat: Catalog) -> pd.DataFrame:
 
 # How much of each modality a claimed specificity says the mechanism touches (1 = fully, 0.5 = secondary, 0 = not).
 CLAIM_WEIGHT = {
-    Specificity.chemotherapy_only: {"drug": 1.0, "radiation": 0.0},
-    Specificity.radiotherapy_only: {"drug": 0.0, "radiation": 1.0},
-    Specificity.chemotherapy_dominant: {"drug": 1.0, "radiation": 0.5},
-    Specificity.radiotherapy_dominant: {"drug": 0.5, "radiation": 1.0},
-    Specificity.shared: {"drug": 1.0, "radiation": 1.0},
+    Specificity.chemotherapy_only: {Modality.drug: 1.0, Modality.radiation: 0.0},
+    Specificity.radiotherapy_only: {Modality.drug: 0.0, Modality.radiation: 1.0},
+    Specificity.chemotherapy_dominant: {Modality.drug: 1.0, Modality.radiation: 0.5},
+    Specificity.radiotherapy_dominant: {Modality.drug: 0.5, Modality.radiation: 1.0},
+    Specificity.shared: {Modality.drug: 1.0, Modality.radiation: 1.0},
 }
 
 

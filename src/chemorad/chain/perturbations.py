@@ -84,7 +84,11 @@ def check(cat: Catalog, perturbations: dict[str, Perturbation] | None = None) ->
         if p.therapy is None or p.therapy not in cat.therapies:
             status = f"therapy {p.therapy_as_published!r} not in the catalog"
         elif p.mechanism is None or p.mechanism not in cat.mechanisms:
-            status = f"mechanism {p.mechanism or p.proposed_mechanism!r} not in the catalog"
+            status = (
+                f"no catalog mechanism for {p.gene or 'this line'} (curator proposed {p.proposed_mechanism!r})"
+                if p.mechanism is None
+                else f"mechanism {p.mechanism!r} not in the catalog"
+            )
         else:
             model = model_value(cat, p, activity, env)
         modality = cat.therapies[p.therapy].modality if p.therapy in cat.therapies else None

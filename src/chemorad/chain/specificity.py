@@ -26,13 +26,14 @@ import numpy as np
 import pandas as pd
 
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import Modality
 from chemorad.catalog.schema import Specificity
 from chemorad.chain.phenotype import Phenotype
 from chemorad.chain.survival import Environment, dose_for_survival
 
 THRESHOLD = 1.2  # a 20% dose change: the smallest dose-modifying factor radiobiology usually calls an effect
 DOMINANT_SHARE = 0.25
-TARGET_SF = {"radiation": 0.1, "drug": 0.5}
+TARGET_SF = {Modality.radiation: 0.1, Modality.drug: 0.5}
 
 # Which computed verdicts agree with a claimed specificity.
 AGREES = {
@@ -48,7 +49,7 @@ def conditions(cat: Catalog, po2_mmhg: float | None = None) -> dict[str, float]:
     """Named oxygen conditions: the radiation entry's oxic and hypoxic pO2, or one user-given pO2."""
     if po2_mmhg is not None:
         return {f"po2_{po2_mmhg:g}_mmhg": po2_mmhg}
-    rad = next(t for t in cat.therapies.values() if t.modality == "radiation")
+    rad = cat.radiotherapy
     return {
         "oxic": rad.parameters["oxic_po2_mmhg"].value,
         "hypoxic": rad.parameters["hypoxic_po2_mmhg"].value,
@@ -118,8 +119,8 @@ def verdicts(cat: Catalog, rf: pd.DataFrame, threshold: float = THRESHOLD) -> pd
     rows = []
     for mid, m in cat.mechanisms.items():
         sub = strongest.loc[mid]
-        rad = sub[sub["modality"] == "radiation"]["resistance_factor"]
-        drugs = sub[sub["modality"] == "drug"]["resistance_factor"]
+        rad = sub[sub["modality"] == Modality.radiation]["resistance_factor"]
+        drugs = sub[sub["modality"] == Modality.drug]["resistance_factor"]
         v = verdict(float(rad.iloc[0]) if len(rad) else 1.0, drugs.to_numpy(), threshold)
         claimed = [c.specificity for c in m.claims]
         agree = [v in AGREES[c] for c in claimed]

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import Modality
 from chemorad.catalog.schema import Phase, Quantity, Therapy
 from chemorad.chain import radiation as rad
 from chemorad.chain.phenotype import Phenotype, effect_weights, modifiers
@@ -103,10 +104,7 @@ def _oxygen_sensitivity(t_rad: Therapy, po2_mmhg: np.ndarray) -> np.ndarray:
 
 
 def _radiation_reference(cat: Catalog) -> Therapy:
-    rads = [t for t in cat.therapies.values() if t.modality == "radiation"]
-    if not rads:
-        raise ChemoradError("the catalog has no radiation therapy to take oxygen and scavenging parameters from")
-    return rads[0]
+    return cat.radiotherapy
 
 
 def radiation_survival(cat: Catalog, therapy: Therapy, dose_gy, ph: Phenotype, env: Environment) -> np.ndarray:
@@ -185,7 +183,7 @@ def survival(cat: Catalog, therapy: str | Therapy, dose, ph: Phenotype, env: Env
     t = cat.therapy(therapy) if isinstance(therapy, str) else therapy
     env = env or Environment()
     finite("dose", dose)
-    if t.modality == "radiation":
+    if t.modality == Modality.radiation:
         return radiation_survival(cat, t, dose, ph, env)
     return drug_survival(cat, t, dose, ph, env)
 
