@@ -2,8 +2,9 @@
 
 Files: `chemorad calibrate` writes `posterior.nc` (ArviZ InferenceData, NetCDF4 via h5netcdf); `shipped_path()` is the
 posterior of the shipped catalog and bundle that comes with the package (global parameters only, thinned; rebuilt by
-`chemorad calibrate --ship`). A posterior fits one catalog: its effect, therapy and mechanism names must match the
-catalog in use, else `ChemoradError` asks for a new calibration.
+`chemorad calibrate --ship`). A posterior fits one catalog: its therapies must match the catalog in use, else
+`ChemoradError` asks for a new calibration; an effect added to the catalog since the calibration takes draws from its
+prior (`theta_draws`; the command says so) until `chemorad calibrate` is run again.
 
 Calibrated specificity: for every posterior draw s, the resistance factor of each mechanism alone at activity 1 on each
 therapy and oxygen condition, exactly as `chain.specificity.resistance_factors` computes it (dose ratio at SF 0.5 for
@@ -56,14 +57,32 @@ def load(path: str | os.PathLike[str] | None = None):
         raise ChemoradError(f"posterior {p}: not a readable InferenceData NetCDF file ({exc})") from None
 
 
-def check_matches(spec: ChainSpec, idata) -> None:
+def check_matches(spec: ChainSpec, idata) -> list[str]:
+    """Raise when the posterior's therapies differ from the catalog's; return the catalog effects the posterior does
+    not have (added since the calibration: `theta_draws` gives them their prior)."""
     post = idata.posterior
-    got = [str(x) for x in post["effect"].values]
-    if got != list(spec.effect_name) or [str(x) for x in post["therapy"].values] != list(spec.therapies):
+    if [str(x) for x in post["therapy"].values] != list(spec.therapies):
         raise ChemoradError(
-            "posterior: it was calibrated on a different catalog (effects or therapies differ); "
+            "posterior: it was calibrated on a different catalog (the therapies differ); "
             "run `chemorad calibrate` for this catalog"
         )
+    got = {str(x) for x in post["effect"].values}
+    return [e for e in spec.effect_name if e not in got]
+
+
+def theta_draws(spec: ChainSpec, idata, seed: int = 0) -> np.ndarray:
+    """(n_draws, n_effects) effect magnitudes in the catalog's effect order: the posterior's draws where it has the
+    effect, draws from the effect's prior (`spec`) for an effect added to the catalog since the calibration."""
+    post = draws(idata, "theta")
+    col = {str(x): i for i, x in enumerate(idata.posterior["effect"].values)}
+    rng = np.random.default_rng(seed)
+    out = np.empty((post.shape[0], spec.n_effects))
+    for e, name in enumerate(spec.effect_name):
+        if name in col:
+            out[:, e] = post[:, col[name]]
+        else:
+            out[:, e] = rng.normal(spec.effect_prior_mean[e], spec.effect_prior_sd[e], size=post.shape[0])
+    return out
 
 
 def draws(idata, name: str) -> np.ndarray:
@@ -120,7 +139,8 @@ def _rf_draws(cat: Catalog, spec: ChainSpec, idata, activity: float, po2_mmhg: f
         return jnp.exp(ln_d[1:] - ln_d[0:1])
 
     f = jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, None)))
-    th, ic, la, lb = (jnp.asarray(draws(idata, k)) for k in ("theta", "ln_ic50", "ln_alpha", "ln_beta"))
+    th = jnp.asarray(theta_draws(spec, idata))
+    ic, la, lb = (jnp.asarray(draws(idata, k)) for k in ("ln_ic50", "ln_alpha", "ln_beta"))
     out = np.stack([np.asarray(f(th, ic, la, lb, po2)) for po2 in conds.values()], axis=1)
     return out, conds
 

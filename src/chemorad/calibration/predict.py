@@ -26,9 +26,13 @@ from chemorad.calibration.spec import ChainSpec
 YARD_GRID_GY = np.linspace(0.0, 10.0, 21)
 
 
-def _globals(idata) -> dict:
+def _globals(idata, spec: ChainSpec | None = None) -> dict:
     names = ("theta", "ln_ic50", "ln_alpha", "ln_beta", "w", "gs_b", "tissue", "tau_tissue", "tissue_therapy")
     out = {k: draws(idata, k) for k in names}
+    if spec is not None:
+        from chemorad.calibration.posterior import theta_draws
+
+        out["theta"] = theta_draws(spec, idata)
     out["loading"] = draws(idata, "loading")
     out["tau_tissue_therapy"] = draws(idata, "tau_tissue_therapy")
     for k in ("col_offset", "col_slope"):
@@ -51,7 +55,7 @@ def ln_dose_draws(
     """(ln D50 (S, n, T) including the line terms, ell (S, n, T)) for rows `rows` of `d` (Z overrides the markers)."""
     import jax.numpy as jnp
 
-    g = _globals(idata)
+    g = _globals(idata, spec)
     S = g["theta"].shape[0]
     rng = np.random.default_rng(seed)
     z = d.Z[rows] if Z is None else Z
@@ -107,7 +111,7 @@ def yard_auc_draws(spec: ChainSpec, d: CalibrationData, idata, rows: np.ndarray,
     from chemorad.calibration import forward as F
     from chemorad.calibration.model import activities
 
-    g = _globals(idata)
+    g = _globals(idata, spec)
     t = d.yard_therapy
     z = d.Z[rows] if Z is None else Z
     import jax
@@ -128,7 +132,7 @@ def column_draws(
     spec: ChainSpec, d: CalibrationData, idata, ln_dose: np.ndarray, column: int, noise: bool, seed: int = 0
 ) -> np.ndarray:
     """(S, n) predicted response of one drug column on its published scale (module docstring)."""
-    g = _globals(idata)
+    g = _globals(idata, spec)
     t = d.col_therapy[column]
     x = ln_dose[:, :, t]
     if d.col_is_auc[column]:
@@ -159,7 +163,7 @@ def explain(
     from chemorad.calibration import forward as F
     from chemorad.calibration.model import activities
 
-    g = _globals(idata)
+    g = _globals(idata, spec)
     z = d.Z[row : row + 1] if Z is None else Z
     carried = np.flatnonzero(d.marker_mechanism.T @ (z[0] != 0))
     M = len(spec.mechanisms)

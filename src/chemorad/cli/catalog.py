@@ -218,7 +218,16 @@ def _calibrated_specificity(cat, fmt, activity, po2, long, posterior, threshold)
     from chemorad.calibration import posterior as post
     from chemorad.calibration.spec import chain_spec
 
-    rf, table = post.calibrated_specificity(cat, chain_spec(cat), post.load(posterior), activity, po2)
+    spec, idata = chain_spec(cat), post.load(posterior)
+    added = post.check_matches(spec, idata)
+    if added:
+        import sys
+
+        sys.stderr.write(
+            f"chemorad: note: {len(added)} effect(s) added to the catalog since the calibration take their prior "
+            f"({', '.join(added[:3])}); run `chemorad calibrate` to update\n"
+        )
+    rf, table = post.calibrated_specificity(cat, spec, idata, activity, po2)
     cols = ["mechanism", "verdict", "verdict_probability", "radiation_rf", "claimed", "agreement"]
     df = rf if long else table[cols]
     emit(
