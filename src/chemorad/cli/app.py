@@ -71,6 +71,7 @@ def _root(
 
 from chemorad.cli import catalog as _catalog  # noqa: E402
 from chemorad.cli.clinical import calibrate_clinical_cmd  # noqa: E402
+from chemorad.cli.calibrate import calibrate_cmd  # noqa: E402
 from chemorad.cli.dynamics import crossres_evolution_cmd, simulate_cmd  # noqa: E402
 from chemorad.cli.evidence import app as evidence_app  # noqa: E402
 from chemorad.cli.kb import app as kb_app  # noqa: E402
@@ -96,6 +97,7 @@ app.add_typer(kb_app, name="kb")
 app.command("simulate")(simulate_cmd)
 app.command("crossres-evolution")(crossres_evolution_cmd)
 app.command("calibrate-clinical")(calibrate_clinical_cmd)
+app.command("calibrate")(calibrate_cmd)
 app.command("predict")(predict_cmd)
 app.command("report")(report_cmd)
 app.command("regimens")(regimens_cmd)

@@ -175,11 +175,20 @@ def specificity(
     long: Annotated[
         bool, typer.Option("--long", help="Table/CSV/MD: every mechanism x therapy x condition row.")
     ] = False,
+    calibrated: Annotated[
+        bool, typer.Option("--calibrated", help="Use the calibrated posterior: 90% credible intervals, P(verdict).")
+    ] = False,
+    posterior: Annotated[
+        Path | None, typer.Option(help="With --calibrated: a `chemorad calibrate` output (default: the shipped one).")
+    ] = None,
 ) -> None:
     """Computed specificity: resistance factor of every mechanism on every therapy, and a verdict per mechanism.
 
     Resistance factor = dose for the same kill with / without the mechanism, at surviving fraction 0.5 for drugs (fold
     change in IC50) and 0.1 for radiation (dose-modifying factor). A therapy counts as touched at RF >= 1.2 or <= 1/1.2.
+    With --calibrated the effect sizes and potencies are posterior draws (docs/calibration.md): RF is the posterior
+    median with rf_low/rf_high its 90% credible interval, and verdict_probability the posterior probability of the
+    verdict shown.
     """
     from chemorad.chain.specificity import THRESHOLD, resistance_factors, specificity_records, verdicts
 
@@ -188,6 +197,11 @@ def specificity(
     if po2 is not None and not (np.isfinite(po2) and po2 >= 0):
         raise ChemoradError(f"--po2 must be a finite pO2 >= 0 mmHg (got {po2})")
     cat = current_catalog()
+    if calibrated:  # calibration: the posterior's version of the same table (chemorad.calibration.posterior)
+        _calibrated_specificity(cat, fmt, activity, po2, long, posterior, THRESHOLD)
+        return
+    if posterior is not None:
+        raise ChemoradError("--posterior needs --calibrated")
     rf = resistance_factors(cat, activity=activity, po2_mmhg=po2)
     table = verdicts(cat, rf)
     df = rf.merge(table[["mechanism", "verdict"]], on="mechanism") if long else table
@@ -196,6 +210,32 @@ def specificity(
         specificity_records(rf, table),
         fmt,
         title=f"Computed specificity at activity {activity:g} (touched: RF >= {THRESHOLD} or <= 1/{THRESHOLD})",
+    )
+
+
+def _calibrated_specificity(cat, fmt, activity, po2, long, posterior, threshold) -> None:
+    """`specificity --calibrated` (owned by the calibration package; kept apart from the uncalibrated path)."""
+    from chemorad.calibration import posterior as post
+    from chemorad.calibration.spec import chain_spec
+
+    spec, idata = chain_spec(cat), post.load(posterior)
+    added = post.check_matches(spec, idata)
+    if added:
+        import sys
+
+        sys.stderr.write(
+            f"chemorad: note: {len(added)} effect(s) added to the catalog since the calibration take their prior "
+            f"({', '.join(added[:3])}); run `chemorad calibrate` to update\n"
+        )
+    rf, table = post.calibrated_specificity(cat, spec, idata, activity, po2)
+    cols = ["mechanism", "verdict", "verdict_probability", "radiation_rf", "claimed", "agreement"]
+    df = rf if long else table[cols]
+    emit(
+        df,
+        post.specificity_records(rf, table),
+        fmt,
+        title=f"Calibrated specificity at activity {activity:g} (posterior median, 90% credible interval; touched: "
+        f"RF >= {threshold} or <= 1/{threshold})",
     )
 
 

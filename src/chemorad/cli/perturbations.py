@@ -27,6 +27,10 @@ def perturbations(
     only: Annotated[
         str | None, typer.Option("--obtained", help="Only entries whose value was 'read' or 'recalled'.")
     ] = None,
+    calibrated: Annotated[
+        bool,
+        typer.Option("--calibrated", help="With --check: each entry predicted by a calibration that left it out."),
+    ] = False,
 ) -> None:
     """Published experiments in which one mechanism was changed and the response measured (read vs recalled).
 
@@ -47,6 +51,11 @@ def perturbations(
         raise ChemoradError("no perturbation table: the catalog has no perturbations.yaml and no --table was given")
     if only is not None:
         entries = {k: p for k, p in entries.items() if p.obtained == only}
+    if calibrated:  # calibration: leave-one-experiment-out, kept apart from the uncalibrated check
+        if not check:
+            raise ChemoradError("--calibrated needs --check")
+        _check_calibrated(cat, entries, fmt)
+        return
     if not check:
         records = as_records(entries)
         df = pd.DataFrame(
@@ -76,6 +85,31 @@ def perturbations(
         print_table(result[CHECK_COLUMNS], title="Perturbations: model vs measured (perturbed / control)")
     else:
         emit(result, [], fmt)
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _check_calibrated(cat, entries, fmt: Format) -> None:
+    """`perturbations --check --calibrated` (owned by the calibration package): leave-one-experiment-out."""
+    from dataclasses import replace
+
+    from chemorad.calibration.loeo import leave_one_out
+    from chemorad.calibration.spec import chain_spec
+    from chemorad.chain.perturbations import check as run_check
+
+    sub = replace(cat, perturbations=dict(entries), cache={})
+    sys.stderr.write("perturbations: one variational fit per entry (minutes)\n")
+    res = leave_one_out(sub, chain_spec(sub))
+    unc = run_check(sub, entries).set_index("id")
+    res["uncalibrated"] = unc["model"].reindex(res["id"]).to_numpy()
+    lines = [
+        f"{m}: {int(g['within_2_fold'].sum())} of {len(g)} within 2-fold (leave-one-experiment-out), uncalibrated "
+        f"chain {int(unc.loc[g['id'], 'within_2_fold'].astype(bool).sum())}"
+        for m, g in res.groupby("modality")
+    ]
+    if fmt is Format.json:
+        print(to_json({"results": res.to_dict("records"), "summary_lines": lines}))  # type: ignore[arg-type]
+        return
+    emit(res, [], fmt, title="Perturbations: leave-one-experiment-out calibrated chain vs measured")
     sys.stdout.write("\n".join(lines) + "\n")
 
 

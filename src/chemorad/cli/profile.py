@@ -155,13 +155,22 @@ def predict_cmd(
             "responses given it (chemorad evidence conditional).",
         ),
     ] = None,
+    model: Annotated[
+        str, typer.Option("--model", help="ridge (marker ridge) or calibrated (the calibrated chain; --cell-line).")
+    ] = "ridge",
 ) -> None:
     """Predict each sample's response to radiotherapy and every drug with data, with intervals and reasons.
 
     Predictions come from ridge models of the catalog markers (grouped into mechanisms) and tissue, fitted on the
     bundle without the samples themselves when they are bundle lines; higher = more resistant. JSON gives every
-    dataset and metric.
+    dataset and metric. --model calibrated: posterior predictive of the calibrated damage chain (docs/calibration.md),
+    explanations as mechanisms at their stage.
     """
+    if model not in ("ridge", "calibrated"):
+        raise ChemoradError(f"--model must be ridge or calibrated (got {model!r})")
+    if model == "calibrated":  # calibration: kept apart from the ridge path
+        _predict_calibrated(cell_line, data, _therapies(therapies), level, fmt, any((profiles, maf, expression)))
+        return
     if observed is not None:  # checked before the slow part; the conditional itself lives in the evidence layer
         from chemorad.evidence.conditional import parse_observed
 
@@ -193,6 +202,50 @@ def predict_cmd(
         emit(table, [], fmt, title=TITLE)
     if given is not None:
         emit(given[GIVEN_KEYS].round(3), [], fmt, title=f"Given {observed}: P(top quarter of its tissue), percentiles")
+
+
+def _predict_calibrated(cell_line, data, therapies, level: float, fmt: Format, files_given: bool) -> None:
+    """`predict --model calibrated` (owned by the calibration package): bundle lines only, for now."""
+    from chemorad.calibration.data import bundle_data
+    from chemorad.calibration.posterior import check_matches, load
+    from chemorad.calibration.predict import predict_lines
+    from chemorad.calibration.spec import chain_spec
+
+    if files_given or not cell_line:
+        raise ChemoradError("--model calibrated: give --cell-line (molecular files are not supported by it yet)")
+    if not (isinstance(level, float | int) and 0.0 < level < 1.0):
+        raise ChemoradError(f"--level must be in (0, 1) (got {level})")
+    cat = current_catalog()
+    spec = chain_spec(cat)
+    idata = load(None)
+    check_matches(spec, idata)
+    d = bundle_data(cat, spec, data)
+    pred, expl = predict_lines(cat, spec, d, idata, list(cell_line), level)
+    if therapies:
+        pred, expl = pred[pred["therapy"].isin(therapies)], expl[expl["therapy"].isin(therapies)]
+    if fmt is Format.json:
+        recs = []
+        for r in pred.to_dict("records"):
+            e = expl[(expl["sample"] == r["sample"]) & (expl["therapy"] == r["therapy"])]
+            e = e.reindex(e["delta_ln_dose"].abs().sort_values(ascending=False).index)
+            r["mechanisms"] = e[["mechanism", "stage", "delta_ln_dose"]].to_dict("records")
+            recs.append(r)
+        print(to_json(recs))
+        return
+    tops = (
+        expl.assign(a=expl["delta_ln_dose"].abs())
+        .sort_values("a", ascending=False)
+        .groupby(["sample", "therapy"])
+        .head(3)
+        .groupby(["sample", "therapy"])
+        .apply(
+            lambda g: ", ".join(f"{m} ({s}) {x:+.2g}" for m, s, x in g[["mechanism", "stage", "delta_ln_dose"]].values)
+        )
+        .rename("top_mechanisms (stage) d ln dose")
+        .reset_index()
+    )
+    table = pred.merge(tops, on=["sample", "therapy"], how="left").fillna("-")
+    emit(table, [], fmt, title=f"Calibrated chain: posterior predictive median and {level:.0%} interval")
 
 
 def report_cmd(

@@ -1,0 +1,278 @@
+"""The data the calibration sees, as arrays: line covariates, response observations, Yard survival curves.
+
+`CalibrationData` holds (NumPy, no JAX):
+
+- lines (N), tissue index per line (tissues: names), Z (N, J): the catalog markers' within-tissue z-scores
+  (`evidence.scores`, missing -> 0, the tissue average), marker_mechanism (J, M) 0/1: which mechanism each marker
+  feature belongs to (the catalog's markers), G (N, P): general-sensitivity covariates (proliferation genes,
+  standardised over lines, missing -> 0);
+- drug observations in long form: obs_line, obs_column (index into `columns`), obs_value; per column its dataset,
+  therapy index, kind ('ln_ic50': GDSC ln IC50 in ln uM, modelled on that scale; 'auc': CTRP AUC standardised per
+  column, modelled through an affine link), centre and scale (to undo the standardisation);
+- Yard surviving fractions: yard_line, yard_dose_gy, yard_sf (9-day proliferation assay, may exceed 1);
+- perturbations (the catalog's table): pert_line (index, or -1: the reference cell), pert_mechanism, pert_activity
+  (activity change of the knockdown/overexpression), pert_therapy, pert_ln_fold (measured ln ratio, perturbed /
+  control), pert_target_sf (the surviving fraction at which doses are compared; NaN for an SF2 ratio), pert_id.
+
+Proliferation genes (general sensitivity): the meta-PCNA proliferation signature genes present in GDSC expression
+(Venet, Dumont & Detours 2011, PLoS Comput Biol 7:e1002240; Whitfield et al. 2002, Mol Biol Cell 13:1977; gene list
+recalled, not read).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from chemorad.calibration.spec import ChainSpec
+from chemorad.catalog.load import Catalog
+from chemorad.errors import ChemoradError
+
+PROLIFERATION_GENES = (
+    "MKI67",
+    "TOP2A",
+    "PCNA",
+    "MCM2",
+    "MCM3",
+    "MCM6",
+    "CCNB1",
+    "BUB1B",
+    "CDK1",
+    "CDC20",
+    "AURKA",
+    "TYMS",
+    "RRM2",
+    "CCNE1",
+    "FOXM1",
+    "MYBL2",
+    "E2F1",
+    "CENPF",
+    "PLK1",
+    "CCNA2",
+    "UBE2C",
+)
+#: the primary drug metric modelled per dataset; Yard enters as surviving fractions at each dose
+DRUG_KIND = {"gdsc1": "ln_ic50", "gdsc2": "ln_ic50", "ctrp": "auc"}
+DATASETS = ("gdsc1", "gdsc2", "ctrp", "yard")
+
+
+@dataclass(frozen=True)
+class CalibrationData:
+    lines: tuple[str, ...]
+    tissues: tuple[str, ...]
+    tissue: np.ndarray
+    Z: np.ndarray
+    features: tuple[str, ...]
+    marker_mechanism: np.ndarray
+    G: np.ndarray
+    columns: tuple[str, ...]
+    col_dataset: np.ndarray  # index into DATASETS
+    col_therapy: np.ndarray
+    col_is_auc: np.ndarray
+    col_centre: np.ndarray
+    col_scale: np.ndarray
+    obs_line: np.ndarray
+    obs_column: np.ndarray
+    obs_value: np.ndarray
+    yard_line: np.ndarray
+    yard_dose_gy: np.ndarray
+    yard_sf: np.ndarray
+    pert_line: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    pert_mechanism: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    pert_activity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    pert_therapy: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    pert_ln_fold: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    pert_target_sf: np.ndarray = field(default_factory=lambda: np.zeros(0))  # NaN: an SF-at-2-Gy ratio
+    pert_id: tuple[str, ...] = ()
+
+    @property
+    def n_lines(self) -> int:
+        return len(self.lines)
+
+    @property
+    def yard_therapy(self) -> int:
+        return int(self.radiation[0]) if len(self.radiation) else -1
+
+    def mask(self) -> Mask:
+        """Every observation in."""
+        return Mask(
+            np.ones(len(self.obs_value), bool), np.ones(len(self.yard_sf), bool), np.ones(len(self.pert_ln_fold), bool)
+        )
+
+    def mask_lines(self, drop: np.ndarray, base: Mask | None = None) -> Mask:
+        """Observations of the lines in boolean mask `drop` (over `lines`) left out, their perturbations too."""
+        m = base or self.mask()
+        keep_p = (self.pert_line < 0) | ~drop[np.maximum(self.pert_line, 0)]
+        return Mask(m.drug & ~drop[self.obs_line], m.yard & ~drop[self.yard_line], m.pert & keep_p)
+
+    def mask_therapy(self, therapy: int, base: Mask | None = None) -> Mask:
+        """Every observation of one therapy left out (its responses, Yard if it is radiation, its perturbations)."""
+        m = base or self.mask()
+        yard = m.yard & (self.yard_therapy != therapy)
+        return Mask(
+            m.drug & (self.col_therapy[self.obs_column] != therapy), yard, m.pert & (self.pert_therapy != therapy)
+        )
+
+    radiation: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+
+
+@dataclass(frozen=True)
+class Mask:
+    """Which observations enter the likelihood (True) : drug responses, Yard surviving fractions, perturbations."""
+
+    drug: np.ndarray
+    yard: np.ndarray
+    pert: np.ndarray
+
+
+def _standardise(x: pd.DataFrame) -> np.ndarray:
+    sd = x.std(ddof=0).replace(0.0, 1.0)
+    return ((x - x.mean()) / sd).fillna(0.0).to_numpy(dtype=float)
+
+
+def bundle_data(
+    cat: Catalog, spec: ChainSpec, data: str | os.PathLike[str] | None = None, progress=None
+) -> CalibrationData:
+    """Assemble `CalibrationData` from the evidence bundle for the catalog's therapies (module docstring)."""
+    from chemorad.evidence import datasets as ds
+    from chemorad.evidence.responses import drug_responses, split, therapy_columns
+    from chemorad.evidence.scores import mechanism_scores
+
+    say = progress or (lambda _m: None)
+    say("markers")
+    sc = mechanism_scores(cat, data)
+    markers = sc.markers.dropna(how="all")
+    tissue = sc.tissue.reindex(markers.index)
+    markers = markers[tissue.notna().to_numpy()]
+    tissue = tissue.loc[markers.index]
+    lines = markers.index.astype(str)
+    tissues = tuple(sorted(tissue.unique()))
+    t_idx = np.array([tissues.index(t) for t in tissue], dtype=int)
+    features = tuple(markers.columns)
+    mm = np.zeros((len(features), len(spec.mechanisms)))
+    used = sc.coverage[sc.coverage["status"] == "used"]
+    for feat, mech in zip(used["feature"], used["mechanism"], strict=True):
+        if feat in features and mech in spec.mechanisms:
+            mm[features.index(feat), spec.mechanisms.index(mech)] = 1.0
+    say("proliferation genes")
+    expr = ds.load_expression(genes=list(_present_genes(data)), data=data).reindex(lines)
+    G = _standardise(expr)
+    say("responses")
+    resp = drug_responses(cat, data)
+    owner = {c: tid for tid, cs in therapy_columns(cat, resp.columns).items() for c in cs}
+    cols, c_ds, c_t, c_auc, c_mu, c_sd, o_line, o_col, o_val = [], [], [], [], [], [], [], [], []
+    pos = {name: i for i, name in enumerate(lines)}
+    for col in resp.columns:
+        dataset, _, metric = split(col)
+        if col not in owner or metric != DRUG_KIND.get(dataset):
+            continue
+        y = resp[col].dropna()
+        y = y[y.index.isin(pos)]
+        if len(y) < 10:
+            continue
+        is_auc = DRUG_KIND[dataset] == "auc"
+        mu, sd = (float(y.mean()), float(y.std(ddof=0)) or 1.0) if is_auc else (0.0, 1.0)
+        k = len(cols)
+        cols.append(col)
+        c_ds.append(DATASETS.index(dataset))
+        c_t.append(spec.therapy_index(owner[col]))
+        c_auc.append(is_auc)
+        c_mu.append(mu)
+        c_sd.append(sd)
+        o_line += [pos[x] for x in y.index]
+        o_col += [k] * len(y)
+        o_val += list((y.to_numpy(dtype=float) - mu) / sd)
+    say("Yard survival curves")
+    yard = ds.load_yard(data)
+    sf_cols = [c for c in yard.columns if c.startswith("sf_") and c.endswith("gy")]
+    y_line, y_dose, y_sf = [], [], []
+    for name, row in yard[sf_cols].iterrows():
+        if name not in pos:
+            continue
+        for c in sf_cols:
+            if np.isfinite(row[c]):
+                y_line.append(pos[name])
+                y_dose.append(float(c[3:-2]))
+                y_sf.append(float(row[c]))
+    rad = np.flatnonzero(spec.is_radiation)
+    out = CalibrationData(
+        lines=tuple(lines),
+        tissues=tissues,
+        tissue=t_idx,
+        Z=markers.fillna(0.0).to_numpy(dtype=float),
+        features=features,
+        marker_mechanism=mm,
+        G=G,
+        columns=tuple(cols),
+        col_dataset=np.array(c_ds, dtype=int),
+        col_therapy=np.array(c_t, dtype=int),
+        col_is_auc=np.array(c_auc, dtype=bool),
+        col_centre=np.array(c_mu),
+        col_scale=np.array(c_sd),
+        obs_line=np.array(o_line, dtype=int),
+        obs_column=np.array(o_col, dtype=int),
+        obs_value=np.array(o_val),
+        yard_line=np.array(y_line, dtype=int),
+        yard_dose_gy=np.array(y_dose),
+        yard_sf=np.array(y_sf),
+        radiation=rad[:1],
+    )
+    return attach_perturbations(cat, spec, out)
+
+
+def _present_genes(data) -> list[str]:
+    import pyarrow.parquet as pq
+
+    from chemorad.evidence import datasets as ds
+
+    path = ds._path("expression", ds._resolve(data))
+    names = set(pq.read_schema(path).names)
+    return [g for g in PROLIFERATION_GENES if g in names]
+
+
+def attach_perturbations(cat: Catalog, spec: ChainSpec, d: CalibrationData) -> CalibrationData:
+    """Add the catalog's perturbation table as observations: each entry's measured ln ratio (perturbed / control) for
+    its therapy under an activity change of +-1 of its mechanism (`chain.perturbations.activity_for`: the catalog
+    marker decides the sign), in the reference cell at the oxic pO2 (the entries' cell lines are free text and
+    mostly outside the bundle). Entries without a catalog mechanism or therapy are left out (none is invented).
+    """
+    from chemorad.catalog.perturbations import TARGET_SF
+    from chemorad.chain.perturbations import activity_for
+
+    rows = []
+    for e in getattr(cat, "perturbations", {}).values():
+        if e.mechanism not in spec.mechanisms or e.therapy not in spec.therapies:
+            continue
+        activity, _ = activity_for(cat, e)
+        target = TARGET_SF[e.metric]
+        rows.append(
+            (
+                spec.mechanisms.index(e.mechanism),
+                activity,
+                spec.therapies.index(e.therapy),
+                float(np.log(e.value)),
+                np.nan if target is None else float(target),
+                e.id,
+            )
+        )
+    if not rows:
+        return d
+    pm, pa, pt, pf, ps, pid = zip(*rows, strict=True)
+    return replace(
+        d,
+        pert_line=np.full(len(rows), -1, dtype=int),
+        pert_mechanism=np.array(pm, dtype=int),
+        pert_activity=np.array(pa, dtype=float),
+        pert_therapy=np.array(pt, dtype=int),
+        pert_ln_fold=np.array(pf, dtype=float),
+        pert_target_sf=np.array(ps, dtype=float),
+        pert_id=tuple(pid),
+    )
+
+
+def check_nonempty(d: CalibrationData) -> None:
+    if len(d.obs_value) + len(d.yard_sf) + len(d.pert_ln_fold) == 0:
+        raise ChemoradError("data: no observations to calibrate on (no responses, Yard curves or perturbations)")

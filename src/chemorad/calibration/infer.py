@@ -1,0 +1,223 @@
+"""Inference for `calibration.model`: NUTS where it fits the budget, variational inference where not; diagnostics.
+
+- NUTS (Hoffman & Gelman 2014, JMLR 15:1593; numpyro's implementation), `chains` chains run one after the other:
+  diagnostics are split R-hat (rank-normalised, Vehtari et al. 2021, Bayesian Anal 16:667) and bulk ESS from ArviZ,
+  and the number of divergent transitions. `check_nuts` raises `ChemoradError` when max R-hat > RHAT_MAX, min bulk
+  ESS < ESS_MIN_PER_CHAIN x chains, or divergences exceed DIVERGENCE_SHARE of the draws.
+- VI: stochastic variational inference with a mean-field normal guide (`AutoNormal`) or a low-rank multivariate normal
+  (`AutoLowRankMultivariateNormal`) on the unconstrained space, Adam. Diagnostics: the ELBO must be finite and have
+  stopped falling: the mean loss of the last 10% of steps may not be below that of the 10% before by more than
+  ELBO_REL_TOL of its magnitude (a still-descending fit is reported as not converged). Draws come from the guide.
+
+The posterior is an ArviZ InferenceData: group `posterior` (every sample site but the per-line eps, which is kept
+for the training lines only when `keep_lines`), `sample_stats` (NUTS: diverging, tree depth) and attributes with the
+method, seed, diagnostics and the names of effects, therapies, mechanisms, features, tissues, columns and lines.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import jax
+import numpy as np
+
+from chemorad.calibration.data import CalibrationData, Mask, check_nonempty
+from chemorad.calibration.model import model
+from chemorad.calibration.spec import ChainSpec
+from chemorad.errors import ChemoradError
+
+RHAT_MAX = 1.05
+ESS_MIN_PER_CHAIN = 50
+DIVERGENCE_SHARE = 0.01
+ELBO_REL_TOL = 0.005
+METHODS = ("nuts", "vi")
+
+
+@dataclass(frozen=True)
+class Settings:
+    method: str = "vi"
+    seed: int = 0
+    warmup: int = 500
+    samples: int = 500
+    chains: int = 2
+    steps: int = 3000
+    learning_rate: float = 0.01
+    guide: str = "normal"  # or "lowrank"
+    draws: int = 400
+    check: bool = True
+
+
+def run(spec: ChainSpec, d: CalibrationData, settings: Settings = Settings(), mask: Mask | None = None, progress=None):
+    """Fit the model and return (InferenceData, diagnostics dict). Raises ChemoradError on bad diagnostics."""
+    if settings.method not in METHODS:
+        raise ChemoradError(f"method: expected one of {', '.join(METHODS)}, got {settings.method!r}")
+    check_nonempty(d)
+    say = progress or (lambda _m: None)
+    t0 = time.perf_counter()
+    if settings.method == "nuts":
+        samples, stats, diag = _nuts(spec, d, settings, mask, say)
+    else:
+        samples, stats, diag = Calibrator(spec, d, settings).fit(mask, settings.seed, say)
+    diag["wall_time_s"] = time.perf_counter() - t0
+    idata = to_inference_data(spec, d, samples, stats, settings, diag)
+    if settings.check:
+        check(diag)
+    return idata, diag
+
+
+def _nuts(spec, d, s: Settings, mask, say):
+    import arviz as az
+    from numpyro.infer import MCMC, NUTS
+
+    say(f"NUTS: {s.chains} chain(s) x ({s.warmup} warm-up + {s.samples} draws)")
+    mcmc = MCMC(
+        NUTS(model, target_accept_prob=0.9),
+        num_warmup=s.warmup,
+        num_samples=s.samples,
+        num_chains=s.chains,
+        chain_method="sequential",
+        progress_bar=False,
+    )
+    mcmc.run(jax.random.PRNGKey(s.seed), spec, d, mask, extra_fields=("diverging", "num_steps"))
+    samples = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
+    extra = mcmc.get_extra_fields(group_by_chain=True)
+    stats = {"diverging": np.asarray(extra["diverging"]), "n_steps": np.asarray(extra["num_steps"])}
+    post = az.from_dict(posterior={k: v for k, v in samples.items() if k != "w"})
+    summ = az.summary(post, kind="diagnostics")
+    diag = {
+        "method": "nuts",
+        "chains": s.chains,
+        "draws": s.samples,
+        "max_rhat": float(np.nanmax(summ["r_hat"].to_numpy())),
+        "min_ess_bulk": float(np.nanmin(summ["ess_bulk"].to_numpy())),
+        "divergences": int(stats["diverging"].sum()),
+        "worst_rhat_parameter": str(summ["r_hat"].idxmax()),
+    }
+    return samples, stats, diag
+
+
+class Calibrator:
+    """Variational fits of one (spec, data) pair under different masks, compiled once.
+
+    The data are constants of the compiled step; the mask (which observations enter the likelihood) is an argument,
+    so cross-validation folds, zero-shot and leave-one-experiment-out fits reuse one compilation.
+    """
+
+    def __init__(self, spec: ChainSpec, d: CalibrationData, settings: Settings = Settings()) -> None:
+        import numpyro.optim as optim
+        from numpyro.infer import SVI, Trace_ELBO
+        from numpyro.infer.autoguide import AutoLowRankMultivariateNormal, AutoNormal
+
+        self.spec, self.d, self.s = spec, d, settings
+        self.guide = (AutoLowRankMultivariateNormal if settings.guide == "lowrank" else AutoNormal)(model)
+        self.svi = SVI(model, self.guide, optim.Adam(settings.learning_rate), Trace_ELBO())
+
+        def steps(state, m):
+            return jax.lax.scan(lambda st, _: self.svi.update(st, spec, d, m), state, None, length=settings.steps)
+
+        self._steps = jax.jit(steps)
+        self._draw = jax.jit(
+            lambda key, params, m: self.guide.sample_posterior(key, params, spec, d, m, sample_shape=(settings.draws,))
+        )
+
+    def fit(self, mask: Mask | None = None, seed: int = 0, say=None):
+        """(samples with a leading chain axis of 1, stats, diagnostics) of one fit."""
+        say = say or (lambda _m: None)
+        m = mask or self.d.mask()
+        say(f"VI ({self.s.guide} guide): {self.s.steps} Adam steps")
+        state = self.svi.init(jax.random.PRNGKey(seed), self.spec, self.d, m)
+        state, losses = self._steps(state, m)
+        losses = np.asarray(losses)
+        params = self.svi.get_params(state)
+        draws = self._draw(jax.random.PRNGKey(seed + 1), params, m)
+        samples = {k: np.asarray(v)[None] for k, v in draws.items()}
+        w = max(len(losses) // 10, 1)
+        last = float(np.mean(losses[-w:]))
+        before = float(np.mean(losses[-2 * w : -w])) if len(losses) >= 2 * w else float("nan")
+        diag = {
+            "method": "vi",
+            "guide": self.s.guide,
+            "steps": self.s.steps,
+            "draws": self.s.draws,
+            "final_elbo_loss": last,
+            "elbo_finite": bool(np.all(np.isfinite(losses))),
+            "elbo_relative_change": float((before - last) / max(abs(last), 1.0))
+            if np.isfinite(before)
+            else float("nan"),
+        }
+        return samples, {"elbo_loss": losses}, diag
+
+
+def check(diag: dict) -> None:
+    """Raise ChemoradError naming the failed diagnostic (thresholds in the module docstring)."""
+    if diag["method"] == "nuts":
+        problems = []
+        if not diag["max_rhat"] <= RHAT_MAX:
+            problems.append(f"max R-hat {diag['max_rhat']:.3f} > {RHAT_MAX} ({diag['worst_rhat_parameter']})")
+        if not diag["min_ess_bulk"] >= ESS_MIN_PER_CHAIN * diag["chains"]:
+            problems.append(f"min bulk ESS {diag['min_ess_bulk']:.0f} < {ESS_MIN_PER_CHAIN * diag['chains']}")
+        if diag["divergences"] > DIVERGENCE_SHARE * diag["chains"] * diag["draws"]:
+            problems.append(f"{diag['divergences']} divergent transitions")
+    else:
+        problems = []
+        if not diag["elbo_finite"]:
+            problems.append("the ELBO became non-finite")
+        elif not diag["elbo_relative_change"] <= ELBO_REL_TOL:
+            problems.append(
+                f"the ELBO was still falling (relative change {diag['elbo_relative_change']:.3g} over the last 10% of "
+                f"steps > {ELBO_REL_TOL}); run more steps"
+            )
+    if problems:
+        raise ChemoradError(f"calibration diagnostics failed ({diag['method']}): " + "; ".join(problems))
+
+
+def to_inference_data(spec: ChainSpec, d: CalibrationData, samples: dict, stats: dict, s: Settings, diag: dict):
+    """ArviZ InferenceData with named dimensions (module docstring)."""
+    import arviz as az
+
+    j, m = np.nonzero(d.marker_mechanism)
+    coords = {
+        "effect": list(spec.effect_name),
+        "therapy": list(spec.therapies),
+        "pair": [f"{d.features[a]} -> {spec.mechanisms[b]}" for a, b in zip(j, m, strict=True)],
+        "covariate": [f"g{i}" for i in range(d.G.shape[1])],
+        "line": list(d.lines),
+        "tissue_name": list(d.tissues),
+        "column": list(d.columns),
+    }
+    dims = {
+        "theta": ["effect"],
+        "ln_ic50": ["therapy"],
+        "loading": ["therapy"],
+        "hs_lambda": ["pair"],
+        "hs_z": ["pair"],
+        "w": ["pair"],
+        "gs_b": ["covariate"],
+        "gs_eps": ["line"],
+        "tissue": ["tissue_name"],
+        "tissue_therapy": ["tissue_name", "therapy"],
+        "col_offset": ["column"],
+        "col_slope": ["column"],
+    }
+    sample_stats = {k: v for k, v in stats.items() if k in ("diverging", "n_steps")}
+    idata = az.from_dict(posterior=samples, sample_stats=sample_stats or None, coords=coords, dims=dims)
+    idata.posterior.attrs.update(
+        {
+            "method": s.method,
+            "seed": s.seed,
+            "diagnostics": json.dumps(diag),
+            "mechanisms": json.dumps(list(spec.mechanisms)),
+            "features": json.dumps(list(d.features)),
+            "pair_feature": json.dumps([int(x) for x in j]),
+            "pair_mechanism": json.dumps([int(x) for x in m]),
+            "col_centre": json.dumps([float(x) for x in d.col_centre]),
+            "col_scale": json.dumps([float(x) for x in d.col_scale]),
+            "col_is_auc": json.dumps([bool(x) for x in d.col_is_auc]),
+            "col_therapy": json.dumps([int(x) for x in d.col_therapy]),
+        }
+    )
+    if "elbo_loss" in stats:
+        idata.posterior.attrs["elbo_loss_every_100"] = json.dumps([float(x) for x in stats["elbo_loss"][::100]])
+    return idata

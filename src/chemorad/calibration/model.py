@@ -1,0 +1,182 @@
+"""The Bayesian model: the damage chain as the forward model, priors from the catalog, likelihoods from the data.
+
+Parameters (sites of `model`; shapes: E effects, T therapies, J marker features, M mechanisms, P proliferation
+covariates, K tissues, N lines, C response columns)
+----------------------------------------------------------------------------------------------------------------
+- theta (E): effect magnitudes, log scale, theta_e ~ N(ln size_e, sd_e) with sd_e from the effect's source
+  (`spec.prior_width`); transport effects have one theta per (pump, substrate).
+- ln_ic50 (T): each drug's reference potency (ln uM) ~ N(catalog ln IC50, 1) (sd 2 without a catalog IC50);
+  ln_alpha, ln_beta: radiation's LQ parameters ~ N(catalog, 0.5).
+- w (number of catalog marker-mechanism pairs): the marker -> activity map, activity A = Z W (W zero outside the
+  catalog's marker lists), regularised horseshoe (Piironen & Vehtari 2017, Electron J Stat 11:5018):
+  w_k = tau lambda~_k z_k, lambda~_k^2 = c^2 lambda_k^2 / (c^2 + tau^2 lambda_k^2), lambda_k ~ C+(0, 1),
+  tau ~ C+(0, TAU0), c^2 ~ InvGamma(2, 2), z_k ~ N(0, 1): a mechanism is carried by few markers.
+- general sensitivity, shared by all therapies: r_i = G_i b + eps_i, b ~ N(0, 0.2), eps_i ~ N(0, 1); tissue
+  u_k ~ N(0, tau_u); per-therapy loading c_t ~ HalfNormal(1); tissue x therapy v_kt ~ N(0, tau_v);
+  tau_u, tau_v ~ HalfNormal(0.5) (partial pooling). The line's log dose modifier for therapy t is
+      ell_it = c_t (r_i + u_k(i)) + v_k(i)t            (> 0: more dose needed, resistant)
+  An unseen line gets r = G b + eps with eps drawn from its prior: its mean is G b, not zero.
+- per column: GDSC ln IC50 offset o_c ~ N(0, 0.5); CTRP AUC (standardised) link a_c ~ N(0, 1), s_c ~ HalfNormal(1).
+- noise per data set, estimated: sigma_gdsc1, sigma_gdsc2 ~ HalfNormal(2) (ln uM), sigma_ctrp ~ HalfNormal(1)
+  (standardised AUC), sigma_yard ~ HalfNormal(0.2) (surviving fraction), sigma_pert ~ HalfNormal(0.5) (ln fold).
+
+Likelihood
+----------
+    GDSC:   y_ic = ln IC50_chain(A_i, t; theta) + ell_it + o_c + noise
+    CTRP:   y_ic = a_c + s_c (ln IC50_chain(A_i, t) + ell_it - ln IC50_t) + noise
+    Yard:   SF_id = SF_chain(d e^(-ell_i,rad); A_i, theta, alpha, beta) + noise, at each dose d
+    perturbation: ln RF_j = ln D50(A_i + delta_j e_m) - ln D50(A_i)  (the chain's dose ratio for the knock-down or
+            overexpression delta_j of mechanism m in line i; D50 = IC50 for drugs, the 50%-survival dose for
+            radiation), + noise.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpyro
+import numpyro.distributions as dist
+
+from chemorad.calibration import forward as F
+from chemorad.calibration.data import DATASETS, CalibrationData, Mask
+from chemorad.calibration.spec import ChainSpec
+
+jax.tree_util.register_pytree_node(Mask, lambda m: ((m.drug, m.yard, m.pert), None), lambda _, c: Mask(*c))
+
+SF2_DOSE_GY = 2.0
+#: global scale of the horseshoe: expected share of non-zero marker weights p0/(J - p0) / sqrt(N), p0 ~ 1 per mechanism
+TAU0 = 0.1
+#: the radiation ln dose for 50% survival uses these bisection steps (enough for 1e-6 relative in the likelihood)
+RAD_ITERATIONS = 40
+NOISE_SCALE = {"gdsc1": 2.0, "gdsc2": 2.0, "ctrp": 1.0, "yard": 0.2}
+
+
+def marker_pairs(d: CalibrationData) -> tuple[np.ndarray, np.ndarray]:
+    """(feature index, mechanism index) of every catalog marker -> mechanism link with data."""
+    j, m = np.nonzero(d.marker_mechanism)
+    return j, m
+
+
+def activities(d: CalibrationData, w: jnp.ndarray, Z=None) -> jnp.ndarray:
+    """A = Z W (N, M) with W scattered from the pair weights."""
+    j, m = marker_pairs(d)
+    W = jnp.zeros(d.marker_mechanism.shape).at[j, m].set(w)
+    return jnp.asarray(d.Z if Z is None else Z) @ W
+
+
+def chain_params(spec: ChainSpec, s: dict) -> F.ChainParams:
+    return F.ChainParams(theta=s["theta"], ln_ic50=s["ln_ic50"], ln_alpha=s["ln_alpha"], ln_beta=s["ln_beta"])
+
+
+def line_ln_dose(spec: ChainSpec, p: F.ChainParams, mod: jnp.ndarray) -> jnp.ndarray:
+    """(N, T) chain ln dose for 50% survival: the closed form for drugs, bisection for radiation."""
+    out = F.drug_ln_ic50(spec, p, mod)
+    for t in np.flatnonzero(spec.is_radiation):
+        out = out.at[:, t].set(F.radiation_ln_dose(spec, p, mod[:, t, :], 0.5, iterations=RAD_ITERATIONS))
+    return out
+
+
+def model(spec: ChainSpec, d: CalibrationData, mask: Mask | None = None, observed: bool = True) -> None:
+    """The numpyro model (module docstring). `mask` (arrays, may be traced) says which observations enter the
+    likelihood; the parameters of a line whose observations are all masked keep their prior (an unseen line).
+    `observed` False draws the observations instead (simulation)."""
+    T, K, P = len(spec.therapies), len(d.tissues), d.G.shape[1]
+    n_pairs = int(d.marker_mechanism.sum())
+    theta = numpyro.sample("theta", dist.Normal(spec.effect_prior_mean, spec.effect_prior_sd))
+    ic50_sd = np.where(spec.has_ic50, 1.0, 2.0)
+    ln_ic50 = numpyro.sample("ln_ic50", dist.Normal(spec.ln_ic50, ic50_sd))
+    ln_alpha = numpyro.sample("ln_alpha", dist.Normal(np.log(max(spec.alpha, 1e-6)), 0.5))
+    ln_beta = numpyro.sample("ln_beta", dist.Normal(np.log(max(spec.beta, 1e-6)), 0.5))
+    p = F.ChainParams(theta, ln_ic50, ln_alpha, ln_beta)
+    if d.n_lines == 0:  # the perturbation table alone (calibration.loeo): no line-level parameters
+        A, ell = jnp.zeros((0, len(spec.mechanisms))), jnp.zeros((0, T))
+    else:
+        A, ell = _line_terms(spec, d, n_pairs, T, K, P)
+    sig = {
+        k: numpyro.sample(f"sigma_{k}", dist.HalfNormal(NOISE_SCALE[k]))
+        for k in DATASETS
+        if (k == "yard" and len(d.yard_sf)) or (k != "yard" and np.any(d.col_dataset == DATASETS.index(k)))
+    }
+    C = len(d.columns)
+    mod = F.modifiers(F.effect_matrices(spec, theta), A)
+    if C:
+        offset = numpyro.sample("col_offset", dist.Normal(jnp.zeros(C), 0.5))
+        slope = numpyro.sample("col_slope", dist.HalfNormal(jnp.ones(C)))
+        ln_dose = F.drug_ln_ic50(spec, p, mod) + ell  # (N, T)
+        pred = _column_prediction(d, spec, ln_dose, ln_ic50, offset, slope, d.obs_line, d.obs_column)
+        sigma = jnp.stack([sig.get(k, 1.0) for k in DATASETS])[d.col_dataset[d.obs_column]]
+        numpyro.sample(
+            "obs_drug", _masked(dist.Normal(pred, sigma), mask, "drug"), obs=d.obs_value if observed else None
+        )
+    if len(d.yard_sf):
+        t = d.yard_therapy
+        sf = F.radiation_sf(spec, p, mod[d.yard_line, t, :], d.yard_dose_gy * jnp.exp(-ell[d.yard_line, t]))
+        numpyro.sample(
+            "obs_yard", _masked(dist.Normal(sf, sig["yard"]), mask, "yard"), obs=d.yard_sf if observed else None
+        )
+    if len(d.pert_ln_fold):
+        sigma_p = numpyro.sample("sigma_pert", dist.HalfNormal(0.5))
+        ln_rf = perturbation_ln_rf(spec, p, d, A)
+        numpyro.sample(
+            "obs_pert", _masked(dist.Normal(ln_rf, sigma_p), mask, "pert"), obs=d.pert_ln_fold if observed else None
+        )
+
+
+def _line_terms(spec: ChainSpec, d: CalibrationData, n_pairs: int, T: int, K: int, P: int):
+    """Activities A (N, M) from the horseshoe marker map and the log dose modifier ell (N, T) (module docstring)."""
+    # regularised horseshoe on the marker -> activity weights
+    tau = numpyro.sample("hs_tau", dist.HalfCauchy(TAU0))
+    lam = numpyro.sample("hs_lambda", dist.HalfCauchy(jnp.ones(n_pairs)))
+    c2 = numpyro.sample("hs_c2", dist.InverseGamma(2.0, 2.0))
+    lam_t = jnp.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
+    z = numpyro.sample("hs_z", dist.Normal(jnp.zeros(n_pairs), 1.0))
+    w = numpyro.deterministic("w", tau * lam_t * z)
+    A = activities(d, w)
+    # general sensitivity and tissue
+    eps = numpyro.sample("gs_eps", dist.Normal(jnp.zeros(d.n_lines), 1.0))
+    r = eps
+    if P:
+        b = numpyro.sample("gs_b", dist.Normal(jnp.zeros(P), 0.2))
+        r = jnp.asarray(d.G) @ b + eps
+    tau_u = numpyro.sample("tau_tissue", dist.HalfNormal(0.5))
+    tau_v = numpyro.sample("tau_tissue_therapy", dist.HalfNormal(0.5))
+    u = numpyro.sample("tissue", dist.Normal(jnp.zeros(K), 1.0)) * tau_u
+    v = numpyro.sample("tissue_therapy", dist.Normal(jnp.zeros((K, T)), 1.0)) * tau_v
+    c = numpyro.sample("loading", dist.HalfNormal(jnp.ones(T)))
+    ell = c[None, :] * (r + u[d.tissue])[:, None] + v[d.tissue]
+    return A, ell
+
+
+def _masked(fn, mask, name: str):
+    return fn if mask is None else fn.mask(getattr(mask, name))
+
+
+def _column_prediction(d, spec, ln_dose, ln_ic50, offset, slope, line, col):
+    """Predicted observation of (line, column) pairs on the modelled scale (GDSC ln IC50, CTRP standardised AUC)."""
+    t = d.col_therapy[col]
+    x = ln_dose[line, t]
+    auc = jnp.asarray(d.col_is_auc[col])
+    return jnp.where(auc, offset[col] + slope[col] * (x - ln_ic50[t]), x + offset[col])
+
+
+def perturbation_ln_rf(spec: ChainSpec, p: F.ChainParams, d: CalibrationData, A: jnp.ndarray) -> jnp.ndarray:
+    """ln (perturbed / control) of each perturbation entry through the chain, at the oxic pO2 (module docstring): the
+    dose ratio at the entry's surviving fraction, or the ratio of surviving fractions at 2 Gy."""
+    n = len(d.pert_ln_fold)
+    base = jnp.zeros((n, len(spec.mechanisms)))
+    if A.shape[0] and np.any(d.pert_line >= 0):
+        base = jnp.where((d.pert_line >= 0)[:, None], A[np.maximum(d.pert_line, 0)], 0.0)
+    onehot = jnp.asarray(np.eye(len(spec.mechanisms))[d.pert_mechanism] * d.pert_activity[:, None])
+    mod = F.modifiers(F.effect_matrices(spec, p.theta), jnp.concatenate([base, base + onehot]))
+    t = np.asarray(d.pert_therapy)
+    rows = np.arange(2 * n)
+    tt = np.concatenate([t, t])
+    target = np.nan_to_num(np.concatenate([d.pert_target_sf, d.pert_target_sf]), nan=0.5)
+    is_sf2 = np.isnan(np.concatenate([d.pert_target_sf, d.pert_target_sf]))
+    m_t = mod[rows, tt, :]  # (2n, Q): each row's own therapy
+    ln_drug = F.drug_ln_ic50(spec, p, mod, spec.p_oxic, target_sf=jnp.asarray(target)[:, None])[rows, tt]
+    ln_rad = F.radiation_ln_dose(spec, p, m_t, jnp.asarray(target), spec.p_oxic, iterations=RAD_ITERATIONS)
+    ln_sf2 = jnp.log(F.radiation_sf(spec, p, m_t, SF2_DOSE_GY, spec.p_oxic))
+    value = jnp.where(is_sf2, ln_sf2, jnp.where(spec.is_radiation[tt], ln_rad, ln_drug))
+    return value[n:] - value[:n]
