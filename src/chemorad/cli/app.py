@@ -70,8 +70,8 @@ def _root(
 
 
 from chemorad.cli import catalog as _catalog  # noqa: E402
-from chemorad.cli.clinical import calibrate_clinical_cmd  # noqa: E402
 from chemorad.cli.calibrate import calibrate_cmd  # noqa: E402
+from chemorad.cli.clinical import calibrate_clinical_cmd  # noqa: E402
 from chemorad.cli.dynamics import crossres_evolution_cmd, simulate_cmd  # noqa: E402
 from chemorad.cli.evidence import app as evidence_app  # noqa: E402
 from chemorad.cli.kb import app as kb_app  # noqa: E402
