@@ -40,7 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "chemorad.cli.catalog:specificity",
         "Computed specificity: resistance factor of every mechanism on every therapy, and a verdict per mechanism.",
     ),
-    "demo": ("chemorad.cli.catalog:demo", "Run the main job on the shipped defaults and write tables and figures to OUT."),
+    "demo": (
+        "chemorad.cli.catalog:demo",
+        "Run the main job on the shipped defaults and write tables and figures to OUT.",
+    ),
     "evidence": (
         "chemorad.cli.evidence:app",
         "Test the claims on real cell-line data (Yard 2016, GDSC1/2, CTRP, CCLE).",
