@@ -163,7 +163,7 @@ def test_resume_checks_a_batch_the_ledger_never_recorded(reference: Path, client
     """A run killed between a worker's rename and the client's ledger line: the file is read back and row-counted."""
     out = tmp_path / "run"
     run_sweep(_sweep(), out, client=client1, batch_size=3)
-    (out / run_mod.LEDGER).write_text((out / run_mod.LEDGER).read_text().splitlines()[0] + "\n{\"batch\": 2, \"sha")
+    (out / run_mod.LEDGER).write_text((out / run_mod.LEDGER).read_text().splitlines()[0] + '\n{"batch": 2, "sha')
     kept = os.stat(batch_path(out, 1)).st_mtime_ns
     batch_path(out, 3).write_bytes(b"PAR1 garbage")
     info = run_sweep(_sweep(), out, client=client1, resume=True)
