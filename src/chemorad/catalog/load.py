@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from chemorad.catalog.registry import Modality, ResponseKey
 from chemorad.catalog.schema import Mechanism, Reference, Selector, Stage, Therapy
 from chemorad.errors import ChemoradError, read_yaml, unknown
 
@@ -49,6 +50,34 @@ class Catalog:
         if symbol.upper() not in by_upper:
             raise unknown("gene", symbol, by_upper.values())
         return by_upper[symbol.upper()]
+
+    # -- modalities and response data sets (chemorad.catalog.registry) ----------------------------------------------
+    def therapies_of(self, modality: Modality | str) -> list[Therapy]:
+        """Every therapy of one modality, in catalog order."""
+        return [t for t in self.therapies.values() if t.modality == modality]
+
+    @property
+    def radiotherapy(self) -> Therapy:
+        """The reference radiation therapy: the catalog's first radiation entry (photons; its LQ and OER parameters).
+
+        Code that needs "the" radiation therapy asks for this instead of naming an id, so a catalog whose photon entry
+        has another id, or that adds protons after it, needs no code change.
+        """
+        rads = self.therapies_of(Modality.radiation)
+        if not rads:
+            raise ChemoradError("catalog: no therapy with modality radiation")
+        return rads[0]
+
+    def is_radiation(self, therapy_id: str) -> bool:
+        return self.therapy(therapy_id).modality == Modality.radiation
+
+    def therapy_for_response(self, key: ResponseKey | str) -> Therapy | None:
+        """The catalog therapy measured by a response column (its `datasets` names the compound), or None."""
+        key = key if isinstance(key, ResponseKey) else ResponseKey.parse(key)
+        return self._by_response().get((key.dataset, key.compound))
+
+    def _by_response(self) -> dict[tuple[str, str], Therapy]:
+        return {(d, name): t for t in self.therapies.values() for d, name in t.datasets.items()}
 
     # -- derived relations ----------------------------------------------------------------------------------------
     def genes(self) -> list[str]:

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chemorad.catalog.registry import RESPONSE_DATASETS, Modality
+
 GENE_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9\-\.]*$")
 ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
@@ -181,7 +183,7 @@ class Selector(Frozen):
     drugs that are its substrates, whichever they are.
     """
 
-    modality: Literal["radiation", "drug"] | None = None
+    modality: Modality | None = None
     transporter_substrate: str | None = None  # e.g. ABCB1: drugs that are substrates of the pump
     uptake_transporter: str | None = None  # e.g. SLC31A1 (CTR1): drugs taken up by it
     inactivated_by: str | None = None  # enzyme symbol, e.g. GSTP1, DPYD, CDA, CYP3A4
@@ -296,7 +298,7 @@ class PK(Frozen):
 class Therapy(Frozen):
     id: Id
     name: str
-    modality: Literal["radiation", "drug"]
+    modality: Modality
     drug_class: str
     mechanism_of_action: str
     lesions: list[Lesion] = Field(min_length=1)
@@ -310,8 +312,20 @@ class Therapy(Frozen):
     oxygen_dependence: Param | None = None  # fraction of kill that needs oxygen (0..1)
     parameters: dict[str, Param] = Field(default_factory=dict)  # model defaults (LQ, OER, PD ...)
     pk: PK | None = None
-    datasets: dict[Literal["gdsc1", "gdsc2", "ctrp"], str] = Field(default_factory=dict)  # name in each dataset
+    datasets: dict[str, str] = Field(default_factory=dict)  # registered response data set id -> name in it
     references: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _datasets_registered(self) -> Therapy:
+        for dataset_id in self.datasets:
+            spec = RESPONSE_DATASETS.get(dataset_id)
+            if spec is None:
+                raise ValueError(
+                    f"datasets: unknown response data set {dataset_id!r} (known: {', '.join(RESPONSE_DATASETS)})"
+                )
+            if spec.modality != self.modality:
+                raise ValueError(f"datasets: {dataset_id} measures {spec.modality} therapies, not {self.modality}")
+        return self
 
     @property
     def genotoxic(self) -> bool:

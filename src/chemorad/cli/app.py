@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import click
 import typer
@@ -150,8 +151,21 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    catalog_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--catalog",
+            help="A catalog folder (mechanisms.yaml, therapies.yaml, references.yaml) used instead of the shipped one.",
+        ),
+    ] = None,
+) -> None:
     """Chemotherapy and radiotherapy resistance: catalog, damage-chain model, evidence, dynamics, profiles."""
+    from chemorad.cli.context import set_context  # loads the catalog: not needed to list the commands
+
+    if catalog_dir is not None and not catalog_dir.is_dir():
+        raise ChemoradError(f"--catalog {catalog_dir}: not a folder")
+    set_context(catalog_dir)
 
 
 def main() -> None:  # pragma: no cover - the console-script entry point

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 
-from chemorad.catalog import catalog
+from chemorad.cli.context import current_catalog
 from chemorad.cli.render import Format, emit, to_json
 from chemorad.errors import ChemoradError
 
@@ -28,7 +28,7 @@ def mechanisms(
     """List resistance mechanisms with stage, markers, therapies touched, claimed specificity and references."""
     from chemorad.catalog import views as cv
 
-    cat = catalog()
+    cat = current_catalog()
     selected = list(cat.mechanisms.values())
     if therapy is not None:
         cat.therapy(therapy)
@@ -54,7 +54,7 @@ def mechanism(
     """The full card of one mechanism, with its references."""
     from chemorad.catalog import views as cv
 
-    cat = catalog()
+    cat = current_catalog()
     m = cat.mechanism(mechanism_id)
     record = cv.mechanism_record(cat, m)
     if fmt == "json":
@@ -95,7 +95,7 @@ def _card(r: dict) -> str:
     lines += ["", "## Evidence"]
     lines += [f"- {e['model_system']}: {e['effect']} [{e['reference']}]" for e in r["evidence"]]
     lines += ["", "## References"]
-    cat = catalog()
+    cat = current_catalog()
     lines += [f"- `{ref['id']}` {cv.cite(cat.references[ref['id']])}" for ref in r["references"]]
     return "\n".join(lines)
 
@@ -105,7 +105,7 @@ def gene(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Mechanisms a gene marks and the therapies they touch."""
-    cat = catalog()
+    cat = current_catalog()
     symbol = cat.gene(symbol)
     rows = []
     for m in cat.mechanisms_for_gene(symbol):
@@ -163,7 +163,7 @@ def therapies(fmt: FormatOpt = Format.table) -> None:
     """Radiotherapy and the drugs in the catalog, with their resistance-relevant properties."""
     from chemorad.catalog import views as cv
 
-    cat = catalog()
+    cat = current_catalog()
     emit(
         cv.therapies_table(cat),
         [cv.therapy_record(t) for t in cat.therapies.values()],
@@ -176,7 +176,7 @@ def references(fmt: FormatOpt = Format.table) -> None:
     """The bibliography behind every mechanism, parameter and claim."""
     from chemorad.catalog import views as cv
 
-    cat = catalog()
+    cat = current_catalog()
     df = cv.references_table(cat)
     emit(
         df[["id", "authors", "year", "journal", "doi", "pmid"]].fillna("-"),
@@ -211,7 +211,7 @@ def specificity(
         raise ChemoradError(f"--activity must be a number within [-10, 10] catalog steps (got {activity})")
     if po2 is not None and not (np.isfinite(po2) and po2 >= 0):
         raise ChemoradError(f"--po2 must be a finite pO2 >= 0 mmHg (got {po2})")
-    cat = catalog()
+    cat = current_catalog()
     rf = resistance_factors(cat, activity=activity, po2_mmhg=po2)
     table = verdicts(cat, rf)
     df = rf.merge(table[["mechanism", "verdict"]], on="mechanism") if long else table

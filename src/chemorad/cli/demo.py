@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from chemorad.catalog import Catalog, catalog
+from chemorad.catalog import Catalog
 from chemorad.catalog import views as cv
 from chemorad.catalog.schema import Phase
 from chemorad.chain.phenotype import phenotype
 from chemorad.chain.specificity import conditions, resistance_factors, verdicts
 from chemorad.chain.survival import Environment, survival
+from chemorad.cli.context import current_catalog
 from chemorad.cli.render import to_json
 from chemorad.errors import ChemoradError
 from chemorad.evidence import datasets as ds
@@ -37,7 +38,7 @@ class _Writer:
 def run_demo(out: Path, data: Path | None = None, say=print) -> list[Path]:
     """Write the catalog tables, the computed specificity, the evidence (when the data are there) and the figures."""
     w = _Writer(out)
-    cat = catalog()
+    cat = current_catalog()
     catalog_outputs(cat, w)
     model_outputs(cat, w)
     dynamics_outputs(w, say)

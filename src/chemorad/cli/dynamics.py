@@ -71,7 +71,7 @@ def crossres_evolution_cmd(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Drug then radiotherapy vs the reverse: resistance acquired to the second therapy, and what was selected."""
-    from chemorad.catalog import catalog
+    from chemorad.cli.context import current_catalog
     from chemorad.dynamics.experiments import crossres_evolution, summarise
     from chemorad.report.dynamics_figures import order_figure
 
@@ -80,7 +80,7 @@ def crossres_evolution_cmd(
     names = tuple(d.strip() for d in drugs.split(",") if d.strip())
     if not names:
         raise ChemoradError("--drugs: give at least one drug id, e.g. cisplatin,docetaxel")
-    cat = catalog()
+    cat = current_catalog()
     for d in names:
         t = cat.therapy(d)
         if t.modality != "drug" or t.pk is None:

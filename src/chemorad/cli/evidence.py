@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from chemorad.catalog import catalog
+from chemorad.cli.context import current_catalog
 from chemorad.cli.render import Format, emit, progress_bar
 from chemorad.errors import ChemoradError, unknown
 from chemorad.evidence import datasets as ds
@@ -155,7 +155,7 @@ def _features(kind: str, data) -> pd.DataFrame:
     if kind not in FEATURE_SETS:
         raise ChemoradError(f"--features must be one of {', '.join(FEATURE_SETS)} (got {kind!r})")
     if kind in ("scores", "markers"):
-        sc = mechanism_scores(catalog(), data)
+        sc = mechanism_scores(current_catalog(), data)
         return sc.scores if kind == "scores" else sc.markers
     parts = []
     if kind in ("expression", "all"):
@@ -182,7 +182,7 @@ def scan(
     """Tissue-adjusted association of every feature with every response (OLS, BH-FDR), all pairs at once."""
     from chemorad.evidence.claims import evidence_tables
 
-    cat = catalog()
+    cat = current_catalog()
     with err.status("loading data"):
         _, resp, cov = evidence_tables(cat, data)
         if all_compounds:
@@ -230,7 +230,7 @@ def crossres(
     from chemorad.evidence.claims import evidence_tables
     from chemorad.evidence.crossres import annotate, cross_resistance
 
-    cat = catalog()
+    cat = current_catalog()
     with err.status("loading data"):
         sc, resp, _ = evidence_tables(cat, data)
         tissue = ds.cell_lines(data)["tissue"]
@@ -270,7 +270,7 @@ def claims(
     """For each mechanism's claimed specificity: the data verdict per therapy (supported, contradicted, ...)."""
     from chemorad.evidence.claims import claim_verdicts, summarise, verdict_records
 
-    cat = catalog()
+    cat = current_catalog()
     if mechanism is not None:
         cat.mechanism(mechanism)
     with err.status("scoring mechanisms and fitting associations") as status:

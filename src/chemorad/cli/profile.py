@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from chemorad.catalog import catalog
+from chemorad.cli.context import current_catalog
 from chemorad.cli.render import Format, emit, progress_bar, to_json
 from chemorad.errors import ChemoradError
 from chemorad.profile.inputs import RECORD_KEYS, SCALES, load_profile, records  # noqa: F401
@@ -50,7 +50,7 @@ def _therapies(value: str | None) -> list[str] | None:
     ids = [t.strip() for t in value.split(",") if t.strip()]
     if not ids:
         raise ChemoradError("--therapies: empty list; give comma-separated therapy ids, e.g. cisplatin,radiotherapy")
-    cat = catalog()
+    cat = current_catalog()
     for t in ids:
         cat.therapy(t)  # unknown id -> one-line error with the closest ids
     return ids
@@ -63,7 +63,7 @@ def run_prediction(prof: Profile, data: Path | None, therapies: list[str] | None
     with progress_bar(err) as bar:
         task = bar.add_task("fitting response models", total=None)
         pred = predict_profile(
-            catalog(),
+            current_catalog(),
             prof,
             data,
             therapies=therapies,
@@ -188,5 +188,5 @@ def report_cmd(
     if out.suffix.lower() == ".html" and len(prof.samples) > 1:
         raise ChemoradError(f"--out {out}: {len(prof.samples)} samples need a folder (one report each), not a file")
     pred = run_prediction(prof, data, _therapies(therapies), level)
-    for path in write_reports(catalog(), pred, prof, out, data):
+    for path in write_reports(current_catalog(), pred, prof, out, data):
         print(path)

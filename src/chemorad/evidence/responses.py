@@ -22,35 +22,34 @@ import os
 import pandas as pd
 
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import Modality, ResponseKey, datasets_for
 from chemorad.evidence import datasets as ds
 from chemorad.evidence.curves import fit_lq
 
-RADIATION = "radiotherapy"
-
 
 def column(dataset: str, compound: str, metric: str) -> str:
-    return f"{dataset}|{compound}|{metric}"
+    return ResponseKey(dataset, compound, metric).column
 
 
 def label(col: str) -> str:
     """'dataset|compound|metric' -> 'compound [dataset metric]'."""
-    dataset, compound, metric = split(col)
-    return f"{compound} [{dataset} {metric}]"
+    return ResponseKey.parse(col).label
 
 
 def split(col: str) -> tuple[str, str, str]:
-    dataset, compound, metric = col.split("|")
-    return dataset, compound, metric
+    key = ResponseKey.parse(col)
+    return key.dataset, key.compound, key.metric
 
 
-def radiation_responses(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """Yard AUC and chemorad's LQ fit (SF2, -alpha) per line."""
+def radiation_responses(cat: Catalog, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Yard AUC and chemorad's LQ fit (SF2, -alpha) per line, under the catalog's name for the Yard compound."""
+    compound = cat.radiotherapy.datasets["yard"]
     yard = ds.load_yard(data)
     fits = fit_lq(yard)
     out = pd.DataFrame(index=yard.index)
-    out[column("yard", RADIATION, "auc")] = yard["auc_yard"]
-    out[column("yard", RADIATION, "sf2")] = fits["sf2"].reindex(yard.index)
-    out[column("yard", RADIATION, "neg_alpha")] = -fits["alpha"].reindex(yard.index)
+    out[column("yard", compound, "auc")] = yard["auc_yard"]
+    out[column("yard", compound, "sf2")] = fits["sf2"].reindex(yard.index)
+    out[column("yard", compound, "neg_alpha")] = -fits["alpha"].reindex(yard.index)
     return out
 
 
@@ -58,8 +57,8 @@ def drug_responses(
     cat: Catalog, data: str | os.PathLike[str] | None = None, all_compounds: bool = False
 ) -> pd.DataFrame:
     """GDSC1/GDSC2 ln IC50 and AUC and CTRP AUC, for the catalog's drugs (or every compound with `all_compounds`)."""
-    wanted: dict[str, set[str]] = {"gdsc1": set(), "gdsc2": set(), "ctrp": set()}
-    for t in cat.therapies.values():
+    wanted: dict[str, set[str]] = {d.id: set() for d in datasets_for(Modality.drug)}
+    for t in cat.therapies_of(Modality.drug):
         for dataset, name in t.datasets.items():
             wanted[dataset].add(name)
     frames = []
@@ -82,17 +81,14 @@ def drug_responses(
 
 def responses(cat: Catalog, data: str | os.PathLike[str] | None = None, all_compounds: bool = False) -> pd.DataFrame:
     """Every response, lines x columns (outer join over lines)."""
-    return pd.concat([radiation_responses(data), drug_responses(cat, data, all_compounds)], axis=1)
+    return pd.concat([radiation_responses(cat, data), drug_responses(cat, data, all_compounds)], axis=1)
 
 
 def therapy_columns(cat: Catalog, cols: pd.Index) -> dict[str, list[str]]:
-    """Catalog therapy id -> its response columns (radiation: the Yard columns; drugs: by dataset name)."""
+    """Catalog therapy id -> its response columns (each therapy's `datasets` names it in each data set)."""
     out: dict[str, list[str]] = {}
     for t in cat.therapies.values():
-        if t.modality == "radiation":
-            names = {("yard", RADIATION)}
-        else:
-            names = set(t.datasets.items())
+        names = set(t.datasets.items())
         hits = [c for c in cols if split(c)[:2] in names]
         if hits:
             out[t.id] = hits

@@ -1,0 +1,62 @@
+"""The registries: therapy modalities, response data sets and the typed response key."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chemorad.catalog import catalog
+from chemorad.catalog.registry import (
+    RESPONSE_DATASETS,
+    Modality,
+    ResponseKey,
+    datasets_for,
+    preference,
+    primary_metric,
+    response_dataset,
+)
+from chemorad.errors import ChemoradError
+
+names = st.text(alphabet=st.characters(blacklist_characters="|", blacklist_categories=("Cs",)), min_size=1)
+
+
+@given(names, names, names)
+def test_response_key_round_trips(dataset, compound, metric) -> None:
+    key = ResponseKey(dataset, compound, metric)
+    assert ResponseKey.parse(key.column) == key
+
+
+def test_response_key_rejects_malformed_columns() -> None:
+    with pytest.raises(ValueError, match="dataset|compound|metric"):
+        ResponseKey.parse("gdsc2|Cisplatin")
+
+
+def test_primary_metrics_and_preference() -> None:
+    assert primary_metric("gdsc2") == "ln_ic50"
+    assert primary_metric("yard") == "auc"
+    assert [d.id for d in datasets_for(Modality.drug)] == ["gdsc2", "gdsc1", "ctrp"]
+    assert [d.id for d in datasets_for("radiation")] == ["yard"]
+    assert preference("gdsc2") < preference("gdsc1") < preference("ctrp") < preference("unregistered")
+    assert ResponseKey("yard", "radiotherapy", "auc").is_primary
+    assert not ResponseKey("gdsc2", "Cisplatin", "auc").is_primary
+
+
+def test_unknown_dataset_is_a_user_error_naming_the_closest() -> None:
+    with pytest.raises(ChemoradError, match="gdsc2"):
+        response_dataset("gdsc3")
+
+
+def test_every_catalog_dataset_is_registered_for_its_modality() -> None:
+    cat = catalog()
+    for t in cat.therapies.values():
+        for dataset_id in t.datasets:
+            assert RESPONSE_DATASETS[dataset_id].modality == t.modality
+
+
+def test_radiotherapy_is_found_by_modality() -> None:
+    cat = catalog()
+    assert cat.radiotherapy.modality == Modality.radiation
+    assert cat.is_radiation(cat.radiotherapy.id)
+    key = ResponseKey("yard", cat.radiotherapy.datasets["yard"], "sf2")
+    assert cat.therapy_for_response(key) is cat.radiotherapy
+    assert cat.therapy_for_response("gdsc2|Cisplatin|ln_ic50").id == "cisplatin"
+    assert cat.therapy_for_response("gdsc2|NotADrug|ln_ic50") is None
