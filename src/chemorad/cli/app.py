@@ -42,7 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Computed specificity: resistance factor of every mechanism on every therapy, and a verdict per mechanism.",
     ),
     "demo": (
-        "chemorad.cli.catalog:demo",
+        "chemorad.cli.demo:demo_cmd",
         "Run the main job on the shipped defaults and write tables and figures to OUT.",
     ),
     "evidence": (

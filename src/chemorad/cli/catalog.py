@@ -1,8 +1,7 @@
-"""Catalog and model look-ups: `mechanisms`, `mechanism`, `gene`, `therapies`, `references`, `specificity`, `demo`."""
+"""Catalog and model look-ups: `mechanisms`, `mechanism`, `gene`, `therapies`, `references`, `specificity`."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -221,20 +220,3 @@ def specificity(
         fmt,
         title=f"Computed specificity at activity {activity:g} (touched: RF >= {THRESHOLD} or <= 1/{THRESHOLD})",
     )
-
-
-def demo(
-    out: Annotated[Path, typer.Option(help="Folder to write the outputs to (created if absent).")] = Path(
-        "demo_output"
-    ),
-    data: Annotated[Path | None, typer.Option(help="Cell-line data (default: $CHEMORAD_DATA, ../shared/data).")] = None,
-) -> None:
-    """Run the main job on the shipped defaults and write tables and figures to OUT.
-
-    Catalog tables, computed specificity and survival curves always; claim verdicts and the cross-resistance matrix
-    when the cell-line data are found (otherwise a note says why they were skipped).
-    """
-    from chemorad.cli.demo import run_demo
-
-    for path in run_demo(out, data, say=lambda msg: Console(stderr=True).print(msg)):
-        print(path)
