@@ -158,6 +158,9 @@ def _check_parameters(spec: SweepSpec, where: str) -> None:
         if p.path in seen:
             raise ChemoradError(f"{label}: the same path is given twice")
         seen.add(p.path)
+        bad = [v for v in _ends(p) if not math.isfinite(v)]
+        if bad:
+            raise ChemoradError(f"{label}: {bad[0]} is not a finite number; expected finite low, high and values")
         if (p.low is None) != (p.high is None):
             raise ChemoradError(f"{label}: give both low and high")
         if p.low is not None and not p.low <= p.high:
