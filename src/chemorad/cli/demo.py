@@ -260,13 +260,12 @@ def survival_panels(cat: Catalog, rf) -> list[dict]:
     ref = phenotype(cat)
     dose_gy = np.linspace(0.0, 10.0, 101)
     conds = conditions(cat)
+    rt = cat.radiotherapy.id
     radiation = {
-        f"{name} ({po2:g} mmHg)": survival(cat, "radiotherapy", dose_gy[:, None], ref, Environment(po2_mmhg=po2))[:, 0]
+        f"{name} ({po2:g} mmHg)": survival(cat, rt, dose_gy[:, None], ref, Environment(po2_mmhg=po2))[:, 0]
         for name, po2 in conds.items()
     }
-    phases = {
-        ph.value: survival(cat, "radiotherapy", dose_gy[:, None], ref, Environment(phase=ph))[:, 0] for ph in Phase
-    }
+    phases = {ph.value: survival(cat, rt, dose_gy[:, None], ref, Environment(phase=ph))[:, 0] for ph in Phase}
     panels = [
         {"title": "Radiation: oxygen (reference cell)", "xlabel": "dose (Gy)", "x": dose_gy, "curves": radiation},
         {"title": "Radiation: cell-cycle phase (oxic)", "xlabel": "dose (Gy)", "x": dose_gy, "curves": phases},
