@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 
+from chemorad.catalog import catalog
 from chemorad.cli.demo import DEMO_SCENARIO
 from chemorad.dynamics.scenario import parse_scenario
 from chemorad.dynamics.simulator import simulate
@@ -17,12 +18,13 @@ from chemorad.dynamics.simulator import simulate
 
 def main() -> None:
     raw = {**DEMO_SCENARIO, "simulation": {"days": 49, "dt_days": 0.25, "mode": "tau", "replicates": 1000, "seed": 1}}
-    sc = parse_scenario(raw, "benchmark")
-    simulate(parse_scenario({**raw, "simulation": {**raw["simulation"], "replicates": 2}}))  # warm caches
+    cat = catalog()
+    sc = parse_scenario(raw, "benchmark", cat=cat)
+    simulate(parse_scenario({**raw, "simulation": {**raw["simulation"], "replicates": 2}}, cat=cat), cat=cat)  # warm
     times = []
     for _ in range(3):
         t0 = time.perf_counter()
-        res = simulate(sc)
+        res = simulate(sc, cat=cat)
         times.append(time.perf_counter() - t0)
     states = res.dataset.sizes["clone"] * res.dataset.sizes["compartment"]
     print(

@@ -285,3 +285,34 @@ def test_report_renders_in_headless_chromium(shared_data, patient_files, tmp_pat
         check=True,
     )
     assert shot.stat().st_size > 50_000  # a rendered page with figures, not a blank one
+
+
+def test_report_labels_the_level_it_was_given(shared_data, lines, tmp_path) -> None:
+    """`--level 0.5` gives 50% intervals, and the report says so everywhere (the label used to stay at 90%)."""
+    out = tmp_path / "half.html"
+    res = run("report", "--cell-line", lines[0], "--data", str(shared_data), *FAST, "--level", "0.5", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    text = out.read_text()
+    assert "predicted [50% interval]" in text and "Intervals: 50% interval" in text
+    assert "90%" not in text
+    pct = catalog().radiotherapy.parameters
+    assert f"at {pct['hypoxic_po2_mmhg'].value:.3g} mmHg / at {pct['oxic_po2_mmhg'].value:.3g} mmHg" in text
+
+
+def test_report_refuses_to_overwrite_without_force(shared_data, lines, tmp_path) -> None:
+    out = tmp_path / "mine.html"
+    out.write_text("the user's own file")
+    args = ["report", "--cell-line", lines[0], "--data", str(shared_data), "--therapies", "cisplatin"]
+    res = run(*args, "--out", str(out))
+    assert res.exit_code == 2
+    assert res.stderr.strip().count("\n") == 0 and "already exists" in res.stderr and "--force" in res.stderr
+    assert out.read_text() == "the user's own file"
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    first = run(*args, "--out", str(folder))
+    assert first.exit_code == 0, first.output
+    again = run(*args, "--out", str(folder))
+    assert again.exit_code == 2 and "--force" in again.stderr
+    forced = run(*args, "--out", str(out), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert out.read_text().startswith("<!DOCTYPE html>")

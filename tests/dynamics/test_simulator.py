@@ -11,7 +11,18 @@ from chemorad.dynamics.schedule import radiotherapy_times
 from chemorad.dynamics.simulator import simulate
 from chemorad.errors import ChemoradError
 
-RAD = catalog().therapies["radiotherapy"].parameters
+CAT = catalog()
+RAD = CAT.therapies["radiotherapy"].parameters
+
+
+def _parse(raw, where: str = "scenario"):
+    return parse_scenario(raw, where, cat=CAT)
+
+
+def _sim(sc, **kw):
+    return simulate(sc, cat=CAT, **kw)
+
+
 ALPHA, BETA = RAD["alpha_per_gy"].value, RAD["beta_per_gy2"].value
 
 
@@ -29,13 +40,13 @@ def scenario(**over) -> dict:
 
 def test_untreated_growth_follows_the_gompertz_closed_form() -> None:
     """N(t) = K exp(ln(N0/K) exp(-a t)), a = ln2 / (Tpot ln(K/N0)) (Norton 1988, Cancer Res 48:7067)."""
-    sc = parse_scenario(
+    sc = _parse(
         scenario(
             tumour={"initial_cells": 1e6, "carrying_capacity": 1e10, "doubling_time_days": 3.0},
             simulation={"days": 60, "dt_days": 0.02},
         )
     )
-    res = simulate(sc)
+    res = _sim(sc)
     t = res.dataset["time"].to_numpy()
     n = res.dataset["viable"].to_numpy()[0]
     a = np.log(2) / (3.0 * np.log(1e10 / 1e6))
@@ -44,14 +55,14 @@ def test_untreated_growth_follows_the_gompertz_closed_form() -> None:
 
 
 def _log_kill(fractions: int, dose: float) -> float:
-    sc = parse_scenario(
+    sc = _parse(
         scenario(
             tumour={"initial_cells": 1e9, "doubling_time_days": 1e9, "oxic_po2_mmhg": 1e9, "redistribution": False},
             schedule=[{"kind": "radiotherapy", "dose_gy": dose, "fractions": fractions, "per_week": 7}],
             simulation={"days": fractions + 2, "dt_days": 0.5},
         )
     )
-    v = simulate(sc).dataset["viable"].to_numpy()[0]
+    v = _sim(sc).dataset["viable"].to_numpy()[0]
     return float(np.log(v[0] / v[-1]))
 
 
@@ -72,8 +83,8 @@ def test_stochastic_modes_agree_with_the_deterministic_mean() -> None:
         schedule=[{"kind": "radiotherapy", "dose_gy": 2.0, "fractions": 5}],
         simulation={"days": 8, "dt_days": 0.25},
     )
-    det = simulate(parse_scenario(base)).dataset["viable"].to_numpy()[0, -1]
-    tau = simulate(parse_scenario({**base, "simulation": {**base["simulation"], "mode": "tau", "replicates": 200}}))
+    det = _sim(_parse(base)).dataset["viable"].to_numpy()[0, -1]
+    tau = _sim(_parse({**base, "simulation": {**base["simulation"], "mode": "tau", "replicates": 200}}))
     v = tau.dataset["viable"].to_numpy()[:, -1]
     assert abs(v.mean() - det) < 4 * v.std(ddof=1) / np.sqrt(len(v))
 
@@ -92,14 +103,14 @@ def test_counts_never_negative_and_the_seed_reproduces() -> None:
         ],
         simulation={"days": 12, "mode": "auto", "replicates": 5, "seed": 11},
     )
-    one = simulate(parse_scenario(raw))
-    two = simulate(parse_scenario(raw))
+    one = _sim(_parse(raw))
+    two = _sim(_parse(raw))
     cells = one.dataset["cells"].to_numpy()
     assert (cells >= 0).all()
     assert np.array_equal(cells, two.dataset["cells"].to_numpy())
     assert set(one.dataset["clone"].to_numpy()) == {"a", "b", "a+hr_repair", "b+hr_repair"}
     # the summary-only run (sweeps) draws the same numbers and reports the same final cells per clone
-    lean = simulate(parse_scenario(raw), dataset=False)
+    lean = _sim(_parse(raw), dataset=False)
     assert lean.dataset is None
     assert lean.summary.equals(one.summary)
     final = one.dataset["cells"].isel(time=-1).sum("compartment").to_pandas()
@@ -117,7 +128,7 @@ def test_resistant_subclone_is_selected_by_radiotherapy() -> None:
         schedule=[{"kind": "radiotherapy", "dose_gy": 2.0, "fractions": 10}],
         simulation={"days": 14},
     )
-    ds = simulate(parse_scenario(raw)).dataset
+    ds = _sim(_parse(raw)).dataset
     share = ds["cells"].sum("compartment").isel(replicate=0)
     start = float(share.isel(time=0).sel(clone="nhej") / share.isel(time=0).sum())
     end = float(share.isel(time=-1).sel(clone="nhej") / share.isel(time=-1).sum())
@@ -125,10 +136,10 @@ def test_resistant_subclone_is_selected_by_radiotherapy() -> None:
 
 
 def test_schedule_expansion() -> None:
-    sc = parse_scenario(scenario(schedule=[{"kind": "radiotherapy", "dose_gy": 2, "fractions": 10, "gaps_days": [2]}]))
+    sc = _parse(scenario(schedule=[{"kind": "radiotherapy", "dose_gy": 2, "fractions": 10, "gaps_days": [2]}]))
     times = radiotherapy_times(sc.schedule[0])
     assert times == [0, 1, 3, 4, 7, 8, 9, 10, 11, 14]  # Mon-Fri, day 2 skipped, weekends off
-    two_a_day = parse_scenario(
+    two_a_day = _parse(
         scenario(schedule=[{"kind": "radiotherapy", "dose_gy": 1.2, "fractions": 4, "per_day": 2, "interval_h": 6}])
     )
     assert radiotherapy_times(two_a_day.schedule[0]) == pytest.approx([0, 0.25, 1, 1.25])
@@ -159,7 +170,7 @@ def test_schedule_expansion() -> None:
 )
 def test_scenario_errors_name_the_field_path(raw, needle) -> None:
     with pytest.raises(ChemoradError) as err:
-        parse_scenario(raw, "s.yaml")
+        _parse(raw, "s.yaml")
     assert needle in str(err.value) and str(err.value).startswith("s.yaml: ")
 
 
@@ -172,4 +183,4 @@ def test_overlapping_schedule_is_an_error() -> None:
         ],
     }
     with pytest.raises(ChemoradError, match=r"s.yaml: schedule\[1\]: overlaps schedule\[0\]"):
-        parse_scenario(raw, "s.yaml")
+        _parse(raw, "s.yaml")

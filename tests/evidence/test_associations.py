@@ -237,8 +237,10 @@ def test_output_order_and_types(synthetic):
         "t",
         "p_value",
         "fdr",
+        "dof",
     ]
-    assert table["n"].dtype == np.int64 and all(table[c].dtype == np.float64 for c in table.columns[3:])
+    assert table["n"].dtype == np.int64 and table["dof"].dtype == np.int64
+    assert all(table[c].dtype == np.float64 for c in table.columns[3:-1])
 
 
 def test_stable_argsort_matches_numpy():

@@ -49,13 +49,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "chemorad.cli.evidence:app",
         "Test the claims on real cell-line data (Yard 2016, GDSC1/2, CTRP, CCLE).",
     ),
+    "kb": (
+        "chemorad.cli.kb:app",
+        "The graded knowledge base of resistance mechanisms and markers per therapy.",
+    ),
     "simulate": (
         "chemorad.cli.dynamics:simulate_cmd",
-        "Simulate a tumour over a treatment course: growth, kill through the damage chain, the 5 Rs, evolution.",
+        "Simulate a tumour over a treatment course: growth, kill through the damage chain, the 5 Rs, evolution, TCP.",
     ),
     "crossres-evolution": (
         "chemorad.cli.dynamics:crossres_evolution_cmd",
         "Drug then radiotherapy vs the reverse: resistance acquired to the second therapy, and what was selected.",
+    ),
+    "calibrate-clinical": (
+        "chemorad.cli.clinical:calibrate_clinical_cmd",
+        "Fit the population parameters (clonogens, radiosensitivity spread, repopulation, cisplatin) to clinical "
+        "targets.",
     ),
     "predict": (
         "chemorad.cli.profile:predict_cmd",
@@ -65,6 +74,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "chemorad.cli.profile:report_cmd",
         "Write a self-contained HTML report per sample (images inline, readable offline).",
     ),
+    "regimens": (
+        "chemorad.cli.regimens:regimens_cmd",
+        "TCP with intervals for standard head and neck regimens (and yours) for one tumour, next to its GARD.",
+    ),
     "sweep": (
         "chemorad.cli.sweep:sweep_cmd",
         "Run a sweep or virtual cohort on Dask, streaming results to OUT as partitioned Parquet.",
@@ -72,6 +85,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sweep-report": (
         "chemorad.cli.sweep:sweep_report_cmd",
         "Outcome distributions per arm, paired arm comparisons, Sobol indices; tables and figures in DIR/report.",
+    ),
+    "serve": (
+        "chemorad.cli.web:serve_cmd",
+        "Start the web explorer: the mechanism x therapy matrix, mechanism and gene pages, cross-resistance, one "
+        "tumour's prediction, simulations, and a JSON API under /api/. Stop with Ctrl-C.",
     ),
 }
 

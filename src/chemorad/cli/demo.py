@@ -133,8 +133,9 @@ def dynamics_outputs(w: _Writer, say) -> None:
     from chemorad.dynamics.simulator import simulate
     from chemorad.report.dynamics_figures import simulation_figure
 
-    sc = parse_scenario(DEMO_SCENARIO, "demo scenario")
-    res = simulate(sc)
+    cat = current_catalog()
+    sc = parse_scenario(DEMO_SCENARIO, "demo scenario", cat=cat)
+    res = simulate(sc, cat=cat)
     w.text("dynamics_summary.csv", res.summary.to_csv(index=False))
     res.dataset.to_netcdf(w.out / "dynamics_simulation.nc", engine="scipy")
     w.written.append(w.out / "dynamics_simulation.nc")
@@ -172,7 +173,7 @@ def crossres_outputs(cat: Catalog, w: _Writer, data: Path):
     table = cross_resistance(resp, tissue, np.random.default_rng(0), n_boot=200)
     table = annotate(table, resp, tissue, sc.scores)
     w.text("evidence_crossres.csv", table.to_csv(index=False))
-    w.written += crossres_matrix_figure(table, w.out / "evidence_crossres_matrix")
+    w.written += crossres_matrix_figure(table, w.out / "evidence_crossres_matrix", cat)
     return sc
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from chemorad.catalog.registry import Modality
 from chemorad.cli.render import Format, emit, progress_bar
 from chemorad.errors import ChemoradError
 
@@ -28,6 +31,48 @@ def _commit(tmp: Path, out: Path) -> list[Path]:
     return written
 
 
+SIMULATE_OUTPUTS = ("simulation.nc", "summary.csv", "summary.json", "simulation.png", "simulation.svg")
+
+
+def check_destination(out: Path, names: tuple[str, ...], option: str = "--out") -> None:
+    """Refuse, before any work, an output folder that is a file, holds earlier outputs or cannot be written."""
+    if out.exists() and not out.is_dir():
+        raise ChemoradError(f"{option} {out}: is an existing file; give a folder for the outputs")
+    clash = [n for n in names if (out / n).exists()]
+    if clash:
+        raise ChemoradError(f"{option} {out}: already holds {', '.join(clash)}; choose a new folder or remove them")
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise ChemoradError(f"{option} {out}: {probe} is not a writable folder")
+
+
+@contextmanager
+def staging(out: Path):
+    """A hidden staging folder beside `out`, removed on every path out of the block (success moves its files)."""
+    parent = out.parent if out.parent.exists() else None
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=".chemorad-", dir=parent))
+    except OSError as exc:
+        raise ChemoradError(f"--out {out}: cannot write beside it ({exc.strerror})") from None
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _population_line(name: str, s, pop: dict) -> str:
+    tf = pop.get("time_factor_gy_per_day")
+    tail = f"; time factor {tf:.2f} Gy/day (median patient)" if tf is not None else ""
+    return (
+        f"{name}: {len(s)} patients; population TCP {pop['tcp']:.3f} "
+        f"({100 * pop['tcp_level']:.0f}% interval {pop['tcp_low']:.3f}-{pop['tcp_high']:.3f}, {pop['tcp_method']}); "
+        f"mean log kill {s['log_kill'].mean():.2f}; median time to progression "
+        f"{s['time_to_progression_days'].median():.1f} days{tail}"
+    )
+
+
 def simulate_cmd(
     scenario: Annotated[Path, typer.Argument(metavar="SCENARIO.yaml", help="Scenario file (docs/dynamics.md).")],
     replicates: Annotated[int | None, typer.Option(help="Override the scenario's replicates.", min=1)] = None,
@@ -35,29 +80,34 @@ def simulate_cmd(
     out: Annotated[Path | None, typer.Option(help="Folder for the NetCDF, the summary and the figures.")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Summary format.")] = Format.table,
 ) -> None:
-    """Simulate a tumour over a treatment course: growth, kill through the damage chain, the 5 Rs, evolution."""
+    """Simulate a tumour over a treatment course: growth, kill through the damage chain, the 5 Rs, evolution, TCP."""
+    import json
+
+    from chemorad.cli.context import current_catalog
     from chemorad.dynamics.scenario import load_scenario
-    from chemorad.dynamics.simulator import simulate
+    from chemorad.dynamics.simulator import check_budget, simulate
     from chemorad.report.dynamics_figures import simulation_figure
 
-    sc = load_scenario(scenario)
+    cat = current_catalog()
+    sc = load_scenario(scenario, cat=cat)
+    check_budget(sc, replicates or sc.simulation.replicates)
+    if out is not None:
+        check_destination(out, SIMULATE_OUTPUTS)
     with progress_bar(err) as bar:
         task = bar.add_task(f"simulating {sc.name}", total=None)
-        res = simulate(sc, replicates, seed, progress=lambda k, n: bar.update(task, completed=k, total=n))
-    if out is not None:
-        tmp = Path(tempfile.mkdtemp(prefix=".chemorad-", dir=out.parent if out.parent.exists() else None))
-        res.dataset.to_netcdf(tmp / "simulation.nc", engine="scipy")
-        res.summary.to_csv(tmp / "summary.csv", index=False)
-        simulation_figure(res.dataset, tmp / "simulation")
-        for p in _commit(tmp, out):
-            err.print(f"wrote {p}")
+        res = simulate(sc, replicates, seed, progress=lambda k, n: bar.update(task, completed=k, total=n), cat=cat)
     s = res.summary
-    err.print(
-        f"{sc.name}: {len(s)} replicates; mean log kill {s['log_kill'].mean():.2f}; "
-        f"eradicated in {int(s['eradicated'].sum())}; median time to progression "
-        f"{s['time_to_progression_days'].median():.1f} days"
-    )
-    emit(s.round(4), s.to_dict("records"), fmt, title="Simulation summary per replicate")
+    record = {"scenario": sc.name, "population": res.population, "replicates": s.to_dict("records")}
+    if out is not None:
+        with staging(out) as tmp:
+            res.dataset.to_netcdf(tmp / "simulation.nc", engine="scipy")
+            s.to_csv(tmp / "summary.csv", index=False)
+            (tmp / "summary.json").write_text(json.dumps(record, indent=1, default=float) + "\n", encoding="utf-8")
+            simulation_figure(res.dataset, tmp / "simulation")
+            for p in _commit(tmp, out):
+                err.print(f"wrote {p}")
+    err.print(_population_line(sc.name, s, res.population))
+    emit(s.round(4), record, fmt, title="Simulation summary per replicate (virtual patient)")
 
 
 def crossres_evolution_cmd(
@@ -83,17 +133,17 @@ def crossres_evolution_cmd(
     cat = current_catalog()
     for d in names:
         t = cat.therapy(d)
-        if t.modality != "drug" or t.pk is None:
+        if t.modality != Modality.drug or t.pk is None:
             raise ChemoradError(f"--drugs: {d!r} is not a drug with pharmacokinetics in the catalog")
     with err.status("simulating") as status:
-        rows, enrich, _ = crossres_evolution(names, replicates, seed, rate, progress=status.update)
+        rows, enrich, _ = crossres_evolution(names, replicates, seed, rate, progress=status.update, cat=cat)
     table = summarise(rows, enrich)
     if out is not None:
-        tmp = Path(tempfile.mkdtemp(prefix=".chemorad-", dir=out.parent if out.parent.exists() else None))
-        rows.to_csv(tmp / "crossres_evolution_replicates.csv", index=False)
-        enrich.to_csv(tmp / "crossres_evolution_selection.csv", index=False)
-        table.to_csv(tmp / "crossres_evolution_summary.csv", index=False)
-        order_figure(rows, tmp / "crossres_evolution")
-        for p in _commit(tmp, out):
-            err.print(f"wrote {p}")
+        with staging(out) as tmp:
+            rows.to_csv(tmp / "crossres_evolution_replicates.csv", index=False)
+            enrich.to_csv(tmp / "crossres_evolution_selection.csv", index=False)
+            table.to_csv(tmp / "crossres_evolution_summary.csv", index=False)
+            order_figure(rows, tmp / "crossres_evolution")
+            for p in _commit(tmp, out):
+                err.print(f"wrote {p}")
     emit(table.round(4), table.to_dict("records"), fmt, title="Order of therapy: acquired resistance")

@@ -96,7 +96,7 @@ def fit_radiation(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Linear-quadratic fits (alpha, beta >= 0) of radiation survival curves, compared with RadioGx."""
-    from chemorad.evidence.curves import fit_lq, sf_columns
+    from chemorad.evidence.curves import check_survival_table, fit_lq, sf_columns
     from chemorad.evidence.names import canonical_name
 
     if table is not None:
@@ -104,12 +104,7 @@ def fit_radiation(
             curves = pd.read_csv(table)
         except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise ChemoradError(f"--table {table}: cannot read as CSV ({exc.__class__.__name__})") from None
-        missing = {"cell_line", "dose_gy", "sf"} - set(curves.columns)
-        if missing:
-            raise ChemoradError(
-                f"--table {table}: missing column(s) {', '.join(sorted(missing))}; expected cell_line, dose_gy, sf"
-            )
-        fits = fit_lq(curves)
+        fits = fit_lq(check_survival_table(curves, f"--table {table}"))
         measured = None
     else:
         yard = ds.load_yard(data)
@@ -117,6 +112,13 @@ def fit_radiation(
         rgx = ds.load_radiogx(data)
         fits = fits.join(rgx[["alpha", "beta", "auc_lq", "r_squared"]].add_prefix("radiogx_"), how="left")
         measured = yard
+        doses, cols = sf_columns(yard)
+        partial = fits.index[fits["n_points"] < len(doses) + 1]
+        if len(partial):
+            shown = ", ".join(map(str, partial[:5])) + (f" and {len(partial) - 5} more" if len(partial) > 5 else "")
+            err.print(
+                f"warning: {len(partial)} curve(s) miss some of the {len(doses)} doses (fitted on the rest): {shown}"
+            )
     fits.index.name = "cell_line"
     if cell_line is not None:
         name = canonical_name(cell_line)
@@ -220,8 +222,11 @@ def crossres(
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
     drug_pairs: Annotated[bool, typer.Option(help="Also drug vs drug within each dataset.")] = True,
     explain: Annotated[
-        int, typer.Option(help="Mechanisms listed per radiation pair as explaining the shared part.")
+        int, typer.Option(help="Catalog-linked mediators listed per radiation pair (largest share of r first).")
     ] = 3,
+    n_boot_explain: Annotated[
+        int, typer.Option(help="Bootstrap resamples for the explained shares (radiation pairs at FDR < 0.1).", min=0)
+    ] = 200,
     data: DataOpt = None,
     out: OutOpt = None,
     fmt: FormatOpt = Format.table,
@@ -244,52 +249,183 @@ def crossres(
             drug_pairs,
             progress=lambda k, n: bar.update(task, completed=k, total=n),
         )
-    table = annotate(table, resp, tissue, sc.scores, explain)
+    from chemorad.evidence.proliferation import proliferation_score
+    from chemorad.evidence.responses import therapy_columns
+
+    therapy_of = {c: tid for tid, cols in therapy_columns(cat, resp.columns).items() for c in cols}
+    with err.status("explaining radiation pairs: catalog-linked mediators, general sensitivity, proliferation"):
+        table = annotate(
+            table,
+            resp,
+            tissue,
+            sc.scores,
+            explain,
+            cat=cat,
+            therapy_of=therapy_of,
+            proliferation=proliferation_score(data),
+            rng=np.random.default_rng(seed + 1),
+            n_boot=n_boot_explain,
+        )
     err.print(
-        f"{len(table)} pairs; {int((table['fdr'] < 0.1).sum())} at FDR < 0.1 "
-        f"(partial r given tissue; r > 0 = cross-resistance). {CITE}"
+        f"{len(table)} pairs; {int((table['fdr'] < 0.1).sum())} at FDR < 0.1 within each family "
+        f"(partial r given tissue; r > 0 = cross-resistance). Shares of r: only mechanisms the catalog links to both "
+        f"therapies, general sensitivity (PC1 of the other drugs), proliferation; unexplained = r after all / r. {CITE}"
     )
     if out is not None:
         path = _out(out) / "crossres.csv"
         table.to_csv(path, index=False)
-        crossres_matrix_figure(table, out / "crossres_matrix")
+        crossres_matrix_figure(table, out / "crossres_matrix", cat)
         err.print(f"wrote {path} and crossres_matrix.png/.svg")
-    keys = ["therapy_a", "therapy_b", "dataset", "partial_r", "ci_low", "ci_high", "fdr", "n"]
-    records = table[keys + ["explained_by"]].astype(object).where(table[keys + ["explained_by"]].notna(), None)
-    emit(table[keys + ["explained_by"]].round(4), records.to_dict("records"), fmt, title="Cross-resistance")
+    keys = ["therapy_a", "therapy_b", "dataset", "partial_r", "ci_low", "ci_high", "fdr", "n", "explained_by"]
+    keys += ["share_mediators", "share_general", "share_proliferation", "unexplained"]
+    shown = table[keys]
+    wide = table[keys + [c for c in table.columns if c.endswith(("_low", "_high")) and c.startswith(("share", "unex"))]]
+    records = wide.astype(object).where(wide.notna(), None)
+    emit(shown.round(3), records.to_dict("records"), fmt, title="Cross-resistance")
 
 
 @app.command()
 def claims(
     summary: Annotated[bool, typer.Option(help="One row per mechanism and claim: counts of verdicts.")] = False,
     mechanism: Annotated[str | None, typer.Option(help="Only this mechanism id.")] = None,
+    adjust_proliferation: Annotated[
+        bool, typer.Option(help="Add the expression proliferation score to the covariates; list the changed verdicts.")
+    ] = False,
+    resolution: Annotated[
+        bool, typer.Option(help="Also test radiation at every dose (SF) and -alpha, -beta of the LQ fit.")
+    ] = True,
     data: DataOpt = None,
     out: OutOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """For each mechanism's claimed specificity: the data verdict per therapy (supported, contradicted, ...)."""
-    from chemorad.evidence.claims import claim_verdicts, summarise, verdict_records
+    from chemorad.evidence.claims import claim_verdicts, compare_verdicts, summarise, verdict_counts, verdict_records
+    from chemorad.evidence.margins import MARGIN_PER_NOISE
 
     cat = current_catalog()
     if mechanism is not None:
         cat.mechanism(mechanism)
+    changed = None
     with err.status("scoring mechanisms and fitting associations") as status:
-        table = claim_verdicts(cat, data, progress=lambda msg: status.update(msg))
+        if adjust_proliferation:
+            from chemorad.evidence.proliferation import proliferation_score
+
+            prolif = proliferation_score(data).dropna()
+            before = claim_verdicts(cat, data, resolution=resolution, lines=prolif.index)
+            table = claim_verdicts(cat, data, resolution=resolution, adjust=prolif.to_frame())
+            changed = compare_verdicts(before, table)
+        else:
+            table = claim_verdicts(cat, data, progress=lambda msg: status.update(msg), resolution=resolution)
     if mechanism is not None:
         table = table[table["mechanism"] == mechanism]
-    counts = table["verdict"].value_counts().to_dict()
+    counts = verdict_counts(table, cat)
     err.print(
-        f"{len(table)} claim x therapy x dataset tests: {counts}. Thresholds: FDR < 0.1; 'no effect' supported "
-        f"when the 95% CI lies within +-0.1 SD. {CITE}"
+        f"{len(table)} claim x therapy x response rows; unique primary-metric tests by modality and expectation:\n"
+        f"{counts.to_string()}\nRule: effect beyond +-margin or equivalence within it (TOST), BH FDR < 0.1 per "
+        f"therapy x data set x metric; margin = {MARGIN_PER_NOISE:g} x the assay's standard error of measurement "
+        f"(docs/evidence.md). {CITE}"
     )
     if out is not None:
         path = _out(out) / "claims.csv"
         table.to_csv(path, index=False)
-        claims_heatmap_figure(table, out / "claims_effects")
+        claims_heatmap_figure(table[table["primary"]], out / "claims_effects")
         err.print(f"wrote {path} and claims_effects.png/.svg")
+        if changed is not None:
+            changed.to_csv(out / "claims_changed_by_proliferation.csv", index=False)
+    if changed is not None:
+        err.print(f"{len(changed)} unique tests change verdict when adjusted for proliferation (same lines).")
+        if not summary:
+            show = changed.round(4)
+            emit(show, show.astype(object).where(show.notna(), None).to_dict("records"), fmt, title="Changed verdicts")
+            return
     if summary:
         df = summarise(table)
         emit(df, df.to_dict("records"), fmt, title="Claim verdicts per mechanism and claim")
         return
-    show = table.drop(columns=["sources", "compound", "p_value"]).round(4)
+    show = table.drop(columns=["sources", "compound", "p_value", "q_pos", "q_neg", "q_eq", "family"]).round(4)
     emit(show.astype(object).where(show.notna(), "-"), verdict_records(table), fmt, title="Claim verdicts")
+
+
+@app.command()
+def conditional(
+    observed: Annotated[
+        str,
+        typer.Option(
+            help="Observed response: THERAPY=resistant, THERAPY=sensitive, THERAPY=q0.9 (within-tissue quantile) or "
+            "THERAPY=2.3 (a value of its primary metric)."
+        ),
+    ],
+    therapies: Annotated[str, typer.Option(help="Comma-separated target therapy ids, e.g. radiotherapy,docetaxel.")],
+    cell_line: Annotated[
+        str | None, typer.Option(help="Also condition on this bundle line's molecular profile (mechanism scores).")
+    ] = None,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples over lines for the intervals.", min=0)] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap and the Monte Carlo draws.")] = 0,
+    data: DataOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Given an observed response to one therapy, the predicted response to others (within-tissue joint data)."""
+    from chemorad.evidence.claims import evidence_tables
+    from chemorad.evidence.conditional import conditional_prediction, parse_observed
+    from chemorad.evidence.names import canonical_name
+
+    cat = current_catalog()
+    obs = parse_observed(observed, cat)
+    targets = [t.strip() for t in therapies.split(",") if t.strip()]
+    if not targets:
+        raise ChemoradError("--therapies: empty list; give comma-separated therapy ids, e.g. radiotherapy,docetaxel")
+    for t in targets:
+        cat.therapy(t)
+    with err.status("loading data"):
+        sc, resp, _ = evidence_tables(cat, data)
+        tissue = ds.cell_lines(data)["tissue"]
+    line = None
+    if cell_line is not None:
+        line = canonical_name(cell_line)
+        if line not in sc.scores.index:
+            raise unknown("cell line", cell_line, sc.scores.index)
+    with err.status("conditioning"):
+        table = conditional_prediction(
+            cat,
+            resp,
+            tissue,
+            obs,
+            targets,
+            np.random.default_rng(seed),
+            scores=sc.scores if line else None,
+            sample_line=line,
+            n_boot=n_boot,
+        )
+    err.print(
+        f"Given {obs.text}: P(target in its tissue's top quarter) vs 0.25 without the observation; percentiles within "
+        f"tissue (median, 10-90%); 95% bootstrap intervals; empirical share among lines like it. {CITE}"
+    )
+    keys = ["target", "model", "n", "r", "p_resistant", "p_resistant_low", "p_resistant_high", "pct_median"]
+    keys += ["pct_low", "pct_high", "empirical_n", "empirical_p_resistant", "rho_profile", "response_target"]
+    shown = table[keys]
+    emit(
+        shown.round(3).astype(object).where(shown.notna(), "-"),
+        table.astype(object).where(table.notna(), None).to_dict("records"),
+        fmt,
+        title=f"Predicted responses given {obs.text}",
+    )
+
+
+def observed_given(observed: str, therapies: list[str] | None, sample_scores: pd.DataFrame, data) -> pd.DataFrame:
+    """For `chemorad predict --observed`: each sample's other responses given the observed one, with its profile."""
+    from chemorad.evidence.claims import evidence_tables
+    from chemorad.evidence.conditional import conditional_for_samples, parse_observed
+
+    cat = current_catalog()
+    obs = parse_observed(observed, cat)
+    targets = [t for t in (therapies or list(cat.therapies)) if t != obs.therapy]
+    from chemorad.evidence.responses import therapy_columns
+
+    sc, resp, _ = evidence_tables(cat, data)
+    targets = [t for t in targets if t in therapy_columns(cat, resp.columns)]
+    tissue = ds.cell_lines(data)["tissue"]
+    return conditional_for_samples(cat, obs, targets, resp, tissue, sc.scores, sample_scores, np.random.default_rng(0))
+
+
+GIVEN_KEYS = ["sample", "target", "model", "r", "p_resistant", "p_resistant_low", "p_resistant_high", "pct_median"]
+GIVEN_KEYS += ["pct_low", "pct_high", "empirical_p_resistant"]

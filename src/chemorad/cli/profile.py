@@ -138,6 +138,14 @@ def predict_cmd(
         bool, typer.Option("--all-metrics", help="Table/CSV: every dataset and metric, not one line per therapy.")
     ] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    observed: Annotated[
+        str | None,
+        typer.Option(
+            "--observed",
+            help="An observed response, e.g. cisplatin=resistant (or sensitive, q0.9, a value): also predict the other "
+            "responses given it (chemorad evidence conditional).",
+        ),
+    ] = None,
 ) -> None:
     """Predict each sample's response to radiotherapy and every drug with data, with intervals and reasons.
 
@@ -145,10 +153,22 @@ def predict_cmd(
     bundle without the samples themselves when they are bundle lines; higher = more resistant. JSON gives every
     dataset and metric.
     """
+    if observed is not None:  # checked before the slow part; the conditional itself lives in the evidence layer
+        from chemorad.evidence.conditional import parse_observed
+
+        parse_observed(observed, current_catalog())
     prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
     pred = run_prediction(prof, data, _therapies(therapies), level)
+    given = None
+    if observed is not None:
+        from chemorad.cli.evidence import GIVEN_KEYS, observed_given
+
+        given = observed_given(observed, _therapies(therapies), pred.scores.scores, data)
+        given_records = given.astype(object).where(given.notna(), None).to_dict("records")
     if fmt is Format.json:
-        print(to_json(records(pred)))
+        print(
+            to_json(records(pred) if given is None else {"predictions": records(pred), "given_observed": given_records})
+        )
         return
     table = _table(pred, primary=not all_metrics)
     if fmt is Format.table and len(pred.crossres):
@@ -158,8 +178,10 @@ def predict_cmd(
             shared_mechanisms=pred.crossres["shared_mechanisms"].map(lambda m: ", ".join(m) or "-"),
         )
         emit(cr[["sample", "therapies", "shared_mechanisms"]], [], fmt, title="Predicted cross-resistance")
-        return
-    emit(table, [], fmt, title=TITLE)
+    else:
+        emit(table, [], fmt, title=TITLE)
+    if given is not None:
+        emit(given[GIVEN_KEYS].round(3), [], fmt, title=f"Given {observed}: P(top quarter of its tissue), percentiles")
 
 
 def report_cmd(
@@ -176,17 +198,25 @@ def report_cmd(
     data: DataOpt = None,
     therapies: TherapyOpt = None,
     level: LevelOpt = 0.9,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite reports that already exist.")] = False,
 ) -> None:
     """Write a self-contained HTML report per sample (images inline, readable offline).
 
     Sections: predictions against tissue peers, mechanism activities, attribution waterfalls, cross-resistance,
-    coverage of the catalog markers, references.
+    coverage of the catalog markers, references. An existing report file is never overwritten without --force.
     """
-    from chemorad.report.profile_report import write_reports
+    from chemorad.report.profile_report import report_targets, write_reports
 
     prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
     if out.suffix.lower() == ".html" and len(prof.samples) > 1:
         raise ChemoradError(f"--out {out}: {len(prof.samples)} samples need a folder (one report each), not a file")
+    if out.exists() and out.suffix.lower() != ".html" and not out.is_dir():
+        raise ChemoradError(f"--out {out}: exists and is not a folder; give a folder or a new .html file")
+    # Checked before the models are fitted, so that a refusal costs nothing.
+    existing = [p for p in report_targets(list(prof.samples), out).values() if p.exists()]
+    if existing and not force:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise ChemoradError(f"--out {out}: {existing[0]} already exists{more}; pass --force to overwrite")
     pred = run_prediction(prof, data, _therapies(therapies), level)
-    for path in write_reports(current_catalog(), pred, prof, out, data):
+    for path in write_reports(current_catalog(), pred, prof, out, data, level=level):
         print(path)

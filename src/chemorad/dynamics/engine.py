@@ -101,6 +101,11 @@ class Rates:
             object.__setattr__(self, name, arr)
 
     @property
+    def diagonal(self) -> bool:
+        """True when no division changes state (mutation is the identity): the states evolve independently."""
+        return bool(np.array_equal(self.mutation, np.eye(self.n_states)))
+
+    @property
     def n_states(self) -> int:
         """S, the number of states."""
         return self.mutation.shape[0]
@@ -160,6 +165,13 @@ def expected_counts(counts0: np.ndarray, rates: Rates, t: float) -> np.ndarray:
             f"counts0 has shape {n0.shape}; expected (S,) or (replicates, S) with S = {rates.n_states} states"
         )
     t = _check_duration(t, "t")
+    if rates.diagonal:  # no mutation: each state grows on its own, n_j(t) = n_j(0) exp((b_j - d_j) t)
+        if n0.ndim == 1 and np.ndim(rates.birth_per_day) == 2:
+            raise ChemoradError(
+                f"counts0 has shape {n0.shape}; expected ({np.shape(rates.birth_per_day)[0]}, {rates.n_states}) "
+                "to match the per-replicate rates"
+            )
+        return n0 * np.exp((rates.birth_per_day - rates.death_per_day) * t)
     prop = expm(rates.generator * t)
     if prop.ndim == 3:
         if n0.ndim != 2 or n0.shape[0] != prop.shape[0]:

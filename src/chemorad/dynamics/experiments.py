@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from chemorad.catalog import catalog
+from chemorad.catalog.load import Catalog
 from chemorad.chain.phenotype import from_array
 from chemorad.chain.survival import Environment, survival
 from chemorad.dynamics.scenario import Scenario, parse_scenario
@@ -30,8 +30,9 @@ TARGET = {"radiation": 0.1, "drug": 0.5}
 WASHOUT_DAYS = 21.0
 
 
-def base_scenario(first: dict, second: dict, replicates: int, seed: int, rate: float, days: float) -> dict:
-    cat = catalog()
+def base_scenario(
+    first: dict, second: dict, replicates: int, seed: int, rate: float, days: float, *, cat: Catalog
+) -> dict:
     evolvable = [m.id for m in cat.mechanisms.values() if m.effects and m.direction == "resistance"]
     return {
         "name": f"{first.get('therapy', 'radiotherapy')} then {second.get('therapy', 'radiotherapy')}",
@@ -42,17 +43,16 @@ def base_scenario(first: dict, second: dict, replicates: int, seed: int, rate: f
     }
 
 
-def _course(therapy: str, start: float) -> dict:
-    if therapy == "radiotherapy":
+def _course(therapy: str, start: float, radiation_id: str) -> dict:
+    if therapy == radiation_id:
         return {"kind": "radiotherapy", "dose_gy": 2.0, "fractions": 30, "start_day": start}
     return {"kind": "drug", "therapy": therapy, "cycles": 4, "start_day": start}
 
 
-def population_rf(sc: Scenario, result: Result, day: float, therapy: str) -> np.ndarray:
+def population_rf(sc: Scenario, result: Result, day: float, therapy: str, *, cat: Catalog) -> np.ndarray:
     """Acquired resistance factor to `therapy` of each replicate's population at `day` (formula in the module doc)."""
-    cat = catalog()
     t = cat.therapy(therapy)
-    model = compile_model(sc)
+    model = compile_model(sc, cat)
     ph = from_array(cat, model.activities)
     cells = result.dataset["cells"].sel(time=day, method="nearest").sum("compartment").to_numpy()  # (R, clones)
     frac = cells / np.maximum(cells.sum(axis=1, keepdims=True), 1e-300)
@@ -84,27 +84,32 @@ def crossres_evolution(
     seed: int = 0,
     rate: float = 1e-6,
     progress: Callable[[str], None] | None = None,
+    *,
+    cat: Catalog,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Result]]:
     """Per drug and order: acquired RF to the second therapy (per replicate), enrichment of mechanisms, outcomes."""
     say = progress or (lambda _m: None)
     rows, enrich, results = [], [], {}
     for drug in drugs:
-        for order in ((drug, "radiotherapy"), ("radiotherapy", drug)):
-            first = _course(order[0], 0.0)
-            probe = parse_scenario(base_scenario(first, _course(order[1], 500.0), replicates, seed, rate, 1.0))
-            switch = events(probe.schedule)[-2].time_days  # last event of the first course
+        rad = cat.radiotherapy.id
+        for order in ((drug, rad), (rad, drug)):
+            first = _course(order[0], 0.0, rad)
+            probe = parse_scenario(
+                base_scenario(first, _course(order[1], 500.0, rad), replicates, seed, rate, 1.0, cat=cat), cat=cat
+            )
+            switch = events(probe.schedule, cat=cat)[-2].time_days  # last event of the first course
             start2 = float(np.ceil(switch + WASHOUT_DAYS))
-            second = _course(order[1], start2)
-            tail = events(parse_scenario(base_scenario(first, second, 1, seed, rate, 1.0)).schedule)[-1].time_days
-            days = float(np.ceil(tail + 30))
-            sc = parse_scenario(base_scenario(first, second, replicates, seed, rate, days))
+            second = _course(order[1], start2, rad)
+            tail_sc = parse_scenario(base_scenario(first, second, 1, seed, rate, 1.0, cat=cat), cat=cat)
+            days = float(np.ceil(events(tail_sc.schedule, cat=cat)[-1].time_days + 30))
+            sc = parse_scenario(base_scenario(first, second, replicates, seed, rate, days, cat=cat), cat=cat)
             label = f"{order[0]} -> {order[1]}"
             say(f"simulating {label}")
-            res = simulate(sc)
+            res = simulate(sc, cat=cat)
             results[label] = res
-            control = parse_scenario({**base_scenario(first, second, replicates, seed, rate, start2), "schedule": []})
-            ctrl = simulate(control)
-            rf = population_rf(sc, res, start2, order[1])
+            untreated = {**base_scenario(first, second, replicates, seed, rate, start2, cat=cat), "schedule": []}
+            ctrl = simulate(parse_scenario(untreated, cat=cat), cat=cat)
+            rf = population_rf(sc, res, start2, order[1], cat=cat)
             viable = res.dataset["viable"]
             for r in range(replicates):
                 rows.append(

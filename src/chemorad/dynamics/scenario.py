@@ -11,7 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from chemorad.catalog import catalog
+from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import Modality
+from chemorad.dynamics.presets import load_calibration
 from chemorad.dynamics.schedule import Drug, Radiotherapy, _Strict, events
 from chemorad.errors import ChemoradError, closest, read_yaml
 
@@ -26,11 +28,23 @@ class Tumour(_Strict):
     oxic_po2_mmhg: float = Field(40.0, ge=0)
     hypoxic_po2_mmhg: float = Field(0.5, ge=0)
     hypoxic_distance_um: float = Field(120.0, ge=0, description="distance of hypoxic cells from the nearest vessel")
-    reoxygenation_per_day: float = Field(0.5, ge=0, description="rate at which the hypoxic fraction relaxes")
+    reoxygenation_per_day: float = Field(
+        9.2, ge=0, description="rate at which the hypoxic fraction relaxes (ln 10 / 6 h: Afzal et al. 1991)"
+    )
+    reoxygenation_target: Literal["pretreatment", "size"] = Field(
+        "pretreatment",
+        description="pretreatment: back to h0 after each kill (measured); size: towards h0 min(1, N/N0)",
+    )
     cycle_time_days: float = Field(2.0, gt=0, description="cell-cycle time, sets the redistribution rate")
     redistribution: bool = Field(True, description="track phase redistribution (False: asynchronous LQ throughout)")
     repopulation_kickoff_days: float = Field(28.0, ge=0, description="start of accelerated repopulation")
     repopulation_acceleration: float = Field(2.0, ge=1, description="growth-rate factor after the kick-off")
+    accelerated_doubling_days: float | None = Field(
+        None,
+        gt=0,
+        description="clonogen doubling time from the kick-off to the end of treatment, no net regrowth before it "
+        "(None: the acceleration-factor law)",
+    )
 
     @model_validator(mode="after")
     def _size(self) -> Tumour:
@@ -52,6 +66,31 @@ class Evolution(_Strict):
     switching_per_day: float = Field(0.0, ge=0, description="non-genetic switching rate, both ways")
 
 
+class Patients(_Strict):
+    """Inter-patient heterogeneity: each replicate is a virtual patient with its own parameters (Webb & Nahum 1993)."""
+
+    radiosensitivity_sd: float = Field(0.0, ge=0, le=2, description="sd of ln(radiosensitivity multiplier)")
+    clonogens_log10_sd: float = Field(0.0, ge=0, le=3, description="sd of log10(clonogen number)")
+    doubling_time_sd: float = Field(0.0, ge=0, le=2, description="sd of ln(Tpot multiplier)")
+    hypoxic_fraction_sd: float = Field(0.0, ge=0, le=0.5, description="sd of the hypoxic fraction (beta law)")
+    radiosensitivity_z: float | None = Field(
+        None, ge=-5, le=5, description="one tumour: its radiosensitivity quantile (z) in the population, for all"
+    )
+
+
+class Chemo(_Strict):
+    """Drugs at clinical exposure and their interaction with radiation (docs/clinical.md)."""
+
+    potency_fold: float = Field(1.0, gt=0, description="clinical potency: EC50 = 72-h IC50 / potency_fold")
+    radiosensitisation: dict[str, float] = Field(
+        default_factory=dict, description="drug -> extra radiation log kill per unit drug activity (repair inhibition)"
+    )
+    activity_half_life_days: float = Field(7.0, gt=0, description="persistence of a drug's radiosensitising action")
+    drug_potency: dict[str, float] = Field(
+        default_factory=dict, description="drug -> potency multiplier of one tumour (1: the population's)"
+    )
+
+
 class Simulation(_Strict):
     days: float = Field(120.0, gt=0)
     dt_days: float = Field(0.25, gt=0, le=1)
@@ -63,10 +102,13 @@ class Simulation(_Strict):
 
 class Scenario(_Strict):
     name: str
+    calibration: str | None = Field(None, description="packaged clinical calibration whose fitted values are defaults")
     description: str = ""
     tumour: Tumour = Tumour()
     clones: list[Clone] = Field(default_factory=lambda: [Clone(name="parental", fraction=1.0)], min_length=1)
     evolution: Evolution = Evolution()
+    patients: Patients = Patients()
+    chemo: Chemo = Chemo()
     schedule: list[Annotated[Radiotherapy | Drug, Field(discriminator="kind")]] = Field(default_factory=list)
     simulation: Simulation = Simulation()
 
@@ -93,9 +135,8 @@ def _path(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _check_names(sc: Scenario, where: str) -> None:
+def _check_names(sc: Scenario, where: str, cat: Catalog) -> None:
     """Mechanism and therapy names must be the catalog's."""
-    cat = catalog()
 
     def bad(field: str, kind: str, name: str, known) -> ChemoradError:
         hint = closest(name, known)
@@ -109,10 +150,14 @@ def _check_names(sc: Scenario, where: str) -> None:
     for i, mid in enumerate(sc.evolution.mechanisms):
         if mid not in cat.mechanisms:
             raise bad(f"evolution.mechanisms[{i}]", "mechanism", mid, cat.mechanisms)
+    for drug in [*sc.chemo.radiosensitisation, *sc.chemo.drug_potency]:
+        if drug not in cat.therapies or cat.therapies[drug].modality != Modality.drug:
+            drugs = [t for t, v in cat.therapies.items() if v.modality == Modality.drug]
+            raise bad("chemo.radiosensitisation", "drug", drug, drugs)
     for i, item in enumerate(sc.schedule):
         if isinstance(item, Drug):
-            if item.therapy not in cat.therapies or cat.therapies[item.therapy].modality != "drug":
-                drugs = [t for t, v in cat.therapies.items() if v.modality == "drug"]
+            if item.therapy not in cat.therapies or cat.therapies[item.therapy].modality != Modality.drug:
+                drugs = [t for t, v in cat.therapies.items() if v.modality == Modality.drug]
                 raise bad(f"schedule[{i}].therapy", "drug", item.therapy, drugs)
             pk = cat.therapies[item.therapy].pk
             if pk is None:
@@ -122,22 +167,40 @@ def _check_names(sc: Scenario, where: str) -> None:
                 )
 
 
-def parse_scenario(raw: object, where: str = "scenario") -> Scenario:
-    """Validate a scenario given as a dict (e.g. from YAML)."""
+def parse_scenario(raw: object, where: str = "scenario", *, cat: Catalog) -> Scenario:
+    """Validate a scenario given as a dict (e.g. from YAML) against the catalog `cat`.
+
+    `calibration: NAME` takes the packaged clinical calibration NAME (`chemorad calibrate-clinical`) as the defaults
+    of `tumour`, `patients` and `chemo`; the file's own values win.
+    """
     if not isinstance(raw, dict):
         raise ChemoradError(f"{where}: expected a mapping of scenario fields, got {type(raw).__name__}")
+    if raw.get("calibration") is not None:
+        raw = with_calibration(raw, where)
     try:
         sc = Scenario.model_validate(raw)
     except ValidationError as exc:
         e = exc.errors()[0]
         raise ChemoradError(f"{where}: {_path(e['loc'])}: {e['msg']}") from None
-    _check_names(sc, where)
-
-    events(sc.schedule, where)  # a schedule that overlaps itself is an error of the file
+    _check_names(sc, where, cat)
+    events(sc.schedule, where, cat=cat)  # a schedule that overlaps itself is an error of the file
     return sc
 
 
-def load_scenario(path: Path | str) -> Scenario:
-    """Read and validate a scenario YAML file."""
+def load_scenario(path: Path | str, *, cat: Catalog) -> Scenario:
+    """Read and validate a scenario YAML file against the catalog `cat`."""
     path = Path(path)
-    return parse_scenario(read_yaml(path, "scenario file"), str(path))
+    return parse_scenario(read_yaml(path, "scenario file"), str(path), cat=cat)
+
+
+def with_calibration(raw: dict, where: str = "scenario") -> dict:
+    """`raw` merged over the packaged calibration it names (section by section; the file's values win)."""
+    name = raw["calibration"]
+    fitted = load_calibration(name, where)
+    out = dict(raw)
+    for section, values in fitted.items():
+        mine = raw.get(section, {})
+        if not isinstance(mine, dict):
+            continue  # pydantic reports the wrong type with its field path
+        out[section] = {**values, **mine}
+    return out

@@ -14,12 +14,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chemorad.catalog import catalog
+from chemorad.catalog.load import Catalog
 from chemorad.errors import ChemoradError
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity are not numbers a schedule can hold: refused as "finite number", not as a failed bound
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Radiotherapy(_Strict):
@@ -64,16 +65,15 @@ def radiotherapy_times(rt: Radiotherapy) -> list[float]:
     return times
 
 
-def events(schedule: Sequence[Radiotherapy | Drug], where: str = "scenario") -> list[Event]:
-    """Every treatment event in time order; a schedule whose items overlap themselves is an error."""
-    cat = catalog()
+def events(schedule: Sequence[Radiotherapy | Drug], where: str = "scenario", *, cat: Catalog) -> list[Event]:
+    """Every treatment event in time order (drug defaults from `cat`); items that overlap themselves are an error."""
     out: list[Event] = []
     spans: list[tuple[float, float, str, int]] = []
     for i, item in enumerate(schedule):
         if isinstance(item, Radiotherapy):
             times = radiotherapy_times(item)
-            out += [Event(t, "radiotherapy", item.dose_gy, i) for t in times]
-            spans.append((times[0], times[-1], "radiotherapy", i))
+            out += [Event(t, cat.radiotherapy.id, item.dose_gy, i) for t in times]  # the catalog's photon therapy
+            spans.append((times[0], times[-1], cat.radiotherapy.id, i))
         elif isinstance(item, Drug):
             pk = cat.therapies[item.therapy].pk
             cycle = item.cycle_days or pk.cycle_days.value

@@ -3,7 +3,13 @@
 - `names`: cell-line name and tissue harmonisation across Yard 2016, GDSC, CCLE and CTRP;
 - `datasets`: the data bundle (registry, checksums, loaders indexed by canonical cell-line name, `cell_lines()`);
 - `curves`: linear-quadratic fits of radiation survival curves (RadioGx-compatible);
-- `associations`: feature x response OLS with covariates for every pair at once, BH FDR, partial correlation.
+- `associations`: feature x response OLS with covariates for every pair at once, BH FDR, partial correlation;
+- `claims`, `verdicts`, `margins`: claim verdicts by a stated decision rule (effects beyond a noise-derived margin,
+  TOST equivalence, FDR per therapy x data set x metric, lines needed to decide);
+- `proliferation`: an expression proliferation score, a covariate for radiation-drug confounding;
+- `crossres`, `mediation`: cross-resistance and the share of it catalog-linked mechanisms explain;
+- `conditional`: responses predicted from an observed one (within-tissue Gaussian copula);
+- `kb`, `kb_models`: the graded knowledge base and its versioned schema.
 """
 
 from chemorad.evidence.associations import associations, bh_fdr, covariate_design, partial_correlation

@@ -48,29 +48,21 @@ from chemorad.errors import ChemoradError
 
 __all__ = ["associations", "bh_fdr", "covariate_design", "partial_correlation"]
 
-_COLUMNS = ["feature", "response", "n", "effect", "se", "ci_low", "ci_high", "t", "p_value", "fdr"]
+_COLUMNS = ["feature", "response", "n", "effect", "se", "ci_low", "ci_high", "t", "p_value", "fdr", "dof"]
 _DROP_COLUMNS = ["feature", "response", "n", "reason"]
 _REL_TOL = 1e-10
 
 
 def bh_fdr(p_values) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values: q_(i) = min_{j >= i} min(1, m p_(j) / j) over the m non-NaN p-values.
+    """Benjamini-Hochberg adjusted p-values (`scipy.stats.false_discovery_control`, method 'bh') over the non-NaN ones.
 
-    NaN stays NaN. Source: Benjamini & Hochberg 1995, J R Stat Soc B 57:289.
+    q_(i) = min_{j >= i} min(1, m p_(j) / j); NaN stays NaN. Source: Benjamini & Hochberg 1995, J R Stat Soc B 57:289.
     """
     p = np.asarray(p_values, dtype=float)
     out = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0:
-        return out
-    vals = p[ok]
-    order = np.argsort(vals, kind="mergesort")
-    scaled = vals[order] * m / np.arange(1, m + 1)
-    q = np.minimum.accumulate(scaled[::-1])[::-1]
-    adj = np.empty(m)
-    adj[order] = np.minimum(q, 1.0)
-    out[ok] = adj
+    if ok.any():
+        out[ok] = stats.false_discovery_control(p[ok], method="bh")
     return out
 
 
@@ -345,12 +337,11 @@ def _scan_fast(xv, yv, design, mx, my, min_n, res: _Results, structure) -> None:
 
 
 def _bh_sorted(p_sorted: np.ndarray) -> np.ndarray:
-    """`bh_fdr` for p-values already sorted ascending with NaN last (same numbers, without sorting again)."""
+    """`bh_fdr` for p-values sorted ascending with NaN last."""
     out = np.full(p_sorted.shape, np.nan)
     m = int(np.isfinite(p_sorted).sum())
     if m:
-        scaled = p_sorted[:m] * m / np.arange(1, m + 1)
-        out[:m] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+        out[:m] = stats.false_discovery_control(p_sorted[:m], method="bh")
     return out
 
 
@@ -367,7 +358,8 @@ def associations(
     X: lines x features; Y: lines x responses; covariates: lines x covariates (e.g.
     `covariate_design(...)`), or None for y ~ 1 + x. Lines are matched on the index (the canonical cell-line
     name); only lines present in X, Y and the covariates are used. Returns a long DataFrame with columns
-    feature, response, n, effect, se, ci_low, ci_high, t, p_value, fdr (BH over all tested pairs), sorted by
+    feature, response, n, effect, se, ci_low, ci_high, t, p_value, fdr (BH over all tested pairs), dof (residual
+    degrees of freedom), sorted by
     p_value; `attrs['n_dropped']` counts the untested pairs. With `return_dropped=True`, returns (table,
     dropped) where dropped lists feature, response, n, reason.
     """
@@ -508,11 +500,13 @@ def _table(res: _Results, fnames: np.ndarray, rnames: np.ndarray, level: float) 
     del half
     block[6] = _bh_sorted(block[5])
     n = np.take(res.n.ravel(), cell)
+    dof_col = np.take(res.dof.ravel(), cell)
     del cell
     fi = fi[order]
     ri = ri[order]
     del order
-    table = pd.DataFrame(block.T, columns=_COLUMNS[3:], copy=False)
+    table = pd.DataFrame(block.T, columns=_COLUMNS[3:-1], copy=False)
+    table["dof"] = dof_col
     table.insert(0, "n", n)
     table.insert(0, "response", _take_names(rnames, ri))
     table.insert(0, "feature", _take_names(fnames, fi))

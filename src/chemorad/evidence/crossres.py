@@ -14,11 +14,12 @@ Interval: percentile bootstrap over lines, each resample re-centred within tissu
 with multinomial weights W (n_boot x n) and the tissue indicator T (n x k), the weighted within-tissue sums are matrix
 products, e.g. sum_i w_i (a_i - abar_t)(b_i - bbar_t) = W(ab) - sum_t (W T_a)(W T_b) / (W T), T_a = T * a.
 
-Which mechanisms explain the shared part: for a pair with r != 0, each mechanism score s is added to the adjustment (a
-and b residualised on tissue and s) on the same lines; the drop r_tissue - r_tissue+s says how much of the shared
-resistance that mechanism accounts for.
+Which mechanisms explain the shared part (`mediation.py`): only mechanisms the catalog links to both therapies, each
+with the share of r it explains and a bootstrap interval, all of them together, the general-sensitivity component and
+proliferation, and the unexplained share.
 
-FDR: Benjamini-Hochberg over all pairs reported together.
+FDR: Benjamini-Hochberg within each family of pairs (radiation x one drug data set; drug x drug within one data set),
+`scipy.stats.false_discovery_control`.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from chemorad.evidence.associations import bh_fdr
+from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import Modality, ResponseKey
+from chemorad.evidence.mediation import explain_pair, general_sensitivity, linked_mechanisms
 from chemorad.evidence.responses import label, split
+from chemorad.evidence.verdicts import family_fdr
 
 MIN_LINES = 20
 
@@ -89,8 +93,7 @@ def pair(
 
 def primary_columns(cols: pd.Index) -> list[str]:
     """One response per therapy and dataset: Yard AUC, GDSC ln IC50, CTRP AUC."""
-    keep = {"yard": "auc", "gdsc1": "ln_ic50", "gdsc2": "ln_ic50", "ctrp": "auc"}
-    return [c for c in cols if keep.get(split(c)[0]) == split(c)[2]]
+    return [c for c in cols if ResponseKey.parse(c).is_primary]
 
 
 def cross_resistance(
@@ -107,8 +110,8 @@ def cross_resistance(
     fdr. `resp` columns are `dataset|compound|metric` (`responses.responses`).
     """
     cols = primary_columns(resp.columns)
-    rad = [c for c in cols if split(c)[0] == "yard"]
-    drugs = [c for c in cols if split(c)[0] != "yard"]
+    rad = [c for c in cols if ResponseKey.parse(c).modality == Modality.radiation]
+    drugs = [c for c in cols if ResponseKey.parse(c).modality == Modality.drug]
     pairs = [(r, d) for r in rad for d in drugs]
     if drug_pairs:
         for i, d1 in enumerate(drugs):
@@ -121,49 +124,72 @@ def cross_resistance(
         if progress:
             progress(k + 1, len(pairs))
     out = pd.DataFrame(rows)
-    out["fdr"] = bh_fdr(out["p_value"].to_numpy())
+    out["fdr"] = family_fdr(out["p_value"].to_numpy(), out["dataset"].to_numpy())
     return out
 
 
-def explained_by(a: pd.Series, b: pd.Series, tissue: pd.Series, scores: pd.DataFrame) -> pd.DataFrame:
-    """For each mechanism score: partial r given tissue, given tissue + score (same lines), and the drop."""
-    rows = []
-    for mid in scores.columns:
-        frame = pd.concat({"a": a, "b": b, "s": scores[mid], "t": tissue}, axis=1, join="inner").dropna()
-        if len(frame) < MIN_LINES:
-            continue
-        t = _indicator(frame["t"].to_numpy())
-        cen = frame[["a", "b", "s"]].to_numpy(float)
-        cen = cen - t @ np.linalg.lstsq(t, cen, rcond=None)[0]  # within-tissue centring
-        r_base = _corr(cen[:, 0], cen[:, 1])
-        s = cen[:, 2]
-        ss = s @ s
-        if ss <= 0:
-            continue
-        ra = cen[:, 0] - (cen[:, 0] @ s / ss) * s
-        rb = cen[:, 1] - (cen[:, 1] @ s / ss) * s
-        r_adj = _corr(ra, rb)
-        rows.append(
-            {"mechanism": mid, "n": len(frame), "r_tissue": r_base, "r_tissue_mechanism": r_adj, "drop": r_base - r_adj}
-        )
-    return pd.DataFrame(rows).sort_values("drop", ascending=False, ignore_index=True)
-
-
 def annotate(
-    table: pd.DataFrame, resp: pd.DataFrame, tissue: pd.Series, scores: pd.DataFrame, explain: int = 3
+    table: pd.DataFrame,
+    resp: pd.DataFrame,
+    tissue: pd.Series,
+    scores: pd.DataFrame,
+    explain: int = 3,
+    cat: Catalog | None = None,
+    therapy_of: dict[str, str] | None = None,
+    proliferation: pd.Series | None = None,
+    rng: np.random.Generator | None = None,
+    n_boot: int = 200,
 ) -> pd.DataFrame:
-    """Add readable therapy labels, and for radiation pairs at FDR < 0.1 the mechanisms that explain most of r."""
+    """Readable labels and, for radiation pairs at FDR < 0.1, what explains r (`mediation.explain_pair`).
+
+    `explained_by` lists the `explain` catalog-linked mediators with the largest share (share and interval); the
+    columns share_mediators, share_general, share_proliferation and unexplained (each with _low/_high) give the rest.
+    Without `cat` (or `therapy_of`, response column -> therapy id) no mediator can be named and only the label columns
+    are added.
+    """
     table = table.copy()
     table["explained_by"] = ""
-    rad = table["response_a"].str.startswith("yard|") & (table["fdr"] < 0.1)
-    for i in table.index[rad]:
-        ex = explained_by(resp[table.at[i, "response_a"]], resp[table.at[i, "response_b"]], tissue, scores)
-        table.at[i, "explained_by"] = "; ".join(f"{r.mechanism} {r.drop:+.3f}" for r in ex.head(explain).itertuples())
+    extra = ["n_linked", "share_mediators", "share_general", "share_proliferation", "unexplained"]
+    for c in extra:
+        table[c] = np.nan
+    for c in extra[1:]:
+        table[c + "_low"] = np.nan
+        table[c + "_high"] = np.nan
+    if cat is not None and therapy_of is not None:
+        is_rad = [ResponseKey.parse(c).modality == Modality.radiation for c in table["response_a"]]
+        rad = pd.Series(is_rad, index=table.index) & (table["fdr"] < 0.1)
+        general: dict[tuple[str, str], pd.Series] = {}
+        for i in table.index[rad]:
+            ca, cb = table.at[i, "response_a"], table.at[i, "response_b"]
+            dataset = split(cb)[0]
+            if (dataset, cb) not in general:
+                others = [c for c in primary_columns(resp.columns) if split(c)[0] == dataset and c != cb]
+                general[(dataset, cb)] = general_sensitivity(resp[others], tissue)
+            linked = [m for m in linked_mechanisms(cat, therapy_of[ca], therapy_of[cb]) if m in scores.columns]
+            cov = scores[linked].join(general[(dataset, cb)], how="outer")
+            if proliferation is not None:
+                cov = cov.join(proliferation.rename("proliferation"), how="left")
+            ex = explain_pair(resp[ca], resp[cb], tissue, cov, linked, rng, n_boot)
+            _fill(table, i, ex, explain, len(linked))
     table.insert(0, "therapy_a", table["response_a"].map(label))
     table.insert(1, "therapy_b", table["response_b"].map(label))
     return table
 
 
-def _corr(x: np.ndarray, y: np.ndarray) -> float:
-    den = np.sqrt((x @ x) * (y @ y))
-    return float(x @ y / den) if den > 0 else np.nan
+def _fill(table: pd.DataFrame, i, ex: pd.DataFrame, explain: int, n_linked: int) -> None:
+    by = ex.set_index("candidate")
+    med = ex[ex["kind"] == "mediator"].sort_values("share", ascending=False).head(explain)
+    table.at[i, "explained_by"] = "; ".join(
+        f"{r.candidate} {r.share:+.2f} [{r.ci_low:+.2f}, {r.ci_high:+.2f}]" for r in med.itertuples()
+    )
+    table.at[i, "n_linked"] = n_linked
+    for col, name in (
+        ("share_mediators", "all mediators"),
+        ("share_general", "general_sensitivity"),
+        ("share_proliferation", "proliferation"),
+        ("unexplained", "unexplained"),
+    ):
+        if name in by.index:
+            table.at[i, col] = by.at[name, "share"]
+            table.at[i, col + "_low"] = by.at[name, "ci_low"]
+            table.at[i, col + "_high"] = by.at[name, "ci_high"]

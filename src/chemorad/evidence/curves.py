@@ -13,7 +13,8 @@ problem is convex, so that is the global optimum).
 
 Points: SF > 1 (Yard's 9-day proliferation readout exceeds 1 at low dose for 22 of 3,072 points) are kept as measured,
 giving ln SF > 0 (RadioGx `trunc = FALSE`); SF <= 0 or NaN cannot be log-transformed and are left out of that curve,
-counted in `n_points`. A curve with no usable positive-dose point gives NaN.
+counted in `n_points`. A curve with fewer than 3 usable positive-dose points gives NaN (two points fit any LQ
+curve exactly, so R^2 = 1 there would say nothing).
 
 Outputs per curve: alpha, beta, sf2 = SF(2 Gy), d10 = dose (Gy) at SF 0.1 (= 2 ln 10 / (alpha + sqrt(alpha^2 +
 4 beta ln 10)); inf when alpha = beta = 0), auc = integral of the fitted SF over 0-10 Gy in Gy, not divided by the range
@@ -154,7 +155,7 @@ def _fit_arrays(dose: np.ndarray, sf: np.ndarray) -> dict[str, np.ndarray]:
         rbar = resid.sum(1) / n
         var_r = (np.where(use, (resid - rbar[:, None]) ** 2, 0.0).sum(1) + extra * rbar**2) / n
         r2 = 1.0 - var_r / var_y
-    bad = (use & (dose > 0)).sum(1) == 0
+    bad = (use & (dose > 0)).sum(1) < MIN_POSITIVE_DOSES  # two points fit any LQ curve: no fit, not R^2 = 1
     alpha = np.where(bad, np.nan, alpha)
     beta = np.where(bad, np.nan, beta)
     r2 = np.where(bad, np.nan, r2)
@@ -167,6 +168,55 @@ def _fit_arrays(dose: np.ndarray, sf: np.ndarray) -> dict[str, np.ndarray]:
         "r_squared": r2,
         "n_points": n.astype(int),
     }
+
+
+MIN_POSITIVE_DOSES = 3  # two parameters: on two points any LQ curve fits exactly (R^2 = 1 says nothing)
+
+
+def _rows(labels: list[str], limit: int = 5) -> str:
+    more = f" and {len(labels) - limit} more" if len(labels) > limit else ""
+    return ", ".join(labels[:limit]) + more
+
+
+def check_survival_table(table: pd.DataFrame, name: str = "survival table") -> pd.DataFrame:
+    """Validate a user's long survival table (cell_line, dose_gy, sf) before fitting; return it with numeric columns.
+
+    Every row that cannot be used is named (file line = row index + 2, counting the header): a dose or SF that is
+    missing or not a number, a negative dose, SF <= 0 (no logarithm) or SF > 1 (a surviving fraction cannot exceed 1 in
+    a clonogenic assay; correct or remove the row). A curve with fewer than `MIN_POSITIVE_DOSES` distinct doses > 0 is
+    an error naming the cell line: two points fit any LQ curve exactly. Raises `ChemoradError` on the first kind found.
+    """
+    missing = [c for c in ("cell_line", "dose_gy", "sf") if c not in table.columns]
+    if missing:
+        raise ChemoradError(f"{name}: missing column(s) {', '.join(missing)}; expected cell_line, dose_gy, sf")
+    dose = pd.to_numeric(table["dose_gy"], errors="coerce")
+    sf = pd.to_numeric(table["sf"], errors="coerce")
+    line_no = pd.Series(np.arange(len(table)) + 2, index=table.index)
+
+    def where(mask: pd.Series, what: str) -> None:
+        if mask.any():
+            labels = [f"line {n} ({c})" for n, c in zip(line_no[mask], table.loc[mask, "cell_line"], strict=True)]
+            raise ChemoradError(f"{name}: {int(mask.sum())} row(s) with {what}: {_rows(labels)}")
+
+    where(table["cell_line"].isna(), "no cell_line")
+    where(dose.isna(), "dose_gy missing or not a number")
+    where(sf.isna(), "sf missing or not a number")
+    where(dose < 0, "dose_gy < 0")
+    where(sf <= 0, "sf <= 0 (cannot take its logarithm)")
+    where(sf > 1, "sf > 1 (a surviving fraction is at most 1)")
+    positive = pd.DataFrame({"cell_line": table["cell_line"], "dose": dose})[dose > 0]
+    counts = positive.groupby("cell_line")["dose"].nunique().reindex(table["cell_line"].unique(), fill_value=0)
+    few = counts[counts < MIN_POSITIVE_DOSES]
+    if len(few):
+        labels = [f"{c} ({n})" for c, n in few.items()]
+        raise ChemoradError(
+            f"{name}: {len(few)} curve(s) with fewer than {MIN_POSITIVE_DOSES} doses > 0, too few to fit alpha and "
+            f"beta: {_rows(labels)}"
+        )
+    out = table.copy()
+    out["dose_gy"] = dose
+    out["sf"] = sf
+    return out
 
 
 def _fit_long(table: pd.DataFrame) -> pd.DataFrame:

@@ -24,7 +24,7 @@ import pandas as pd
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import Modality, ResponseKey, datasets_for
 from chemorad.evidence import datasets as ds
-from chemorad.evidence.curves import fit_lq
+from chemorad.evidence.curves import fit_lq, sf_columns
 
 
 def column(dataset: str, compound: str, metric: str) -> str:
@@ -50,6 +50,23 @@ def radiation_responses(cat: Catalog, data: str | os.PathLike[str] | None = None
     out[column("yard", compound, "auc")] = yard["auc_yard"]
     out[column("yard", compound, "sf2")] = fits["sf2"].reindex(yard.index)
     out[column("yard", compound, "neg_alpha")] = -fits["alpha"].reindex(yard.index)
+    return out
+
+
+def radiation_dose_responses(cat: Catalog, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Radiation at full resolution: measured SF at every Yard dose (`yard|radiotherapy|sf_<d>gy`), -alpha and -beta.
+
+    -beta is oriented like -alpha: a larger beta kills more at high dose, so -beta is higher for radioresistant lines.
+    """
+    compound = cat.radiotherapy.datasets["yard"]
+    yard = ds.load_yard(data)
+    fits = fit_lq(yard)
+    _, cols = sf_columns(yard)
+    out = pd.DataFrame(index=yard.index)
+    for c in cols:
+        out[column("yard", compound, c)] = yard[c]
+    out[column("yard", compound, "neg_alpha")] = -fits["alpha"].reindex(yard.index)
+    out[column("yard", compound, "neg_beta")] = -fits["beta"].reindex(yard.index)
     return out
 
 

@@ -7,16 +7,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
+from matplotlib.figure import Figure
 
-from chemorad.report.figures import plt, save
+from chemorad.report.figures import save, subplots
 
 
 def simulation_figure(ds: xr.Dataset, stem: Path, top_clones: int = 6) -> list[Path]:
+    """`draw_simulation` written to `stem`.png and .svg."""
+    return save(draw_simulation(ds, top_clones), stem)
+
+
+def draw_simulation(ds: xr.Dataset, top_clones: int = 6) -> Figure:
     """Burden with treatment marks, clone composition, hypoxic fraction and replicate spread, one panel each."""
     t = ds["time"].to_numpy()
     viable = ds["viable"].to_numpy()
     total = viable + ds["dead"].to_numpy()
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+    fig, axes = subplots(2, 2, figsize=(10, 7))
     ax = axes[0, 0]
     med = np.median(viable, axis=0)
     ax.fill_between(
@@ -65,13 +71,13 @@ def simulation_figure(ds: xr.Dataset, stem: Path, top_clones: int = 6) -> list[P
     ax.set_title(f"Replicates ({len(viable)})", fontsize=10)
     fig.suptitle(ds.attrs.get("scenario", ""), fontsize=11)
     fig.tight_layout()
-    return save(fig, stem)
+    return fig
 
 
 def order_figure(rows: pd.DataFrame, stem: Path) -> list[Path]:
     """Acquired resistance factor to the second therapy, per drug and order (one box per order)."""
     labels = list(dict.fromkeys(rows["order"]))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = subplots(1, 2, figsize=(10, 4))
     axes[0].boxplot([rows.loc[rows["order"] == o, "rf_second"] for o in labels], tick_labels=labels)
     axes[0].axhline(1.0, color="k", lw=0.5)
     axes[0].set_ylabel("acquired RF to the second therapy")

@@ -1,16 +1,32 @@
-"""Figures (PNG and SVG side by side), drawn with matplotlib's non-interactive backend."""
+"""Figures (PNG and SVG side by side), drawn with matplotlib's object-oriented API.
+
+Figures are `matplotlib.figure.Figure` objects made by `subplots` below, never through pyplot: no GUI backend is chosen,
+nothing is registered globally (so a web server can draw in several threads), and importing this module does not call
+`matplotlib.use`. Drawing functions take an optional `ax` and return the figure they drew on; `save` writes it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+
+def subplots(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] | None = None, **kw: Any):
+    """(figure, axes) like `pyplot.subplots`, on a standalone `Figure` that needs no backend."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **kw)
+
+
+def figure_and_ax(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    """The figure of `ax`, or a new one-panel figure of `figsize` when `ax` is None."""
+    if ax is None:
+        return subplots(figsize=figsize)
+    return ax.figure, ax
 
 
 def save(fig: Figure, stem: Path) -> list[Path]:
@@ -19,13 +35,25 @@ def save(fig: Figure, stem: Path) -> list[Path]:
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
     for p in paths:
         fig.savefig(p, dpi=150, bbox_inches="tight")
-    plt.close(fig)
     return paths
+
+
+def __getattr__(name: str):
+    # For call sites not yet moved to `subplots` (e.g. a branch that still imports `plt` from here): pyplot on the
+    # headless Agg backend, chosen only when first asked for, never at import.
+    if name == "plt":
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        return plt
+    raise AttributeError(name)
 
 
 def specificity_heatmap(
     values: pd.DataFrame,
-    ax: plt.Axes,
+    ax: Axes,
     title: str,
     disputed: pd.DataFrame | None = None,
     cmap: str = "Purples",
@@ -44,7 +72,7 @@ def specificity_heatmap(
 
 
 def claimed_specificity_figure(values: pd.DataFrame, disputed: pd.DataFrame, stem: Path) -> list[Path]:
-    fig, ax = plt.subplots(figsize=(0.28 * values.shape[1] + 4, 0.2 * values.shape[0] + 2))
+    fig, ax = subplots(figsize=(0.28 * values.shape[1] + 4, 0.2 * values.shape[0] + 2))
     specificity_heatmap(
         values,
         ax,
@@ -61,7 +89,7 @@ def specificity_comparison_figure(
     """Computed log2 resistance factor (strongest condition) beside the claimed specificity, same rows and columns."""
     h = 0.2 * computed_log2.shape[0] + 2
     w = 0.28 * computed_log2.shape[1] + 3
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(2 * w + 2, h), sharey=True)
+    fig, (ax1, ax2) = subplots(1, 2, figsize=(2 * w + 2, h), sharey=True)
     # Clip at 8-fold so that 1.2-2-fold repair and death effects stay visible next to 100-fold pumps.
     lim = min(float(np.nanmax(np.abs(computed_log2.to_numpy()))) or 1.0, 3.0)
     im = ax1.imshow(
@@ -78,7 +106,7 @@ def specificity_comparison_figure(
 
 def survival_curves_figure(panels: list[dict], stem: Path) -> list[Path]:
     """One panel per dict: {'title', 'xlabel', 'x', 'curves': {label: y}, 'logx': bool}; y is surviving fraction."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6))
+    fig, axes = subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6))
     for ax, p in zip(np.atleast_1d(axes), panels, strict=True):
         for label, y in p["curves"].items():
             ax.plot(p["x"], y, label=label)

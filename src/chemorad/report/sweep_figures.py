@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from chemorad.report.figures import plt, save
+from chemorad.report.figures import save, subplots
 
 LABELS = {
     "log_kill": "log10 cell kill (N0 / nadir)",
@@ -27,7 +27,7 @@ def arm_comparison_figure(means: pd.DataFrame, stem: Path, paired: pd.DataFrame 
     arms = list(dict.fromkeys(means["arm"]))
     ncol = 3
     nrow = int(np.ceil(len(outcomes) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 3.2 * nrow), squeeze=False)
+    fig, axes = subplots(nrow, ncol, figsize=(4 * ncol, 3.2 * nrow), squeeze=False)
     for ax, outcome in zip(axes.ravel(), outcomes, strict=False):
         sub = means[means["outcome"] == outcome].set_index("arm").loc[arms]
         x = np.arange(len(arms))
@@ -52,9 +52,7 @@ def tornado_figure(indices: pd.DataFrame, outcome: str, stem: Path) -> list[Path
     """Total-order (bar) and first-order (dot) Sobol indices per parameter, sorted, one panel per arm."""
     sub = indices[indices["outcome"] == outcome]
     arms = list(dict.fromkeys(sub["arm"]))
-    fig, axes = plt.subplots(
-        1, len(arms), figsize=(5 * len(arms), 0.5 * sub["parameter"].nunique() + 1.8), squeeze=False
-    )
+    fig, axes = subplots(1, len(arms), figsize=(5 * len(arms), 0.5 * sub["parameter"].nunique() + 1.8), squeeze=False)
     for ax, arm in zip(axes[0], arms, strict=True):
         a = sub[sub["arm"] == arm].sort_values("ST")
         y = np.arange(len(a))
@@ -76,7 +74,7 @@ def outcome_vs_parameter_figure(points: pd.DataFrame, parameters: list[str], out
     """One scatter panel per parameter: the point outcome (replicate mean) against the parameter, per arm."""
     ncol = min(3, len(parameters))
     nrow = int(np.ceil(len(parameters) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 3.2 * nrow), squeeze=False)
+    fig, axes = subplots(nrow, ncol, figsize=(4 * ncol, 3.2 * nrow), squeeze=False)
     arms = list(dict.fromkeys(points["arm"]))
     for ax, p in zip(axes.ravel(), parameters, strict=False):
         for i, arm in enumerate(arms):

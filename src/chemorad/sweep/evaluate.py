@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from chemorad.catalog import catalog
 from chemorad.dynamics.scenario import parse_scenario
 from chemorad.dynamics.simulator import simulate
 from chemorad.sweep.design import ACTIVITY
@@ -64,8 +65,8 @@ def evaluate_point(
     s = point_seed(seed, point)
     records = []
     for arm, tree in point_scenarios(arms, row, integer).items():
-        sc = parse_scenario(tree, f"sweep point {point}, arm {arm}")
-        res = simulate(sc, replicates=replicates, seed=s, dataset=False)
+        sc = parse_scenario(tree, f"sweep point {point}, arm {arm}", cat=catalog())
+        res = simulate(sc, replicates=replicates, seed=s, dataset=False, cat=catalog())
         summary = res.summary
         variant = np.array(["+" in str(c) for c in res.final_cells_by_clone.columns])  # compile_model: parent+mech
         final = res.final_cells_by_clone.to_numpy()

@@ -123,9 +123,9 @@ def parse_sweep(raw: object, where: str = "sweep", base_dir: Path | None = None,
         base_path = (base_dir or Path.cwd()) / spec.base
         base_raw = read_yaml(base_path, f"{where}: base scenario")
         hashes["base"] = sha256(base_path.read_bytes())
-        base = parse_scenario(base_raw, str(base_path))
+        base = parse_scenario(base_raw, str(base_path), cat=catalog())
     else:
-        base = parse_scenario(spec.base, f"{where}: base")
+        base = parse_scenario(spec.base, f"{where}: base", cat=catalog())
     _check_parameters(spec, where)
     _check_design(spec, where)
     arms = {}
@@ -140,7 +140,7 @@ def parse_sweep(raw: object, where: str = "sweep", base_dir: Path | None = None,
             integer[p.path] = check_path(tree, p.path, f"{label} in arm {name}")
             for value in _ends(p):
                 try:
-                    parse_scenario(with_values(tree, {p.path: value}), "scenario")
+                    parse_scenario(with_values(tree, {p.path: value}), "scenario", cat=catalog())
                 except ChemoradError as exc:
                     detail = str(exc).removeprefix("scenario: ")
                     raise ChemoradError(f"{label} ({p.path}) = {value:g} in arm {name}: {detail}") from None
@@ -252,7 +252,7 @@ def _arm_scenario(base: dict, arm: Arm, where: str) -> dict:
     tree = dict(base)
     if arm.schedule is not None:
         tree["schedule"] = arm.schedule
-        tree = parse_scenario(tree, where).model_dump(mode="json")  # fill the new items' defaults
+        tree = parse_scenario(tree, where, cat=catalog()).model_dump(mode="json")  # fill the new items' defaults
     for path in arm.set:
         check_path(tree, path, f"{where}: set", numeric=False)
-    return parse_scenario(with_values(tree, arm.set), where).model_dump(mode="json")
+    return parse_scenario(with_values(tree, arm.set), where, cat=catalog()).model_dump(mode="json")

@@ -1,0 +1,61 @@
+"""`chemorad serve`: the local web explorer (FastAPI + uvicorn), bound to this machine by default."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from chemorad.cli.context import current
+from chemorad.errors import ChemoradError
+
+err = Console(stderr=True)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to bind (default: this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Data folder (default: $CHEMORAD_DATA, else ../shared/data).")
+    ] = None,
+    runs: Annotated[
+        Path | None, typer.Option("--runs", help="Folder whose simulate/sweep results are browsable (default: .).")
+    ] = None,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples per cross-resistance pair.", min=0)] = 200,
+    warm: Annotated[bool, typer.Option(help="Compute the matrix and cross-resistance at start-up.")] = True,
+) -> None:
+    """Start the web explorer: the mechanism x therapy matrix, mechanism and gene pages, cross-resistance, one
+    tumour's prediction, simulations, and a JSON API under /api/. Stop with Ctrl-C."""
+    import uvicorn
+
+    from chemorad.context import Context
+    from chemorad.web.app import create_app
+    from chemorad.web.services import Explorer
+
+    if data is not None and not data.is_dir():
+        raise ChemoradError(f"--data {data}: not a folder")
+    if runs is not None and not runs.is_dir():
+        raise ChemoradError(f"--runs {runs}: not a folder")
+    ctx = current()
+    ex = Explorer(Context(catalog=ctx.catalog, data=data, cache_dir=ctx.cache_dir), runs, n_boot=n_boot)
+    if not _is_loopback(host):
+        err.print(f"[yellow]chemorad: warning:[/yellow] serving on {host}: other machines can reach this server")
+    if warm:
+        ex.warm()
+    err.print(f"chemorad: serving on http://{host}:{port}/ (Ctrl-C to stop)", highlight=False)
+    try:
+        uvicorn.run(create_app(ex), host=host, port=port, log_level="warning")
+    except OSError as exc:
+        raise ChemoradError(f"--port {port}: cannot listen on {host}:{port} ({exc.strerror or exc})") from None

@@ -1,0 +1,216 @@
+"""Regimens for one tumour: its predicted responses as patient-level parameters, TCP per regimen, and GARD/RSI.
+
+From a tumour's predictions (`profile.predict`, primary metric per therapy, higher = more resistant):
+
+- radiosensitivity: the prediction's percentile among tissue peers p (Yard radiation AUC) is taken as the tumour's
+  quantile of the calibrated population's radiosensitivity, z = -Phi^-1(p) (resistant = low), so its radiation log
+  kill is exp(sd_s z) times the median patient's (`patients.radiosensitivity_z`);
+- drugs: the percentile of its predicted ln IC50 gives a potency multiplier exp(-sd_d Phi^-1(p)), sd_d the spread of
+  ln IC50 across the bundle's lines (`LN_IC50_SD`, measured from gdsc2_response.parquet);
+- everything the profile does not inform (clonogen number, Tpot, hypoxic fraction) is drawn from the calibrated
+  population (`calibration: hnscc`), so the TCP of a regimen is the mean over virtual patients who share this
+  tumour's radiosensitivity, and its interval (Jeffreys) covers the finite virtual cohort.
+
+GARD (Scott et al. 2017, Lancet Oncol 18:202): the radiosensitivity index RSI (Eschrich et al. 2009) from the ranks of
+ten genes' expression within the sample, RSI = sum_g c_g rank_g (rank 10 = highest expressed; coefficients `RSI_RANK`
+as read in a public implementation, see docs/clinical.md), then alpha = ln(RSI) / (-2) - 2 beta with beta = 0.05
+Gy^-2 (alpha from SF2 = RSI under the LQ model) and GARD = n d (alpha + beta d).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from chemorad.catalog.load import Catalog
+from chemorad.dynamics.calibration import REGIMEN_INDUCTION, rt
+from chemorad.errors import ChemoradError
+
+# Coefficients of the rank-based RSI (Eschrich et al. 2009, Int J Radiat Oncol Biol Phys 75:489), read from a public
+# implementation's probe-set table (docs/clinical.md): gene -> coefficient of its within-sample rank (1..10).
+RSI_RANK = {
+    "AR": -0.00980092741843779,
+    "JUN": 0.0128282697929755,
+    "STAT1": 0.0254552046046931,
+    "PRKCB": -0.00175888592095915,
+    "RELA": -0.00381713588908642,
+    "ABL1": 0.107021274358643,
+    "SUMO1": -0.00025093287356907,
+    "PAK2": -0.00924314364533049,
+    "HDAC1": -0.020446868981449,
+    "IRF1": -0.0441682719957224,
+}
+GARD_BETA = 0.05  # Gy^-2, Scott et al. 2017 (recalled)
+# sd of ln IC50 across the bundle's cell lines (gdsc2_response.parquet: cisplatin 525 lines, 5-fluorouracil 666).
+LN_IC50_SD = {"cisplatin": 1.837, "fluorouracil": 1.695}
+
+_WEEKLY_CIS = {"kind": "drug", "therapy": "cisplatin", "dose_mg_m2": 40, "cycle_days": 7, "cycles": 6}
+_Q3W_CIS = {"kind": "drug", "therapy": "cisplatin", "dose_mg_m2": 100, "cycle_days": 21, "cycles": 3}
+STANDARD_REGIMENS: dict[str, list[dict]] = {
+    "conventional 70 Gy/35 (5/week)": [rt(35)],
+    "accelerated 70 Gy/35 (6/week)": [{**rt(35), "per_week": 6}],
+    "hyperfractionated 81.6 Gy/68 (1.2 Gy twice daily)": [
+        {"kind": "radiotherapy", "dose_gy": 1.2, "fractions": 68, "per_day": 2, "interval_h": 6.0}
+    ],
+    "70 Gy/35 + weekly cisplatin 40 mg/m2": [rt(35), _WEEKLY_CIS],
+    "70 Gy/35 + cisplatin 100 mg/m2 every 3 weeks": [rt(35), _Q3W_CIS],
+    "induction PF x3 then 70 Gy/35": REGIMEN_INDUCTION,
+}
+
+
+@dataclass(frozen=True)
+class TumourParameters:
+    """Patient-level parameters of one tumour derived from its predictions."""
+
+    sample: str
+    radiosensitivity_z: float | None  # quantile in the population (None: no radiation prediction)
+    radiation_percentile: float | None
+    drug_potency: dict[str, float]
+    drug_percentiles: dict[str, float]
+
+
+def _z(percentile: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(np.clip(percentile / 100.0, 0.01, 0.99)))
+
+
+def tumour_parameters(primary: pd.DataFrame, sample: str, radiation_id: str) -> TumourParameters:
+    """Radiosensitivity quantile and drug potency multipliers of `sample` from its primary prediction records
+    (`radiation_id`: the catalog's radiotherapy id, `Catalog.radiotherapy.id`)."""
+    rows = primary[primary["sample"] == sample]
+    rad_z, rad_p, potency, pcts = None, None, {}, {}
+    for r in rows.to_dict("records"):
+        p = r.get("percentile_in_tissue")
+        if p is None or not np.isfinite(p):
+            continue
+        if r["therapy"] == radiation_id:
+            rad_p, rad_z = float(p), -_z(float(p))
+        elif r["therapy"] in LN_IC50_SD:
+            pcts[r["therapy"]] = float(p)
+            potency[r["therapy"]] = float(np.exp(-LN_IC50_SD[r["therapy"]] * _z(float(p))))
+    return TumourParameters(sample, rad_z, rad_p, potency, pcts)
+
+
+def regimen_scenario(params: TumourParameters, schedule: list[dict], patients: int, seed: int) -> dict:
+    """A scenario of `schedule` for virtual patients sharing this tumour's parameters (calibration hnscc)."""
+    from chemorad.dynamics.presets import load_calibration
+
+    secs = load_calibration("hnscc")
+    patients_sec = dict(secs["patients"])
+    if params.radiosensitivity_z is not None:
+        patients_sec["radiosensitivity_z"] = params.radiosensitivity_z
+    chemo = {**secs["chemo"], "drug_potency": dict(params.drug_potency)}
+    return {
+        "name": f"{params.sample}",
+        "calibration": "hnscc",
+        "patients": patients_sec,
+        "chemo": chemo,
+        "schedule": schedule,
+        "simulation": {"mode": "deterministic", "dt_days": 0.5, "replicates": patients, "seed": seed},
+    }
+
+
+def regimen_tcp(
+    cat: Catalog,
+    params: TumourParameters,
+    regimens: dict[str, list[dict]] | None = None,
+    patients: int = 200,
+    seed: int = 0,
+    gard_per_gy: float | None = None,
+) -> pd.DataFrame:
+    """TCP with its interval for each regimen (same virtual patients in every regimen), with GARD when known."""
+    from chemorad.dynamics.scenario import parse_scenario
+    from chemorad.dynamics.schedule import Radiotherapy, events
+    from chemorad.dynamics.simulator import simulate
+
+    rows = []
+    for name, schedule in (regimens or STANDARD_REGIMENS).items():
+        raw = regimen_scenario(params, schedule, patients, seed)
+        probe = parse_scenario({**raw, "simulation": {**raw["simulation"], "days": 1}}, f"regimen {name!r}", cat=cat)
+        timeline = events(probe.schedule, cat=cat)
+        end = timeline[-1].time_days
+        raw["simulation"]["days"] = end + 1.0
+        sc = parse_scenario(raw, f"regimen {name!r}", cat=cat)
+        res = simulate(sc, dataset=False, cat=cat)
+        rt_items = [i for i in sc.schedule if isinstance(i, Radiotherapy)]
+        rt_times = [e.time_days for e in timeline if e.therapy == cat.radiotherapy.id]
+        rows.append(
+            {
+                "sample": params.sample,
+                "regimen": name,
+                "tcp": res.population["tcp"],
+                "tcp_low": res.population["tcp_low"],
+                "tcp_high": res.population["tcp_high"],
+                "total_dose_gy": float(sum(i.dose_gy * i.fractions for i in rt_items)),
+                "rt_days": float(rt_times[-1] - rt_times[0]) if rt_times else 0.0,
+                "gard": gard(rt_items, gard_per_gy) if gard_per_gy is not None else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def rsi(expression: pd.Series) -> float:
+    """Radiosensitivity index of one sample from its expression (any monotone scale; ranks within the 10 genes).
+
+    Raises ChemoradError when a gene of the index is missing.
+    """
+    missing = [g for g in RSI_RANK if g not in expression.index or not np.isfinite(expression.get(g, np.nan))]
+    if missing:
+        raise ChemoradError(f"RSI: the expression lacks {', '.join(missing)} (all 10 index genes are needed)")
+    values = expression[list(RSI_RANK)].astype(float)
+    ranks = values.rank(method="average")  # 1 = lowest, 10 = highest expressed
+    return float(sum(RSI_RANK[g] * ranks[g] for g in RSI_RANK))
+
+
+def gard_alpha(rsi_value: float) -> float:
+    """alpha (Gy^-1) with SF2 = RSI under the LQ model: alpha = ln(RSI) / (-2) - 2 beta (beta = 0.05 Gy^-2)."""
+    if not 0 < rsi_value < 1:
+        raise ChemoradError(f"RSI = {rsi_value:.3g} lies outside (0, 1); GARD is not defined for it")
+    return float(np.log(rsi_value) / -2.0 - 2.0 * GARD_BETA)
+
+
+def gard(rt_items, alpha: float | None) -> float:
+    """GARD = sum over radiotherapy items of n d (alpha + beta d) (Scott et al. 2017)."""
+    if alpha is None:
+        return np.nan
+    return float(sum(i.fractions * i.dose_gy * (alpha + GARD_BETA * i.dose_gy) for i in rt_items))
+
+
+def sample_gard_alpha(profile, sample: str) -> tuple[float | None, float | None, str]:
+    """(RSI, GARD alpha, note) of `sample` from the profile's expression (log or linear scale; not z-scores)."""
+    expr = getattr(profile, "expression", None)
+    if expr is None or sample not in expr.index:
+        return None, None, "no expression: RSI and GARD need the expression of the 10 index genes"
+    if getattr(profile, "expression_scale", None) == "z":
+        return None, None, "expression given as z-scores: the within-sample ranks of RSI need levels, not z-scores"
+    try:
+        value = rsi(expr.loc[sample])
+        return value, gard_alpha(value), ""
+    except ChemoradError as exc:
+        return None, None, str(exc)
+
+
+def regimen_panel(cat: Catalog, pred, profile, sample: str, patients: int = 200, seed: int = 0) -> dict:
+    """Everything the HTML report's regimen panel shows for one sample (a view model: plain values and a table).
+
+    Keys: sample, parameters (TumourParameters as a dict), rsi, gard_alpha, note, table (records: regimen, tcp,
+    tcp_low, tcp_high, total_dose_gy, rt_days, gard), patients, calibration.
+    """
+    from chemorad.profile.predict import primary_records
+
+    params = tumour_parameters(primary_records(pred.records), sample, cat.radiotherapy.id)
+    rsi_value, alpha, note = sample_gard_alpha(profile, sample)
+    table = regimen_tcp(cat, params, patients=patients, seed=seed, gard_per_gy=alpha)
+    return {
+        "sample": sample,
+        "parameters": params.__dict__,
+        "rsi": rsi_value,
+        "gard_alpha": alpha,
+        "note": note,
+        "table": table.to_dict("records"),
+        "patients": patients,
+        "calibration": "hnscc",
+    }

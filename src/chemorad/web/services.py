@@ -1,0 +1,155 @@
+"""What the web pages show, computed once per server by the domain functions and kept in memory.
+
+`Explorer` holds the `Context` (catalog, data folder) and caches the slow tables: the chain's resistance factors
+(`chain.specificity`), the claim verdicts (`evidence.claims`), the cross-resistance of radiation with every drug
+(`evidence.crossres`). A background thread fills the caches when the server starts (`warm`), so that pages are quick
+once it has finished; a page asked for before that waits for the table it needs. No science lives here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chemorad.context import Context
+from chemorad.errors import ChemoradError
+
+
+@dataclass
+class _Slot:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    value: Any = None
+    error: str | None = None
+    done: bool = False
+    seconds: float = 0.0
+
+
+class Explorer:
+    """The server's state: the context, the cached domain tables, the runs folder to browse."""
+
+    def __init__(self, ctx: Context, runs_dir: Path | None = None, n_boot: int = 200) -> None:
+        self.ctx = ctx
+        self.cat = ctx.catalog
+        self.runs_dir = (runs_dir or Path.cwd()).resolve()
+        self.n_boot = n_boot
+        self._slots: dict[str, _Slot] = {}
+        self._guard = threading.Lock()
+
+    # -- caching --------------------------------------------------------------------------------------------------
+    def _once(self, name: str, compute: Callable[[], Any]) -> Any:
+        with self._guard:
+            slot = self._slots.setdefault(name, _Slot())
+        with slot.lock:
+            if not slot.done:
+                t0 = time.perf_counter()
+                try:
+                    slot.value = compute()
+                except ChemoradError as exc:  # e.g. no data bundle: the pages say so instead of failing
+                    slot.error = str(exc)
+                slot.seconds = time.perf_counter() - t0
+                slot.done = True
+        return slot.value
+
+    def status(self) -> dict:
+        """Which tables are ready, how long each took, and any one-line error."""
+        return {
+            name: {"ready": s.done, "seconds": round(s.seconds, 2), "error": s.error}
+            for name, s in sorted(self._slots.items())
+        }
+
+    def error(self, name: str) -> str | None:
+        slot = self._slots.get(name)
+        return slot.error if slot else None
+
+    def warm(self) -> threading.Thread:
+        """Fill the caches in a background thread (matrix first, then cross-resistance)."""
+
+        def run() -> None:
+            self.answer()
+            self.crossres()
+
+        thread = threading.Thread(target=run, name="chemorad-warm", daemon=True)
+        thread.start()
+        return thread
+
+    # -- data -----------------------------------------------------------------------------------------------------
+    def data(self) -> Path:
+        return self.ctx.data_dir()
+
+    def has_data(self) -> bool:
+        try:
+            self.data()
+        except ChemoradError:
+            return False
+        return True
+
+    def resistance_factors(self) -> pd.DataFrame:
+        from chemorad.chain.specificity import resistance_factors
+
+        return self._once("resistance_factors", lambda: resistance_factors(self.cat))
+
+    def specificity_verdicts(self) -> pd.DataFrame:
+        from chemorad.chain.specificity import verdicts
+
+        return self._once("specificity_verdicts", lambda: verdicts(self.cat, self.resistance_factors()))
+
+    def claims(self) -> pd.DataFrame | None:
+        from chemorad.evidence.claims import claim_verdicts
+
+        return self._once("claims", lambda: claim_verdicts(self.cat, self.data()))
+
+    def answer(self) -> pd.DataFrame:
+        from chemorad.report.answer import answer_matrix
+
+        return self._once("answer", lambda: answer_matrix(self.cat, self.resistance_factors(), self.claims()))
+
+    def evidence_tables(self):
+        from chemorad.evidence.claims import evidence_tables
+
+        return self._once("evidence_tables", lambda: evidence_tables(self.cat, self.data()))
+
+    def tissue(self) -> pd.Series:
+        from chemorad.evidence import datasets as ds
+
+        return self._once("tissue", lambda: ds.cell_lines(self.data())["tissue"])
+
+    def crossres(self) -> pd.DataFrame | None:
+        """Radiation vs every drug response: partial r given tissue, bootstrap CI, FDR, mediating mechanisms."""
+        from chemorad.evidence.crossres import annotate, cross_resistance
+
+        def compute() -> pd.DataFrame:
+            tables = self.evidence_tables()
+            if tables is None:
+                raise ChemoradError(self.error("evidence_tables") or "no data bundle")
+            sc, resp, _ = tables
+            tissue = self.tissue()
+            table = cross_resistance(resp, tissue, np.random.default_rng(0), self.n_boot, drug_pairs=False)
+            return annotate(table, resp, tissue, sc.scores)
+
+        return self._once("crossres", compute)
+
+    def cell_lines(self) -> list[str]:
+        """Bundle lines with a tissue, for the tumour page's chooser."""
+        tissue = self._once("tissue_for_lines", lambda: self.tissue())
+        return [] if tissue is None else sorted(str(x) for x in tissue.dropna().index)
+
+    # -- catalog --------------------------------------------------------------------------------------------------
+    def perturbations(self, mechanism: str | None = None, gene: str | None = None) -> list[dict]:
+        """Published perturbation experiments, when this catalog carries them (`Catalog.perturbations`)."""
+        items = getattr(self.cat, "perturbations", None) or {}
+        out = []
+        for p in items.values():
+            rec = p.model_dump(mode="json") if hasattr(p, "model_dump") else dict(p)
+            if mechanism is not None and rec.get("mechanism") != mechanism:
+                continue
+            if gene is not None and rec.get("gene") != gene:
+                continue
+            out.append(rec)
+        return out
