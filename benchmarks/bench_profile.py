@@ -10,6 +10,8 @@ the held-out fold; Spearman rho of the pooled out-of-fold predictions with the o
 bootstrap over lines (`--boot` resamples, seeded) of the difference in pooled rho between chemorad and each baseline; a
 win is counted when chemorad's rho is higher, and called clear when the 95% interval of the difference excludes 0.
 
+`--batch N` instead times `predict_profile` on N lines the bundle has never seen (`batch`).
+
 Prints a Markdown report (tables + machine) to stdout; writes nothing into the repository (`--csv` must point
 elsewhere).
 Data: Yard et al. 2016, Nat Commun 7:11428; GDSC1/2 (Yang et al. 2013, Nucleic Acids Res 41:D955; Iorio et al. 2016,
@@ -31,7 +33,8 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from chemorad.catalog.load import catalog
-from chemorad.profile.model import PRIMARY_METRIC, cross_validate_models, cytotoxic_therapies
+from chemorad.catalog.registry import primary_metric
+from chemorad.profile.model import CVPlan, cross_validate_models, cytotoxic_therapies
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -77,6 +80,45 @@ def fmt(x: float, digits: int = 3) -> str:
     return "" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
 
 
+def batch(n: int, data: Path | None) -> None:
+    """Time `predict_profile` on n bundle lines renamed NEW-<line> (lines the bundle has never seen) in a bundle-layout
+    folder, as `chemorad predict --profiles DIR` runs it; prints the wall times (run under /usr/bin/time -v for CPU)."""
+    import tempfile
+
+    from chemorad.evidence import datasets as ds
+    from chemorad.evidence.names import canonical_name
+    from chemorad.profile.activities import reference, sample_scores
+    from chemorad.profile.predict import predict_profile
+    from chemorad.profile.readers import read_profiles_dir
+
+    root_data = ds.data_dir(data)
+    cl = ds.cell_lines(root_data)
+    usable = cl[cl["tissue"].notna() & cl["in_expression"] & cl["in_mutations"] & cl["in_copy_number"]]
+    chosen = list(usable.index[:n])
+    root = Path(tempfile.mkdtemp(prefix="chemorad-batch-"))
+
+    def pick(frame: pd.DataFrame) -> pd.DataFrame:
+        canon = frame["cell_line"].map(canonical_name)
+        out = frame.loc[canon.isin(chosen)].copy()
+        out["cell_line"] = [f"NEW-{canonical_name(c)}" for c in out["cell_line"]]
+        return out
+
+    for name in ("gdsc_expression.parquet", "gdsc_mutations.parquet", "gdsc_copy_number.parquet"):
+        pick(pd.read_parquet(root_data / name)).to_parquet(root / name, index=False)
+    pick(pd.read_csv(root_data / "gdsc_cell_lines.csv")).to_csv(root / "gdsc_cell_lines.csv", index=False)
+    cat = catalog()
+    prof = read_profiles_dir(root, reference=root_data)
+    t = time.perf_counter()
+    sample_scores(cat, prof, reference(cat, root_data))
+    t_scores = time.perf_counter() - t
+    t = time.perf_counter()
+    pred = predict_profile(cat, prof, root_data)
+    print(
+        f"{len(prof.samples)} line(s): sample_scores {t_scores:.1f} s, predict_profile {time.perf_counter() - t:.1f} s "
+        f"wall, {len(pred.records)} records"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--splits", type=int, default=5)
@@ -85,7 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--metrics", choices=("primary", "all"), default="all")
     ap.add_argument("--csv", type=Path, help="write the tidy table here (outside the repository)")
     ap.add_argument("--data", type=Path, help="the data bundle (default: chemorad's data_dir)")
+    ap.add_argument("--batch", type=int, help="instead: time predict_profile on this many unseen lines (BENCHMARKS.md)")
     args = ap.parse_args(argv)
+    if args.batch:
+        batch(args.batch, args.data)
+        return 0
     if args.csv is not None and REPO in args.csv.resolve().parents:
         ap.error(f"--csv {args.csv}: inside the repository; the benchmark writes nothing there")
 
@@ -95,10 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     table, oof = cross_validate_models(
         cat,
         args.data,
-        therapies=therapies,
-        metrics=args.metrics,
-        n_splits=args.splits,
-        seed=args.seed,
+        plan=CVPlan(therapies=tuple(therapies), metrics=args.metrics, n_splits=args.splits, seed=args.seed),
         predictions=True,
         progress=lambda msg: print(f"[{time.perf_counter() - t0:6.1f} s] {msg}", file=sys.stderr),
     )
@@ -115,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             "therapy": first["therapy"],
             "dataset": first["dataset"],
             "metric": first["metric"],
-            "primary": PRIMARY_METRIC[first["dataset"]] == first["metric"],
+            "primary": primary_metric(first["dataset"]) == first["metric"],
             "n": int(by.loc["chemorad", "n"]),
         }
         for c in ("chemorad", "tissue", "expression", "chain"):

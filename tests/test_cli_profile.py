@@ -45,8 +45,8 @@ def lines(shared_data) -> list[str]:
 
 @pytest.fixture(scope="module")
 def patient_files(shared_data, lines, tmp_path_factory) -> dict[str, Path]:
-    """A new sample 'PATIENT-1': catalog-gene expression (genes x samples TSV, log2), a MAF and a tissue table,
-    made from a bundle line's values so they are realistic."""
+    """A new sample 'PATIENT-1': catalog-gene expression (genes x samples TSV, the bundle's scaled RMA: centred, so
+    read as z-scores), a MAF and a tissue table, made from a bundle line's values so they are realistic."""
     root = tmp_path_factory.mktemp("patient")
     line = lines[0]
     genes = sorted({mk.gene for m in catalog().mechanisms.values() for mk in m.markers})
@@ -101,6 +101,7 @@ def test_predict_from_files_maf_expression_tissues(shared_data, patient_files) -
     assert {r["sample"] for r in recs} == {"PATIENT-1"}
     assert all(r["unseen_tissue"] is False for r in recs)
     assert "NOTAGENE1" in res.stderr  # unknown gene reported, not fatal
+    assert "expression.tsv: expression scale 'z' detected" in " ".join(res.stderr.split())  # the scale is stated
 
 
 def test_predict_copy_number_and_protein_only(shared_data, lines, tmp_path) -> None:
@@ -169,6 +170,25 @@ def test_predict_profiles_dir(shared_data, lines, tmp_path) -> None:
     assert new_recs and all(r["tissue"] and not r["unseen_tissue"] for r in new_recs)
 
 
+def test_predictions_stay_in_their_metric_range(shared_data, patient_files, tmp_path) -> None:
+    """A sample far outside the training lines (every catalog gene 60 SD above its cohort) must not be predicted at
+    an impossible value: Yard AUC within [0, 10] Gy, SF2 and GDSC AUC within [0, 1] (clipped, with a warning)."""
+    genes = pd.read_csv(patient_files["expression"], sep="\t", index_col=0).index
+    z = pd.DataFrame({"EXTREME-1": 60.0}, index=pd.Index(genes, name="Hugo_Symbol"))
+    z.loc[z.index[::2], "EXTREME-1"] = -60.0
+    z.to_csv(tmp_path / "z.tsv", sep="\t")
+    args = ["--expression", str(tmp_path / "z.tsv"), "--scale", "z", "--tissue", "lung"]
+    res = run("predict", *args, "--data", str(shared_data), "--therapies", "radiotherapy,cisplatin", "-f", "json")
+    assert res.exit_code == 0, res.output
+    bounds = {("yard", "auc"): (0, 10), ("yard", "sf2"): (0, 1), ("gdsc1", "auc"): (0, 1), ("gdsc2", "auc"): (0, 1)}
+    recs = [r for r in json.loads(res.stdout) if (r["dataset"], r["metric"]) in bounds]
+    assert recs
+    for r in recs:
+        lo, hi = bounds[(r["dataset"], r["metric"])]
+        assert lo <= r["interval_low"] <= r["predicted"] <= r["interval_high"] <= hi, r
+    assert "clipped" in " ".join(res.stderr.split())
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -178,13 +198,18 @@ def test_predict_profiles_dir(shared_data, lines, tmp_path) -> None:
         (("--cell-line", "{line}", "--therapies", "cisplatinn"), "cisplatinn"),
         (("--cell-line", "{line}", "--therapies", ","), "--therapies: empty"),
         (("--cell-line", "{line}", "--level", "1.5"), "--level"),
-        (("--cell-line", "{line}", "--scale", "linear"), "--scale 'linear'"),
+        (("--cell-line", "{line}", "--scale", "linear"), "--scale linear: expected"),
+        (("--expression", "{smalltpm}"), "cannot tell the expression scale"),
+        (("--expression", "{smalltpm}"), "pass --scale log or --scale tpm"),
+        (("--expression", "{huge}"), "huge.tsv: value 1e+300 for sample 'S1', gene 'ABCB1' is impossible"),
+        (("--expression", "{ok}", "--scale", "log", "--orientation", "sideways"), "--orientation sideways"),
+        (("--copy-number", "{seg}"), "segmented copy number (.seg) is not read"),
         (("--expression", "{empty}"), "empty.tsv"),
         (("--maf", "{nomarker}"), "no catalog marker could be measured"),
         (("--expression", "{nonnum}"), "non-numeric"),
         (("--expression", "{dup}"), "S1"),
         (("--expression", "{nogene}"), "gene"),
-        (("--expression", "{ok}", "--maf", "{othermaf}"), "no sample is in every file"),
+        (("--expression", "{ok}", "--scale", "log", "--maf", "{othermaf}"), "no sample is in every file"),
     ],
 )
 def test_predict_bad_input_one_line_exit_2(shared_data, lines, tmp_path, args, message) -> None:
@@ -196,6 +221,9 @@ def test_predict_bad_input_one_line_exit_2(shared_data, lines, tmp_path, args, m
     (tmp_path / "ok.tsv").write_text("gene\tS1\nTP53\t7.1\nABCB1\t3.0\n")
     (tmp_path / "dup.tsv").write_text("gene\tS1\tS1\nTP53\t7.1\t7.2\nABCB1\t3.0\t3.1\n")
     (tmp_path / "nogene.tsv").write_text("x\tS1\nfoo\t1.0\nbar\t2.0\n")
+    (tmp_path / "smalltpm.tsv").write_text("gene\tS1\tS2\nTP53\t12.5\t40\nABCB1\t0.4\t3.1\n")
+    (tmp_path / "huge.tsv").write_text("gene\tS1\nTP53\t7.1\nABCB1\t1e300\n")
+    (tmp_path / "cn.seg").write_text("ID\tchrom\tloc.start\tloc.end\tnum.mark\tseg.mean\nS1\t17\t1\t9\t3\t-0.8\n")
     (tmp_path / "other.maf").write_text("Hugo_Symbol\tVariant_Classification\tTumor_Sample_Barcode\nTP53\tSilent\tS9\n")
     subs = {
         "{line}": lines[0],
@@ -206,6 +234,9 @@ def test_predict_bad_input_one_line_exit_2(shared_data, lines, tmp_path, args, m
         "{nogene}": str(tmp_path / "nogene.tsv"),
         "{othermaf}": str(tmp_path / "other.maf"),
         "{ok}": str(tmp_path / "ok.tsv"),
+        "{smalltpm}": str(tmp_path / "smalltpm.tsv"),
+        "{huge}": str(tmp_path / "huge.tsv"),
+        "{seg}": str(tmp_path / "cn.seg"),
     }
     argv = [subs.get(a, a) for a in args]
     res = run("predict", *argv, "--data", str(shared_data))
@@ -272,8 +303,19 @@ def test_report_renders_in_headless_chromium(shared_data, patient_files, tmp_pat
     dom = subprocess.run([browser, *flags, "--dump-dom", out.as_uri()], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
-    for section in ("summary", "predictions", "activities", "attributions", "crossres", "coverage", "references"):
+    sections = (
+        "summary",
+        "predictions",
+        "activities",
+        "attributions",
+        "crossres",
+        "regimens",
+        "coverage",
+        "references",
+    )
+    for section in sections:
         assert f'id="{section}"' in html
+    assert "70 Gy/35" in html  # the regimen panel lists the standard regimens with their TCP
     assert 'data-images-ok="true"' in html
     n_images = int(html.split('data-images="')[1].split('"')[0])
     assert n_images >= 4

@@ -158,7 +158,7 @@ def test_read_expression_orientation_detected_and_stated(tmp_path, levels, orien
     frame = levels if orientation == "samples_x_genes" else levels.T
     path = tmp_path / f"expr.{ext}"
     frame.to_csv(path, sep="\t" if ext == "tsv" else ",", index_label="id")
-    res = read_expression(path)
+    res = read_expression(path, scale="log")
     assert res.orientation == orientation
     assert res.scale == res.input_scale == "log"
     pd.testing.assert_frame_equal(
@@ -170,7 +170,7 @@ def test_read_expression_orientation_detected_and_stated(tmp_path, levels, orien
 def test_read_expression_sniffs_separator_without_extension(tmp_path, levels):
     path = tmp_path / "expr.data"
     levels.T.to_csv(path, sep="\t", index_label="Hugo_Symbol")
-    res = read_expression(path)
+    res = read_expression(path, scale="log")
     assert res.orientation == "genes_x_samples"
     assert res.matrix.shape == (3, len(GENES))
 
@@ -184,8 +184,8 @@ def test_read_expression_tpm_converted_to_log2(tmp_path, levels):
     assert res.input_scale == "tpm" and res.scale == "log"
     assert res.matrix.iloc[0, 0] == pytest.approx(np.log2(501.0))
     assert res.matrix.iloc[1, 1] == pytest.approx(levels.iloc[1, 1])
-    forced = read_expression(path, scale="log")  # the user's word wins
-    assert forced.scale == "log" and forced.matrix.iloc[0, 0] == pytest.approx(500.0)
+    with pytest.raises(ChemoradError, match="value 500 .* impossible on the log scale"):  # the user's word is checked
+        read_expression(path, scale="log")
 
 
 def test_read_expression_z_kept_and_flagged(tmp_path, levels):
@@ -204,7 +204,7 @@ def test_standardise_to_reference(tmp_path, levels):
     reference = pd.DataFrame(rng.normal(6.0, 2.0, (40, 4)), columns=GENES[:4])
     path = tmp_path / "x.tsv"
     levels.to_csv(path, sep="\t")
-    res = read_expression(path)
+    res = read_expression(path, scale="log")
     with pytest.warns(ProfileWarning, match="1 gene"):  # ERCC1 is not in the reference
         z = res.standardise_to(reference)
     assert z.scale == "z" and list(z.matrix.columns) == GENES[:4]
@@ -219,7 +219,7 @@ def test_read_expression_duplicated_genes_averaged(tmp_path):
     path = tmp_path / "dup.tsv"
     path.write_text("gene\tS1\tS2\nTP53\t4\t6\nTP53\t6\t8\nABCB1\t1\t2\n")
     with pytest.warns(ProfileWarning, match="averaged: 'TP53'"):
-        res = read_expression(path)
+        res = read_expression(path, scale="log")
     assert res.matrix.loc["S1", "TP53"] == 5.0 and res.matrix.loc["S2", "TP53"] == 7.0
     assert list(res.matrix.columns) == ["TP53", "ABCB1"]
 
@@ -228,7 +228,7 @@ def test_read_expression_unknown_genes_reported_not_fatal(tmp_path):
     path = tmp_path / "u.tsv"
     path.write_text("gene\tS1\nTP53\t4\nNOTAGENE1\t5\n")
     with pytest.warns(ProfileWarning, match="NOTAGENE1"):
-        res = read_expression(path)
+        res = read_expression(path, scale="log")
     assert res.unknown_genes == ("NOTAGENE1",)
     assert res.matrix.loc["S1", "NOTAGENE1"] == 5.0
 
@@ -255,36 +255,93 @@ def test_read_expression_errors(tmp_path, levels):
     text = tmp_path / "text.tsv"
     text.write_text("gene\tS1\tS2\nTP53\t1.5\thigh\nABCB1\t2\t3\n")
     with pytest.raises(ChemoradError, match=r"non-numeric value 'high' for gene row 'TP53', sample column 'S2'"):
-        read_expression(text)
+        read_expression(text, scale="log")
     text2 = tmp_path / "text2.csv"
     text2.write_text("sample,TP53,ABCB1\nS1,1.5,n/a?\n")
     with pytest.raises(ChemoradError, match=r"text2.csv: non-numeric value 'n/a\?' for sample 'S1', gene column"):
-        read_expression(text2)
+        read_expression(text2, scale="log")
     dup = tmp_path / "dupsamples.csv"
     levels.rename(index={"S2": "S1"}).to_csv(dup)
     with pytest.raises(ChemoradError, match="dupsamples.csv: sample 'S1' appears twice"):
-        read_expression(dup)
+        read_expression(dup, scale="log")
     negative = tmp_path / "neg.tsv"
     negative.write_text("gene\tS1\nTP53\t-1\nABCB1\t600\n")
-    with pytest.raises(ChemoradError, match="negative value for gene 'TP53'"):
+    with pytest.raises(ChemoradError, match="value -1 for sample 'S1', gene 'TP53' is impossible on the tpm scale"):
         read_expression(negative, scale="tpm")
-    with pytest.raises(ChemoradError, match="scale 'fpkm'"):
+    with pytest.raises(ChemoradError, match="--scale fpkm: expected auto, tpm, log or z"):
         read_expression(negative, scale="fpkm")
 
 
 def test_read_expression_missing_values_allowed(tmp_path):
     path = tmp_path / "na.tsv"
     path.write_text("gene\tS1\tS2\nTP53\t1.5\tNA\nABCB1\t\t3\n")
-    res = read_expression(path)
+    res = read_expression(path, scale="log")
     assert res.matrix.isna().sum().sum() == 2
 
 
 def test_read_expression_parquet_bundle_layout(tmp_path, levels):
     path = tmp_path / "x.parquet"
     levels.rename_axis("cell_line").reset_index().to_parquet(path)
-    res = read_expression(path)
+    res = read_expression(path, scale="log")
     assert res.orientation == "samples_x_genes"
     np.testing.assert_allclose(res.matrix.to_numpy(), levels.to_numpy())
+
+
+def test_ambiguous_scale_refused_naming_the_option(tmp_path, levels):
+    """TPM values all below 50 look like log2 levels: refused with --scale named, not guessed (issue 17)."""
+    tpm = tmp_path / "small_tpm.tsv"
+    (2.0 ** (levels - 6.5)).T.to_csv(tpm, sep="\t", index_label="gene")  # TPM between about 0.02 and 45
+    with pytest.raises(
+        ChemoradError, match=r"small_tpm.tsv: cannot tell the expression scale .* --scale log or --scale tpm"
+    ):
+        read_expression(tpm)
+    assert read_expression(tpm, scale="tpm").input_scale == "tpm"
+
+
+def test_detected_scale_is_stated(tmp_path, levels):
+    tpm = tmp_path / "tpm.tsv"
+    (2.0**levels * 10.0).T.to_csv(tpm, sep="\t", index_label="gene")
+    res = read_expression(tpm)
+    assert res.input_scale == "tpm"
+    assert any("tpm.tsv: expression scale 'tpm' detected" in n for n in res.notes)
+
+
+@pytest.mark.parametrize(
+    ("value", "scale", "match"),
+    [
+        ("1e300", "auto", r"value 1e\+300 for sample 'S2', gene 'ABCB1' is impossible on the tpm scale"),
+        ("1e400", "auto", r"value '1e400' for gene row 'ABCB1', sample column 'S2' is not finite"),
+        ("inf", "log", r"value 'inf' for gene row 'ABCB1', sample column 'S2' is not finite"),
+        ("35", "log", r"value 35 for sample 'S2', gene 'ABCB1' is impossible on the log scale"),
+    ],
+)
+def test_absurd_expression_values_refused_naming_file_sample_gene(tmp_path, value, scale, match):
+    path = tmp_path / "absurd.tsv"
+    path.write_text(f"gene\tS1\tS2\nTP53\t6\t4\nABCB1\t2\t{value}\n")
+    with pytest.raises(ChemoradError, match="absurd.tsv: " + match):
+        read_expression(path, scale=scale)
+
+
+def test_gct_expression_read(tmp_path):
+    """GCT 1.2 (Broad): '#1.2', dimensions, then Name / Description / samples; symbols may sit in Description."""
+    path = tmp_path / "expr.gct"
+    path.write_text(
+        "#1.2\n2\t2\nName\tDescription\tS1\tS2\nENSG00000141510\tTP53\t120\t80\nENSG00000085563\tABCB1\t3\t900\n"
+    )
+    res = read_expression(path)
+    assert res.orientation == "genes_x_samples" and res.input_scale == "tpm"
+    assert res.matrix.loc["S2", "ABCB1"] == pytest.approx(np.log2(901.0))
+    bad = tmp_path / "v13.gct"
+    bad.write_text("#1.3\n2\t2\t0\t0\nid\tS1\n")
+    with pytest.raises(ChemoradError, match=r"v13.gct: first line '#1.3'; expected '#1.2'"):
+        read_expression(bad)
+
+
+def test_seg_copy_number_refused_with_what_to_give(tmp_path):
+    path = tmp_path / "cn.seg"
+    path.write_text("ID\tchrom\tloc.start\tloc.end\tnum.mark\tseg.mean\nS1\t17\t7565097\t7590856\t12\t-0.8\n")
+    with pytest.raises(ChemoradError, match=r"cn.seg: segmented copy number \(.seg\) is not read"):
+        read_copy_number(path)
 
 
 # ------------------------------------------------------------------------------------------------------ copy number
@@ -365,7 +422,7 @@ def test_profile_from_files_coverage_and_mismatch_warning(tmp_path, levels):
     tissues = tmp_path / "tissues.csv"
     tissues.write_text("sample,tissue\nS1,lung\nS2,breast\nS3,skin\n")
     with pytest.warns(ProfileWarning, match="sample 'S3' is in expression.tsv, tissues.csv but not in mutations.maf"):
-        prof = Profile.from_files(expression=expr, maf=tmp_path / "mutations.maf", tissues=tissues)
+        prof = Profile.from_files(expression=expr, maf=tmp_path / "mutations.maf", tissues=tissues, scale="log")
     assert maf.exists()
     assert prof.expression_scale == "log"
     assert any("orientation genes_x_samples" in n for n in prof.notes)
@@ -382,7 +439,7 @@ def test_profile_no_common_sample_is_an_error(tmp_path, levels):
     levels.rename(index={"S1": "NCI-H460"}).T.to_csv(expr, sep="\t", index_label="gene")
     write_maf(tmp_path / "mutations.maf", rows=[("TP53", "Missense_Mutation", "NCIH460", "")])
     with pytest.raises(ChemoradError, match="no sample is in every file.*'NCI-H460' vs 'NCIH460'"):
-        Profile.from_files(expression=expr, maf=tmp_path / "mutations.maf")
+        Profile.from_files(expression=expr, maf=tmp_path / "mutations.maf", scale="log")
 
 
 def test_profile_without_layers_is_an_error():

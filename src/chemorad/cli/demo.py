@@ -28,7 +28,7 @@ from chemorad.cli.render import to_json
 from chemorad.errors import ChemoradError
 from chemorad.evidence import datasets as ds
 from chemorad.evidence.claims import claim_verdicts, evidence_tables, summarise
-from chemorad.evidence.crossres import annotate, cross_resistance
+from chemorad.evidence.crossres import explained_cross_resistance
 from chemorad.report.evidence_figures import claims_heatmap_figure, crossres_matrix_figure
 from chemorad.report.figures import claimed_specificity_figure, specificity_comparison_figure, survival_curves_figure
 
@@ -124,7 +124,7 @@ def profile_outputs(cat: Catalog, w: _Writer, directory: Path, say) -> None:
     w.text("profile_predictions.csv", table.to_csv(index=False))
     w.text("profile_crossres.csv", pred.crossres.to_csv(index=False))
     w.text("profile_coverage.csv", pred.scores.coverage.to_csv(index=False))
-    w.written += list(write_reports(cat, pred, prof, w.out / "reports", directory))
+    w.written += list(write_reports(cat, pred, prof, w.out / "reports", directory, regimens=True))
 
 
 def dynamics_outputs(w: _Writer, say) -> None:
@@ -170,8 +170,7 @@ def crossres_outputs(cat: Catalog, w: _Writer, data: Path):
     """The radiation x drug cross-resistance matrix; returns the mechanism scores for the cohort stage."""
     sc, resp, _ = evidence_tables(cat, data)
     tissue = ds.cell_lines(data)["tissue"]
-    table = cross_resistance(resp, tissue, np.random.default_rng(0), n_boot=200)
-    table = annotate(table, resp, tissue, sc.scores)
+    table = explained_cross_resistance(cat, resp, tissue, sc.scores, data, seed=0, n_boot=200)
     w.text("evidence_crossres.csv", table.to_csv(index=False))
     w.written += crossres_matrix_figure(table, w.out / "evidence_crossres_matrix", cat)
     return sc

@@ -233,38 +233,26 @@ def crossres(
 ) -> None:
     """Cross-resistance: tissue-adjusted partial correlation of radiation and drug responses, with bootstrap CI."""
     from chemorad.evidence.claims import evidence_tables
-    from chemorad.evidence.crossres import annotate, cross_resistance
+    from chemorad.evidence.crossres import explained_cross_resistance
 
     cat = current_catalog()
     with err.status("loading data"):
         sc, resp, _ = evidence_tables(cat, data)
         tissue = ds.cell_lines(data)["tissue"]
     with progress_bar(err) as bar:
-        task = bar.add_task("pairs", total=None)
-        table = cross_resistance(
-            resp,
-            tissue,
-            np.random.default_rng(seed),
-            n_boot,
-            drug_pairs,
-            progress=lambda k, n: bar.update(task, completed=k, total=n),
-        )
-    from chemorad.evidence.proliferation import proliferation_score
-    from chemorad.evidence.responses import therapy_columns
-
-    therapy_of = {c: tid for tid, cols in therapy_columns(cat, resp.columns).items() for c in cols}
-    with err.status("explaining radiation pairs: catalog-linked mediators, general sensitivity, proliferation"):
-        table = annotate(
-            table,
+        task = bar.add_task("pairs, then the explained shares of the radiation pairs", total=None)
+        table = explained_cross_resistance(
+            cat,
             resp,
             tissue,
             sc.scores,
-            explain,
-            cat=cat,
-            therapy_of=therapy_of,
-            proliferation=proliferation_score(data),
-            rng=np.random.default_rng(seed + 1),
-            n_boot=n_boot_explain,
+            data,
+            seed=seed,
+            n_boot=n_boot,
+            drug_pairs=drug_pairs,
+            explain=explain,
+            n_boot_explain=n_boot_explain,
+            progress=lambda k, n: bar.update(task, completed=k, total=n),
         )
     err.print(
         f"{len(table)} pairs; {int((table['fdr'] < 0.1).sum())} at FDR < 0.1 within each family "

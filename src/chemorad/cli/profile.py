@@ -34,7 +34,15 @@ TissueOpt = Annotated[
 LineOpt = Annotated[
     list[str] | None, typer.Option("--cell-line", help="A cell line of the data bundle (repeat for several).")
 ]
-ScaleOpt = Annotated[str, typer.Option("--scale", help="Expression scale: auto, tpm, log or z.")]
+ScaleOpt = Annotated[
+    str,
+    typer.Option(
+        "--scale", help="Expression scale: tpm, log (log2) or z; auto detects TPM (values above 50) and z-scores only."
+    ),
+]
+OrientOpt = Annotated[
+    str, typer.Option("--orientation", help="Matrix files: auto, genes_x_samples or samples_x_genes.")
+]
 DataOpt = Annotated[
     Path | None, typer.Option("--data", help="Data folder (default: $CHEMORAD_DATA, else ../shared/data).")
 ]
@@ -138,6 +146,7 @@ def predict_cmd(
         bool, typer.Option("--all-metrics", help="Table/CSV: every dataset and metric, not one line per therapy.")
     ] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    orientation: OrientOpt = "auto",
     observed: Annotated[
         str | None,
         typer.Option(
@@ -157,7 +166,9 @@ def predict_cmd(
         from chemorad.evidence.conditional import parse_observed
 
         parse_observed(observed, current_catalog())
-    prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
+    prof = load_profile(
+        profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data, orientation
+    )
     pred = run_prediction(prof, data, _therapies(therapies), level)
     given = None
     if observed is not None:
@@ -199,11 +210,19 @@ def report_cmd(
     therapies: TherapyOpt = None,
     level: LevelOpt = 0.9,
     force: Annotated[bool, typer.Option("--force", help="Overwrite reports that already exist.")] = False,
+    regimens: Annotated[
+        bool,
+        typer.Option(
+            "--regimens/--no-regimens",
+            help="Add the regimen panel (TCP per standard regimen) when radiotherapy is predicted.",
+        ),
+    ] = True,
 ) -> None:
     """Write a self-contained HTML report per sample (images inline, readable offline).
 
     Sections: predictions against tissue peers, mechanism activities, attribution waterfalls, cross-resistance,
-    coverage of the catalog markers, references. An existing report file is never overwritten without --force.
+    regimens (TCP of standard regimens for virtual patients sharing the tumour's predictions), coverage of the catalog
+    markers, references. An existing report file is never overwritten without --force.
     """
     from chemorad.report.profile_report import report_targets, write_reports
 
@@ -218,5 +237,5 @@ def report_cmd(
         more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
         raise ChemoradError(f"--out {out}: {existing[0]} already exists{more}; pass --force to overwrite")
     pred = run_prediction(prof, data, _therapies(therapies), level)
-    for path in write_reports(current_catalog(), pred, prof, out, data, level=level):
+    for path in write_reports(current_catalog(), pred, prof, out, data, level=level, regimens=regimens):
         print(path)

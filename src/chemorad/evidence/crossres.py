@@ -193,3 +193,42 @@ def _fill(table: pd.DataFrame, i, ex: pd.DataFrame, explain: int, n_linked: int)
             table.at[i, col] = by.at[name, "share"]
             table.at[i, col + "_low"] = by.at[name, "ci_low"]
             table.at[i, col + "_high"] = by.at[name, "ci_high"]
+
+
+def explained_cross_resistance(
+    cat: Catalog,
+    resp: pd.DataFrame,
+    tissue: pd.Series,
+    scores: pd.DataFrame,
+    data=None,
+    *,
+    seed: int = 0,
+    n_boot: int = 200,
+    drug_pairs: bool = True,
+    explain: int = 3,
+    n_boot_explain: int = 200,
+    progress=None,
+) -> pd.DataFrame:
+    """`cross_resistance` then `annotate` with everything the explanation needs: the catalog-linked mediators (each
+    response column mapped to its therapy), the general-sensitivity component and the expression proliferation score.
+
+    The one entry point for the command line, the demo and the web explorer, so they show the same table. Bootstrap
+    seeds: `seed` for the pair intervals, `seed + 1` for the explained shares.
+    """
+    from chemorad.evidence.proliferation import proliferation_score
+    from chemorad.evidence.responses import therapy_columns
+
+    table = cross_resistance(resp, tissue, np.random.default_rng(seed), n_boot, drug_pairs, progress=progress)
+    therapy_of = {c: tid for tid, cols in therapy_columns(cat, resp.columns).items() for c in cols}
+    return annotate(
+        table,
+        resp,
+        tissue,
+        scores,
+        explain,
+        cat=cat,
+        therapy_of=therapy_of,
+        proliferation=proliferation_score(data),
+        rng=np.random.default_rng(seed + 1),
+        n_boot=n_boot_explain,
+    )

@@ -99,9 +99,8 @@ def _sample_value(layer_frame: pd.DataFrame, layer: str, gene: str) -> pd.Series
     return layer_frame[key].astype(float)
 
 
-def sample_scores(cat: Catalog, profile: Profile, ref: Reference) -> SampleScores:
-    """Mechanism scores of every sample of `profile` on the bundle's scale (formulas in the module doc)."""
-    layers = profile.score_layers()
+def reference_labels(profile: Profile, ref: Reference) -> tuple[pd.Series, list[str]]:
+    """(tissue per sample, None = unknown; notes saying which reference lines each sample is scored against)."""
     samples = pd.Index(profile.samples, name="sample", dtype=object)
     labels = pd.Series(None, index=samples, dtype=object)
     if profile.tissue is not None:
@@ -118,7 +117,17 @@ def sample_scores(cat: Catalog, profile: Profile, ref: Reference) -> SampleScore
             notes.append(f"{sample}: {counts.get(t, 0)} bundle line(s) of tissue {t!r}; reference = all bundle lines")
         else:
             notes.append(f"{sample}: reference = {counts[t]} bundle lines of tissue {t!r}")
+    return labels, notes
 
+
+def raw_markers(cat: Catalog, profile: Profile, ref: Reference) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(samples' raw marker values, the reference's raw values with any substitute-layer columns added, coverage).
+
+    Each marker is read from the layer the bundle uses for it, else from the next layer of `scores.LAYERS_FOR` that
+    the sample has and the bundle can reference (a substitute, column 'feature <- layer'). One pass per marker over
+    all samples at once. Coverage: one row per sample x marker (status used / substitute / missing / unusable)."""
+    layers = profile.score_layers()
+    samples = pd.Index(profile.samples, name="sample", dtype=object)
     raw = pd.DataFrame(np.nan, index=samples, columns=ref.raw.columns)
     ref_raw = ref.raw.copy()
     coverage = []
@@ -132,68 +141,88 @@ def sample_scores(cat: Catalog, profile: Profile, ref: Reference) -> SampleScore
             base = {"mechanism": m.id, "gene": mk.gene, "alteration": mk.alteration.value}
             bundle_layer = planned.get((m.id, mk.gene, mk.alteration.value))
             if bundle_layer is None:
-                for s in samples:
-                    coverage.append(
-                        {
-                            "sample": s,
-                            **base,
-                            "layer": None,
-                            "status": "unusable",
-                            "note": "the bundle cannot reference this marker",
-                        }
-                    )
+                coverage += [
+                    {**base, "sample": s, "layer": None, "status": "unusable",
+                     "note": "the bundle cannot reference this marker"}
+                    for s in samples
+                ]  # fmt: skip
                 continue
             feature = sc.feature_name(mk.gene, mk.alteration, bundle_layer)
-            order = [bundle_layer] + [x for x in sc.LAYERS_FOR[mk.alteration] if x != bundle_layer]
+            got = _marker_layers(mk, bundle_layer, feature, layers, samples, ref, ref_raw, raw)
             for s in samples:
-                got = None
-                for layer in order:
-                    if layer not in layers:
-                        continue
-                    value = _sample_value(layers[layer], layer, mk.gene)
-                    if value is None or s not in value.index or pd.isna(value.loc[s]):
-                        continue
-                    if layer != bundle_layer:
-                        col, _ = ref.layers.column(layer, mk.gene)
-                        if col is None:
-                            continue
-                        alt = f"{feature} <- {layer}"
-                        if alt not in ref_raw.columns:
-                            ref_raw[alt] = sc.marker_value(col, mk.alteration, layer, mk.sign).reindex(ref_raw.index)
-                        got = (layer, alt)
-                    else:
-                        got = (layer, feature)
-                    x = sc.marker_value(pd.Series([value.loc[s]]), mk.alteration, layer, mk.sign).iloc[0]
-                    if got[1] not in raw.columns:
-                        raw[got[1]] = np.nan
-                    raw.loc[s, got[1]] = x
-                    break
-                status = "missing" if got is None else ("used" if got[0] == bundle_layer else "substitute")
-                note = "" if got is None or got[0] == bundle_layer else f"bundle uses {bundle_layer}"
+                layer, name = got.get(s, (None, feature))
+                status = "missing" if layer is None else ("used" if layer == bundle_layer else "substitute")
+                note = "" if layer is None or layer == bundle_layer else f"bundle uses {bundle_layer}"
                 coverage.append(
                     {
                         "sample": s,
                         **base,
-                        "layer": got[0] if got else None,
+                        "layer": layer,
                         "status": status,
-                        "feature": got[1] if got else feature,
+                        "feature": name,
                         "bundle_feature": feature,
                         "note": note,
                     }
                 )
-    z = _standardise(raw, ref_raw.reindex(columns=raw.columns), ref.tissue, labels)
     cov = pd.DataFrame(coverage)
+    front = ["sample", "mechanism", "gene", "alteration", "layer", "status", "feature", "bundle_feature", "note"]
+    return raw, ref_raw, cov.reindex(columns=front)
+
+
+def _marker_layers(mk, bundle_layer, feature, layers, samples, ref, ref_raw, raw) -> dict[str, tuple[str, str]]:
+    """Fill `raw` with one marker's values for every sample (first usable layer each); sample -> (layer, column)."""
+    order = [bundle_layer] + [x for x in sc.LAYERS_FOR[mk.alteration] if x != bundle_layer]
+    got: dict[str, tuple[str, str]] = {}
+    for layer in order:
+        if layer not in layers:
+            continue
+        value = _sample_value(layers[layer], layer, mk.gene)
+        if value is None:
+            continue
+        v = value[~value.index.duplicated()].reindex(samples)
+        v = v[v.notna() & ~v.index.isin(list(got))]
+        if v.empty:
+            continue
+        name = feature
+        if layer != bundle_layer:
+            col, _ = ref.layers.column(layer, mk.gene)
+            if col is None:
+                continue
+            name = f"{feature} <- {layer}"
+            if name not in ref_raw.columns:
+                ref_raw[name] = sc.marker_value(col, mk.alteration, layer, mk.sign).reindex(ref_raw.index)
+        if name not in raw.columns:
+            raw[name] = np.nan
+        raw.loc[v.index, name] = sc.marker_value(v, mk.alteration, layer, mk.sign).to_numpy(dtype=float)
+        got.update(dict.fromkeys(v.index, (layer, name)))
+    return got
+
+
+def sample_scores(cat: Catalog, profile: Profile, ref: Reference) -> SampleScores:
+    """Mechanism scores of every sample of `profile` on the bundle's scale (formulas in the module doc): tissue
+    labels (`reference_labels`), raw marker values (`raw_markers`), their within-tissue z against the bundle, the
+    markers on the bundle's features, and the mechanism scores (mean marker z, standardised again)."""
+    labels, notes = reference_labels(profile, ref)
+    samples = labels.index
+    raw, ref_raw, cov = raw_markers(cat, profile, ref)
+    z = _standardise(raw, ref_raw.reindex(columns=raw.columns), ref.tissue, labels)
     measured = cov[cov["status"].isin(["used", "substitute"])]
-    markers = pd.DataFrame(np.nan, index=samples, columns=ref.raw.columns)
-    for row in measured.drop_duplicates(["sample", "bundle_feature"]).itertuples():
-        markers.loc[row.sample, row.bundle_feature] = z.loc[row.sample, row.feature]
-    mech = {}
-    for mid in ref.mech_raw.columns:
-        rows = measured[measured["mechanism"] == mid]
-        per_sample = {}
-        for s, grp in rows.groupby("sample"):
-            per_sample[s] = float(np.nanmean(z.loc[s, grp["feature"].unique()].to_numpy(dtype=float)))
-        mech[mid] = pd.Series(per_sample, dtype=float).reindex(samples)
-    mech_raw = pd.DataFrame(mech, index=samples)
+    z_long = z.stack(future_stack=True).rename("z")
+    z_long.index = z_long.index.set_names(["sample", "feature"])
+    picked = measured.join(z_long, on=["sample", "feature"])
+    first = picked.drop_duplicates(["sample", "bundle_feature"])
+    markers = (
+        first.pivot(index="sample", columns="bundle_feature", values="z").reindex(
+            index=samples, columns=ref.raw.columns
+        )
+        if len(first)
+        else pd.DataFrame(np.nan, index=samples, columns=ref.raw.columns)
+    )
+    markers = markers.astype(float).rename_axis(index="sample", columns=None)
+    per_mech = picked.drop_duplicates(["sample", "mechanism", "feature"]).groupby(["mechanism", "sample"])["z"].mean()
+    mech_raw = pd.DataFrame(
+        {mid: per_mech.get(mid, pd.Series(dtype=float)).reindex(samples) for mid in ref.mech_raw.columns},
+        index=samples,
+    ).astype(float)
     scores = _standardise(mech_raw, ref.mech_raw, ref.tissue, labels)
     return SampleScores(scores, markers, cov.drop(columns=["feature", "bundle_feature"]), labels, notes)

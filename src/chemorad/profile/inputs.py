@@ -14,9 +14,10 @@ import pandas as pd
 
 from chemorad.errors import ChemoradError
 from chemorad.profile.predict import Predictions
-from chemorad.profile.readers import Profile, ProfileWarning, _harmonise, from_cell_line, read_profiles_dir
+from chemorad.profile.readers import Profile, ProfileWarning, from_cell_line, read_profiles_dir, tissue_label
 
 SCALES = ("auto", "tpm", "log", "z")
+ORIENTATIONS = ("auto", "genes_x_samples", "samples_x_genes")
 
 
 def load_profile(
@@ -30,6 +31,7 @@ def load_profile(
     cell_lines: list[str] | None = None,
     scale: str = "auto",
     data: Path | None = None,
+    orientation: str = "auto",
 ) -> Profile:
     """The Profile from exactly one kind of input: --profiles DIR, molecular files, or --cell-line NAME(s)."""
     files = {"--maf": maf, "--expression": expression, "--copy-number": copy_number, "--protein": protein}
@@ -45,7 +47,9 @@ def load_profile(
             f"or --cell-line NAME (got {what})"
         )
     if scale not in SCALES:
-        raise ChemoradError(f"--scale {scale!r}: expected one of {', '.join(SCALES)}")
+        raise ChemoradError(f"--scale {scale}: expected one of {', '.join(SCALES)}")
+    if orientation not in ORIENTATIONS:
+        raise ChemoradError(f"--orientation {orientation}: expected one of {', '.join(ORIENTATIONS)}")
     if tissues is not None and kinds[0] != "files":
         raise ChemoradError("--tissues: only with molecular files (a bundle folder or cell line carries its tissue)")
     with warnings.catch_warnings():
@@ -58,7 +62,9 @@ def load_profile(
             profs = [from_cell_line(name, data) for name in cell_lines]
             prof = profs[0] if len(profs) == 1 else _merge(profs)
         else:
-            prof = Profile.from_files(expression, maf, copy_number, protein, tissues, scale=scale, data=data)
+            prof = Profile.from_files(
+                expression, maf, copy_number, protein, tissues, scale=scale, orientation=orientation, data=data
+            )
     if tissue is not None:
         prof = _with_tissue(prof, tissue)
     return prof
@@ -90,7 +96,7 @@ def _merge(profs: list[Profile]) -> Profile:
 
 
 def _with_tissue(prof: Profile, label: str) -> Profile:
-    mapped, source, known, note = _harmonise(label)
+    mapped, source, known, note = tissue_label(label)
     if not known:
         prof.warnings.append(f"--tissue {label!r}: {note}; predictions are made without a tissue adjustment")
     rows = pd.DataFrame(
@@ -114,6 +120,7 @@ RECORD_KEYS = (
     "predicted",
     "interval_low",
     "interval_high",
+    "clipped",
     "percentile_in_tissue",
     "top_mechanisms",
     "tissue",

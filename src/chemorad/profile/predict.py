@@ -22,17 +22,19 @@ Radiation adds the chain's hypoxic dose-modifying factor (dataset 'chain', metri
 pO2 / D10 at the oxic pO2 of `specificity.conditions` (the bundle has no hypoxic survival data, so no fitted model
 and no interval); its top_mechanisms are the changes in ln DMF when each mechanism is set back to 0.
 
-Cross-resistance flags: a sample's therapies whose primary prediction (`model.PRIMARY_METRIC`; GDSC2 preferred over
-GDSC1 over CTRP for drugs, Yard AUC for radiation) lies at or above the `RESISTANT_PERCENTILE`-th percentile of its
-tissue peers are predicted resistant together; the shared mechanisms are those pushing at least two of these
-predictions towards resistance by at least `SHARED_CONTRIBUTION` SD of the training responses (most therapies
-first).
+Cross-resistance flags: a sample's therapies whose primary prediction (the registry's primary metric and data set
+preference: GDSC2 over GDSC1 over CTRP for drugs, Yard AUC for radiation) lies at or above the
+`RESISTANT_PERCENTILE`-th percentile of its tissue peers are predicted resistant together; the shared mechanisms are
+those pushing at least two of these predictions towards resistance by at least `SHARED_CONTRIBUTION` SD of the
+training responses (most therapies first).
+
+Physical ranges: a prediction (and its interval) outside the range its metric can take (`bounds.RANGES`: Yard AUC in
+[0, 10], SF2 and GDSC AUC in [0, 1], ...) is clipped to it, flagged `clipped` and reported in the warnings.
 """
 
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -40,15 +42,17 @@ import numpy as np
 import pandas as pd
 
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import ResponseKey, preference
 from chemorad.chain.specificity import THRESHOLD, conditions
 from chemorad.errors import ChemoradError
 from chemorad.evidence import datasets as ds
 from chemorad.evidence.names import canonical_name
-from chemorad.evidence.responses import split
 from chemorad.evidence.scores import SD_PER_ACTIVITY
 from chemorad.profile.activities import SampleScores, reference, sample_scores
-from chemorad.profile.model import PRIMARY_METRIC, ModelSet, chain_prediction, fit_all, line_folds
+from chemorad.profile.bounds import bounds_text, check_finite_features, clip_to_range, physical_range
 from chemorad.profile.readers import Profile
+from chemorad.profile.selection import chain_prediction, line_folds
+from chemorad.profile.training import ModelSet, fit_all, with_tissue
 
 __all__ = ["Predictions", "TOP", "predict_profile", "primary_records"]
 
@@ -58,7 +62,6 @@ RESISTANT_PERCENTILE = 75.0
 SHARED_CONTRIBUTION = 0.05
 #: most bundle lines left out of one fit; more are cross-fitted in folds (`_training_groups`)
 MAX_HELD_OUT = 100
-_DATASET_PREFERENCE = ("gdsc2", "gdsc1", "ctrp", "yard")
 
 
 @dataclass
@@ -124,28 +127,54 @@ def hypoxic_dmf(cat: Catalog, activities: dict[str, float]) -> tuple[float, dict
     rows = [dict(activities)] + [{**activities, m: 0.0} for m in nonzero]
     acts = {m: np.array([r.get(m, 0.0) for r in rows]) for m in activities}
     ph = phenotype(cat, acts, n=len(rows))
-    oxic = dose_for_survival(cat, "radiotherapy", 0.1, ph, Environment(po2_mmhg=cond["oxic"]))
-    hypoxic = dose_for_survival(cat, "radiotherapy", 0.1, ph, Environment(po2_mmhg=cond["hypoxic"]))
+    radiation = cat.radiotherapy.id
+    oxic = dose_for_survival(cat, radiation, 0.1, ph, Environment(po2_mmhg=cond["oxic"]))
+    hypoxic = dose_for_survival(cat, radiation, 0.1, ph, Environment(po2_mmhg=cond["hypoxic"]))
     dmf = hypoxic / oxic
     delta = {m: float(np.log(dmf[0]) - np.log(dmf[1 + k])) for k, m in enumerate(nonzero)}
     return float(dmf[0]), {m: d for m, d in delta.items() if abs(d) > 1e-9}
+
+
+def _descending(values: np.ndarray) -> np.ndarray:
+    """Positions of the non-zero |values|, largest first, ties in the order pandas' sort_values(ascending=False) gives
+    (the same algorithm, on a NumPy array: reverse, quicksort, reverse)."""
+    nz = np.flatnonzero(np.abs(values) > 0)
+    a = np.abs(values[nz])[::-1]
+    return nz[::-1][a.argsort(kind="quicksort")][::-1]
+
+
+def _top_items(names, values, linked: set[str], marker_names=None, marker_values=None, owned=None, k: int = TOP):
+    """The k largest |contributions| (arrays: one sample's row), each with `catalog_link` and, with marker rows and
+    `owned` (mechanism -> positions of its marker features), the markers that carry it, largest first."""
+    out = []
+    for j in _descending(values)[:k]:
+        m = str(names[j])
+        item = {"mechanism": m, "contribution": float(values[j]), "catalog_link": m in linked}
+        if marker_values is not None:
+            pos = np.asarray(owned.get(m, []), dtype=int)
+            item["markers"] = [str(marker_names[pos[q]]) for q in _descending(marker_values[pos])[:k]]
+        out.append(item)
+    return out
+
+
+def _owned_positions(mechanisms, marker_names, owners: dict[str, list[str]]) -> dict[str, list[int]]:
+    """mechanism -> positions in `marker_names` of the marker features that belong to it."""
+    out: dict[str, list[int]] = {str(m): [] for m in mechanisms}
+    for i, f in enumerate(marker_names):
+        for m in owners.get(f, ()):
+            out.setdefault(m, []).append(i)
+    return out
 
 
 def _top(contrib: pd.Series, linked: set[str], markers: pd.Series | None = None, owners=None, k: int = TOP) -> list:
     """The k largest |contributions|; `catalog_link` says whether the catalog has the mechanism act on the therapy
     (False: a data association the damage chain does not explain); `markers`: the mechanism's marker features that
     carry its contribution, largest first."""
-    c = contrib[contrib.abs() > 0]
-    c = c.reindex(c.abs().sort_values(ascending=False).index)[:k]
-    out = []
-    for m, v in c.items():
-        item = {"mechanism": str(m), "contribution": float(v), "catalog_link": str(m) in linked}
-        if markers is not None:
-            mine = markers[[f for f in markers.index if m in owners.get(f, ())]]
-            mine = mine[mine.abs() > 0]
-            item["markers"] = [str(f) for f in mine.reindex(mine.abs().sort_values(ascending=False).index)[:k].index]
-        out.append(item)
-    return out
+    names, values = contrib.index.to_numpy(), contrib.to_numpy(dtype=float)
+    if markers is None:
+        return _top_items(names, values, linked, k=k)
+    owned = _owned_positions(names, markers.index, owners)
+    return _top_items(names, values, linked, markers.index.to_numpy(), markers.to_numpy(dtype=float), owned, k)
 
 
 _REST = ("missingness", "tissue", "intercept")
@@ -183,6 +212,110 @@ def _linked(cat: Catalog) -> dict[str, set[str]]:
     return out
 
 
+def _check_measured(ss: SampleScores) -> list[str]:
+    """Warnings for samples with no marker measured; an error when no sample has any."""
+    measured = ss.scores.notna().sum(axis=1)
+    if int(measured.max()) == 0 if len(measured) else True:
+        raise ChemoradError(
+            "profile: no catalog marker could be measured in any sample; nothing to predict from (the coverage table "
+            "lists each marker: give expression, mutations, copy number or protein for the catalog's genes)"
+        )
+    return [
+        f"sample {s!r}: no marker measured; its predictions are the tissue baseline only"
+        for s in measured.index[measured == 0]
+    ]
+
+
+def _held_out_note(in_bundle: list[str], n_groups: int) -> str:
+    names = sorted(map(canonical_name, in_bundle))
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    how = "" if n_groups == 1 else f", cross-fitted in {n_groups} folds of at most {MAX_HELD_OUT} lines"
+    return f"left out of training (they are bundle lines{how}): {shown}"
+
+
+@dataclass
+class _Context:
+    """What every model's predictions need besides the model: the samples' features and tissue, the catalog links,
+    marker owners, the chain's resistance factors per therapy, the interval level and the clipping log."""
+
+    X: pd.DataFrame
+    tissue: pd.Series
+    linked: dict[str, set[str]]
+    owners: dict[str, list[str]]
+    chain_rf: dict[str, pd.Series]
+    level: float
+    clipped: list[str] = field(default_factory=list)
+
+
+def _predict_column(cat: Catalog, col: str, tid: str, model, members: list[str], ctx: _Context):
+    """(records, mechanism attributions, marker attributions) of one fitted model for the samples `members`."""
+    key = ResponseKey.parse(col)
+    tg = ctx.tissue.loc[members]
+    Xm = with_tissue(ctx.X.loc[members], tg).reindex(columns=model.feature_names_in_)
+    iv = model.predict_interval(Xm, ctx.level)
+    marker_parts = model.attributions(Xm)
+    parts = _by_mechanism(marker_parts, list(model.score_names_), ctx.owners)
+    bounds = physical_range(key)
+    clipped = clip_to_range(iv, bounds)
+    for sample, raw in zip(members, iv["prediction"], strict=True):
+        if clipped.loc[sample] if sample in clipped.index else False:
+            ctx.clipped.append(f"{sample} {tid} ({key.dataset} {key.metric}) {raw:.3g} -> {bounds_text(bounds)}")
+    iv = iv.assign(
+        prediction=iv["prediction"].clip(*bounds), lower=iv["lower"].clip(*bounds), upper=iv["upper"].clip(*bounds)
+    )
+    pct = model.percentile_in_tissue(iv["prediction"], tg)
+    sd = float(np.std(model.y_train_))
+    shift = (iv["prediction"] - parts["tissue"] - parts["intercept"]).to_numpy()
+    rf = ctx.chain_rf[tid].reindex(members).to_numpy(dtype=float)
+    md = [_direction(v / sd if sd > 0 else np.nan, MODEL_SHIFT) for v in shift]
+    cd = [_direction(np.log(v) if v > 0 else np.nan, np.log(THRESHOLD)) for v in rf]
+    mech = parts.drop(columns=list(_REST))
+    linked = ctx.linked.get(tid, set())
+    records = pd.DataFrame(
+        {
+            "sample": members,
+            "therapy": tid,
+            "dataset": key.dataset,
+            "metric": key.metric,
+            "predicted": iv["prediction"].to_numpy(dtype=float),
+            "interval_low": iv["lower"].to_numpy(dtype=float),
+            "interval_high": iv["upper"].to_numpy(dtype=float),
+            "clipped": clipped.to_numpy(dtype=bool),
+            "percentile_in_tissue": pct["percentile"].to_numpy(dtype=float),
+            "top_mechanisms": _tops(mech, marker_parts, linked, ctx.owners),
+            "tissue": tg.to_numpy(dtype=object),
+            "unseen_tissue": iv["unseen_tissue"].to_numpy(dtype=bool),
+            "reference": pct["reference"].to_numpy(),
+            "n_reference": pct["n_reference"].to_numpy(dtype=int),
+            "n_train": int(model.n_train_),
+            "response_sd": sd,
+            "model_shift": shift,
+            "model_direction": md,
+            "chain_resistance_factor": rf,
+            "chain_direction": cd,
+            "disagreement": [{a, b} == {"resistant", "sensitive"} for a, b in zip(md, cd, strict=True)],
+            "column": col,
+        }
+    )
+    return records, _long(parts, col), _long(marker_parts, col)
+
+
+def _tops(mech: pd.DataFrame, marker_parts: pd.DataFrame, linked: set[str], owners) -> list[list[dict]]:
+    """`_top` of every row, with the marker ownership worked out once for the table."""
+    names, values = mech.columns.to_numpy(), mech.to_numpy(dtype=float)
+    marker_names, marker_values = marker_parts.columns.to_numpy(), marker_parts.to_numpy(dtype=float)
+    owned = _owned_positions(names, marker_names, owners)
+    return [_top_items(names, values[i], linked, marker_names, marker_values[i], owned) for i in range(len(values))]
+
+
+def _long(parts: pd.DataFrame, col: str) -> pd.DataFrame:
+    """samples x terms -> rows (sample, column, term, contribution), sample by sample, terms in column order."""
+    stacked = parts.rename_axis(index="sample", columns="term").stack(future_stack=True)
+    out = stacked.rename("contribution").reset_index()
+    out.insert(1, "column", col)
+    return out
+
+
 def predict_profile(
     cat: Catalog,
     profile: Profile,
@@ -192,114 +325,76 @@ def predict_profile(
     progress: Callable[[int, int], None] | None = None,
 ) -> Predictions:
     """Score `profile`'s samples against the bundle, fit the response models without them, predict (see module doc)."""
+    from chemorad.evidence.responses import responses
+
     wanted = None if therapies is None else list(therapies)
     ref = reference(cat, data)
     ss = sample_scores(cat, profile, ref)
+    check_finite_features(ss.markers, profile.sources)
     bundle = set(ds.cell_lines(data).index)
     in_bundle = [s for s in ss.scores.index if canonical_name(s) in bundle]
-    notes = list(ss.notes)
-    warnings = list(profile.warnings)
-    measured = ss.scores.notna().sum(axis=1)
-    if int(measured.max()) == 0 if len(measured) else True:
-        raise ChemoradError(
-            "profile: no catalog marker could be measured in any sample; nothing to predict from (the coverage table "
-            "lists each marker: give expression, mutations, copy number or protein for the catalog's genes)"
-        )
-    for s in measured.index[measured == 0]:
-        warnings.append(f"sample {s!r}: no marker measured; its predictions are the tissue baseline only")
-    from chemorad.evidence.responses import responses
-
+    notes = list(profile.notes) + list(ss.notes)
+    warnings = list(profile.warnings) + _check_measured(ss)
     tables = (ref.markers.dropna(how="all"), responses(cat, data), ref.tissue)
     groups = _training_groups(list(ss.scores.index), in_bundle)
     if in_bundle:
-        names = sorted(map(canonical_name, in_bundle))
-        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
-        how = "" if len(groups) == 1 else f", cross-fitted in {len(groups)} folds of at most {MAX_HELD_OUT} lines"
-        notes.append(f"left out of training (they are bundle lines{how}): {shown}")
-    X = ss.markers
-    tissue = ss.tissue.reindex(X.index)
-    rows, attr, marker_attr = [], [], []
-    linked = _linked(cat)
-    owners = _owners(ref.plan.members)
-    chain_rf: dict[str, pd.Series] = {}
+        notes.append(_held_out_note(in_bundle, len(groups)))
+    ctx = _Context(ss.markers, ss.tissue.reindex(ss.markers.index), _linked(cat), _owners(ref.plan.members), {}, level)
+    records, attr, marker_attr = [], [], []
     models_for: dict[str, ModelSet] = {}
     for g, (exclude, members) in enumerate(groups):
         step = None if progress is None else (lambda k, n, g=g: progress(g * n + k, len(groups) * n))
         models = fit_all(cat, data, therapies=wanted, exclude=exclude, progress=step, tables=tables)
         if not models:
-            raise ChemoradError(f"therapies: no response with enough lines to fit among {', '.join(wanted or [])}")
+            raise ChemoradError(f"--therapies: no response with enough lines to fit among {', '.join(wanted or [])}")
         models_for.update(dict.fromkeys(members, models))
-        for tid in set(models.therapy.values()) - set(chain_rf):
-            chain_rf[tid] = pd.Series(_chain_rf(cat, tid, ss.scores), index=ss.scores.index)
-        Xg, tg = X.loc[members], tissue.loc[members]
+        for tid in set(models.therapy.values()) - set(ctx.chain_rf):
+            ctx.chain_rf[tid] = pd.Series(_chain_rf(cat, tid, ss.scores), index=ss.scores.index)
         for col, model in models.items():
-            tid = models.therapy[col]
-            dataset, _, metric = split(col)
-            Xm = Xg.reindex(columns=model.feature_names_in_)
-            iv = model.predict_interval(Xm, tg, level)
-            marker_parts = model.attributions(Xm, tg)
-            parts = _by_mechanism(marker_parts, list(model.feature_names_in_), owners)
-            pct = model.percentile_in_tissue(iv["prediction"], tg)
-            sd = float(np.std(model.y_train_))
-            baseline = parts["tissue"] + parts["intercept"]
-            for i, sample in enumerate(members):
-                mech = parts.loc[sample].drop(labels=list(_REST))
-                shift = float(iv["prediction"].iloc[i] - baseline.iloc[i])
-                rf = float(chain_rf[tid][sample])
-                md = _direction(shift / sd if sd > 0 else np.nan, MODEL_SHIFT)
-                cd = _direction(np.log(rf) if rf > 0 else np.nan, np.log(THRESHOLD))
-                rows.append(
-                    {
-                        "sample": sample,
-                        "therapy": tid,
-                        "dataset": dataset,
-                        "metric": metric,
-                        "predicted": float(iv["prediction"].iloc[i]),
-                        "interval_low": float(iv["lower"].iloc[i]),
-                        "interval_high": float(iv["upper"].iloc[i]),
-                        "percentile_in_tissue": float(pct["percentile"].iloc[i]),
-                        "top_mechanisms": _top(mech, linked.get(tid, set()), marker_parts.loc[sample], owners),
-                        "tissue": tg.iloc[i],
-                        "unseen_tissue": bool(iv["unseen_tissue"].iloc[i]),
-                        "reference": pct["reference"].iloc[i],
-                        "n_reference": int(pct["n_reference"].iloc[i]),
-                        "n_train": int(model.n_train_),
-                        "response_sd": sd,
-                        "model_shift": shift,
-                        "model_direction": md,
-                        "chain_resistance_factor": rf,
-                        "chain_direction": cd,
-                        "disagreement": {md, cd} == {"resistant", "sensitive"},
-                        "column": col,
-                    }
-                )
-                for frame, out in ((parts, attr), (marker_parts, marker_attr)):
-                    terms = frame.loc[sample]
-                    out.append(
-                        pd.DataFrame({"sample": sample, "column": col, "term": terms.index, "contribution": terms})
-                    )
-    records = pd.DataFrame(rows)
-    if "radiotherapy" in chain_rf:
-        records = pd.concat([records, _dmf_records(cat, ss.scores, tissue)], ignore_index=True)
-    unseen = sorted({str(s) for s, u in zip(records["sample"], records["unseen_tissue"], strict=True) if u})
-    for s in unseen:
-        t = tissue.get(s)
-        what = "no known tissue" if pd.isna(t) else f"tissue {t!r} is not among the training lines'"
-        warnings.append(f"sample {s!r}: {what}; predictions use the average tissue effect, with wider intervals")
-    attributions = pd.concat(attr, ignore_index=True) if attr else pd.DataFrame()
-    marker_attributions = pd.concat(marker_attr, ignore_index=True) if marker_attr else pd.DataFrame()
-    records["cross_resistant_with"] = [[] for _ in range(len(records))]
-    crossres = _crossres(records, attributions)
-    for row in crossres.itertuples():
-        for tid in row.therapies:
-            mask = (records["sample"] == row.sample) & (records["therapy"] == tid)
-            others = [t for t in row.therapies if t != tid]
-            for idx in records.index[mask]:
-                records.at[idx, "cross_resistant_with"] = others
+            got = _predict_column(cat, col, models.therapy[col], model, members, ctx)
+            for out, frame in zip((records, attr, marker_attr), got, strict=True):
+                out.append(frame)
+    records = pd.concat(records, ignore_index=True)
+    radiation = cat.radiotherapy.id
+    if radiation in ctx.chain_rf:
+        records = pd.concat([records, _dmf_records(cat, ss.scores, ctx.tissue)], ignore_index=True)
+    warnings += _unseen_warnings(records, ctx.tissue)
+    if ctx.clipped:
+        warnings.append(
+            f"{len(ctx.clipped)} prediction(s) outside their metric's physical range were clipped to it (the sample "
+            f"lies far outside the training lines; attributions sum to the unclipped value): {_listed(ctx.clipped)}"
+        )
+    attributions = pd.concat(attr, ignore_index=True)
+    marker_attributions = pd.concat(marker_attr, ignore_index=True)
+    crossres = _crossres(records, attributions, radiation)
+    records["cross_resistant_with"] = _cross_resistant_with(records, crossres)
     return Predictions(records, attributions, marker_attributions, crossres, ss, models_for, notes, warnings)
 
 
+def _listed(items: list[str], n: int = 5) -> str:
+    return "; ".join(items[:n]) + (f"; and {len(items) - n} more" if len(items) > n else "")
+
+
+def _unseen_warnings(records: pd.DataFrame, tissue: pd.Series) -> list[str]:
+    out = []
+    for s in sorted({str(s) for s, u in zip(records["sample"], records["unseen_tissue"], strict=True) if u}):
+        t = tissue.get(s)
+        what = "no known tissue" if pd.isna(t) else f"tissue {t!r} is not among the training lines'"
+        out.append(f"sample {s!r}: {what}; predictions use the average tissue effect, with wider intervals")
+    return out
+
+
+def _cross_resistant_with(records: pd.DataFrame, crossres: pd.DataFrame) -> list[list[str]]:
+    """Per record: the other therapies its sample is predicted cross-resistant with (one pass over each table)."""
+    others: dict[tuple[str, str], list[str]] = {}
+    for sample, group in zip(crossres["sample"], crossres["therapies"], strict=True):
+        for tid in group:
+            others[(sample, tid)] = [t for t in group if t != tid]
+    return [list(others.get((s, t), [])) for s, t in zip(records["sample"], records["therapy"], strict=True)]
+
+
 def _dmf_records(cat: Catalog, X: pd.DataFrame, tissue: pd.Series) -> pd.DataFrame:
+    radiation = cat.radiotherapy.id
     rows = []
     for sample in X.index:
         row = X.loc[sample]
@@ -308,18 +403,19 @@ def _dmf_records(cat: Catalog, X: pd.DataFrame, tissue: pd.Series) -> pd.DataFra
         rows.append(
             {
                 "sample": sample,
-                "therapy": "radiotherapy",
+                "therapy": radiation,
                 "dataset": "chain",
                 "metric": "hypoxic_dmf",
                 "predicted": dmf,
                 "interval_low": np.nan,
                 "interval_high": np.nan,
+                "clipped": False,
                 "percentile_in_tissue": np.nan,
                 "top_mechanisms": _top(pd.Series(delta, dtype=float), set(delta)),
                 "tissue": tissue.get(sample),
                 "unseen_tissue": False,
                 "reference": "damage-chain model (no data fit)",
-                "column": "chain|radiotherapy|hypoxic_dmf",
+                "column": ResponseKey("chain", radiation, "hypoxic_dmf").column,
             }
         )
     return pd.DataFrame(rows)
@@ -327,34 +423,41 @@ def _dmf_records(cat: Catalog, X: pd.DataFrame, tissue: pd.Series) -> pd.DataFra
 
 def primary_records(records: pd.DataFrame) -> pd.DataFrame:
     """One record per sample x therapy: the primary metric of the preferred dataset (GDSC2, GDSC1, CTRP, Yard)."""
-    prim = records[[PRIMARY_METRIC.get(d) == m for d, m in zip(records["dataset"], records["metric"], strict=True)]]
-    rank = prim["dataset"].map({d: i for i, d in enumerate(_DATASET_PREFERENCE)})
+    prim = records[
+        [ResponseKey(d, "", m).is_primary for d, m in zip(records["dataset"], records["metric"], strict=True)]
+    ]
+    rank = prim["dataset"].map(preference)
     prim = prim.assign(_rank=rank).sort_values(["sample", "therapy", "_rank"])
     return prim.drop_duplicates(["sample", "therapy"]).drop(columns="_rank").reset_index(drop=True)
 
 
-def _crossres(records: pd.DataFrame, attributions: pd.DataFrame) -> pd.DataFrame:
+def _crossres(records: pd.DataFrame, attributions: pd.DataFrame, radiation: str = "radiotherapy") -> pd.DataFrame:
+    """One row per sample with at least two therapies predicted resistant together (module doc).
+
+    Linear in the size of the tables: the attribution rows of the resistant (sample, column) pairs are picked by one
+    join, not by filtering the whole table once per sample and therapy.
+    """
+    cols = ["sample", "therapies", "percentiles", "shared_mechanisms", "includes_radiotherapy"]
     prim = primary_records(records)
+    hit = prim[prim["percentile_in_tissue"] >= RESISTANT_PERCENTILE]
+    hit = hit[hit.groupby("sample")["therapy"].transform("size") >= 2].sort_values("sample", kind="stable")
+    if hit.empty:
+        return pd.DataFrame(columns=cols)
+    a = attributions[~attributions["term"].isin(_REST)]
+    a = a.merge(hit[["sample", "column", "response_sd"]], on=["sample", "column"])
+    a = a[a["contribution"] >= SHARED_CONTRIBUTION * a["response_sd"]]
+    counts = a.drop_duplicates(["sample", "column", "term"]).groupby(["sample", "term"]).size()
     out = []
-    for sample, grp in prim.groupby("sample", sort=True):
-        hit = grp[grp["percentile_in_tissue"] >= RESISTANT_PERCENTILE]
-        if len(hit) < 2:
-            continue
-        pushing = []
-        for row in hit.itertuples():
-            a = attributions[(attributions["sample"] == sample) & (attributions["column"] == row.column)]
-            a = a[~a["term"].isin(["missingness", "tissue", "intercept"])]
-            pushing.append(set(a.loc[a["contribution"] >= SHARED_CONTRIBUTION * row.response_sd, "term"]))
-        counts = Counter(m for terms in pushing for m in terms)
-        shared = [m for m, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= 2]
+    for sample, grp in hit.groupby("sample", sort=True):
+        c = counts.loc[sample] if sample in counts.index.get_level_values(0) else pd.Series(dtype=int)
+        shared = [m for m, k in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) if k >= 2]
         out.append(
             {
                 "sample": sample,
-                "therapies": list(hit["therapy"]),
-                "percentiles": [round(float(p), 1) for p in hit["percentile_in_tissue"]],
+                "therapies": list(grp["therapy"]),
+                "percentiles": [round(float(p), 1) for p in grp["percentile_in_tissue"]],
                 "shared_mechanisms": shared,
-                "includes_radiotherapy": "radiotherapy" in set(hit["therapy"]),
+                "includes_radiotherapy": radiation in set(grp["therapy"]),
             }
         )
-    cols = ["sample", "therapies", "percentiles", "shared_mechanisms", "includes_radiotherapy"]
     return pd.DataFrame(out, columns=cols)

@@ -7,7 +7,7 @@ bundle's loaders in `chemorad.evidence.datasets` return lines x genes, so the sc
 | reader | input | returns (values) |
 | --- | --- | --- |
 | `read_maf` | GDC/TCGA MAF (tab-separated, '#' lines skipped, .gz ok) | `MafResult` (int8 0/1 per class) |
-| `read_expression` | TSV/CSV/Parquet matrix, either orientation | `ExpressionResult` (log2 or z) |
+| `read_expression` | TSV/CSV/Parquet/GCT 1.2 matrix, either orientation | `ExpressionResult` (log2 or z) |
 | `read_copy_number` | GISTIC thresholded calls -2..2, either orientation | `CopyNumberResult` (int8 -1/0/1) |
 | `read_protein` | RPPA matrix, antibodies as in `ccle_rppa.csv` | `ProteinResult` (log2, median-centred) |
 | `read_tissues` | table: sample, tissue | DataFrame (tissue harmonised to `names.TISSUES`) |
@@ -308,9 +308,41 @@ def _head(path: Path) -> tuple[int, str | None]:
     return skipped, None
 
 
+def _gct_head(path: Path) -> tuple[int, str | None]:
+    """(lines before the header, header) of a GCT 1.2 file: '#1.2', then 'rows<TAB>columns', then the header
+    'Name<TAB>Description<TAB>sample...' (Broad Institute GCT format, version 1.2)."""
+    try:
+        with _open_text(path) as handle:
+            lines = [handle.readline().rstrip("\r\n") for _ in range(3)]
+    except UnicodeDecodeError:
+        raise ChemoradError(f"{path}: not a text file; expected a GCT 1.2 table") from None
+    if lines[0].strip() != "#1.2":
+        raise ChemoradError(
+            f"{path}: first line {lines[0][:20]!r}; expected '#1.2' (GCT version 1.2; other versions are not read)"
+        )
+    dims = lines[1].split("\t")
+    if len(dims) < 2 or not all(d.strip().isdigit() for d in dims[:2]):
+        raise ChemoradError(f"{path}: second line {lines[1][:40]!r}; expected the numbers of rows and columns")
+    if not lines[2].startswith("Name\tDescription"):
+        raise ChemoradError(f"{path}: third line {lines[2][:40]!r}; expected the header 'Name<TAB>Description<TAB>...'")
+    return 2, lines[2]
+
+
+def _gct_gene_column(labels: list[str], body: pd.DataFrame, known: frozenset[str]) -> tuple[list[str], pd.DataFrame]:
+    """A GCT's gene column: Name, or Description when it holds more known symbols (e.g. Name = Ensembl ids)."""
+    names = body[0].astype(str).str.strip()
+    desc = body[1].astype(str).str.strip()
+    keep = 1 if len(set(desc) & known) > len(set(names) & known) else 0
+    drop = 1 - keep
+    body = body.drop(columns=[drop])
+    body.columns = range(body.shape[1])
+    labels = ["gene"] + labels[2:]
+    return labels, body
+
+
 def _separator(path: Path, header: str) -> str:
     suffix = _base_suffix(path)
-    if suffix in (".tsv", ".txt", ".tab", ".maf", ".gct", ".seg"):
+    if suffix in (".tsv", ".txt", ".tab", ".maf", ".gct"):
         return "\t"
     if suffix == ".csv":
         return ","
@@ -333,7 +365,12 @@ def _load_table(path: str | os.PathLike[str], allow_empty: bool = False) -> tupl
         labels = [str(c) for c in frame.columns]
         frame.columns = range(frame.shape[1])
         return path, labels, frame
-    skip, header = _head(path)
+    if _base_suffix(path) == ".seg":
+        raise ChemoradError(
+            f"{path}: segmented copy number (.seg) is not read; chemorad needs gene-level calls, e.g. GISTIC2's "
+            "all_thresholded.by_genes.txt (-2..2)"
+        )
+    skip, header = _gct_head(path) if _base_suffix(path) == ".gct" else _head(path)
     if header is None:
         raise ChemoradError(f"{path}: empty file; expected a header line and at least one row")
     sep = _separator(path, header)
@@ -371,7 +408,15 @@ def _numeric(body: pd.DataFrame, where: str, row_kind: str, col_kind: str) -> pd
             f"{where}: non-numeric value {value!r} for {row_kind} {body.index[r]!r}, {col_kind} {body.columns[c]!r}; "
             "expected numbers (empty or NA for missing)"
         )
-    return out.astype(float)
+    out = out.astype(float)
+    inf = np.isinf(out.to_numpy())
+    if inf.any():
+        r, c = np.argwhere(inf)[0]
+        raise ChemoradError(
+            f"{where}: value {body.iat[r, c]!r} for {row_kind} {body.index[r]!r}, {col_kind} {body.columns[c]!r} is "
+            f"not finite ({int(inf.sum())} such cell(s)); expected finite numbers (empty or NA for missing)"
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -394,7 +439,7 @@ def _orient(
 ) -> tuple[str, pd.DataFrame, str]:
     """Pick the orientation; return it, a features-as-columns labelled string frame, and how it was decided."""
     if orientation not in ("auto", "genes_x_samples", "samples_x_genes"):
-        raise ChemoradError(f"orientation {orientation!r}: expected 'auto', 'genes_x_samples' or 'samples_x_genes'")
+        raise ChemoradError(f"--orientation {orientation}: expected auto, genes_x_samples or samples_x_genes")
     # samples x genes: first column (or a named sample column) holds sample ids, the other headers are features
     s_col = next((i for i, lab in enumerate(labels) if lab in _SAMPLE_COLUMNS), 0)
     s_feats = [i for i, lab in enumerate(labels) if i != s_col and lab not in _SAMPLE_ANNOTATION]
@@ -414,7 +459,8 @@ def _orient(
             )
         if n_s == n_g:
             raise ChemoradError(
-                f"{path}: cannot tell the orientation ({note}); pass orientation='genes_x_samples' or 'samples_x_genes'"
+                f"{path}: cannot tell the orientation ({note}); pass --orientation genes_x_samples or "
+                "--orientation samples_x_genes"
             )
         orientation = "samples_x_genes" if n_s > n_g else "genes_x_samples"
         note = f"detected: {note}"
@@ -424,7 +470,7 @@ def _orient(
         if n_s == 0:
             raise ChemoradError(
                 f"{path}: no recognisable {feature} in the header; expected {feature} symbols as column names "
-                "(or pass orientation='genes_x_samples')"
+                "(or pass --orientation genes_x_samples)"
             )
         frame = body[s_feats].copy()
         frame.columns = [labels[i] for i in s_feats]
@@ -435,7 +481,7 @@ def _orient(
     if n_g == 0:
         raise ChemoradError(
             f"{path}: no recognisable {feature} column; expected {feature} symbols in column {labels[g_col] or 1!r} "
-            "(or pass orientation='samples_x_genes')"
+            "(or pass --orientation samples_x_genes)"
         )
     frame = body[g_samples].copy()
     frame.columns = [labels[i] for i in g_samples]
@@ -451,6 +497,8 @@ def _read_matrix(
 ) -> _Matrix:
     """A samples x features float matrix from a table in either orientation (see `read_expression`)."""
     path, labels, body = _load_table(path)
+    if _base_suffix(path) == ".gct":
+        labels, body = _gct_gene_column(labels, body, known)
     messages: list[str] = []
     orientation, frame, note = _orient(path, labels, body, known, orientation, feature)
     rows_are_samples = orientation == "samples_x_genes"
@@ -643,6 +691,13 @@ class ExpressionResult:
 
 
 def _detect_scale(values: pd.DataFrame, where: str) -> tuple[str, str]:
+    """The scale of an expression matrix when it is unambiguous; otherwise a one-line error asking for --scale.
+
+    Linear TPM/FPKM: some value above `_LINEAR_MAX` (50; log2 levels above 50 would be a 2^50-fold range). z-scores:
+    negative values with the median within [-1, 1]. Non-negative values all at most 50 are refused: log2 levels
+    (RMA 2-14, log2(TPM+1) 0-20) and TPM of a panel of modest genes look alike there, and reading TPM as log2 puts
+    a sample at the extremes of every reference (a silently wrong prediction).
+    """
     finite = values.to_numpy(dtype=float)
     finite = finite[np.isfinite(finite)]
     if finite.size == 0:
@@ -651,14 +706,40 @@ def _detect_scale(values: pd.DataFrame, where: str) -> tuple[str, str]:
     summary = f"min {lo:.3g}, median {med:.3g}, max {hi:.3g}"
     if lo < 0:
         if hi <= _LINEAR_MAX and abs(med) <= 1.0:
-            return "z", f"scale detected as 'z' (negative values, median near 0: {summary})"
+            return "z", f"{where}: expression scale 'z' detected (negative values, median near 0: {summary})"
         raise ChemoradError(
             f"{where}: cannot tell the expression scale ({summary}: negative values but not centred); "
-            "pass scale='tpm', 'log' or 'z'"
+            "pass --scale tpm, --scale log or --scale z"
         )
     if hi > _LINEAR_MAX:
-        return "tpm", f"scale detected as 'tpm' (max above {_LINEAR_MAX:g}: {summary}); converted to log2(TPM+1)"
-    return "log", f"scale detected as 'log' (non-negative, max at most {_LINEAR_MAX:g}: {summary})"
+        return "tpm", (
+            f"{where}: expression scale 'tpm' detected (max above {_LINEAR_MAX:g}: {summary}); converted to log2(TPM+1)"
+        )
+    raise ChemoradError(
+        f"{where}: cannot tell the expression scale ({summary}: log2 levels and TPM below {_LINEAR_MAX:g} look alike); "
+        "pass --scale log or --scale tpm"
+    )
+
+
+#: largest value each expression scale can hold: TPM sums to 1e6 per sample; log2(1e6 + 1) < 20; a z-score across n
+#: samples is at most (n - 1) / sqrt(n), 100 for n = 10,000
+_SCALE_LIMIT = {"tpm": 1e6, "log": 20.0, "z": 100.0}
+
+
+def _check_plausible(values: pd.DataFrame, scale: str, where: str) -> None:
+    """Refuse a value its scale cannot hold, naming the file, sample and gene."""
+    arr = values.to_numpy(dtype=float)
+    limit = _SCALE_LIMIT[scale]
+    bad = np.abs(arr) > limit if scale == "z" else arr > limit
+    if scale == "tpm":
+        bad |= arr < 0
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        expected = {"tpm": "TPM in [0, 1e6]", "log": "log2 levels at most 20", "z": "z-scores within +-100"}[scale]
+        raise ChemoradError(
+            f"{where}: value {arr[r, c]:.6g} for sample {values.index[r]!r}, gene {values.columns[c]!r} is impossible "
+            f"on the {scale} scale ({int(bad.sum())} such value(s)); expected {expected} (check the file or --scale)"
+        )
 
 
 def read_expression(
@@ -674,23 +755,23 @@ def read_expression(
     Gene Symbol, gene_symbol, symbol, gene_name or gene, else the first column; Entrez_Gene_Id, Locus ID, Cytoband and
     similar annotation columns are skipped. In 'samples_x_genes' files the first column holds sample ids.
     Scale: 'tpm' (linear TPM/FPKM, converted to log2(x+1)), 'log' (log2 levels, kept), 'z' (z-scores, kept and flagged);
-    'auto' detects: negative values with median within [-1, 1] -> 'z'; max > 50 -> 'tpm'; otherwise 'log'.
+    'auto' detects: negative values with median within [-1, 1] -> 'z'; max > 50 -> 'tpm'; anything else is
+    ambiguous and refused (`_detect_scale`). Values a scale cannot hold (TPM above 1e6 or negative, log2 above 20,
+    |z| above 100, infinities) are refused, naming the sample and gene.
     Errors: non-numeric cell (named by sample and gene), repeated sample id, no recognisable gene axis.
     Repeated genes are averaged with a warning; unknown genes are kept with a warning.
     """
     if scale not in ("auto", "tpm", "log", "z"):
-        raise ChemoradError(f"scale {scale!r}: expected 'auto', 'tpm', 'log' or 'z'")
+        raise ChemoradError(f"--scale {scale}: expected auto, tpm, log or z")
     m = _read_matrix(path, known_genes(data), orientation, "gene")
     where = str(path)
     values = m.matrix
     if scale == "auto":
         scale, scale_note = _detect_scale(values, where)
     else:
-        scale_note = f"scale given as {scale!r}"
+        scale_note = f"{where}: expression scale {scale!r} (given with --scale)"
+    _check_plausible(values, scale, where)
     if scale == "tpm":
-        if (values < 0).any().any():
-            col = values.columns[(values < 0).any()][0]
-            raise ChemoradError(f"{where}: negative value for gene {col!r}; expected TPM >= 0 with scale='tpm'")
         out, out_scale = np.log2(values + 1.0), "log"
     else:
         out, out_scale = values, scale
@@ -711,7 +792,7 @@ def _standardise(values: pd.DataFrame, scale: str, reference: pd.DataFrame) -> t
     if scale == "z":
         return values.copy(), []
     if scale != "log":
-        raise ChemoradError(f"scale {scale!r}: expected 'log' or 'z' (convert TPM with read_expression first)")
+        raise ChemoradError(f"--scale {scale}: expected log or z here (TPM is converted by read_expression first)")
     messages: list[str] = []
     shared = [g for g in values.columns if g in reference.columns]
     mean = reference[shared].mean(axis=0)
@@ -827,7 +908,7 @@ def read_protein(
 
 
 # --------------------------------------------------------------------------------------------------------- tissues
-def _harmonise(label: object) -> tuple[str | None, str | None, bool, str]:
+def tissue_label(label: object) -> tuple[str | None, str | None, bool, str]:
     """(tissue, source vocabulary, known, note) for a tissue label from any source."""
     if label is None or (isinstance(label, float) and np.isnan(label)) or str(label).strip() == "":
         return None, None, False, "no tissue given"
@@ -870,7 +951,7 @@ def read_tissues(path: str | os.PathLike[str]) -> pd.DataFrame:
     else:
         raise ChemoradError(f"{path}: no column 'tissue'; expected columns sample, tissue (found {', '.join(labels)})")
     ids, source_ids = _sample_ids(body[s_col], str(path), f"column {s_col!r}")
-    rows = [_harmonise(t) for t in body[t_col]]
+    rows = [tissue_label(t) for t in body[t_col]]
     out = pd.DataFrame(
         {
             "tissue": [r[0] for r in rows],
@@ -1141,6 +1222,7 @@ def read_profiles_dir(
             expr = expr.loc[:, ~expr.columns.isin(floor)]
         prof.expression, prof.expression_scale = _as_samples(expr), "log"
         prof.sources["expression"] = fname["expression"]
+        prof.notes.append(f"{fname['expression']}: expression scale 'log' (the bundle layout: GDSC RMA log2 levels)")
     if "mutations" in present:
         prof.mutations = _as_samples(ds.load_mutations(data=root))
         prof.sources["mutations"] = fname["mutations"]

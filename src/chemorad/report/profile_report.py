@@ -89,6 +89,16 @@ class Waterfall:
 
 
 @dataclass(frozen=True)
+class RegimenView:
+    """The regimen panel: TCP per standard regimen for virtual patients sharing this tumour's predicted responses."""
+
+    image: str
+    table: TableView
+    patients: int
+    note: str
+
+
+@dataclass(frozen=True)
 class ReportView:
     """Everything the templates show for one sample, already formatted."""
 
@@ -115,6 +125,7 @@ class ReportView:
     coverage_counts: str
     coverage: TableView
     references: list[str] = field(default_factory=list)
+    regimens: RegimenView | None = None
 
 
 # ------------------------------------------------------------------------------------------------------ figures
@@ -310,8 +321,33 @@ def _references(cat: Catalog, rec: pd.DataFrame) -> list[str]:
     return list(DATA_SOURCES) + [f"[{rid}] {text}" for rid, text in sorted(refs.items())]
 
 
-def report_view(cat: Catalog, pred: Predictions, prof: Profile, sample: str, level: float = 0.9) -> ReportView:
-    """The view model of one sample's report; `level` is the coverage the intervals were computed at."""
+def _regimens(cat: Catalog, pred: Predictions, prof: Profile, sample: str, rec: pd.DataFrame) -> RegimenView | None:
+    """The regimen panel (`profile.regimens.regimen_panel`), when the sample has a radiotherapy prediction."""
+    from chemorad.profile.regimens import regimen_panel
+    from chemorad.report.regimen_figures import regimen_figure
+
+    if not (rec["therapy"] == cat.radiotherapy.id).any():
+        return None
+    panel = regimen_panel(cat, pred, prof, sample)
+    table = pd.DataFrame(panel["table"])
+    table["tcp"] = [
+        f"{t:.2f} ({lo:.2f}-{hi:.2f})"
+        for t, lo, hi in zip(table["tcp"], table["tcp_low"], table["tcp_high"], strict=True)
+    ]
+    table = table.drop(columns=["tcp_low", "tcp_high"])
+    return RegimenView(
+        image=png_uri(regimen_figure(panel)),
+        table=table_view(table),
+        patients=int(panel["patients"]),
+        note=str(panel["note"] or ""),
+    )
+
+
+def report_view(
+    cat: Catalog, pred: Predictions, prof: Profile, sample: str, level: float = 0.9, regimens: bool = False
+) -> ReportView:
+    """The view model of one sample's report; `level` is the coverage the intervals were computed at; `regimens`
+    adds the regimen panel (TCP per standard regimen, `chemorad.profile.regimens`)."""
     th = Thresholds.from_catalog(cat, level)
     rec = pred.records[pred.records["sample"] == sample]
     prim = primary_records(rec)
@@ -327,12 +363,16 @@ def report_view(cat: Catalog, pred: Predictions, prof: Profile, sample: str, lev
         **_crossres(pred, sample, rec),
         **_coverage(pred, sample),
         references=_references(cat, rec),
+        regimens=_regimens(cat, pred, prof, sample, rec) if regimens else None,
     )
 
 
-def render_report(cat: Catalog, pred: Predictions, prof: Profile, sample: str, level: float = 0.9) -> str:
+def render_report(
+    cat: Catalog, pred: Predictions, prof: Profile, sample: str, level: float = 0.9, regimens: bool = False
+) -> str:
     """The HTML text of one sample's report (template `profile_report.html`)."""
-    return environment().get_template("profile_report.html").render(v=report_view(cat, pred, prof, sample, level))
+    view = report_view(cat, pred, prof, sample, level, regimens=regimens)
+    return environment().get_template("profile_report.html").render(v=view)
 
 
 def _safe(name: str) -> str:
@@ -347,11 +387,17 @@ def report_targets(samples: list[str], out: Path) -> dict[str, Path]:
 
 
 def write_reports(
-    cat: Catalog, pred: Predictions, prof: Profile, out: Path, data=None, level: float = 0.9
+    cat: Catalog,
+    pred: Predictions,
+    prof: Profile,
+    out: Path,
+    data=None,
+    level: float = 0.9,
+    regimens: bool = False,
 ) -> Iterable[Path]:
     """One HTML file per sample (`report_targets`); yields each path once written."""
     targets = report_targets(list(pred.scores.scores.index), out)
     for sample, path in targets.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_report(cat, pred, prof, sample, level), encoding="utf-8")
+        path.write_text(render_report(cat, pred, prof, sample, level, regimens=regimens), encoding="utf-8")
         yield path

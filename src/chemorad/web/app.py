@@ -47,7 +47,7 @@ def create_app(ex: Explorer) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.explorer = ex
-    app.state.jobs = Jobs()
+    app.state.jobs = Jobs(ex.cat)
     env = make_environment(HERE / "templates", REPORT_TEMPLATES)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -228,7 +228,13 @@ def create_app(ex: Explorer) -> FastAPI:
             for r in table.itertuples()
         ]
         shown = table[["drug", "n", "partial_r", "ci_low", "ci_high", "fdr", "explained_by"]]
-        cond = {"available": conditional.provider() is not None, "observed": observed, "targets": targets}
+        cond = {
+            "available": conditional.provider() is not None,
+            "observed": observed,
+            "targets": targets,
+            "table": None,
+            "error": None,
+        }
         if observed and cond["available"]:
             tids = [t.strip() for t in (targets or _default_targets(ex, observed)).split(",") if t.strip()]
             try:

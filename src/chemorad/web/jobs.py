@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from chemorad.catalog import Catalog
 from chemorad.errors import ChemoradError
 
 MAX_JOBS = 20  # finished jobs kept in memory; older ones are forgotten
@@ -49,7 +50,8 @@ class Job:
 
 
 class Jobs:
-    def __init__(self) -> None:
+    def __init__(self, cat: Catalog) -> None:
+        self.cat = cat
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
@@ -62,17 +64,17 @@ class Jobs:
 
         if replicates is not None and not 1 <= replicates <= MAX_REPLICATES:
             raise ChemoradError(f"--replicates {replicates}: give 1 to {MAX_REPLICATES} in the browser")
-        sc = load_scenario(scenario_path)
+        sc = load_scenario(scenario_path, cat=self.cat)
         job = Job(uuid.uuid4().hex[:12], sc.name, replicates)
         with self._lock:
             self._jobs[job.id] = job
             for old in list(self._jobs)[:-MAX_JOBS]:
                 del self._jobs[old]
-        threading.Thread(target=self._run, args=(job, sc), name=f"chemorad-sim-{job.id}", daemon=True).start()
+        threading.Thread(target=self._run, args=(job, sc, self.cat), name=f"chemorad-sim-{job.id}", daemon=True).start()
         return job
 
     @staticmethod
-    def _run(job: Job, sc) -> None:
+    def _run(job: Job, sc, cat: Catalog) -> None:
         from chemorad.dynamics.simulator import simulate
         from chemorad.report.dynamics_figures import draw_simulation
         from chemorad.report.html import png_uri
@@ -83,7 +85,7 @@ class Jobs:
         job.state = "running"
         t0 = time.perf_counter()
         try:
-            res = simulate(sc, replicates=job.replicates, progress=progress)
+            res = simulate(sc, replicates=job.replicates, progress=progress, cat=cat)
             job.summary = res.summary
             job.figure = png_uri(draw_simulation(res.dataset))
             job.state = "done"

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from chemorad.context import Context
@@ -122,7 +121,7 @@ class Explorer:
 
     def crossres(self) -> pd.DataFrame | None:
         """Radiation vs every drug response: partial r given tissue, bootstrap CI, FDR, mediating mechanisms."""
-        from chemorad.evidence.crossres import annotate, cross_resistance
+        from chemorad.evidence.crossres import explained_cross_resistance
 
         def compute() -> pd.DataFrame:
             tables = self.evidence_tables()
@@ -130,8 +129,17 @@ class Explorer:
                 raise ChemoradError(self.error("evidence_tables") or "no data bundle")
             sc, resp, _ = tables
             tissue = self.tissue()
-            table = cross_resistance(resp, tissue, np.random.default_rng(0), self.n_boot, drug_pairs=False)
-            return annotate(table, resp, tissue, sc.scores)
+            return explained_cross_resistance(
+                self.cat,
+                resp,
+                tissue,
+                sc.scores,
+                self.data(),
+                seed=0,
+                n_boot=self.n_boot,
+                drug_pairs=False,
+                n_boot_explain=self.n_boot,
+            )
 
         return self._once("crossres", compute)
 
