@@ -6,24 +6,32 @@ OUT ?= demo_output
 .PHONY: demo test lint clean venv
 
 $(BIN)/python:
+	@echo "[make] creating $(VENV) with $(PY)"
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	@echo "[make] installing chemorad and its dependencies into $(VENV) (first time: several minutes)"
+	$(BIN)/pip install -e .
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	@echo "[make] installing chemorad with its test tools into $(VENV) (first time: several minutes)"
+	$(BIN)/pip install -e '.[test]'
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
+	@echo "[make] running chemorad demo: 7 stages, each reports its progress and time"
 	$(BIN)/chemorad demo --out $(OUT)
 
 test: $(VENV)/.installed-test
+	@echo "[make] 1/4 ruff check"
 	$(BIN)/ruff check src tests benchmarks
+	@echo "[make] 2/4 ruff format --check"
 	$(BIN)/ruff format --check src tests benchmarks
+	@echo "[make] 3/4 lint-imports (the layering contracts)"
 	$(BIN)/lint-imports
+	@echo "[make] 4/4 pytest"
 	$(BIN)/pytest
 
 clean:

@@ -1,14 +1,31 @@
-"""Shared fixtures."""
+"""Shared fixtures.
+
+The data bundle is found as chemorad finds it (`chemorad.evidence.datasets.data_dir`): `$CHEMORAD_DATA`, else
+`../shared/data` from the current directory or beside the checkout; tests that need it are skipped without it.
+Parsed-data caching goes to a temporary folder for the session (`$CHEMORAD_CACHE`), so tests neither read a stale
+cache nor write into the user's home.
+"""
 
 from pathlib import Path
 
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_parse_cache(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CHEMORAD_CACHE", str(tmp_path_factory.mktemp("chemorad-cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real cell-line data bundle at ../shared/data beside the repository; the test is skipped if absent."""
-    path = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    if not path.is_dir():
-        pytest.skip(f"cell-line data bundle not found at {path}")
-    return path
+    """The real cell-line data bundle ($CHEMORAD_DATA, else ../shared/data); the test is skipped if absent."""
+    from chemorad.errors import ChemoradError
+    from chemorad.evidence.datasets import data_dir
+
+    try:
+        return data_dir()
+    except ChemoradError as exc:
+        pytest.skip(f"cell-line data bundle not found: {exc}")

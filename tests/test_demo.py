@@ -8,11 +8,14 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from chemorad.cli import app
+from chemorad.evidence import datasets as ds
 
 
-def test_demo_writes_tables_and_figures_and_says_when_data_are_missing(tmp_path: Path) -> None:
+def test_demo_writes_tables_and_figures_and_says_when_data_are_missing(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv(ds.ENV_VAR, raising=False)
+    monkeypatch.setattr(ds, "_default_candidates", lambda: [tmp_path / "no-data"])
     out = tmp_path / "demo"
-    res = CliRunner().invoke(app, ["demo", "--out", str(out), "--data", str(tmp_path / "no-data")])
+    res = CliRunner().invoke(app, ["demo", "--out", str(out)])
     assert res.exit_code == 0, res.output
     for name in (
         "catalog_mechanisms.csv",
@@ -26,6 +29,14 @@ def test_demo_writes_tables_and_figures_and_says_when_data_are_missing(tmp_path:
         "dynamics_summary.csv",
     ):
         assert (out / name).stat().st_size > 0, name
-    assert "evidence skipped" in res.stderr and (out / "evidence_SKIPPED.txt").exists()
+    assert "evidence, profiles and the cohort skipped" in res.stderr and (out / "evidence_SKIPPED.txt").exists()
+    for k in (1, 2, 3):  # issue 17: progress per stage, with its time
+        assert f"[{k}/7] " in res.stderr and f"[{k}/7] done in " in res.stderr
     verdicts = pd.read_csv(out / "specificity_verdicts.csv")
     assert verdicts.set_index("mechanism").loc["efflux_abcb1", "verdict"] == "chemotherapy_only"
+
+
+def test_an_explicit_missing_data_folder_is_refused_before_any_work(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "o"), "--data", str(tmp_path / "no-data")])
+    assert res.exit_code == 2 and "no-data" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()

@@ -58,13 +58,17 @@ def test_split_ccle_name_and_tissue_vocabulary():
 
 
 # --------------------------------------------------------------------------------------------------- locating data
-def test_data_dir_order(shared_data, tmp_path, monkeypatch):
-    monkeypatch.delenv(ds.ENV_VAR, raising=False)
-    assert ds.data_dir(tmp_path) == tmp_path.resolve()
-    monkeypatch.setenv(ds.ENV_VAR, str(tmp_path))
-    assert ds.data_dir() == tmp_path.resolve()
+def test_data_dir_order(tmp_path, monkeypatch):
+    """--data, then $CHEMORAD_DATA, then ../shared/data from the current directory (issue 11: not the source tree)."""
+    explicit, env, cwd = tmp_path / "explicit", tmp_path / "env", tmp_path / "work" / "project"
+    for d in (explicit, env, cwd, tmp_path / "work" / "shared" / "data"):
+        d.mkdir(parents=True)
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv(ds.ENV_VAR, str(env))
+    assert ds.data_dir(explicit) == explicit.resolve()
+    assert ds.data_dir() == env.resolve()
     monkeypatch.delenv(ds.ENV_VAR)
-    assert ds.data_dir() == shared_data.resolve()
+    assert ds.data_dir() == (tmp_path / "work" / "shared" / "data").resolve()
 
 
 def test_data_dir_errors_name_where_it_looked(tmp_path, monkeypatch):
@@ -74,7 +78,7 @@ def test_data_dir_errors_name_where_it_looked(tmp_path, monkeypatch):
     with pytest.raises(ChemoradError, match=ds.ENV_VAR):
         ds.data_dir()
     monkeypatch.delenv(ds.ENV_VAR)
-    monkeypatch.setattr(ds, "_repo_default", lambda: tmp_path / "absent")
+    monkeypatch.setattr(ds, "_default_candidates", lambda: [tmp_path / "absent"])
     with pytest.raises(ChemoradError, match="absent.*cancerrxgene"):
         ds.data_dir()
 

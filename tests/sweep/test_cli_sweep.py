@@ -99,3 +99,49 @@ def test_missing_sweep_file_and_bad_options(tmp_path: Path) -> None:
     res = runner.invoke(app, ["sweep", str(f), "--out", str(tmp_path / "o"), "--workers", "0"])
     assert res.exit_code == 2
     _one_line_error(runner.invoke(app, ["sweep-report", str(tmp_path)]), "not a chemorad sweep results folder")
+
+
+# ------------------------------------------------------------------------------------------------------ issue 17
+def test_sweep_report_on_a_damaged_folder_is_one_line(tmp_path: Path, dask_cluster) -> None:
+    f = _write(tmp_path, tiny_sweep())
+    out = tmp_path / "run"
+    args = ["sweep", str(f), "--out", str(out), "--scheduler", dask_cluster.scheduler_address, "--batch-size", "6"]
+    assert runner.invoke(app, args).exit_code == 0
+    good = (out / "results" / "batch-000001.parquet").read_bytes()
+    (out / "results" / "batch-000001.parquet").write_bytes(good[: len(good) // 3])
+    _one_line_error(runner.invoke(app, ["sweep-report", str(out)]), "batch-000001.parquet")
+    res = runner.invoke(app, [*args, "--resume"])  # the damaged batch is recomputed, not counted as finished
+    assert res.exit_code == 0 and "1 damaged batch file(s) recomputed: 1" in res.stderr
+    assert runner.invoke(app, ["sweep-report", str(out), "--no-figures", "-f", "csv"]).exit_code == 0
+    (out / "manifest.json").write_bytes(b"\x00\x01 not json")
+    _one_line_error(runner.invoke(app, ["sweep-report", str(out)]), "manifest.json")
+
+
+def test_non_utf8_sweep_file_is_one_line(tmp_path: Path) -> None:
+    f = tmp_path / "latin1.yaml"
+    f.write_bytes("name: tumeur-\u00e9t\u00e9\n".encode("latin-1"))
+    _one_line_error(runner.invoke(app, ["sweep", str(f), "--out", str(tmp_path / "o")]), "not UTF-8")
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path: Path, monkeypatch) -> None:
+    import chemorad.sweep.run as run_mod
+
+    f = _write(tmp_path, tiny_sweep())
+    out = tmp_path / "run"
+
+    def interrupted(sweep, out, **kw):  # as if Ctrl-C arrived after the folder and one batch were written
+        (out / "results").mkdir(parents=True)
+        (out / "manifest.json").write_text(json.dumps({"n_batches": 4}))
+        (out / "results" / "batch-000000.parquet").write_bytes(b"")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_mod, "run_sweep", interrupted)
+    res = runner.invoke(app, ["sweep", str(f), "--out", str(out)])
+    assert res.exit_code == 130
+    assert "1 of 4 batches are saved" in res.stderr and f"--out {out} --resume" in res.stderr
+
+
+def test_billion_point_sobol_is_refused_through_the_cli(tmp_path: Path) -> None:
+    f = _write(tmp_path, tiny_sweep(design={"kind": "sobol", "samples": 10**9}))
+    _one_line_error(runner.invoke(app, ["sweep", str(f), "--out", str(tmp_path / "o")]), "would fit")
+    assert not (tmp_path / "o").exists()

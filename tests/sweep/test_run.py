@@ -97,12 +97,21 @@ def test_resume_after_a_crash(reference: Path, client1, tmp_path: Path, monkeypa
     with pytest.raises(RuntimeError, match="worker died"):
         run_sweep(_sweep(), out, client=client1, batch_size=3)
     monkeypatch.setattr(run_mod, "evaluate_point", real)
+    _wait_idle(client1)  # batches already queued on the worker still finish after the client gave up
     done = {b: os.stat(batch_path(out, b)).st_mtime_ns for b in range(4) if batch_path(out, b).exists()}
     assert 2 not in done and done  # the batch holding point 7 never finished; at least one other did
     info = run_sweep(_sweep(), out, client=client1, resume=True)
     assert sorted(info.computed) == sorted(set(range(4)) - set(done))
     assert all(os.stat(batch_path(out, b)).st_mtime_ns == t for b, t in done.items())
     pd.testing.assert_frame_equal(_all(reference), _all(out))
+
+
+def _wait_idle(client, timeout_s: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while any(client.processing().values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def test_folder_guards(reference: Path, client1, tmp_path: Path) -> None:
@@ -135,3 +144,113 @@ def test_analysis_of_the_reference(reference: Path) -> None:
         row["arm"] == "cis_rt" and row["n_points"] == 12 and row["ci_low"] <= row["mean_difference"] <= row["ci_high"]
     )
     assert np.isfinite(comp["mean_difference"]).all()
+
+
+# ------------------------------------------------------------------------------------- issue 17: damage and races
+def test_resume_recomputes_a_corrupt_batch_and_a_tampered_one(reference: Path, client1, tmp_path: Path) -> None:
+    """A damaged batch file used to count as finished on --resume, so the sweep could never complete."""
+    out = tmp_path / "run"
+    run_sweep(_sweep(), out, client=client1, batch_size=3)
+    assert sorted(run_mod.read_ledger(out)) == [0, 1, 2, 3]
+    batch_path(out, 1).write_bytes(batch_path(out, 1).read_bytes()[:100])  # cut short
+    batch_path(out, 2).write_bytes(batch_path(out, 0).read_bytes())  # valid Parquet, wrong contents
+    info = run_sweep(_sweep(), out, client=client1, resume=True)
+    assert sorted(info.recomputed) == [1, 2] and sorted(info.computed) == [1, 2] and info.skipped == [0, 3]
+    pd.testing.assert_frame_equal(_all(reference), _all(out))
+
+
+def test_resume_checks_a_batch_the_ledger_never_recorded(reference: Path, client1, tmp_path: Path) -> None:
+    """A run killed between a worker's rename and the client's ledger line: the file is read back and row-counted."""
+    out = tmp_path / "run"
+    run_sweep(_sweep(), out, client=client1, batch_size=3)
+    (out / run_mod.LEDGER).write_text((out / run_mod.LEDGER).read_text().splitlines()[0] + '\n{"batch": 2, "sha')
+    kept = os.stat(batch_path(out, 1)).st_mtime_ns
+    batch_path(out, 3).write_bytes(b"PAR1 garbage")
+    info = run_sweep(_sweep(), out, client=client1, resume=True)
+    assert sorted(info.computed) == [3] and os.stat(batch_path(out, 1)).st_mtime_ns == kept
+    assert sorted(run_mod.read_ledger(out)) == [0, 1, 2, 3]
+    pd.testing.assert_frame_equal(_all(reference), _all(out))
+
+
+def test_a_second_sweep_into_a_locked_folder_is_refused(client1, tmp_path: Path) -> None:
+    out = tmp_path / "new"
+    with run_mod.folder_lock(out):
+        with pytest.raises(ChemoradError, match="another chemorad sweep is writing to this folder"):
+            run_sweep(_sweep(), out, client=client1)
+    assert not (out / "manifest.json").exists()
+    info = run_sweep(_sweep(), out, client=client1, batch_size=6)  # the lock is released with its holder
+    assert sorted(info.computed) == [0, 1]
+
+
+def test_the_lock_is_taken_across_processes(tmp_path: Path) -> None:
+    """flock is per open file description: a second process must be refused while the first holds the folder."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "shared"
+    code = (
+        "import sys, time; from pathlib import Path; from chemorad.sweep.run import folder_lock\n"
+        f"with folder_lock(Path({str(out)!r})):\n    print('held', flush=True); time.sleep(30)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ChemoradError, match="another chemorad sweep"):
+            with run_mod.folder_lock(out):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with run_mod.folder_lock(out):  # released when the holder died, however it died
+        pass
+
+
+def test_a_failed_start_leaves_no_folder_behind(tmp_path: Path) -> None:
+    with pytest.raises(ChemoradError, match="cannot connect"):
+        run_sweep(_sweep(), tmp_path / "r", scheduler="tcp://127.0.0.1:9", connect_timeout_s=1.0)
+    assert not (tmp_path / "r").exists()
+
+
+def test_report_refuses_damaged_batches_and_manifest(reference: Path, tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(reference, out)
+    batch_path(out, 2).write_bytes(b"not parquet")
+    with pytest.raises(ChemoradError, match=r"batch-000002.parquet: SHA-256 differs.*--resume"):
+        load_results(out)
+    (out / run_mod.LEDGER).unlink()  # without the ledger the file itself is found unreadable
+    with pytest.raises(ChemoradError, match=r"batch-000002.parquet: not readable as Parquet"):
+        load_results(out)
+    (out / "manifest.json").write_text('{"name": "tiny", "arms": [')
+    with pytest.raises(ChemoradError, match="manifest.json: unreadable"):
+        load_results(out)
+
+
+@pytest.mark.parametrize(
+    ("design", "needle"),
+    [
+        ({"kind": "sobol", "samples": 1_000_000_000}, "design.samples up to"),
+        ({"kind": "lhs", "samples": 1_000_000_000}, "design.samples giving up to"),
+    ],
+)
+def test_huge_designs_are_refused_before_allocation(design, needle) -> None:
+    with pytest.raises(ChemoradError, match=needle) as info:
+        _sweep(design=design)
+    assert "1,000,000,000" in str(info.value) or "4,000,000,000" in str(info.value)
+    assert "GiB are available" in str(info.value)
+
+
+def test_cohort_of_a_billion_members_is_refused_before_loading_data() -> None:
+    raw = tiny_sweep(design={"kind": "cohort", "members": 1_000_000_000, "tissue": "lung"}, parameters=[])
+    with pytest.raises(ChemoradError, match="design.members giving up to"):
+        parse_sweep(raw, "big", hashes={"sweep": "big"})
+
+
+def test_size_check_admits_what_fits() -> None:
+    from chemorad.sweep.spec import _check_size
+
+    spec = _sweep(design={"kind": "sobol", "samples": 1024}).spec
+    _check_size(spec, "ok", memory=1 << 30)
+    with pytest.raises(ChemoradError, match="0.0 GiB are available"):
+        _check_size(spec, "tight", memory=1 << 20)

@@ -1,20 +1,20 @@
-"""Catalog and model look-ups: `mechanisms`, `mechanism`, `gene`, `therapies`, `references`, `specificity`, `demo`."""
+"""Catalog and model look-ups: `mechanisms`, `mechanism`, `gene`, `therapies`, `references`, `specificity`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
 
-from chemorad.catalog import views as cv
 from chemorad.cli.context import current_catalog
 from chemorad.cli.render import Format, emit, to_json
 from chemorad.errors import ChemoradError
+
+# The catalog views, NumPy and pandas are imported inside the commands that need them, so that `chemorad gene` and
+# `chemorad --help` start without them (chemorad.cli.app).
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
@@ -26,6 +26,8 @@ def mechanisms(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """List resistance mechanisms with stage, markers, therapies touched, claimed specificity and references."""
+    from chemorad.catalog import views as cv
+
     cat = current_catalog()
     selected = list(cat.mechanisms.values())
     if therapy is not None:
@@ -50,6 +52,8 @@ def mechanism(
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
     """The full card of one mechanism, with its references."""
+    from chemorad.catalog import views as cv
+
     cat = current_catalog()
     m = cat.mechanism(mechanism_id)
     record = cv.mechanism_record(cat, m)
@@ -62,6 +66,8 @@ def mechanism(
 
 
 def _card(r: dict) -> str:
+    from chemorad.catalog import views as cv
+
     lines = [
         f"# {r['name']} (`{r['id']}`)",
         "",
@@ -136,13 +142,27 @@ def gene(
                 "therapies": [t.id],
             }
         )
-    df = pd.DataFrame(rows, dtype=object)
-    df["therapies"] = df["therapies"].map(lambda ids: cv.abbreviate(ids, len(cat.therapies)))
-    emit(df.astype(object).fillna("-"), rows, fmt, title=f"{symbol}: {len(rows)} links")
+    shown = [
+        {
+            **{k: "-" if v is None else v for k, v in row.items()},
+            "therapies": _abbreviate(row["therapies"], len(cat.therapies)),
+        }
+        for row in rows
+    ]
+    emit(shown, rows, fmt, title=f"{symbol}: {len(rows)} links")
+
+
+def _abbreviate(ids: list[str], total: int) -> str:
+    """'all' when every therapy is listed (as `catalog.views.abbreviate`, without importing pandas)."""
+    if len(ids) == total:
+        return "all"
+    return ", ".join(ids) if ids else "-"
 
 
 def therapies(fmt: FormatOpt = Format.table) -> None:
     """Radiotherapy and the drugs in the catalog, with their resistance-relevant properties."""
+    from chemorad.catalog import views as cv
+
     cat = current_catalog()
     emit(
         cv.therapies_table(cat),
@@ -154,6 +174,8 @@ def therapies(fmt: FormatOpt = Format.table) -> None:
 
 def references(fmt: FormatOpt = Format.table) -> None:
     """The bibliography behind every mechanism, parameter and claim."""
+    from chemorad.catalog import views as cv
+
     cat = current_catalog()
     df = cv.references_table(cat)
     emit(
@@ -190,6 +212,8 @@ def specificity(
     median with rf_low/rf_high its 90% credible interval, and verdict_probability the posterior probability of the
     verdict shown.
     """
+    import numpy as np
+
     from chemorad.chain.specificity import THRESHOLD, resistance_factors, specificity_records, verdicts
 
     if not (np.isfinite(activity) and abs(activity) <= 10):
@@ -237,20 +261,3 @@ def _calibrated_specificity(cat, fmt, activity, po2, long, posterior, threshold)
         title=f"Calibrated specificity at activity {activity:g} (posterior median, 90% credible interval; touched: "
         f"RF >= {threshold} or <= 1/{threshold})",
     )
-
-
-def demo(
-    out: Annotated[Path, typer.Option(help="Folder to write the outputs to (created if absent).")] = Path(
-        "demo_output"
-    ),
-    data: Annotated[Path | None, typer.Option(help="Cell-line data (default: $CHEMORAD_DATA, ../shared/data).")] = None,
-) -> None:
-    """Run the main job on the shipped defaults and write tables and figures to OUT.
-
-    Catalog tables, computed specificity and survival curves always; claim verdicts and the cross-resistance matrix
-    when the cell-line data are found (otherwise a note says why they were skipped).
-    """
-    from chemorad.cli.demo import run_demo
-
-    for path in run_demo(out, data, say=lambda msg: Console(stderr=True).print(msg)):
-        print(path)

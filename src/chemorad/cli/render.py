@@ -1,15 +1,28 @@
-"""Text renderings of tables: a rich table for the terminal, CSV, JSON records and Markdown."""
+"""Text renderings of tables: a rich table for the terminal, CSV, JSON records and Markdown.
+
+A table is a pandas DataFrame or a list of row dicts (catalog look-ups use the latter, so they run without importing
+pandas). Piped or redirected output is not squeezed to 80 columns: a rich table then takes the width it needs.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    Tabular = pd.DataFrame | list[dict[str, Any]]
+
+#: width given to rich when stdout is not a terminal: wide enough that no column is folded
+UNBOUNDED_WIDTH = 100_000
 
 
 class Format(StrEnum):
@@ -29,22 +42,50 @@ def _json_default(obj: Any) -> Any:
     return str(obj)
 
 
-def to_markdown(df: pd.DataFrame) -> str:
+def _columns_rows(df: Tabular) -> tuple[list[str], list[tuple]]:
+    if isinstance(df, list):
+        columns = list(dict.fromkeys(k for row in df for k in row))
+        return columns, [tuple(row.get(c) for c in columns) for row in df]
+    return [str(c) for c in df.columns], list(df.itertuples(index=False, name=None))
+
+
+def to_markdown(df: Tabular) -> str:
     def cell(v: Any) -> str:
         return str(v).replace("|", "\\|").replace("\n", " ")
 
-    head = "| " + " | ".join(map(cell, df.columns)) + " |"
-    rule = "| " + " | ".join("---" for _ in df.columns) + " |"
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    columns, rows = _columns_rows(df)
+    head = "| " + " | ".join(map(cell, columns)) + " |"
+    rule = "| " + " | ".join("---" for _ in columns) + " |"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join([head, rule, *body])
 
 
-def print_table(df: pd.DataFrame, title: str | None = None, console: Console | None = None) -> None:
-    console = console or Console()
+def to_csv(df: Tabular) -> str:
+    if not isinstance(df, list):
+        return df.to_csv(index=False)
+    columns, rows = _columns_rows(df)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return buf.getvalue()
+
+
+def stdout_console() -> Console:
+    """A console on stdout: the terminal's width on a terminal, unbounded when piped or redirected."""
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=UNBOUNDED_WIDTH)
+    return console
+
+
+def print_table(df: Tabular, title: str | None = None, console: Console | None = None) -> None:
+    console = console or stdout_console()
     table = Table(title=title, show_lines=False, header_style="bold")
-    for col in df.columns:
-        table.add_column(str(col), overflow="fold")
-    for row in df.itertuples(index=False):
+    columns, rows = _columns_rows(df)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
         table.add_row(*(_fmt(v) for v in row))
     console.print(table)
 
@@ -55,12 +96,12 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def emit(df: pd.DataFrame, records: list[dict[str, Any]], fmt: Format, title: str | None = None) -> None:
-    """Print a result in the chosen format: `df` for table/csv/md, `records` for JSON."""
+def emit(df: Tabular, records: list[dict[str, Any]], fmt: Format, title: str | None = None) -> None:
+    """Print a result in the chosen format: `df` (a DataFrame or row dicts) for table/csv/md, `records` for JSON."""
     if fmt is Format.table:
         print_table(df, title)
     elif fmt is Format.csv:
-        print(df.to_csv(index=False), end="")
+        print(to_csv(df), end="")
     elif fmt is Format.md:
         print(to_markdown(df))
     else:

@@ -35,26 +35,58 @@ def sweep_cmd(
 
     sw = load_sweep(sweep_file)
     directory = ds.data_dir(data) if sw.spec.design.kind == "cohort" else None
-    with progress_bar(err) as bar:
-        task = bar.add_task(f"sweep {sw.spec.name} (batches)", total=None)
-        info = run_sweep(
-            sw,
-            out,
-            source=sweep_file,
-            workers=workers,
-            scheduler=scheduler,
-            resume=resume,
-            batch_size=batch_size,
-            data=directory,
-            progress=lambda k, n: bar.update(task, completed=k, total=n),
-            connect_timeout_s=connect_timeout,
-        )
+    try:
+        with progress_bar(err) as bar:
+            task = bar.add_task(f"sweep {sw.spec.name} (batches)", total=None)
+            info = run_sweep(
+                sw,
+                out,
+                source=sweep_file,
+                workers=workers,
+                scheduler=scheduler,
+                resume=resume,
+                batch_size=batch_size,
+                data=directory,
+                progress=lambda k, n: bar.update(task, completed=k, total=n),
+                connect_timeout_s=connect_timeout,
+            )
+    except KeyboardInterrupt:
+        _interrupted(sweep_file, out)
     kept = f"; {len(info.skipped)} finished batches kept" if info.skipped else ""
+    if info.recomputed:
+        err.print(
+            f"[yellow]chemorad: warning:[/yellow] {len(info.recomputed)} damaged batch file(s) recomputed: "
+            + ", ".join(str(b) for b in info.recomputed),
+            highlight=False,
+        )
     err.print(
         f"{sw.spec.name}: {info.n_points} points x {len(sw.arms)} arms x {sw.spec.replicates} replicates; "
         f"{len(info.computed)} batches of {info.batch_size} computed in {info.seconds:.1f} s{kept}"
     )
     print(out / "results")
+
+
+def _interrupted(sweep_file: Path, out: Path) -> None:
+    """Ctrl-C: say what is saved and how to finish; exit 130 (the shell's code for SIGINT)."""
+    import json
+
+    from chemorad.sweep.run import MANIFEST
+
+    done = len(list((out / "results").glob("batch-*.parquet"))) if (out / "results").is_dir() else 0
+    try:
+        total = json.loads((out / MANIFEST).read_text())["n_batches"]
+    except (OSError, ValueError, KeyError, TypeError):
+        total = None
+    if total is None:
+        err.print(f"chemorad: interrupted before any result was saved; run the same command again to start {out}")
+    else:
+        err.print(
+            f"chemorad: interrupted; {done} of {total} batches are saved in {out}. Finish with: "
+            f"chemorad sweep {sweep_file} --out {out} --resume",
+            highlight=False,
+            soft_wrap=True,
+        )
+    raise typer.Exit(130)
 
 
 def sweep_report_cmd(

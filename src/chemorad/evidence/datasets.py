@@ -7,28 +7,40 @@ and counted by `overlap()`. Loads are cached per data directory (`functools.lru_
 caller may modify what it gets.
 
 Finding the data (`data_dir`): an explicit directory (the CLI's `--data DIR`), else the environment variable
-`CHEMORAD_DATA`, else `../shared/data` beside the repository checkout. The files are public; `DATASETS` names the source
-and citation of each, and any output that uses them must cite them.
+`CHEMORAD_DATA`, else `../shared/data` relative to the current directory, else `../shared/data` beside the source
+checkout when chemorad runs from one (never a path inside an installed package). The files are public; `DATASETS`
+names the source and citation of each, and any output that uses them must cite them.
+
+Checking the data: `REGISTRY` (file name -> `sha256:<digest>`, pooch's registry format) holds each file's checksum,
+and `verify` compares it with `pooch.file_hash`; no network is used, the files are local. A file that cannot be parsed
+(a corrupt or truncated Parquet file, a CSV cut off mid-row) is a `ChemoradError` naming the file, its SHA-256 and
+whether that matches the registry, never a pyarrow traceback and never a silently shortened table.
+
+Parsed tables are also cached on disk, keyed by the files' SHA-256 (`chemorad.evidence.bundle_cache`; disable with
+`CHEMORAD_CACHE=off`), so a second process does not parse the bundle again.
 """
 
 from __future__ import annotations
 
+import csv
 import functools
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chemorad.errors import ChemoradError, closest
+from chemorad.evidence.bundle_cache import cached, file_sha256
 from chemorad.evidence.names import canonical_name, harmonise_tissue, split_ccle_name
 
 __all__ = [
     "DATASETS",
     "ENV_VAR",
+    "REGISTRY",
     "FLOOR_SD",
     "DatasetSpec",
     "cell_lines",
@@ -52,6 +64,7 @@ __all__ = [
     "overlap",
     "response_matrix",
     "verify",
+    "verify_all",
 ]
 
 ENV_VAR = "CHEMORAD_DATA"
@@ -226,6 +239,9 @@ _SPECS = [
 #: the registry: dataset name -> DatasetSpec
 DATASETS: dict[str, DatasetSpec] = {s.name: s for s in _SPECS}
 
+#: pooch-style registry: file name -> "sha256:<hex digest>"
+REGISTRY: dict[str, str] = {s.filename: f"sha256:{s.sha256}" for s in _SPECS}
+
 #: files whose rows are one cell line each (the others are long: one row per line x drug)
 _WIDE = (
     "yard",
@@ -242,12 +258,18 @@ _LONG = ("gdsc1", "gdsc2", "ctrp")
 
 
 # ----------------------------------------------------------------------------------------------- locating the data
-def _repo_default() -> Path:
-    return Path(__file__).resolve().parents[3].parent / "shared" / "data"
+def _default_candidates() -> list[Path]:
+    """Where the bundle is looked for without --data or $CHEMORAD_DATA: ../shared/data from the current directory,
+    then beside the source checkout (src/chemorad/evidence -> checkout) when this file lives in one."""
+    found = [Path.cwd() / ".." / "shared" / "data"]
+    checkout = Path(__file__).resolve().parents[3]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "src" / "chemorad").is_dir():
+        found.append(checkout.parent / "shared" / "data")
+    return found
 
 
 def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """The data directory: `explicit` (e.g. `--data DIR`), else $CHEMORAD_DATA, else ../shared/data beside the repo."""
+    """The data directory: `explicit` (`--data DIR`), else $CHEMORAD_DATA, else ../shared/data (module docstring)."""
     if explicit is not None:
         path = Path(explicit).expanduser()
         if not path.is_dir():
@@ -261,13 +283,15 @@ def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
         if not path.is_dir():
             raise ChemoradError(f"${ENV_VAR}={env!r}: not a directory; expected the chemorad cell-line data bundle")
         return path.resolve()
-    default = _repo_default()
-    if default.is_dir():
-        return default.resolve()
+    candidates = _default_candidates()
+    for path in candidates:
+        if path.is_dir():
+            return path.resolve()
+    tried = ", ".join(str(p.resolve()) for p in candidates)
     raise ChemoradError(
-        f"cell-line data not found: no --data DIR, ${ENV_VAR} unset, and {default} absent; get the public files "
-        "listed in chemorad.evidence.datasets.DATASETS (GDSC: cancerrxgene.org, CTRP: ctd2-data.nci.nih.gov, "
-        "CCLE: depmap.org, Yard 2016: doi:10.1038/ncomms11428) and pass --data DIR"
+        f"cell-line data not found: no --data DIR, ${ENV_VAR} unset, and no folder at {tried}; get the public files "
+        "listed by `chemorad evidence data` (GDSC: cancerrxgene.org, CTRP: ctd2-data.nci.nih.gov, "
+        "CCLE: depmap.org, Yard 2016: doi:10.1038/ncomms11428) and pass --data DIR or set $CHEMORAD_DATA"
     )
 
 
@@ -288,17 +312,33 @@ def _path(name: str, directory: str) -> Path:
 
 
 def verify(name: str, data: str | os.PathLike[str] | None = None) -> str:
-    """SHA-256 of dataset `name`'s file; raises ChemoradError if it differs from the registry. Returns the digest."""
+    """SHA-256 of dataset `name`'s file; raises ChemoradError if it differs from `REGISTRY`. Returns the digest."""
     spec = _spec(name)
     path = _path(name, str(data_dir(data)))
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    found = digest.hexdigest()
-    if found != spec.sha256:
+    found = file_sha256(path)
+    if f"sha256:{found}" != REGISTRY[spec.filename]:
         raise ChemoradError(f"{path}: SHA-256 {found} differs from the expected {spec.sha256}; the file was changed")
     return found
+
+
+def verify_all(data: str | os.PathLike[str] | None = None) -> list[dict]:
+    """One record per registered file: dataset, file, present, sha256 (found, or None), expected, ok."""
+    directory = data_dir(data)
+    out = []
+    for name, spec in DATASETS.items():
+        path = directory / spec.filename
+        found = file_sha256(path) if path.is_file() else None
+        out.append(
+            {
+                "dataset": name,
+                "file": spec.filename,
+                "present": found is not None,
+                "sha256": found,
+                "expected": spec.sha256,
+                "ok": found == spec.sha256,
+            }
+        )
+    return out
 
 
 def clear_cache() -> None:
@@ -308,16 +348,63 @@ def clear_cache() -> None:
 
 
 # ------------------------------------------------------------------------------------------------------- reading
+def _unreadable(path: Path, exc: BaseException) -> ChemoradError:
+    """A one-line error for a bundle file the parser rejects, with its checksum against the registry."""
+    kind = "Parquet" if path.suffix == ".parquet" else "CSV"
+    detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+    expected = REGISTRY.get(path.name, "").removeprefix("sha256:")
+    try:
+        found = file_sha256(path)
+    except OSError:
+        found = "unreadable"
+    if not expected:
+        check = f"SHA-256 {found}"
+    elif found == expected:
+        check = f"SHA-256 {found} matches the registry"
+    else:
+        check = f"SHA-256 {found} differs from the registry's {expected}: the file is corrupt or truncated"
+    return ChemoradError(f"{path}: cannot be read as {kind} ({detail}); {check}; restore it from its source")
+
+
+def _guarded(path: Path, read):
+    try:
+        return read()
+    except ChemoradError:
+        raise
+    except (pa.ArrowException, OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise _unreadable(path, exc) from None
+
+
 def _columns(path: Path) -> list[str]:
     if path.suffix == ".parquet":
-        return list(pq.read_schema(path).names)
-    return list(pd.read_csv(path, nrows=0).columns)
+        return _guarded(path, lambda: list(pq.read_schema(path).names))
+    return _guarded(path, lambda: list(pd.read_csv(path, nrows=0).columns))
 
 
 def _read(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     if path.suffix == ".parquet":
-        return pd.read_parquet(path, columns=columns)
-    return pd.read_csv(path, usecols=columns)
+        return _guarded(path, lambda: pd.read_parquet(path, columns=columns))
+    stat = path.stat()
+    _check_rows(str(path), stat.st_size, stat.st_mtime_ns)
+    return _guarded(path, lambda: pd.read_csv(path, usecols=columns))
+
+
+@functools.lru_cache(maxsize=32)
+def _check_rows(path: str, size: int, mtime_ns: int) -> None:
+    """Refuse a CSV with rows of the wrong width (e.g. cut off mid-row): pandas would pad them with NaN silently."""
+    bad: list[tuple[int, int]] = []
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        reader = csv.reader(handle)
+        width = len(next(reader, []))
+        for row in reader:
+            if row and len(row) != width:
+                bad.append((reader.line_num, len(row)))
+    if bad:
+        where = ", ".join(f"line {line} has {n}" for line, n in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        raise ChemoradError(
+            f"{path}: {len(bad)} row(s) do not have the header's {width} fields ({where}); the file looks truncated or "
+            "damaged: restore it from its source (`chemorad evidence data --verify` checks every file)"
+        )
 
 
 def _check_columns(name: str, path: Path, present: list[str], wanted: tuple[str, ...] | list[str]) -> None:
@@ -328,7 +415,11 @@ def _check_columns(name: str, path: Path, present: list[str], wanted: tuple[str,
 
 @functools.lru_cache(maxsize=64)
 def _read_names(name: str, directory: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-row raw and canonical names of a file, and its log of dropped/duplicated rows."""
+    """Per-row raw and canonical names of a file, and its log of dropped/duplicated rows (cached on disk)."""
+    return cached("names", (name,), [_path(name, directory)], lambda: _parse_names(name, directory))
+
+
+def _parse_names(name: str, directory: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     spec = _spec(name)
     path = _path(name, directory)
     present = _columns(path)
@@ -378,6 +469,12 @@ def _index_rows(name: str, directory: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=32)
 def _read_wide(name: str, directory: str, columns: tuple[str, ...] | None) -> pd.DataFrame:
+    if columns is not None:  # a few columns of a Parquet matrix are quick to read; not worth a cache entry each
+        return _parse_wide(name, directory, columns)
+    return cached("wide", (name,), [_path(name, directory)], lambda: _parse_wide(name, directory, None))
+
+
+def _parse_wide(name: str, directory: str, columns: tuple[str, ...] | None) -> pd.DataFrame:
     path = _path(name, directory)
     present = _columns(path)
     if columns is not None:
@@ -394,6 +491,10 @@ def _read_wide(name: str, directory: str, columns: tuple[str, ...] | None) -> pd
 
 @functools.lru_cache(maxsize=8)
 def _read_long(name: str, directory: str) -> pd.DataFrame:
+    return cached("long", (name,), [_path(name, directory)], lambda: _parse_long(name, directory))
+
+
+def _parse_long(name: str, directory: str) -> pd.DataFrame:
     path = _path(name, directory)
     frame = _read(path, list(_spec(name).required_columns))
     missing = frame["cell_line"].isna()
@@ -611,6 +712,11 @@ def _membership(directory: str) -> dict[str, pd.DataFrame]:
 
 @functools.lru_cache(maxsize=4)
 def _cell_lines(directory: str) -> pd.DataFrame:
+    files = [_path(n, directory) for n in (*_WIDE, *_LONG)]
+    return cached("cell_lines", (), files, lambda: _harmonise_lines(directory))
+
+
+def _harmonise_lines(directory: str) -> pd.DataFrame:
     members = _membership(directory)
     raw_names: dict[str, set[str]] = {}
     for frame in members.values():

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy import stats
 
 from chemorad.errors import ChemoradError
 from chemorad.sweep.evaluate import OUTCOMES
-from chemorad.sweep.run import MANIFEST
+from chemorad.sweep.run import MANIFEST, file_sha256, read_ledger
 from chemorad.sweep.sensitivity import bootstrap_ci, sobol_indices
 
 # Per-point outcomes used for comparisons, figures and indices (what each means: chemorad.sweep.evaluate).
@@ -64,22 +65,61 @@ class SweepResults:
         return self.batches_done == self.manifest["n_batches"]
 
 
-def load_results(out: Path | str) -> SweepResults:
-    """Read a results folder written by `chemorad sweep` (finished batches only)."""
-    out = Path(out)
+_MANIFEST_KEYS = ("name", "arms", "parameters", "horizon_days", "n_points", "n_batches", "spec")
+
+
+def _manifest(out: Path) -> dict:
     path = out / MANIFEST
     if not path.exists():
         raise ChemoradError(f"{out}: not a chemorad sweep results folder (no {MANIFEST})")
-    manifest = json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise ChemoradError(f"{path}: unreadable ({type(exc).__name__}); the results folder is damaged") from None
+    missing = [k for k in _MANIFEST_KEYS if not isinstance(manifest, dict) or k not in manifest]
+    if missing:
+        raise ChemoradError(f"{path}: missing {', '.join(missing)}; not a manifest written by chemorad sweep")
+    return manifest
+
+
+def _read_batch(path: Path, expected_sha: str | None) -> pd.DataFrame:
+    """One batch file; a damaged one (unreadable, or not the file the ledger recorded) is a one-line error."""
+    fix = f"resume the sweep (chemorad sweep SWEEP.yaml --out {path.parent.parent} --resume) to recompute it"
+    if expected_sha is not None and file_sha256(path) != expected_sha:
+        raise ChemoradError(f"{path}: SHA-256 differs from the one recorded when it was written; {fix}")
+    try:
+        return pd.read_parquet(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        detail = str(exc).splitlines()[0][:100] if str(exc) else type(exc).__name__
+        raise ChemoradError(f"{path}: not readable as Parquet ({detail}); {fix}") from None
+
+
+def load_results(out: Path | str) -> SweepResults:
+    """Read a results folder written by `chemorad sweep` (finished batches only; each checked against the ledger)."""
+    out = Path(out)
+    manifest = _manifest(out)
     files = sorted((out / "results").glob("batch-*.parquet"))
     if not files:
         raise ChemoradError(f"{out}: no finished batches yet; run chemorad sweep (with --resume to continue)")
-    results = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    ledger = read_ledger(out)
+
+    def recorded(f: Path) -> str | None:
+        try:
+            return ledger.get(int(f.stem.removeprefix("batch-")), {}).get("sha256")
+        except ValueError:
+            return None
+
+    results = pd.concat([_read_batch(f, recorded(f)) for f in files], ignore_index=True)
     results = results.sort_values(["point", "arm", "replicate"], kind="stable").reset_index(drop=True)
     horizon = results["arm"].map(manifest["horizon_days"]).astype(float)
     results["ttp_restricted_days"] = results["time_to_progression_days"].fillna(horizon)
     results["resistant_fraction"] = results["resistant_fraction"].fillna(0.0)
-    return SweepResults(manifest, pd.read_parquet(out / "design.parquet"), results, len(files))
+    try:
+        design = pd.read_parquet(out / "design.parquet")
+    except (pa.ArrowException, OSError, ValueError):
+        where = out / "design.parquet"
+        raise ChemoradError(f"{where}: missing or not readable; the results folder is damaged") from None
+    return SweepResults(manifest, design, results, len(files))
 
 
 def point_means(r: SweepResults) -> pd.DataFrame:

@@ -6,8 +6,13 @@ Layout of a results folder DIR:
 - `sweep.yaml`: a copy of the sweep file; `design.parquet`: the points (written once, reused on resume).
 - `results/batch-NNNNNN.parquet`: one file per finished batch, rows (point, arm, replicate) with parameters and
   outcomes. Workers write each file to a hidden temporary name and rename it into place (atomic on POSIX), so a file
-  that exists is complete; `--resume` runs only the batches whose file is missing. Readers skip hidden files (pyarrow
-  datasets ignore names starting with '.').
+  that exists is complete. Readers skip hidden files (pyarrow datasets ignore names starting with '.').
+- `batches.jsonl`: the ledger, one line per finished batch (batch, rows, SHA-256 of its file), appended by the client.
+  `--resume` keeps a batch only when its file matches the ledger's hash (or, for a file the ledger does not know yet,
+  when it reads back as Parquet with the expected number of rows); any other batch file is deleted and recomputed, so
+  a damaged file can never be counted as finished.
+- `.lock`: held (`fcntl.flock`) by the process running the sweep, so a second `chemorad sweep` into the same folder
+  is refused instead of computing everything twice; the kernel releases it when that process ends, however it ends.
 
 Batches hold `batch_size` consecutive points (all arms and replicates), so scheduling costs one task per batch rather
 than per simulation. At most a few tasks per worker are in flight at a time and results go to disk from the workers, so
@@ -17,6 +22,7 @@ cluster, or a shared file system).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -38,6 +44,8 @@ from chemorad.sweep.evaluate import evaluate_point
 from chemorad.sweep.spec import Sweep
 
 MANIFEST = "manifest.json"
+LEDGER = "batches.jsonl"
+LOCK = ".lock"
 FORMAT = 1
 MAX_BATCH = 500
 
@@ -57,8 +65,8 @@ class BatchTask:
     path: str
 
 
-def run_batch(task: BatchTask) -> tuple[int, int, float]:
-    """Simulate a batch and write its Parquet file atomically; return (batch, rows, seconds)."""
+def run_batch(task: BatchTask) -> tuple[int, int, float, str]:
+    """Simulate a batch and write its Parquet file atomically; return (batch, rows, seconds, SHA-256 of the file)."""
     t0 = time.perf_counter()
     records = []
     rows = pq.ParquetFile(task.design).read_row_group(task.batch).to_pandas().to_dict("records")
@@ -67,15 +75,106 @@ def run_batch(task: BatchTask) -> tuple[int, int, float]:
             params = {p: row[p] for p in task.integer}
             extra = {"cell_line": row["cell_line"]} if "cell_line" in row else {}
             records.append({"batch": task.batch, **rec, **params, **extra})
-    write_atomic(pa.Table.from_pandas(pd.DataFrame(records), preserve_index=False), Path(task.path))
-    return task.batch, len(records), time.perf_counter() - t0
+    digest = write_atomic(pa.Table.from_pandas(pd.DataFrame(records), preserve_index=False), Path(task.path))
+    return task.batch, len(records), time.perf_counter() - t0, digest
 
 
-def write_atomic(table: pa.Table, path: Path, row_group_size: int | None = None) -> None:
-    """Write a Parquet file under a hidden temporary name, then rename it into place."""
+def write_atomic(table: pa.Table, path: Path, row_group_size: int | None = None) -> str:
+    """Write a Parquet file under a hidden temporary name, then rename it into place; return its SHA-256."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     pq.write_table(table, tmp, row_group_size=row_group_size)
+    digest = file_sha256(tmp)
     os.replace(tmp, path)
+    return digest
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_ledger(out: Path) -> dict[int, dict]:
+    """batch -> {batch, rows, sha256} from the ledger; a line cut short by an interrupted append is ignored."""
+    ledger: dict[int, dict] = {}
+    try:
+        lines = (out / LEDGER).read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return ledger
+    for line in lines:
+        try:
+            entry = json.loads(line)
+            ledger[int(entry["batch"])] = entry
+        except (ValueError, KeyError, TypeError):
+            continue
+    return ledger
+
+
+def _record(out: Path, batch: int, rows: int, digest: str) -> None:
+    line = json.dumps({"batch": batch, "rows": rows, "sha256": digest}) + "\n"
+    with open(out / LEDGER, "ab+") as handle:
+        handle.seek(0, os.SEEK_END)
+        if handle.tell():
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":  # a line cut short by an interrupted run: start a fresh one
+                line = "\n" + line
+        handle.write(line.encode())
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def batch_rows(manifest: dict, batch: int) -> int:
+    """Rows a finished batch holds: its points x arms x replicates."""
+    size = manifest["batch_size"]
+    points = max(0, min(size, manifest["n_points"] - batch * size))
+    return points * len(manifest["arms"]) * manifest["replicates"]
+
+
+def check_batch(out: Path, manifest: dict, batch: int, ledger: dict[int, dict]) -> str | None:
+    """Why batch `batch`'s file cannot be counted as finished (None if it can); a missing file is 'missing'."""
+    path = batch_path(out, batch)
+    if not path.exists():
+        return "missing"
+    entry = ledger.get(batch)
+    if entry is not None:
+        return None if file_sha256(path) == entry.get("sha256") else "SHA-256 differs from the ledger"
+    try:
+        rows = pq.read_table(path).num_rows
+    except (pa.ArrowException, OSError) as exc:
+        return f"not readable as Parquet ({str(exc).splitlines()[0][:80]})"
+    expected = batch_rows(manifest, batch)
+    return None if rows == expected else f"{rows} rows, expected {expected}"
+
+
+@contextmanager
+def folder_lock(out: Path) -> Iterator[bool]:
+    """Hold `out/.lock` for the run; yields whether `out` was created here. A second holder is refused."""
+    import fcntl
+
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ChemoradError(f"--out {out}: exists and is not a folder") from None
+    handle = open(out / LOCK, "a+")  # held open for the whole run
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise ChemoradError(
+            f"--out {out}: another chemorad sweep is writing to this folder; wait for it to finish "
+            "(then --resume if it was interrupted) or choose another folder"
+        ) from None
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield created
+    finally:
+        handle.close()
 
 
 def default_batch_size(n_points: int) -> int:
@@ -95,6 +194,7 @@ class RunInfo:
     batch_size: int
     computed: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    recomputed: list[int] = field(default_factory=list)  # damaged batch files found on resume
     rows: int = 0
     seconds: float = 0.0
 
@@ -122,7 +222,7 @@ def check_folder(out: Path, sweep: Sweep, batch_size: int | None, resume: bool) 
                 "resume with the same batch size (or omit it)"
             )
         return manifest
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if out.exists() and (not out.is_dir() or any(p.name != LOCK for p in out.iterdir())):
         raise ChemoradError(f"--out {out}: exists and is not an empty folder or a chemorad sweep folder")
     return None
 
@@ -209,11 +309,19 @@ def run_sweep(
     if batch_size is not None and batch_size < 1:
         raise ChemoradError(f"--batch-size must be at least 1 (got {batch_size})")
     out = Path(out)
-    manifest = check_folder(out, sweep, batch_size, resume)
-    if client is not None:
-        return _run(client, sweep, out, source, manifest, batch_size, (data, scores), progress)
-    with dask_client(workers, scheduler, connect_timeout_s) as c:  # connect before writing anything to OUT
-        return _run(c, sweep, out, source, manifest, batch_size, (data, scores), progress)
+    if out.exists() and not out.is_dir():
+        raise ChemoradError(f"--out {out}: exists and is not a folder")
+    with folder_lock(out) as created:
+        try:
+            manifest = check_folder(out, sweep, batch_size, resume)
+            if client is not None:
+                return _run(client, sweep, out, source, manifest, batch_size, (data, scores), progress)
+            with dask_client(workers, scheduler, connect_timeout_s) as c:  # connect before writing anything to OUT
+                return _run(c, sweep, out, source, manifest, batch_size, (data, scores), progress)
+        except BaseException:
+            if created and not (out / MANIFEST).exists():  # nothing of value written: leave no empty folder behind
+                shutil.rmtree(out, ignore_errors=True)
+            raise
 
 
 def _run(client, sweep: Sweep, out: Path, source, manifest, batch_size, data, progress) -> RunInfo:
@@ -225,12 +333,19 @@ def _run(client, sweep: Sweep, out: Path, source, manifest, batch_size, data, pr
     info = RunInfo(manifest["n_points"], manifest["n_batches"], size)
     for stale in (out / "results").glob(".*.tmp"):  # left by an interrupted run
         stale.unlink()
+    ledger = read_ledger(out)
     todo = []
     for b in range(info.n_batches):
-        if batch_path(out, b).exists():
+        problem = check_batch(out, manifest, b, ledger)
+        if problem is None:
             info.skipped.append(b)
-        else:
-            todo.append(b)
+            if b not in ledger:  # finished by a run interrupted before it could record the batch
+                _record(out, b, batch_rows(manifest, b), file_sha256(batch_path(out, b)))
+            continue
+        if problem != "missing":
+            info.recomputed.append(b)
+            batch_path(out, b).unlink()
+        todo.append(b)
     if progress:
         progress(len(info.skipped), info.n_batches)
     t0 = time.perf_counter()
@@ -242,12 +357,12 @@ def _run(client, sweep: Sweep, out: Path, source, manifest, batch_size, data, pr
         return BatchTask(b, design_path, sweep.arms, sweep.integer, spec.replicates, spec.seed, str(batch_path(out, b)))
 
     if todo:
-        _stream(client, todo, task, info, progress)
+        _stream(client, todo, task, info, progress, out)
     info.seconds = time.perf_counter() - t0
     return info
 
 
-def _stream(client, todo: list[int], task, info: RunInfo, progress) -> None:
+def _stream(client, todo: list[int], task, info: RunInfo, progress, out: Path) -> None:
     """Submit batches with a bounded number in flight; record each as it finishes."""
     from dask.distributed import as_completed
 
@@ -259,8 +374,9 @@ def _stream(client, todo: list[int], task, info: RunInfo, progress) -> None:
         if ac.count() >= window:
             break
     for fut in ac:
-        b, n, _ = fut.result()
+        b, n, _, digest = fut.result()
         fut.release()
+        _record(out, b, n, digest)
         info.computed.append(b)
         info.rows += n
         if progress:

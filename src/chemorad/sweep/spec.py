@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -157,6 +158,9 @@ def _check_parameters(spec: SweepSpec, where: str) -> None:
         if p.path in seen:
             raise ChemoradError(f"{label}: the same path is given twice")
         seen.add(p.path)
+        bad = [v for v in _ends(p) if not math.isfinite(v)]
+        if bad:
+            raise ChemoradError(f"{label}: {bad[0]} is not a finite number; expected finite low, high and values")
         if (p.low is None) != (p.high is None):
             raise ChemoradError(f"{label}: give both low and high")
         if p.low is not None and not p.low <= p.high:
@@ -172,10 +176,69 @@ def _check_parameters(spec: SweepSpec, where: str) -> None:
             raise ChemoradError(f"{label}: a sampled parameter needs low and high")
 
 
+#: bytes per design cell at the peak of building a design (the unit-cube draw, the scaled copy, the DataFrame)
+_BYTES_PER_CELL = 3 * 8
+#: bytes per result cell when `sweep-report` reads the results (value, the sorted copy, the per-point means)
+_BYTES_PER_RESULT_CELL = 3 * 8
+_RESULT_COLUMNS = 12  # point, arm, replicate, seed, batch, the six outcomes, the restricted time to progression
+
+
+def n_points(spec: SweepSpec) -> int:
+    """Points of the design: the product of the grid axes, the LHS samples, N (k + 2) for Sobol, or the members."""
+    d = spec.design
+    if d.kind == "grid":
+        return math.prod(len(p.values) if p.values is not None else (p.num or 0) for p in spec.parameters)
+    if d.kind == "lhs":
+        return d.samples
+    if d.kind == "sobol":
+        return d.samples * (len(spec.parameters) + 2)
+    return d.members
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (Linux: MemAvailable from /proc/meminfo), else 4 GiB as a conservative guess."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 4 << 30
+
+
+def _check_size(spec: SweepSpec, where: str, memory: int | None = None) -> None:
+    """Refuse a design whose points, or whose results when analysed, would not fit in half the available memory."""
+    memory = available_memory() if memory is None else memory
+    budget = memory // 2
+    n = n_points(spec)
+    columns = len(spec.parameters) + 5  # + point and the Saltelli block, block_param, row (or a cohort's lines)
+    if spec.design.kind == "cohort":
+        columns += len(spec.design.mechanisms or catalog().mechanisms)  # one activity.<mechanism> column each
+    rows_per_point = len(spec.arms) * spec.replicates
+    per_point = columns * _BYTES_PER_CELL + rows_per_point * (_RESULT_COLUMNS + len(spec.parameters)) * (
+        _BYTES_PER_RESULT_CELL
+    )
+    if n * per_point <= budget:
+        return
+    fit = max(0, budget // per_point)
+    field = {"grid": "the grid axes", "lhs": "design.samples", "sobol": "design.samples", "cohort": "design.members"}
+    if spec.design.kind == "sobol":
+        fit_text = f"design.samples up to {fit // (len(spec.parameters) + 2):,}"
+    else:
+        fit_text = f"{field[spec.design.kind]} giving up to {fit:,} points"
+    raise ChemoradError(
+        f"{where}: the design has {n:,} points x {rows_per_point} arm-replicates, about "
+        f"{n * per_point / 2**30:,.0f} GiB to build and analyse; {memory / 2**30:.1f} GiB are available: "
+        f"{fit_text} would fit (or split the sweep)"
+    )
+
+
 def _check_design(spec: SweepSpec, where: str) -> None:
     d = spec.design
     if d.kind in ("grid", "lhs", "sobol") and not spec.parameters:
         raise ChemoradError(f"{where}: parameters: a {d.kind} design needs at least one parameter to vary")
+    _check_size(spec, where)
     if d.kind == "cohort":
         known = catalog().mechanisms
         for i, mid in enumerate(d.mechanisms or []):
