@@ -5,9 +5,6 @@ Issue 17 found 22 of 117 hostile inputs handled badly. This suite keeps every co
 the heavy steps (model fits, simulations, sweeps, evidence tables) are replaced by a tripwire, so a case passes only if
 the input is refused *before* the work starts, which is also what a user wants. Cases that must run the real code
 (resource bounds) run in a subprocess with a memory limit and a timeout.
-
-Cases fixed on other branches are marked `xfail(strict=True)` with the owner: they flip to passing when that branch is
-merged, and the strict mark then fails until it is removed.
 """
 
 from __future__ import annotations
@@ -38,11 +35,6 @@ TINY_SWEEP = {
     "parameters": [{"path": "tumour.hypoxic_fraction", "low": 0.05, "high": 0.4}],
     "design": {"kind": "lhs", "samples": 4},
 }
-
-
-def owner(name: str, what: str):
-    """A case another branch fixes: expected to fail here until that branch is merged."""
-    return pytest.mark.xfail(strict=True, reason=f"owned by the {name} branch: {what}")
 
 
 class _Reached(Exception):
@@ -235,15 +227,6 @@ CASES = [
     ("unknown-option", ["gene", "ABCB1", "--colour"], "--colour"),
 ]
 
-OWNED = {
-    "scan-data-missing": owner("evidence", "an explicit --data that is not a folder is refused before loading"),
-    "crossres-data-missing": owner("evidence", "an explicit --data that is not a folder is refused before loading"),
-    "claims-data-missing": owner("evidence", "an explicit --data that is not a folder is refused before loading"),
-    "predict-maf-binary": owner("profile", "a damaged Parquet input is a one-line error, not a pyarrow traceback"),
-    "simulate-replicates-huge": owner("dynamics", "simulate --replicates 1e9 is refused before allocation"),
-    "kb-export-data-missing": owner("evidence", "kb export: an explicit --data that is not a folder is refused first"),
-}
-
 
 def _argv(args: list[str], files: dict[str, Path]) -> list[str]:
     return [a.format(**{k: str(v) for k, v in files.items()}) for a in args]
@@ -260,7 +243,7 @@ def _assert_one_line_error(result, needle: str) -> None:
 
 @pytest.mark.parametrize(
     ("args", "needle"),
-    [pytest.param(a, n, id=i, marks=[OWNED[i]] if i in OWNED else []) for i, a, n in CASES],
+    [pytest.param(a, n, id=i) for i, a, n in CASES],
 )
 def test_hostile_input_is_one_line_exit_2(args, needle, files):
     _assert_one_line_error(runner.invoke(app, _argv(args, files)), needle)
@@ -283,30 +266,22 @@ def test_hostile_input_is_one_line_exit_2(args, needle, files):
     ],
 )
 def test_owned_cases(request, args, needle, files, tmp_path):
-    if request.node.callspec.id in OWNED:
-        request.node.add_marker(OWNED[request.node.callspec.id])
     _assert_one_line_error(runner.invoke(app, _argv(args, files)), needle)
     assert not list(tmp_path.glob(".chemorad-*")), "a failed command left a hidden folder behind"
     assert files["existing"].read_text() == "<p>the user's own file</p>"
 
+    """Issue 17: `specificity --activity -1` was clipped to 0 without a word. Since issue 12 a negative activity is
+    the loss of the mechanism and acts: losing glutathione S-transferase sensitises to cisplatin (RF < 1), where
+    activity 0 would give RF 1 exactly."""
+    import json
 
-@pytest.mark.xfail(strict=True, reason="owned by the catalog/chain branch: --activity -1 is refused or warned about")
-def test_negative_activity_is_refused_or_warned():
-    """Issue 17: `specificity --activity -1` was clipped to 0 without a word; an error or a warning are both fine."""
-    res = runner.invoke(app, ["specificity", "--activity", "-1", "-f", "csv"])
-    if res.exit_code == 2:
-        _assert_one_line_error(res, "--activity")
-    else:
-        assert res.exit_code == 0 and "--activity" in res.stderr and "warning" in res.stderr.lower()
-
-
-# ---------------------------------------------------------------- commands added on other branches (skipped here)
-def _has_command(name: str) -> bool:
-    import typer
-
-    return name in typer.main.get_command(app).commands
+    res = runner.invoke(app, ["specificity", "--activity", "-1", "--long", "-f", "json"])
+    assert res.exit_code == 0, res.output
+    rows = [r for r in json.loads(res.stdout) if r["mechanism"] == "inactivation_gst" and r["therapy"] == "cisplatin"]
+    assert rows and all(r["resistance_factor"] < 1 for r in rows)
 
 
+# ---------------------------------------------------------------- commands of the calibration, clinical, web and kb
 LATER = [
     ("calibrate-method", ["calibrate", "--method", "bogus", "--out", "{folder}/c"], "bogus"),
     ("calibrate-data-missing", ["calibrate", "--data", "{missing}", "--out", "{folder}/c"], "missing.yaml"),
@@ -324,13 +299,9 @@ LATER = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("args", "needle"), [pytest.param(a, n, id=i, marks=[OWNED[i]] if i in OWNED else []) for i, a, n in LATER]
-)
+@pytest.mark.parametrize(("args", "needle"), [pytest.param(a, n, id=i) for i, a, n in LATER])
 def test_hostile_input_to_newer_commands(args, needle, files):
-    """Commands of the calibration, dynamics (clinical), report (web) and evidence (kb) branches: run once merged."""
-    if not _has_command(args[0]):
-        pytest.skip(f"`chemorad {args[0]}` is not on this branch yet")
+    """Commands added by the calibration, dynamics (clinical), report (web), catalog and evidence (kb) work."""
     _assert_one_line_error(runner.invoke(app, _argv(args, files)), needle)
     assert files["existing"].read_text() == "<p>the user's own file</p>"
 
@@ -363,7 +334,6 @@ def _bounded_run(args: list[str], timeout_s: float = 20.0) -> subprocess.Complet
     ],
 )
 def test_resource_bounds(request, args, needle, files):
-    request.node.add_marker(OWNED[request.node.callspec.id])
     res = _bounded_run(_argv(args, files))
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert res.returncode == 2 and len(lines) == 1 and lines[0].startswith("chemorad: error: "), res.stderr[-2000:]

@@ -43,12 +43,15 @@ def calibrate_cmd(
         if v < 1:
             raise ChemoradError(f"{name} must be a positive integer (got {v})")
     ctx = current()
+    from chemorad.evidence.datasets import data_dir
+
+    data = data_dir(data if data is not None else ctx.data)  # a bad --data is refused before any work
     settings = Settings(method=method, seed=seed, steps=steps, samples=samples, warmup=samples, chains=chains)
 
     def say(msg: str) -> None:
         sys.stderr.write(f"calibrate: {msg}\n")
 
-    summ = calibrate(ctx.catalog, data if data is not None else ctx.data, out, settings, ship=ship, progress=say)
+    summ = calibrate(ctx.catalog, data, out, settings, ship=ship, progress=say)
     d = summ["diagnostics"]
     sys.stdout.write(
         f"wrote {out / 'posterior.nc'}, {out / 'summary.md'} ({d['method']}, {d['wall_time_s']:.0f} s); "

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from chemorad.cli.context import current_catalog
-from chemorad.cli.render import Format, emit, progress_bar
+from chemorad.cli.render import Format, emit, existing_data_folder, progress_bar
 from chemorad.errors import ChemoradError, unknown
 from chemorad.evidence import datasets as ds
 from chemorad.evidence.associations import associations
@@ -22,7 +22,10 @@ app = typer.Typer(help="Test the claims on real cell-line data (Yard 2016, GDSC1
 err = Console(stderr=True)
 
 DataOpt = Annotated[
-    Path | None, typer.Option("--data", help="Data folder (default: $CHEMORAD_DATA, else ../shared/data).")
+    Path | None,
+    typer.Option(
+        "--data", help="Data folder (default: $CHEMORAD_DATA, else ../shared/data).", callback=existing_data_folder
+    ),
 ]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder for tables and figures (created if absent).")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]

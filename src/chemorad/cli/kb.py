@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from chemorad.cli.context import current_catalog
+from chemorad.cli.render import existing_data_folder
 from chemorad.errors import ChemoradError
 
 app = typer.Typer(
@@ -38,7 +39,10 @@ def export_cmd(
     fmt: Annotated[KbFormat, typer.Option("--format", "-f", help="tsv, json or jsonld.")] = KbFormat.tsv,
     force: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
     data: Annotated[
-        Path | None, typer.Option("--data", help="Data folder (default: $CHEMORAD_DATA, else ../shared/data).")
+        Path | None,
+        typer.Option(
+            "--data", help="Data folder (default: $CHEMORAD_DATA, else ../shared/data).", callback=existing_data_folder
+        ),
     ] = None,
 ) -> None:
     """Write every record (mechanism or marker x therapy x direction) with its literature, perturbation and

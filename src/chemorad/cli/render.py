@@ -118,3 +118,12 @@ def progress_bar(console: Console) -> Progress:
         console=console,
         transient=True,
     )
+
+
+def existing_data_folder(value):
+    """typer callback for --data: a folder the user names must exist, checked before any work starts."""
+    if value is not None and not value.is_dir():
+        from chemorad.errors import ChemoradError
+
+        raise ChemoradError(f"--data {str(value)!r}: not a directory; expected the chemorad cell-line data bundle")
+    return value

@@ -713,7 +713,8 @@ def check_budget(sc: Scenario, reps: int) -> None:
     if need > MAX_MEMORY_BYTES:
         fit = max(int(MAX_MEMORY_BYTES / (8.0 * (n_steps + 1) * (states + 1) + 48.0 * states)), 0)
         raise ChemoradError(
-            f"simulation: {reps:,} replicates x {n_steps + 1:,} recorded steps need about {need / 2**30:.3g} GiB "
+            f"simulation: {reps:,} replicates (--replicates or simulation.replicates) x {n_steps + 1:,} recorded steps "
+            f"need about {need / 2**30:.3g} GiB "
             f"(limit {MAX_MEMORY_BYTES / 2**30:g} GiB); at most {fit:,} replicates fit, or raise dt_days"
         )
     if sim.mode == "exact" and sc.tumour.initial_cells > MAX_EXACT_CELLS:

@@ -357,7 +357,10 @@ def _load_table(path: str | os.PathLike[str], allow_empty: bool = False) -> tupl
     if not path.is_file():
         raise ChemoradError(f"{path}: file not found")
     if _base_suffix(path) == ".parquet":
-        frame = pd.read_parquet(path)
+        try:
+            frame = pd.read_parquet(path)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError: a damaged or non-Parquet file
+            raise ChemoradError(f"{path}: not a readable Parquet file ({' '.join(str(exc).split())[:160]})") from None
         if not isinstance(frame.index, pd.RangeIndex):
             frame = frame.reset_index()
         if frame.shape[0] == 0:
