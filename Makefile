@@ -26,9 +26,9 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	@echo "[make] 1/4 ruff check"
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs
 	@echo "[make] 2/4 ruff format --check"
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks docs
 	@echo "[make] 3/4 lint-imports (the layering contracts)"
 	$(BIN)/lint-imports
 	@echo "[make] 4/4 pytest"

@@ -111,7 +111,7 @@ def test_crossres_groups_resistant_therapies_and_shared_mechanisms():
             "contribution": [0.2, 0.3, 0.1, 5.0, 0.4, 1.0],
         }
     )
-    out = pp._crossres(rec, attr)
+    out = pp._crossres(rec, attr, catalog().radiotherapy.id)
     assert len(out) == 1
     row = out.iloc[0]
     assert set(row["therapies"]) == {"cisplatin", "radiotherapy"} and row["includes_radiotherapy"]

@@ -28,6 +28,12 @@ class Modality(StrEnum):
     drug = "drug"
 
 
+#: The tags of a scenario's schedule items (`kind:` in scenario YAML): a radiation course or a drug administration.
+#: A file-format word, kept here so that no module spells it: the course is delivered with `Catalog.radiotherapy`.
+SCHEDULE_RADIATION = "radiotherapy"
+SCHEDULE_DRUG = "drug"
+
+
 @dataclass(frozen=True)
 class ResponseDataset:
     """A cell-line response data set: what it measures, its metrics and which one is primary.

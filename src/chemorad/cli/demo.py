@@ -19,6 +19,7 @@ from rich.console import Console
 
 from chemorad.catalog import Catalog
 from chemorad.catalog import views as cv
+from chemorad.catalog.registry import SCHEDULE_RADIATION
 from chemorad.catalog.schema import Phase
 from chemorad.chain.phenotype import phenotype
 from chemorad.chain.specificity import conditions, resistance_factors, verdicts
@@ -63,6 +64,9 @@ def demo_cmd(
     err = Console(stderr=True, highlight=False)
     for path in run_demo(out, data, say=err.print):
         print(path)
+    err.print(
+        f"Explore the answer in a browser: .venv/bin/chemorad serve --runs {out}  (http://127.0.0.1:8000/, docs/web.md)"
+    )
 
 
 STAGES = 7
@@ -151,7 +155,7 @@ DEMO_SCENARIO = {
     ],
     "evolution": {"mechanisms": ["nhej_repair", "radical_scavenging_glutathione"], "rate_per_division": 1e-6},
     "schedule": [
-        {"kind": "radiotherapy", "dose_gy": 2.0, "fractions": 35},
+        {"kind": SCHEDULE_RADIATION, "dose_gy": 2.0, "fractions": 35},
         {"kind": "drug", "therapy": "cisplatin", "dose_mg_m2": 40, "cycle_days": 7, "cycles": 6},
     ],
     "simulation": {"days": 120, "replicates": 20, "seed": 1},
@@ -208,7 +212,7 @@ DEMO_COHORT = {
         "name": "Head and neck, 60 Gy / 30 fractions from day 7",
         "tumour": {"initial_cells": 1e9, "doubling_time_days": 4.0, "hypoxic_fraction": 0.15, "redistribution": False},
         "evolution": {"mechanisms": ["nhej_repair"], "rate_per_division": 1e-6},
-        "schedule": [{"kind": "radiotherapy", "start_day": 7, "dose_gy": 2.0, "fractions": 30}],
+        "schedule": [{"kind": SCHEDULE_RADIATION, "start_day": 7, "dose_gy": 2.0, "fractions": 30}],
         "simulation": {"days": 90, "dt_days": 1.0, "mode": "deterministic"},
     },
     "arms": [
@@ -217,7 +221,7 @@ DEMO_COHORT = {
             "name": "cisplatin_then_rt",
             "schedule": [
                 {"kind": "drug", "therapy": "cisplatin", "dose_mg_m2": 100, "cycles": 1},
-                {"kind": "radiotherapy", "start_day": 7, "dose_gy": 2.0, "fractions": 30},
+                {"kind": SCHEDULE_RADIATION, "start_day": 7, "dose_gy": 2.0, "fractions": 30},
             ],
         },
     ],

@@ -31,6 +31,7 @@ import pandas as pd
 import yaml
 
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import SCHEDULE_RADIATION
 from chemorad.dynamics.presets import calibration_record, load_calibration  # noqa: F401 (re-exported)
 
 PARAMS = (
@@ -90,7 +91,7 @@ def sections(theta: np.ndarray) -> dict:
 
 def rt(fractions: int, start: float = 0.0, gap: bool = False) -> dict:
     gaps = list(range(14, 14 + GAP_DAYS)) if gap else []
-    return {"kind": "radiotherapy", "dose_gy": 2.0, "fractions": fractions, "start_day": start, "gaps_days": gaps}
+    return {"kind": SCHEDULE_RADIATION, "dose_gy": 2.0, "fractions": fractions, "start_day": start, "gaps_days": gaps}
 
 
 REGIMEN_CONCOMITANT = [rt(35), {"kind": "drug", "therapy": "cisplatin", "dose_mg_m2": 40, "cycle_days": 7, "cycles": 6}]

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import SCHEDULE_RADIATION
 from chemorad.chain.phenotype import from_array
 from chemorad.chain.survival import Environment, survival
 from chemorad.dynamics.scenario import Scenario, parse_scenario
@@ -45,7 +46,7 @@ def base_scenario(
 
 def _course(therapy: str, start: float, radiation_id: str) -> dict:
     if therapy == radiation_id:
-        return {"kind": "radiotherapy", "dose_gy": 2.0, "fractions": 30, "start_day": start}
+        return {"kind": SCHEDULE_RADIATION, "dose_gy": 2.0, "fractions": 30, "start_day": start}
     return {"kind": "drug", "therapy": therapy, "cycles": 4, "start_day": start}
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from chemorad.catalog.load import Catalog
-from chemorad.catalog.registry import Modality
+from chemorad.catalog.registry import SCHEDULE_DRUG, SCHEDULE_RADIATION, Modality
 from chemorad.dynamics.presets import load_calibration
 from chemorad.dynamics.schedule import Drug, Radiotherapy, _Strict, events
 from chemorad.errors import ChemoradError, closest, read_yaml
@@ -128,7 +128,7 @@ def _path(loc: tuple) -> str:
     for i, part in enumerate(loc):
         if isinstance(part, int):
             out += f"[{part}]"
-        elif i and isinstance(loc[i - 1], int) and part in ("radiotherapy", "drug"):
+        elif i and isinstance(loc[i - 1], int) and part in (SCHEDULE_RADIATION, SCHEDULE_DRUG):
             continue  # the discriminator tag pydantic adds to the location
         else:
             out += f".{part}" if out else str(part)

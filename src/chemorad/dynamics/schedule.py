@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import SCHEDULE_DRUG, SCHEDULE_RADIATION
 from chemorad.errors import ChemoradError
 
 
@@ -24,7 +25,7 @@ class _Strict(BaseModel):
 
 
 class Radiotherapy(_Strict):
-    kind: Literal["radiotherapy"] = "radiotherapy"
+    kind: Literal[SCHEDULE_RADIATION] = SCHEDULE_RADIATION
     start_day: float = Field(0.0, ge=0)
     dose_gy: float = Field(gt=0, le=30, description="dose per fraction")
     fractions: int = Field(gt=0)
@@ -35,7 +36,7 @@ class Radiotherapy(_Strict):
 
 
 class Drug(_Strict):
-    kind: Literal["drug"] = "drug"
+    kind: Literal[SCHEDULE_DRUG] = SCHEDULE_DRUG
     therapy: str
     start_day: float = Field(0.0, ge=0)
     dose_mg_m2: float | None = Field(None, gt=0, description="default: the catalog's standard dose")

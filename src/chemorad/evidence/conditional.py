@@ -193,7 +193,7 @@ def _molecular(zt: pd.Series, scores: pd.DataFrame, rng_seed: int) -> tuple[pd.S
     return pd.Series(oof, index=lines), model
 
 
-def conditional_prediction(
+def conditional_prediction(  # noqa: PLR0913 - the observation, the targets and the options of one query
     cat: Catalog,
     resp: pd.DataFrame,
     tissue: pd.Series,

@@ -195,7 +195,7 @@ def _fill(table: pd.DataFrame, i, ex: pd.DataFrame, explain: int, n_linked: int)
             table.at[i, col + "_high"] = by.at[name, "ci_high"]
 
 
-def explained_cross_resistance(
+def explained_cross_resistance(  # noqa: PLR0913 - keyword-only options of the one shared entry point
     cat: Catalog,
     resp: pd.DataFrame,
     tissue: pd.Series,

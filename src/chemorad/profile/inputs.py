@@ -20,7 +20,7 @@ SCALES = ("auto", "tpm", "log", "z")
 ORIENTATIONS = ("auto", "genes_x_samples", "samples_x_genes")
 
 
-def load_profile(
+def load_profile(  # noqa: PLR0913 - one argument per input kind the command line accepts
     profiles: Path | None = None,
     maf: Path | None = None,
     expression: Path | None = None,

@@ -431,7 +431,7 @@ def primary_records(records: pd.DataFrame) -> pd.DataFrame:
     return prim.drop_duplicates(["sample", "therapy"]).drop(columns="_rank").reset_index(drop=True)
 
 
-def _crossres(records: pd.DataFrame, attributions: pd.DataFrame, radiation: str = "radiotherapy") -> pd.DataFrame:
+def _crossres(records: pd.DataFrame, attributions: pd.DataFrame, radiation: str) -> pd.DataFrame:
     """One row per sample with at least two therapies predicted resistant together (module doc).
 
     Linear in the size of the tables: the attribution rows of the resistant (sample, column) pairs are picked by one

@@ -1248,7 +1248,7 @@ def read_profiles_dir(
     return prof
 
 
-def _dir_tissue(root: Path, present: set[str], messages: list[str]) -> pd.DataFrame:
+def _dir_tissue(root: Path, present: set[str], messages: list[str]) -> pd.DataFrame:  # noqa: C901 - one vote per annotation file, kept together for reading
     """Tissue per line from whichever annotation files are present (the vote of `datasets.cell_lines`)."""
     votes: dict[str, list[tuple[str, str]]] = {}
     given: dict[str, str] = {}

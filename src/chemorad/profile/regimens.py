@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import SCHEDULE_RADIATION
 from chemorad.dynamics.calibration import REGIMEN_INDUCTION, rt
 from chemorad.errors import ChemoradError
 
@@ -52,7 +53,7 @@ STANDARD_REGIMENS: dict[str, list[dict]] = {
     "conventional 70 Gy/35 (5/week)": [rt(35)],
     "accelerated 70 Gy/35 (6/week)": [{**rt(35), "per_week": 6}],
     "hyperfractionated 81.6 Gy/68 (1.2 Gy twice daily)": [
-        {"kind": "radiotherapy", "dose_gy": 1.2, "fractions": 68, "per_day": 2, "interval_h": 6.0}
+        {"kind": SCHEDULE_RADIATION, "dose_gy": 1.2, "fractions": 68, "per_day": 2, "interval_h": 6.0}
     ],
     "70 Gy/35 + weekly cisplatin 40 mg/m2": [rt(35), _WEEKLY_CIS],
     "70 Gy/35 + cisplatin 100 mg/m2 every 3 weeks": [rt(35), _Q3W_CIS],

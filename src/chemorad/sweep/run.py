@@ -289,7 +289,7 @@ def dask_client(workers: int = 2, scheduler: str | None = None, timeout_s: float
         cluster.close()
 
 
-def run_sweep(
+def run_sweep(  # noqa: PLR0913 - keyword-only execution options (workers, batches, scheduler, resume)
     sweep: Sweep,
     out: Path,
     *,
