@@ -28,7 +28,7 @@ Not aliased on purpose (different lines, or identity not certain): `NCI-H322M` v
 `KNS81`, `WM793B` vs `WM793` (Cellosaurus lists them separately), `M059J` vs `M059K`, `MOLT-4` vs `MOLT-3`,
 `RERF-LC-FM` vs `RERF-LC-AI`.
 
-Match counts measured on the bundle in /work/shared/data (number of distinct lines shared between two files;
+Match counts measured on the data bundle (../shared/data; number of distinct lines shared between two files;
 "raw" = exact string, "norm" = `normalise` only, "alias" = `canonical_name`):
 
 | pair                                   | raw | norm | alias |
