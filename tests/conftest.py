@@ -6,9 +6,17 @@ Parsed-data caching goes to a temporary folder for the session (`$CHEMORAD_CACHE
 cache nor write into the user's home.
 """
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Under CI the property tests draw the same examples every run (a red CI then means a change, not a lucky draw);
+# locally they explore new examples each run.
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session", autouse=True)
