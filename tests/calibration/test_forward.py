@@ -8,7 +8,8 @@ import pytest
 pytest.importorskip("jax")
 
 from chemorad.calibration import forward as F  # noqa: E402
-from chemorad.calibration.data import CalibrationData, attach_perturbations  # noqa: E402
+from chemorad.calibration.data import attach_perturbations  # noqa: E402
+from chemorad.calibration.loeo import empty_data  # noqa: E402
 from chemorad.calibration.model import perturbation_ln_rf  # noqa: E402
 from chemorad.calibration.spec import chain_spec  # noqa: E402
 from chemorad.catalog import catalog  # noqa: E402
@@ -65,29 +66,7 @@ def test_radiation_dose_gradient_matches_finite_difference() -> None:
 
 
 def test_perturbation_likelihood_equals_the_catalog_check() -> None:
-    z = np.zeros(0)
-    zi = z.astype(int)
-    empty = CalibrationData(
-        lines=(),
-        tissues=(),
-        tissue=zi,
-        Z=np.zeros((0, 0)),
-        features=(),
-        marker_mechanism=np.zeros((0, len(SPEC.mechanisms))),
-        G=np.zeros((0, 0)),
-        columns=(),
-        col_dataset=zi,
-        col_therapy=zi,
-        col_is_auc=z.astype(bool),
-        col_centre=z,
-        col_scale=z,
-        obs_line=zi,
-        obs_column=zi,
-        obs_value=z,
-        yard_line=zi,
-        yard_dose_gy=z,
-        yard_sf=z,
-    )
+    empty = empty_data(SPEC)  # no cell-line data: the likelihood is the perturbation table alone
     d = attach_perturbations(CAT, SPEC, empty)
     assert len(d.pert_id) > 0
     got = np.exp(np.asarray(perturbation_ln_rf(SPEC, P, d, np.zeros((1, len(SPEC.mechanisms))))))

@@ -40,7 +40,7 @@ from chemorad.chain.survival import DEFAULT_MAX_LOG_KILL, LN2
 MEASURED_SD = 0.25
 #: prior sd of an effect with a published basis: a factor e^0.5 = 1.65 either way
 SOURCED_SD = 0.5
-#: prior sd of an order-of-magnitude placeholder: a factor e^1 = 2.7 either way
+#: prior sd of an unsourced order-of-magnitude effect size: a factor e^1 = 2.7 either way
 PLACEHOLDER_SD = 1.0
 #: prior sd of a drug's reference ln IC50 around the catalog's value (GDSC-derived), and without one
 POTENCY_SD = 1.0

@@ -117,7 +117,7 @@ def load_command(name: str) -> click.Command:
     return cmd
 
 
-class _Placeholder(click.Command):
+class _Unloaded(click.Command):
     """What `chemorad --help` lists for a command not yet imported: its name and one-line help."""
 
 
@@ -129,16 +129,16 @@ class _OneLineErrors(TyperGroup):
         super().__init__(*args, **kwargs)
         self._listing = False
         for name, (_, short) in COMMANDS.items():
-            self.commands.setdefault(name, _Placeholder(name, help=short))
+            self.commands.setdefault(name, _Unloaded(name, help=short))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         cmd = self.commands.get(cmd_name)
-        if isinstance(cmd, _Placeholder) and not self._listing:
+        if isinstance(cmd, _Unloaded) and not self._listing:
             cmd = self.commands[cmd_name] = load_command(cmd_name)
         return cmd
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        self._listing = True  # list the placeholders' help lines; import nothing
+        self._listing = True  # list the unloaded commands' help lines; import nothing
         try:
             super().format_help(ctx, formatter)
         finally:
