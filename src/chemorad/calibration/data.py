@@ -4,8 +4,9 @@
 
 - lines (N), tissue index per line (tissues: names), Z (N, J): the catalog markers' within-tissue z-scores
   (`evidence.scores`, missing -> 0, the tissue average), marker_mechanism (J, M) 0/1: which mechanism each marker
-  feature belongs to (the catalog's markers), G (N, P): general-sensitivity covariates (proliferation genes,
-  standardised over lines, missing -> 0);
+  feature belongs to (the catalog's markers), G (N, P): the line-factor covariates from expression
+  (`ExpressionBasis`: a proliferation score and the leading principal components; 0 for a line without expression),
+  factors: how many line sensitivity factors the model has;
 - drug observations in long form: obs_line, obs_column (index into `columns`), obs_value; per column its dataset,
   therapy index, kind ('ln_ic50': GDSC ln IC50 in ln uM, modelled on that scale; 'auc': CTRP AUC standardised per
   column, modelled through an affine link), centre and scale (to undo the standardisation);
@@ -14,9 +15,12 @@
   (activity change of the knockdown/overexpression), pert_therapy, pert_ln_fold (measured ln ratio, perturbed /
   control), pert_target_sf (the surviving fraction at which doses are compared; NaN for an SF2 ratio), pert_id.
 
-Proliferation genes (general sensitivity): the meta-PCNA proliferation signature genes present in GDSC expression
-(Venet, Dumont & Detours 2011, PLoS Comput Biol 7:e1002240; Whitfield et al. 2002, Mol Biol Cell 13:1977; gene list
-recalled, not read).
+Covariates of the line factors (`ExpressionBasis`): column 0 is a proliferation score, the mean z-score of the
+meta-PCNA proliferation signature genes present in GDSC expression (Venet, Dumont & Detours 2011, PLoS Comput Biol
+7:e1002240; Whitfield et al. 2002, Mol Biol Cell 13:1977; gene list recalled, not read); columns 1..P-1 are the leading
+principal components of the BASIS_GENES most variable genes (standardised over the bundle's lines), each scaled to unit
+variance. The basis is fitted on expression only (no response enters it) and travels with the posterior, so a new
+line's expression is projected on exactly the axes the calibration used.
 """
 
 from __future__ import annotations
@@ -57,6 +61,58 @@ PROLIFERATION_GENES = (
 #: the primary drug metric modelled per dataset; Yard enters as surviving fractions at each dose
 DRUG_KIND = {"gdsc1": "ln_ic50", "gdsc2": "ln_ic50", "ctrp": "auc"}
 DATASETS = ("gdsc1", "gdsc2", "ctrp", "yard")
+#: genes (most variable over the bundle's lines) and principal components of the expression basis
+BASIS_GENES = 2000
+BASIS_COMPONENTS = 60
+#: line sensitivity factors: one general (positive loading on every therapy) and two free axes
+FACTORS = 3
+
+
+@dataclass(frozen=True)
+class ExpressionBasis:
+    """Expression -> line-factor covariates (module docstring). genes: the basis genes; mean, sd: their mean and sd
+    over the bundle's lines; components (P-1, genes): principal axes of the standardised genes; pc_sd: the sd of each
+    component's scores (each covariate is a score / its sd); prolif: which basis genes are proliferation genes;
+    prolif_sd: sd of the proliferation score."""
+
+    genes: tuple[str, ...]
+    mean: np.ndarray
+    sd: np.ndarray
+    components: np.ndarray
+    pc_sd: np.ndarray
+    prolif: np.ndarray
+    prolif_sd: float
+
+    @property
+    def n_covariates(self) -> int:
+        return 1 + len(self.components)
+
+    def transform(self, expr: pd.DataFrame) -> np.ndarray:
+        """(lines, P) covariates of the rows of `expr` (lines x genes, GDSC RMA scale). A basis gene the frame lacks
+        and a missing value count as the bundle's mean (z = 0); a line with no value at all gets 0 (the average)."""
+        x = expr.reindex(columns=list(self.genes)).to_numpy(dtype=float)
+        z = np.nan_to_num((x - self.mean) / self.sd, nan=0.0)
+        prolif = z[:, self.prolif].mean(axis=1, keepdims=True) / self.prolif_sd if self.prolif.any() else z[:, :0]
+        return np.hstack([prolif, (z @ self.components.T) / self.pc_sd])
+
+    @classmethod
+    def fit(cls, expr: pd.DataFrame, n_genes: int = BASIS_GENES, n_components: int = BASIS_COMPONENTS):
+        """Fit on the lines with expression: the `n_genes` most variable genes (plus the proliferation genes), PCA by
+        SVD of the standardised matrix (numpy.linalg.svd), each axis's sign fixed so its largest loading is positive."""
+        expr = expr.dropna(how="all")
+        var = expr.var(axis=0)
+        top = list(var.sort_values(ascending=False).index[:n_genes])
+        genes = tuple(dict.fromkeys(top + [g for g in PROLIFERATION_GENES if g in expr.columns]))
+        x = expr[list(genes)].to_numpy(dtype=float)
+        mean, sd = np.nanmean(x, axis=0), np.nanstd(x, axis=0)
+        sd[sd == 0] = 1.0
+        z = np.nan_to_num((x - mean) / sd, nan=0.0)
+        _, _, vt = np.linalg.svd(z, full_matrices=False)
+        comp = vt[:n_components]
+        comp = comp * np.sign(comp[np.arange(len(comp)), np.abs(comp).argmax(axis=1)])[:, None]
+        prolif = np.array([g in PROLIFERATION_GENES for g in genes])
+        ps = z[:, prolif].mean(axis=1).std() if prolif.any() else 1.0
+        return cls(genes, mean, sd, comp, (z @ comp.T).std(axis=0), prolif, float(ps) or 1.0)
 
 
 @dataclass(frozen=True)
@@ -87,6 +143,8 @@ class CalibrationData:
     pert_ln_fold: np.ndarray = field(default_factory=lambda: np.zeros(0))
     pert_target_sf: np.ndarray = field(default_factory=lambda: np.zeros(0))  # NaN: an SF-at-2-Gy ratio
     pert_id: tuple[str, ...] = ()
+    basis: ExpressionBasis | None = None
+    factors: int = FACTORS
 
     @property
     def n_lines(self) -> int:
@@ -128,15 +186,15 @@ class Mask:
     pert: np.ndarray
 
 
-def _standardise(x: pd.DataFrame) -> np.ndarray:
-    sd = x.std(ddof=0).replace(0.0, 1.0)
-    return ((x - x.mean()) / sd).fillna(0.0).to_numpy(dtype=float)
-
-
 def bundle_data(
-    cat: Catalog, spec: ChainSpec, data: str | os.PathLike[str] | None = None, progress=None
+    cat: Catalog,
+    spec: ChainSpec,
+    data: str | os.PathLike[str] | None = None,
+    progress=None,
+    basis: ExpressionBasis | None = None,
 ) -> CalibrationData:
-    """Assemble `CalibrationData` from the evidence bundle for the catalog's therapies (module docstring)."""
+    """Assemble `CalibrationData` from the evidence bundle for the catalog's therapies (module docstring). `basis`:
+    the expression basis of a posterior (predictions), else fitted on the bundle's expression (calibration)."""
     from chemorad.evidence import datasets as ds
     from chemorad.evidence.responses import drug_responses, split, therapy_columns
     from chemorad.evidence.scores import mechanism_scores
@@ -157,9 +215,11 @@ def bundle_data(
     for feat, mech in zip(used["feature"], used["mechanism"], strict=True):
         if feat in features and mech in spec.mechanisms:
             mm[features.index(feat), spec.mechanisms.index(mech)] = 1.0
-    say("proliferation genes")
-    expr = ds.load_expression(genes=list(_present_genes(data)), data=data).reindex(lines)
-    G = _standardise(expr)
+    say("expression basis")
+    expr = ds.load_expression(data=data)
+    expr.index = expr.index.astype(str)
+    basis = basis or ExpressionBasis.fit(expr)
+    G = basis.transform(expr.reindex(lines))
     say("responses")
     resp = drug_responses(cat, data)
     owner = {c: tid for tid, cs in therapy_columns(cat, resp.columns).items() for c in cs}
@@ -219,18 +279,9 @@ def bundle_data(
         yard_dose_gy=np.array(y_dose),
         yard_sf=np.array(y_sf),
         radiation=rad[:1],
+        basis=basis,
     )
     return attach_perturbations(cat, spec, out)
-
-
-def _present_genes(data) -> list[str]:
-    import pyarrow.parquet as pq
-
-    from chemorad.evidence import datasets as ds
-
-    path = ds._path("expression", ds._resolve(data))
-    names = set(pq.read_schema(path).names)
-    return [g for g in PROLIFERATION_GENES if g in names]
 
 
 def attach_perturbations(cat: Catalog, spec: ChainSpec, d: CalibrationData) -> CalibrationData:

@@ -33,6 +33,8 @@ ESS_MIN_PER_CHAIN = 50
 DIVERGENCE_SHARE = 0.01
 ELBO_REL_TOL = 0.005
 METHODS = ("nuts", "vi")
+#: VI runs in this many compiled chunks (progress is reported between them)
+CHUNKS = 20
 
 
 @dataclass(frozen=True)
@@ -109,13 +111,19 @@ class Calibrator:
         import numpyro.optim as optim
         from numpyro.infer import SVI, Trace_ELBO
         from numpyro.infer.autoguide import AutoLowRankMultivariateNormal, AutoNormal
+        from numpyro.infer.initialization import init_to_median
 
         self.spec, self.d, self.s = spec, d, settings
-        self.guide = (AutoLowRankMultivariateNormal if settings.guide == "lowrank" else AutoNormal)(model)
+        # start at the priors' medians (the catalog's values), not uniform(-2, 2) on the unconstrained space
+        guide_class = AutoLowRankMultivariateNormal if settings.guide == "lowrank" else AutoNormal
+        self.guide = guide_class(model, init_loc_fn=init_to_median(num_samples=15))
         self.svi = SVI(model, self.guide, optim.Adam(settings.learning_rate), Trace_ELBO())
 
+        # the steps run in CHUNKS compiled scans, so that progress can be reported between them
+        self._chunk = max(1, -(-settings.steps // CHUNKS))
+
         def steps(state, m):
-            return jax.lax.scan(lambda st, _: self.svi.update(st, spec, d, m), state, None, length=settings.steps)
+            return jax.lax.scan(lambda st, _: self.svi.update(st, spec, d, m), state, None, length=self._chunk)
 
         self._steps = jax.jit(steps)
         self._draw = jax.jit(
@@ -128,8 +136,13 @@ class Calibrator:
         m = mask or self.d.mask()
         say(f"VI ({self.s.guide} guide): {self.s.steps} Adam steps")
         state = self.svi.init(jax.random.PRNGKey(seed), self.spec, self.d, m)
-        state, losses = self._steps(state, m)
-        losses = np.asarray(losses)
+        parts = []
+        for done in range(0, self.s.steps, self._chunk):
+            state, part = self._steps(state, m)
+            parts.append(np.asarray(part))
+            if len(parts) % 4 == 0 or done + self._chunk >= self.s.steps:
+                say(f"VI step {min(done + self._chunk, self.s.steps)}/{self.s.steps}: ELBO loss {parts[-1][-1]:.6g}")
+        losses = np.concatenate(parts)  # the steps rounded up to whole chunks
         params = self.svi.get_params(state)
         draws = self._draw(jax.random.PRNGKey(seed + 1), params, m)
         samples = {k: np.asarray(v)[None] for k, v in draws.items()}
@@ -139,7 +152,7 @@ class Calibrator:
         diag = {
             "method": "vi",
             "guide": self.s.guide,
-            "steps": self.s.steps,
+            "steps": len(losses),
             "draws": self.s.draws,
             "final_elbo_loss": last,
             "elbo_finite": bool(np.all(np.isfinite(losses))),
@@ -182,7 +195,9 @@ def to_inference_data(spec: ChainSpec, d: CalibrationData, samples: dict, stats:
         "effect": list(spec.effect_name),
         "therapy": list(spec.therapies),
         "pair": [f"{d.features[a]} -> {spec.mechanisms[b]}" for a, b in zip(j, m, strict=True)],
-        "covariate": [f"g{i}" for i in range(d.G.shape[1])],
+        "covariate": ["proliferation", *(f"pc{i}" for i in range(1, d.G.shape[1]))][: d.G.shape[1]],
+        "factor": [f"factor{f}" for f in range(d.factors)],
+        "free_factor": [f"factor{f}" for f in range(1, d.factors)],
         "line": list(d.lines),
         "tissue_name": list(d.tissues),
         "column": list(d.columns),
@@ -191,18 +206,38 @@ def to_inference_data(spec: ChainSpec, d: CalibrationData, samples: dict, stats:
         "theta": ["effect"],
         "ln_ic50": ["therapy"],
         "loading": ["therapy"],
+        "loading_factor": ["therapy", "free_factor"],
         "hs_lambda": ["pair"],
         "hs_z": ["pair"],
         "w": ["pair"],
-        "gs_b": ["covariate"],
-        "gs_eps": ["line"],
+        "gs_b": ["covariate", "factor"],
+        "gs_coef": ["covariate", "factor"],
+        "rad_b": ["covariate"],
+        "rad_coef": ["covariate"],
+        "gs_eps": ["line", "factor"],
         "tissue": ["tissue_name"],
         "tissue_therapy": ["tissue_name", "therapy"],
         "col_offset": ["column"],
         "col_slope": ["column"],
     }
     sample_stats = {k: v for k, v in stats.items() if k in ("diverging", "n_steps")}
-    idata = az.from_dict(posterior=samples, sample_stats=sample_stats or None, coords=coords, dims=dims)
+    constant = None
+    if d.basis is not None:
+        b = d.basis
+        coords |= {"basis_gene": list(b.genes), "component": [f"pc{i}" for i in range(1, len(b.components) + 1)]}
+        constant = {
+            "basis_mean": b.mean,
+            "basis_sd": b.sd,
+            "basis_components": b.components,
+            "basis_pc_sd": b.pc_sd,
+            "basis_prolif": b.prolif.astype(np.int8),
+            "basis_prolif_sd": np.asarray([b.prolif_sd]),
+        }
+        dims |= {k: ["basis_gene"] for k in ("basis_mean", "basis_sd", "basis_prolif")}
+        dims |= {"basis_components": ["component", "basis_gene"], "basis_pc_sd": ["component"]}
+    idata = az.from_dict(
+        posterior=samples, sample_stats=sample_stats or None, constant_data=constant, coords=coords, dims=dims
+    )
     idata.posterior.attrs.update(
         {
             "method": s.method,
@@ -216,6 +251,7 @@ def to_inference_data(spec: ChainSpec, d: CalibrationData, samples: dict, stats:
             "col_scale": json.dumps([float(x) for x in d.col_scale]),
             "col_is_auc": json.dumps([bool(x) for x in d.col_is_auc]),
             "col_therapy": json.dumps([int(x) for x in d.col_therapy]),
+            "factors": d.factors,
         }
     )
     if "elbo_loss" in stats:

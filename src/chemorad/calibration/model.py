@@ -11,11 +11,17 @@ covariates, K tissues, N lines, C response columns)
   catalog's marker lists), regularised horseshoe (Piironen & Vehtari 2017, Electron J Stat 11:5018):
   w_k = tau lambda~_k z_k, lambda~_k^2 = c^2 lambda_k^2 / (c^2 + tau^2 lambda_k^2), lambda_k ~ C+(0, 1),
   tau ~ C+(0, TAU0), c^2 ~ InvGamma(2, 2), z_k ~ N(0, 1): a mechanism is carried by few markers.
-- general sensitivity, shared by all therapies: r_i = G_i b + eps_i, b ~ N(0, 0.2), eps_i ~ N(0, 1); tissue
-  u_k ~ N(0, tau_u); per-therapy loading c_t ~ HalfNormal(1); tissue x therapy v_kt ~ N(0, tau_v);
-  tau_u, tau_v ~ HalfNormal(0.5) (partial pooling). The line's log dose modifier for therapy t is
-      ell_it = c_t (r_i + u_k(i)) + v_k(i)t            (> 0: more dose needed, resistant)
-  An unseen line gets r = G b + eps with eps drawn from its prior: its mean is G b, not zero.
+- line sensitivity factors, shared by all therapies (F = `CalibrationData.factors`): r_if = G_i b_f + eps_if with
+  G the expression covariates (`data.ExpressionBasis`: proliferation score, principal components), b_pf ~
+  N(0, s_b), s_b ~ HalfNormal(0.3) (a ridge whose strength is learnt), eps_if ~ N(0, 1). Factor 0 is general
+  sensitivity: its loading c_t0 ~ HalfNormal(1) is positive on every therapy, so what it carries is cross-resistance
+  between all therapies and is never credited to a mechanism; factors 1.. have loadings c_tf ~ N(0, 0.5) (axes along
+  which therapies differ, e.g. antimitotics against DNA damage). Tissue: u_k ~ N(0, tau_u), tissue x therapy
+  v_kt ~ N(0, tau_v), tau_u, tau_v ~ HalfNormal(0.5) (partial pooling). The line's log dose modifier for therapy t:
+      ell_it = sum_f c_tf r_if + c_t0 u_k(i) + v_k(i)t            (> 0: more dose needed, resistant)
+  plus, for radiation, its own expression term G_i b_rad, b_rad ~ N(0, s_rad), s_rad ~ HalfNormal(0.3) (the Yard
+  9-day proliferation assay shares less with the 72-h drug screens than the drugs share with each other).
+  An unseen line gets r = G b + eps with eps drawn from its prior: its mean is G b (its expression), not zero.
 - per column: GDSC ln IC50 offset o_c ~ N(0, 0.5); CTRP AUC (standardised) link a_c ~ N(0, 1), s_c ~ HalfNormal(1).
 - noise per data set, estimated: sigma_gdsc1, sigma_gdsc2 ~ HalfNormal(2) (ln uM), sigma_ctrp ~ HalfNormal(1)
   (standardised AUC), sigma_yard ~ HalfNormal(0.2) (surviving fraction), sigma_pert ~ HalfNormal(0.5) (ln fold).
@@ -133,19 +139,36 @@ def _line_terms(spec: ChainSpec, d: CalibrationData, n_pairs: int, T: int, K: in
     z = numpyro.sample("hs_z", dist.Normal(jnp.zeros(n_pairs), 1.0))
     w = numpyro.deterministic("w", tau * lam_t * z)
     A = activities(d, w)
-    # general sensitivity and tissue
-    eps = numpyro.sample("gs_eps", dist.Normal(jnp.zeros(d.n_lines), 1.0))
+    # line sensitivity factors and tissue
+    F = d.factors
+    eps = numpyro.sample("gs_eps", dist.Normal(jnp.zeros((d.n_lines, F)), 1.0))
     r = eps
     if P:
-        b = numpyro.sample("gs_b", dist.Normal(jnp.zeros(P), 0.2))
+        s_b = numpyro.sample("gs_b_scale", dist.HalfNormal(0.3))
+        b = numpyro.deterministic("gs_coef", numpyro.sample("gs_b", dist.Normal(jnp.zeros((P, F)), 1.0)) * s_b)
         r = jnp.asarray(d.G) @ b + eps
     tau_u = numpyro.sample("tau_tissue", dist.HalfNormal(0.5))
     tau_v = numpyro.sample("tau_tissue_therapy", dist.HalfNormal(0.5))
     u = numpyro.sample("tissue", dist.Normal(jnp.zeros(K), 1.0)) * tau_u
     v = numpyro.sample("tissue_therapy", dist.Normal(jnp.zeros((K, T)), 1.0)) * tau_v
-    c = numpyro.sample("loading", dist.HalfNormal(jnp.ones(T)))
-    ell = c[None, :] * (r + u[d.tissue])[:, None] + v[d.tissue]
+    c = loadings(
+        numpyro.sample("loading", dist.HalfNormal(jnp.ones(T))),
+        numpyro.sample("loading_factor", dist.Normal(jnp.zeros((T, F - 1)), 0.5)) if F > 1 else None,
+    )
+    ell = r @ c.T + c[:, 0][None, :] * u[d.tissue][:, None] + v[d.tissue]
+    if P and len(d.radiation):
+        # radiation's own expression term: the Yard 9-day proliferation assay and radiation's biology share less
+        # with the 72-h drug screens than the drugs share with each other
+        s_rad = numpyro.sample("rad_b_scale", dist.HalfNormal(0.3))
+        b_rad = numpyro.deterministic("rad_coef", numpyro.sample("rad_b", dist.Normal(jnp.zeros(P), 1.0)) * s_rad)
+        ell = ell.at[:, int(d.radiation[0])].add(jnp.asarray(d.G) @ b_rad)
     return A, ell
+
+
+def loadings(general, other) -> jnp.ndarray:
+    """(..., T, F) loadings: the general factor's (positive) first, then the free factors' (may be None)."""
+    general = jnp.asarray(general)[..., None]
+    return general if other is None else jnp.concatenate([general, jnp.asarray(other)], axis=-1)
 
 
 def _masked(fn, mask, name: str):
@@ -162,21 +185,35 @@ def _column_prediction(d, spec, ln_dose, ln_ic50, offset, slope, line, col):
 
 def perturbation_ln_rf(spec: ChainSpec, p: F.ChainParams, d: CalibrationData, A: jnp.ndarray) -> jnp.ndarray:
     """ln (perturbed / control) of each perturbation entry through the chain, at the oxic pO2 (module docstring): the
-    dose ratio at the entry's surviving fraction, or the ratio of surviving fractions at 2 Gy."""
+    dose ratio at the entry's surviving fraction, or the ratio of surviving fractions at 2 Gy.
+
+    The three kinds of entry (SF2 ratio, radiation dose ratio, drug dose ratio) are computed on their own rows only
+    (the row sets are NumPy constants): a `where` over branches evaluated on every row would carry the NaN gradient
+    of a branch that does not apply to a row (radiation's bisection on a drug's modifiers) into the sum.
+    """
     n = len(d.pert_ln_fold)
     base = jnp.zeros((n, len(spec.mechanisms)))
     if A.shape[0] and np.any(d.pert_line >= 0):
         base = jnp.where((d.pert_line >= 0)[:, None], A[np.maximum(d.pert_line, 0)], 0.0)
     onehot = jnp.asarray(np.eye(len(spec.mechanisms))[d.pert_mechanism] * d.pert_activity[:, None])
     mod = F.modifiers(F.effect_matrices(spec, p.theta), jnp.concatenate([base, base + onehot]))
-    t = np.asarray(d.pert_therapy)
-    rows = np.arange(2 * n)
-    tt = np.concatenate([t, t])
-    target = np.nan_to_num(np.concatenate([d.pert_target_sf, d.pert_target_sf]), nan=0.5)
-    is_sf2 = np.isnan(np.concatenate([d.pert_target_sf, d.pert_target_sf]))
-    m_t = mod[rows, tt, :]  # (2n, Q): each row's own therapy
-    ln_drug = F.drug_ln_ic50(spec, p, mod, spec.p_oxic, target_sf=jnp.asarray(target)[:, None])[rows, tt]
-    ln_rad = F.radiation_ln_dose(spec, p, m_t, jnp.asarray(target), spec.p_oxic, iterations=RAD_ITERATIONS)
-    ln_sf2 = jnp.log(F.radiation_sf(spec, p, m_t, SF2_DOSE_GY, spec.p_oxic))
-    value = jnp.where(is_sf2, ln_sf2, jnp.where(spec.is_radiation[tt], ln_rad, ln_drug))
+    t = np.concatenate([d.pert_therapy, d.pert_therapy]).astype(int)
+    target = np.concatenate([d.pert_target_sf, d.pert_target_sf])
+    is_sf2 = np.isnan(target)
+    is_rad = ~is_sf2 & spec.is_radiation[t]
+    is_drug = ~is_sf2 & ~is_rad
+    value = jnp.zeros(2 * n)
+    rows = np.flatnonzero(is_sf2)
+    if len(rows):
+        sf = F.radiation_sf(spec, p, mod[rows, t[rows], :], SF2_DOSE_GY, spec.p_oxic)
+        value = value.at[rows].set(jnp.log(sf))
+    rows = np.flatnonzero(is_rad)
+    if len(rows):
+        m_t = mod[rows, t[rows], :]
+        dose = F.radiation_ln_dose(spec, p, m_t, jnp.asarray(target[rows]), spec.p_oxic, iterations=RAD_ITERATIONS)
+        value = value.at[rows].set(dose)
+    rows = np.flatnonzero(is_drug)
+    if len(rows):
+        ln_ic = F.drug_ln_ic50(spec, p, mod[rows], spec.p_oxic, target_sf=jnp.asarray(target[rows])[:, None])
+        value = value.at[rows].set(ln_ic[np.arange(len(rows)), t[rows]])
     return value[n:] - value[:n]

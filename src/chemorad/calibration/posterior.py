@@ -31,7 +31,7 @@ from chemorad.catalog.load import Catalog
 from chemorad.errors import ChemoradError
 
 LEVEL = 0.9
-GLOBAL_EXCLUDE = ("gs_eps", "hs_lambda", "hs_z")
+GLOBAL_EXCLUDE = ("gs_eps", "hs_lambda", "hs_z", "gs_b", "gs_b_scale", "rad_b", "rad_b_scale")
 
 
 def shipped_path() -> Path:
@@ -103,15 +103,40 @@ def thin_globals(idata, n: int = 100):
     post = post.transpose("chain", "draw", ...).astype("float32")
     post = post.assign_coords(chain=[0], draw=np.arange(post.sizes["draw"]))
     post.attrs = dict(idata.posterior.attrs)
+    if "constant_data" in idata.groups():
+        return az.InferenceData(posterior=post, constant_data=idata.constant_data)
     return az.InferenceData(posterior=post)
+
+
+def expression_basis(idata):
+    """The `data.ExpressionBasis` the posterior was calibrated with (its constant_data group)."""
+    from chemorad.calibration.data import ExpressionBasis
+
+    if "constant_data" not in idata.groups() or "basis_mean" not in idata.constant_data:
+        raise ChemoradError(
+            "posterior: it has no expression basis (made by an older chemorad); run `chemorad calibrate` again"
+        )
+    c = idata.constant_data
+    return ExpressionBasis(
+        genes=tuple(str(g) for g in c["basis_gene"].values),
+        mean=c["basis_mean"].values.astype(float),
+        sd=c["basis_sd"].values.astype(float),
+        components=c["basis_components"].values.astype(float),
+        pc_sd=c["basis_pc_sd"].values.astype(float),
+        prolif=c["basis_prolif"].values.astype(bool),
+        prolif_sd=float(c["basis_prolif_sd"].values[0]),
+    )
 
 
 def save(idata, path: str | os.PathLike[str], compress: bool = False) -> Path:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     if compress:
-        enc = {v: {"zlib": True, "complevel": 6} for v in idata.posterior.data_vars}
-        idata.posterior.to_netcdf(p, group="posterior", engine="h5netcdf", encoding=enc)
+        groups = [g for g in ("posterior", "constant_data") if g in idata.groups()]
+        for i, g in enumerate(groups):
+            ds = idata[g]
+            enc = {v: {"zlib": True, "complevel": 6} for v in ds.data_vars if ds[v].dtype.kind in "fiu"}
+            ds.to_netcdf(p, group=g, engine="h5netcdf", encoding=enc, mode="w" if i == 0 else "a")
     else:
         idata.to_netcdf(str(p))
     return p

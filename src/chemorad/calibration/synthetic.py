@@ -34,10 +34,12 @@ def sub_catalog(cat: Catalog, mechanisms: list[str], therapies: list[str]) -> Ca
     )
 
 
-def design(cat: Catalog, spec: ChainSpec, n_lines: int, n_tissues: int, rng: np.random.Generator) -> CalibrationData:
+def design(
+    cat: Catalog, spec: ChainSpec, n_lines: int, n_tissues: int, rng: np.random.Generator, factors: int = 1
+) -> CalibrationData:
     """Covariates and observation slots (values 0) for `n_lines` synthetic lines: one or two markers per mechanism,
-    two proliferation covariates, a GDSC1 ln IC50 column per drug, a CTRP AUC column for the first drug, and the Yard
-    doses for radiation."""
+    two expression covariates, `factors` line factors, a GDSC1 ln IC50 column per drug, a CTRP AUC column for the
+    first drug, and the Yard doses for radiation."""
     M = len(spec.mechanisms)
     owner = np.repeat(np.arange(M), 2)
     J = len(owner)
@@ -69,6 +71,7 @@ def design(cat: Catalog, spec: ChainSpec, n_lines: int, n_tissues: int, rng: np.
         yard_dose_gy=np.tile(np.array(YARD_DOSES_GY), n_lines)[:n_yard],
         yard_sf=np.zeros(n_yard),
         radiation=rad[:1],
+        factors=factors,
     )
     return attach_perturbations(cat, spec, d)
 
@@ -88,13 +91,17 @@ def truth(spec: ChainSpec, d: CalibrationData, rng: np.random.Generator) -> dict
         "hs_lambda": np.ones(n_pairs),
         "hs_c2": 4.0,
         "hs_z": z,
-        "gs_b": np.array([0.3, -0.2]),
-        "gs_eps": 0.5 * rng.normal(size=d.n_lines),
+        "gs_b_scale": 0.3,
+        "gs_b": np.array([[1.0, -0.7], [-0.7, 1.0]])[:, : d.factors],
+        "gs_eps": 0.5 * rng.normal(size=(d.n_lines, d.factors)),
+        "rad_b_scale": 0.3,
+        "rad_b": np.array([0.8, 0.8]),
         "tau_tissue": 0.3,
         "tau_tissue_therapy": 0.2,
         "tissue": rng.normal(size=K),
         "tissue_therapy": rng.normal(size=(K, T)),
         "loading": rng.uniform(0.3, 0.8, size=T),
+        "loading_factor": rng.choice([-0.6, 0.6], size=(T, d.factors - 1)),
         "col_offset": 0.2 * rng.normal(size=C),
         "col_slope": np.full(C, 0.7),
     }
@@ -123,12 +130,18 @@ def simulate(spec: ChainSpec, d: CalibrationData, params: dict, seed: int = 0) -
 
 
 def synthetic_problem(
-    cat: Catalog, mechanisms: list[str], therapies: list[str], n_lines: int = 80, n_tissues: int = 3, seed: int = 0
+    cat: Catalog,
+    mechanisms: list[str],
+    therapies: list[str],
+    n_lines: int = 80,
+    n_tissues: int = 3,
+    seed: int = 0,
+    factors: int = 1,
 ) -> tuple[ChainSpec, CalibrationData, dict]:
     """(spec, data drawn from the model, the true parameters) for a sub-catalog."""
     sub = sub_catalog(cat, mechanisms, therapies)
     spec = chain_spec(sub)
     rng = np.random.default_rng(seed)
-    d = design(sub, spec, n_lines, n_tissues, rng)
+    d = design(sub, spec, n_lines, n_tissues, rng, factors)
     params = truth(spec, d, rng)
     return spec, simulate(spec, d, params, seed), params
