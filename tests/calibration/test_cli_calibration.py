@@ -51,9 +51,35 @@ def test_posterior_without_calibrated_is_a_user_error(tmp_path) -> None:
     assert res.exit_code == 2 and "--calibrated" in res.output
 
 
-def test_predict_calibrated_needs_a_cell_line() -> None:
+def test_predict_calibrated_needs_one_input() -> None:
     res = runner.invoke(app, ["predict", "--model", "calibrated"])
-    assert res.exit_code == 2 and "--cell-line" in res.output
+    assert res.exit_code == 2 and "--cell-line" in res.output and "\n" not in res.output.strip()
+
+
+def test_predict_calibrated_from_a_maf_and_expression(shared_data, tmp_path) -> None:
+    """A sample outside the bundle (files made from a bundle line's values): posterior predictive with intervals,
+    explanations as mechanisms with their stage, the expression covariates stated."""
+    from chemorad.evidence import datasets as ds
+
+    expr = ds.load_expression(data=shared_data)
+    line = str(expr.index[0])
+    table = expr.loc[[line]].T.rename(columns={line: "PATIENT-9"})
+    table.index.name = "Hugo_Symbol"
+    table.to_csv(tmp_path / "expression.tsv", sep="\t")
+    (tmp_path / "m.maf").write_text(
+        "Hugo_Symbol\tVariant_Classification\tTumor_Sample_Barcode\nTP53\tNonsense_Mutation\tPATIENT-9\n"
+    )
+    args = ["predict", "--model", "calibrated", "--maf", str(tmp_path / "m.maf"), "--expression"]
+    args += [str(tmp_path / "expression.tsv"), "--scale", "log", "--data", str(shared_data)]
+    res = runner.invoke(app, [*args, "--therapies", "cisplatin,radiotherapy", "-f", "json"])
+    assert res.exit_code == 0, res.output
+    recs = json.loads(res.stdout)
+    assert {r["sample"] for r in recs} == {"PATIENT-9"}
+    assert {r["therapy"] for r in recs} == {"cisplatin", "radiotherapy"}
+    for r in recs:
+        assert r["interval_low"] <= r["predicted"] <= r["interval_high"]
+        assert all(set(m) == {"mechanism", "stage", "delta_ln_dose"} for m in r["mechanisms"])
+    assert "expression covariates from" in " ".join(res.stderr.split())
 
 
 def test_predict_rejects_an_unknown_model() -> None:
@@ -64,3 +90,26 @@ def test_predict_rejects_an_unknown_model() -> None:
 def test_perturbations_calibrated_needs_check() -> None:
     res = runner.invoke(app, ["perturbations", "--calibrated"])
     assert res.exit_code == 2 and "--check" in res.output
+
+
+def test_predict_calibrated_conditioned_on_an_observed_response(shared_data) -> None:
+    from chemorad.evidence import datasets as ds
+
+    line = str(ds.load_yard(shared_data).index[0])
+    base = ["predict", "--model", "calibrated", "--cell-line", line, "--data", str(shared_data)]
+    base += ["--therapies", "doxorubicin,epirubicin", "-f", "json"]
+    plain = runner.invoke(app, base)
+    cond = runner.invoke(app, [*base, "--observed", "doxorubicin=resistant"])
+    assert plain.exit_code == 0 and cond.exit_code == 0, cond.output
+    assert "conditioned on doxorubicin=resistant" in " ".join(cond.stderr.split())
+
+    def epi(res):
+        recs = json.loads(res.stdout)
+        return next(r["predicted"] for r in recs if r["therapy"] == "epirubicin" and r["dataset"] == "gdsc2")
+
+    assert epi(cond) > epi(plain)  # two anthracyclines share the line factors: resistance to one raises the other
+
+
+def test_predict_calibrated_rejects_a_malformed_observation() -> None:
+    res = runner.invoke(app, ["predict", "--model", "calibrated", "--cell-line", "T98G", "--observed", "cisplatin"])
+    assert res.exit_code == 2 and "--observed" in res.output and "\n" not in res.output.strip()

@@ -9,7 +9,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from chemorad.cli.render import Format, emit, print_table, to_json
+from chemorad.cli.render import Format, emit, print_table, progress_bar, to_json
 
 LIST_COLUMNS = ["id", "gene", "mechanism", "perturbation", "therapy", "metric", "value", "obtained", "source"]
 CHECK_COLUMNS = ["id", "mechanism", "therapy", "metric", "activity", "measured", "model", "ratio", "within_2_fold"]
@@ -97,8 +97,11 @@ def _check_calibrated(cat, entries, fmt: Format) -> None:
     from chemorad.chain.perturbations import check as run_check
 
     sub = replace(cat, perturbations=dict(entries), cache={})
-    sys.stderr.write("perturbations: one variational fit per entry (minutes)\n")
-    res = leave_one_out(sub, chain_spec(sub))
+    from rich.console import Console
+
+    with progress_bar(Console(stderr=True)) as bar:
+        task = bar.add_task("leave-one-experiment-out fits", total=None)
+        res = leave_one_out(sub, chain_spec(sub), progress=lambda k, n: bar.update(task, completed=k, total=n))
     unc = run_check(sub, entries).set_index("id")
     res["uncalibrated"] = unc["model"].reindex(res["id"]).to_numpy()
     lines = [

@@ -156,7 +156,7 @@ def predict_cmd(
         ),
     ] = None,
     model: Annotated[
-        str, typer.Option("--model", help="ridge (marker ridge) or calibrated (the calibrated chain; --cell-line).")
+        str, typer.Option("--model", help="ridge (marker ridge) or calibrated (the calibrated damage chain).")
     ] = "ridge",
 ) -> None:
     """Predict each sample's response to radiotherapy and every drug with data, with intervals and reasons.
@@ -164,12 +164,21 @@ def predict_cmd(
     Predictions come from ridge models of the catalog markers (grouped into mechanisms) and tissue, fitted on the
     bundle without the samples themselves when they are bundle lines; higher = more resistant. JSON gives every
     dataset and metric. --model calibrated: posterior predictive of the calibrated damage chain (docs/calibration.md),
-    explanations as mechanisms at their stage.
+    explanations as mechanisms at their stage; with --observed it is conditioned on that response.
     """
     if model not in ("ridge", "calibrated"):
         raise ChemoradError(f"--model must be ridge or calibrated (got {model!r})")
     if model == "calibrated":  # calibration: kept apart from the ridge path
-        _predict_calibrated(cell_line, data, _therapies(therapies), level, fmt, any((profiles, maf, expression)))
+        if not (isinstance(level, float | int) and 0.0 < level < 1.0):
+            raise ChemoradError(f"--level must be in (0, 1) (got {level})")
+        if observed is not None:
+            from chemorad.evidence.conditional import parse_observed
+
+            parse_observed(observed, current_catalog())  # a malformed text fails before the slow part
+        prof = load_profile(
+            profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data, orientation
+        )
+        _predict_calibrated(prof, data, _therapies(therapies), level, fmt, observed)
         return
     if observed is not None:  # checked before the slow part; the conditional itself lives in the evidence layer
         from chemorad.evidence.conditional import parse_observed
@@ -204,23 +213,35 @@ def predict_cmd(
         emit(given[GIVEN_KEYS].round(3), [], fmt, title=f"Given {observed}: P(top quarter of its tissue), percentiles")
 
 
-def _predict_calibrated(cell_line, data, therapies, level: float, fmt: Format, files_given: bool) -> None:
-    """`predict --model calibrated` (owned by the calibration package): bundle lines only, for now."""
+def _predict_calibrated(prof, data, therapies, level: float, fmt: Format, observed: str | None) -> None:
+    """`predict --model calibrated` (owned by the calibration package): files or bundle lines, each predicted as a
+    line the calibration never saw; with --observed, conditioned on one observed response."""
     from chemorad.calibration.data import bundle_data
-    from chemorad.calibration.posterior import check_matches, load
-    from chemorad.calibration.predict import predict_lines
+    from chemorad.calibration.posterior import check_matches, expression_basis, load
+    from chemorad.calibration.predict import OBSERVED_REPLICAS, observed_response, predict_samples
     from chemorad.calibration.spec import chain_spec
+    from chemorad.evidence.conditional import parse_observed
+    from chemorad.profile.calibrated import sample_inputs
 
-    if files_given or not cell_line:
-        raise ChemoradError("--model calibrated: give --cell-line (molecular files are not supported by it yet)")
-    if not (isinstance(level, float | int) and 0.0 < level < 1.0):
-        raise ChemoradError(f"--level must be in (0, 1) (got {level})")
     cat = current_catalog()
     spec = chain_spec(cat)
     idata = load(None)
     check_matches(spec, idata)
-    d = bundle_data(cat, spec, data)
-    pred, expl = predict_lines(cat, spec, d, idata, list(cell_line), level)
+    d = bundle_data(cat, spec, data, basis=expression_basis(idata))
+    inputs = sample_inputs(cat, d, prof, data)
+    for note in inputs.notes:
+        err.print(f"chemorad: note: {note}", highlight=False)
+    obs = None
+    if observed is not None:
+        o = parse_observed(observed, cat)
+        obs = observed_response(d, spec, o.therapy, o.kind, o.value, o.text)
+    pred, expl = predict_samples(cat, spec, d, idata, inputs, level, observed=obs)
+    if obs is not None:
+        err.print(
+            f"chemorad: note: conditioned on {obs.label}; effective sample size {obs.ess:.0f} of "
+            f"{idata.posterior.sizes['draw'] * OBSERVED_REPLICAS} replicated draws",
+            highlight=False,
+        )
     if therapies:
         pred, expl = pred[pred["therapy"].isin(therapies)], expl[expl["therapy"].isin(therapies)]
     if fmt is Format.json:
