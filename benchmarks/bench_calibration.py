@@ -60,7 +60,9 @@ def _profile_table() -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=2500)
-    ap.add_argument("--zero-shot", default="radiotherapy,cisplatin,doxorubicin")
+    ap.add_argument(
+        "--zero-shot", default="all", help="therapies, comma-separated; all: every therapy of the profile table"
+    )
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results_calibration.md"))
     ap.add_argument("--figures", default=str(REPO / "docs" / "figures"))
     ap.add_argument("--sections", default="cv,zeroshot,loeo", help="comma-separated: cv, zeroshot, loeo")
@@ -100,7 +102,10 @@ def main(argv: list[str] | None = None) -> int:
 
     oof = {c: np.full(d.n_lines, np.nan) for c in d.columns}
     oof_yard = np.full(d.n_lines, np.nan)
+    oof_sf = np.full((d.n_lines, 3, len(P.YARD_GRID_GY)), np.nan)  # out-of-fold 5/50/95% SF curves (no assay noise)
     cover_hits, cover_n = [], []
+    yard_hits, yard_n = [], []
+    pit_drug, pit_yard = [], []  # probability integral transforms of held-out observations
     fold_times = []
     skip_folds = "cv" not in sections
     if not skip_folds:
@@ -122,9 +127,24 @@ def main(argv: list[str] | None = None) -> int:
                 idx = np.array([pos[r] for r in obs_rows[keep]], dtype=int)
                 cover_hits.append(((obs_val[keep] >= lo[idx]) & (obs_val[keep] <= hi[idx])).sum())
                 cover_n.append(keep.sum())
+                pit_drug.append(np.mean(pred[:, idx] < obs_val[keep], axis=0))
             if rad >= 0:
-                auc = P.yard_auc_draws(spec, d, idata, rows, ell)
-                oof_yard[rows] = np.median(auc, axis=0)
+                sf = P.yard_sf_draws(spec, d, idata, rows, ell)
+                oof_yard[rows] = np.median(np.trapezoid(sf, P.YARD_GRID_GY, axis=2), axis=0)
+                oof_sf[rows] = np.quantile(sf, [0.05, 0.5, 0.95], axis=0).transpose(1, 0, 2)
+                # coverage of the observed surviving fractions (assay noise sigma_yard included)
+                pos = {r: i for i, r in enumerate(rows)}
+                sel = np.array([r in pos for r in d.yard_line])
+                gi = np.searchsorted(P.YARD_GRID_GY, d.yard_dose_gy[sel])
+                li = np.array([pos[r] for r in d.yard_line[sel]], dtype=int)
+                noise = np.random.default_rng(k).normal(size=(sf.shape[0], len(li)))
+                sig = P.draws(idata, "sigma_yard")[:, None]
+                pred = sf[:, li, gi] + noise * sig
+                lo, hi = np.quantile(pred, 0.05, axis=0), np.quantile(pred, 0.95, axis=0)
+                obs = d.yard_sf[sel]
+                yard_hits.append(int(((obs >= lo) & (obs <= hi)).sum()))
+                pit_yard.append(np.mean(pred < obs, axis=0))
+                yard_n.append(int(sel.sum()))
             fold_times.append(time.perf_counter() - tk)
             print(f"fold {k}: {fold_times[-1]:.0f} s, ELBO change {diag['elbo_relative_change']:.4f}", file=sys.stderr)
     t_cv = time.perf_counter() - t0
@@ -154,24 +174,51 @@ def main(argv: list[str] | None = None) -> int:
 
     # zero-shot
     zs_rows = []
-    for tid in [t for t in args.zero_shot.split(",") if t and "zeroshot" in sections]:
+    zs_therapies = args.zero_shot.split(",")
+    if args.zero_shot == "all":
+        zs_therapies = [t for t in dict.fromkeys(prof["therapy"]) if t in spec.therapies]
+    # naive zero-shot baseline: the line's mean standardised response to every other therapy (general sensitivity)
+    z_resp = {}
+    for col in d.columns:
+        y = resp[col].reindex(lines).to_numpy(dtype=float)
+        z_resp[col] = (y - np.nanmean(y)) / np.nanstd(y)
+
+    def others_mean(t: int) -> np.ndarray:
+        cols = [col for c, col in enumerate(d.columns) if d.col_therapy[c] != t]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(np.stack([z_resp[c] for c in cols]), axis=0)
+
+    def ref(tid, dataset, metric, key):
+        row = prof[(prof["therapy"] == tid) & (prof["dataset"] == dataset) & (prof["metric"] == metric)]
+        return row[key].iloc[0] if len(row) else ""
+
+    def cv_rho(tid, dataset, metric):
+        if skip_folds:
+            return ""
+        row = res[(res["therapy"] == tid) & (res["dataset"] == dataset) & (res["metric"] == metric)]
+        return f"{row['calibrated'].iloc[0]:.3f}" if len(row) else ""
+
+    for tid in [t for t in zs_therapies if t and "zeroshot" in sections]:
         t = spec.therapy_index(tid)
         idata, diag = fit(d.mask_therapy(t), 100 + t)
         rows = np.arange(d.n_lines)
         ln_d, ell = P.ln_dose_draws(spec, d, idata, rows, seed=t, seen=True)
+        naive = others_mean(t)
+        targets = []
         if spec.is_radiation[t]:
-            pred = np.median(P.yard_auc_draws(spec, d, idata, rows, ell), axis=0)
-            r, n = rho(pred, yard_auc)
-            tis = prof[(prof["therapy"] == tid) & (prof["dataset"] == "yard") & (prof["metric"] == "auc")]
-            zs_rows.append((tid, "yard auc", n, r, tis["tissue-only"].iloc[0] if len(tis) else ""))
+            targets.append(("yard", "auc", np.median(P.yard_auc_draws(spec, d, idata, rows, ell), axis=0), yard_auc))
         for c, col in enumerate(d.columns):
-            if d.col_therapy[c] != t:
-                continue
-            pred = np.median(P.column_draws(spec, d, idata, ln_d, c, noise=False), axis=0)
-            r, n = rho(pred, resp[col])
-            dataset, _, metric = col.split("|")
-            tis = prof[(prof["therapy"] == tid) & (prof["dataset"] == dataset) & (prof["metric"] == metric)]
-            zs_rows.append((tid, f"{dataset} {metric}", n, r, tis["tissue-only"].iloc[0] if len(tis) else ""))
+            if d.col_therapy[c] == t:
+                pred = np.median(P.column_draws(spec, d, idata, ln_d, c, noise=False), axis=0)
+                targets.append((*col.split("|")[::2], pred, resp[col]))
+        for dataset, metric, pred, obs in targets:
+            r, n = rho(pred, obs)
+            r_naive, _ = rho(naive, obs)
+            zs_rows.append(
+                (tid, f"{dataset} {metric}", n, r, r_naive, cv_rho(tid, dataset, metric),
+                 ref(tid, dataset, metric, "tissue-only"), ref(tid, dataset, metric, "expression ridge"))
+            )  # fmt: skip
         print(f"zero-shot {tid} done", file=sys.stderr)
 
     # leave-one-experiment-out on the perturbation table (perturbation likelihood only, see the module docstring)
@@ -185,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         radm = (lo["modality"] == "radiation").to_numpy()
         unc = check(cat).set_index("id").reindex(lo["id"])
         unc_within = unc["within_2_fold"].astype(bool).to_numpy()
+        independent = ~unc["used_for_size"].astype(bool).to_numpy()
         n_p = len(lo)
     t_loeo = time.perf_counter() - t_loeo
 
@@ -241,8 +289,17 @@ def main(argv: list[str] | None = None) -> int:
         log("")
         log(
             f"Coverage of the 90% posterior predictive intervals on held-out lines (drug columns): "
-            f"{np.sum(cover_hits) / max(np.sum(cover_n), 1):.3f} of {int(np.sum(cover_n))} observations."
+            f"{np.sum(cover_hits) / max(np.sum(cover_n), 1):.3f} of {int(np.sum(cover_n))} observations; Yard "
+            f"surviving fractions (assay noise included): {np.sum(yard_hits) / max(np.sum(yard_n), 1):.3f} of "
+            f"{int(np.sum(yard_n))}."
         )
+        log("")
+        pits = {"drug columns": np.concatenate(pit_drug), "Yard surviving fractions": np.concatenate(pit_yard)}
+        log("| held-out observations | 50% | 80% | 90% | 95% |")
+        log("| --- | --- | --- | --- | --- |")
+        for name, pit in pits.items():
+            cov = [np.mean(np.abs(pit - 0.5) <= lv / 2) for lv in (0.5, 0.8, 0.9, 0.95)]
+            log(f"| {name} | " + " | ".join(f"{c:.3f}" for c in cov) + " |")
         log("")
         other = res[~res.index.isin(cyto.index)]
         if len(other):
@@ -254,23 +311,52 @@ def main(argv: list[str] | None = None) -> int:
     if zs_rows:
         log("## Zero-shot therapies (all of the therapy's observations removed from the calibration)")
         log("")
-        log("| therapy | response | n | zero-shot calibrated chain | tissue-only (sees the therapy) |")
-        log("| --- | --- | --- | --- | --- |")
-        for tid, what, n, r, tis in zs_rows:
-            log(f"| {tid} | {what} | {n} | {r:.3f} | {tis} |")
+        log(
+            "Naive zero-shot baseline: the line's mean standardised response to every other therapy (its general "
+            "sensitivity, read straight from the data). The last three columns see the therapy's own data."
+        )
+        log("")
+        log(
+            "| therapy | response | n | zero-shot calibrated chain | naive (other therapies' mean) | calibrated chain "
+            "(CV) | tissue-only | 5,778-gene ridge |"
+        )
+        log("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for tid, what, n, r, r_naive, r_cv, tis, gene in zs_rows:
+            log(f"| {tid} | {what} | {n} | {r:.3f} | {r_naive:.3f} | {r_cv} | {tis} | {gene} |")
+        zs = pd.DataFrame(zs_rows, columns=["t", "w", "n", "zs", "naive", "cv", "tis", "gene"])
+        tis_num = pd.to_numeric(zs["tis"], errors="coerce")
+        log("")
+        log(
+            f"Zero-shot at least equal to the naive baseline in {int((zs['zs'] >= zs['naive']).sum())} of {len(zs)} "
+            f"responses, to tissue-only in {int((zs['zs'] >= tis_num).sum())}; medians: zero-shot "
+            f"{zs['zs'].median():.3f}, naive {zs['naive'].median():.3f}, tissue-only {tis_num.median():.3f}."
+        )
         log("")
     if "loeo" in sections:
         log("## Perturbation table: leave-one-experiment-out (within 2-fold of the measured value)")
         log("")
         log("| modality | entries | calibrated (LOEO) | uncalibrated chain |")
         log("| --- | --- | --- | --- |")
-        for name, sel in (("radiation", radm), ("drugs", ~radm)):
+        for name, sel in (
+            ("radiation", radm),
+            ("drugs", ~radm),
+            ("radiation, entries no catalog size was taken from", radm & independent),
+            ("drugs, entries no catalog size was taken from", ~radm & independent),
+        ):
             log(f"| {name} | {int(sel.sum())} | {int(within[sel].sum())} | {int(unc_within[sel].sum())} |")
+        log("")
+        log(
+            "The priors of a LOEO fit are centred on the catalog's sizes, and some sizes were taken from perturbation "
+            "entries (`used_for_size`): for those entries the left-out experiment still reaches the fit through its "
+            "prior, so only the rows 'no catalog size was taken from' are out-of-sample in the strict sense."
+        )
         log("")
         log(f"LOEO fits: {n_p} x {args.loeo_steps} steps, {t_loeo:.0f} s in all.")
     Path(args.out).write_text("\n".join(out) + "\n")
     if not skip_folds:
         _figures(args.figures, d, oof, resp, lines, DATASETS)
+        _coverage_figure(args.figures, pits)
+        _yard_figure(args.figures, d, oof_sf, P.YARD_GRID_GY)
     return 0
 
 
@@ -295,6 +381,61 @@ def _figures(folder: str, d, oof: dict, resp: pd.DataFrame, lines: np.ndarray, d
     fig.tight_layout()
     Path(folder).mkdir(parents=True, exist_ok=True)
     fig.savefig(Path(folder) / "calibration_ppc.png", dpi=110)
+
+
+def _yard_figure(folder: str, d, oof_sf: np.ndarray, grid: np.ndarray) -> None:
+    """Posterior predictive check of the Yard curves: six held-out lines (the first of each of six tissues), measured
+    surviving fractions against the out-of-fold median and 90% band of the chain (no assay noise)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    picks, seen = [], set()
+    for line in np.unique(d.yard_line):
+        if d.tissue[line] not in seen and np.isfinite(oof_sf[line]).all():
+            picks.append(line)
+            seen.add(d.tissue[line])
+        if len(picks) == 6:
+            break
+    fig, axes = plt.subplots(1, len(picks), figsize=(2.6 * len(picks), 2.8), sharey=True)
+    for ax, line in zip(np.atleast_1d(axes), picks, strict=False):
+        lo, med, hi = oof_sf[line]
+        ax.fill_between(grid, lo, hi, alpha=0.3)
+        ax.plot(grid, med)
+        sel = d.yard_line == line
+        ax.plot(d.yard_dose_gy[sel], d.yard_sf[sel], "o", ms=3, color="black")
+        ax.set_yscale("log")
+        ax.set_title(f"{d.lines[line]} ({d.tissues[d.tissue[line]]})", fontsize=7)
+        ax.set_xlabel("dose (Gy)")
+    np.atleast_1d(axes)[0].set_ylabel("surviving fraction")
+    fig.tight_layout()
+    fig.savefig(Path(folder) / "calibration_yard_ppc.png", dpi=110)
+
+
+def _coverage_figure(folder: str, pits: dict) -> None:
+    """Calibration of the posterior predictive intervals on held-out lines: empirical against nominal coverage of
+    equal-tailed intervals, and the histogram of the probability integral transform (flat when calibrated)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    levels = np.linspace(0.05, 0.99, 40)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.6))
+    for name, pit in pits.items():
+        a.plot(levels, [np.mean(np.abs(pit - 0.5) <= lv / 2) for lv in levels], label=name)
+        b.hist(pit, bins=20, range=(0, 1), density=True, histtype="step", label=name)
+    a.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+    a.set_xlabel("nominal coverage")
+    a.set_ylabel("empirical coverage (held-out lines)")
+    b.axhline(1.0, color="grey", lw=0.8, ls="--")
+    b.set_xlabel("PIT of the observation")
+    b.set_ylabel("density")
+    a.legend(fontsize=7)
+    fig.tight_layout()
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    fig.savefig(Path(folder) / "calibration_coverage.png", dpi=110)
 
 
 if __name__ == "__main__":
