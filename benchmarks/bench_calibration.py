@@ -227,7 +227,13 @@ def main(argv: list[str] | None = None) -> int:
 
     t_loeo = time.perf_counter()
     if "loeo" in sections:
-        lo = leave_one_out(cat, spec, steps=args.loeo_steps, draws=100)
+        lo = leave_one_out(
+            cat,
+            spec,
+            steps=args.loeo_steps,
+            draws=100,
+            progress=lambda k, n: k % 10 == 0 and print(f"LOEO {k}/{n}", file=sys.stderr, flush=True),
+        )
         within = lo["within_2_fold"].to_numpy()
         radm = (lo["modality"] == "radiation").to_numpy()
         unc = check(cat).set_index("id").reindex(lo["id"])

@@ -113,3 +113,25 @@ def test_predict_calibrated_conditioned_on_an_observed_response(shared_data) -> 
 def test_predict_calibrated_rejects_a_malformed_observation() -> None:
     res = runner.invoke(app, ["predict", "--model", "calibrated", "--cell-line", "T98G", "--observed", "cisplatin"])
     assert res.exit_code == 2 and "--observed" in res.output and "\n" not in res.output.strip()
+
+
+def test_perturbations_check_calibrated_leaves_each_entry_out(tmp_path) -> None:
+    """Three entries of the catalog's table (two on one mechanism and drug, so each informs the other's fit): each is
+    predicted by a fit without it, and the JSON rows are self-consistent."""
+    from importlib import resources
+
+    import yaml
+
+    raw = yaml.safe_load((resources.files("chemorad") / "catalog" / "data" / "perturbations.yaml").read_text())
+    pick = {"abcb1_kbv200_doxorubicin", "abcb1_mcf7vinc_doxorubicin", "tp53_hct116_ko_ir"}
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump([e for e in raw if e["id"] in pick]))
+    args = ["perturbations", "--check", "--calibrated", "--table", str(tmp_path / "t.yaml"), "-f", "json"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    rows = {r["id"]: r for r in out["results"]}
+    assert set(rows) == pick
+    for r in rows.values():
+        assert r["calibrated"] > 0 and r["ratio"] == pytest.approx(r["calibrated"] / r["measured"])
+        assert r["within_2_fold"] == (0.5 <= r["ratio"] <= 2.0)
+    assert any(line.startswith("radiation") for line in out["summary_lines"])
