@@ -22,6 +22,20 @@ def expr() -> pd.DataFrame:
     return pd.DataFrame(x, index=[f"L{i}" for i in range(n)], columns=genes)
 
 
+@pytest.fixture(scope="module")
+def fitted():
+    """One small fit shared by the tests below (compilation dominates their cost)."""
+    from chemorad.calibration.infer import Calibrator, Settings, to_inference_data
+    from chemorad.calibration.synthetic import synthetic_problem
+    from chemorad.catalog import catalog
+
+    cat = catalog()
+    spec, d, _ = synthetic_problem(cat, ["hr_repair"], ["radiotherapy", "doxorubicin", "cisplatin"], 80, seed=2)
+    s = Settings(steps=1500, draws=50, learning_rate=0.02, check=False)
+    samples, stats, diag = Calibrator(spec, d, s).fit()
+    return cat, spec, d, to_inference_data(spec, d, samples, stats, s, diag), (samples, stats, s, diag)
+
+
 def test_components_equal_scikit_learn_pca_up_to_sign(expr) -> None:
     from sklearn.decomposition import PCA
 
@@ -50,21 +64,16 @@ def test_a_new_sample_is_projected_whatever_its_column_order_and_gaps(expr) -> N
     np.testing.assert_allclose(b.transform(nothing), 0.0)  # no expression: the average line
 
 
-def test_basis_travels_with_the_posterior_file(tmp_path) -> None:
-    from chemorad.calibration.infer import Calibrator, Settings, to_inference_data
-    from chemorad.calibration.posterior import expression_basis, load, save, thin_globals
-    from chemorad.calibration.synthetic import synthetic_problem
-    from chemorad.catalog import catalog
-
-    spec, d, _ = synthetic_problem(catalog(), ["hr_repair"], ["radiotherapy", "cisplatin"], n_lines=30)
-    g = pd.DataFrame(np.random.default_rng(1).normal(size=(30, 12)), columns=[f"G{i}" for i in range(12)])
-    basis = ExpressionBasis.fit(g, n_genes=12, n_components=1)
+def test_basis_travels_with_the_posterior_file(fitted, tmp_path) -> None:
     from dataclasses import replace
 
-    d = replace(d, basis=basis)
-    s = Settings(steps=50, draws=20, check=False)
-    samples, stats, diag = Calibrator(spec, d, s).fit()
-    idata = to_inference_data(spec, d, samples, stats, s, diag)
+    from chemorad.calibration.infer import to_inference_data
+    from chemorad.calibration.posterior import expression_basis, load, save, thin_globals
+
+    _, spec, d, _, (samples, stats, s, diag) = fitted
+    g = pd.DataFrame(np.random.default_rng(1).normal(size=(30, 12)), columns=[f"G{i}" for i in range(12)])
+    basis = ExpressionBasis.fit(g, n_genes=12, n_components=1)
+    idata = to_inference_data(spec, replace(d, basis=basis), samples, stats, s, diag)
     save(thin_globals(idata, 10), tmp_path / "p.nc", compress=True)
     back = expression_basis(load(tmp_path / "p.nc"))
     assert back.genes == basis.genes
@@ -72,40 +81,27 @@ def test_basis_travels_with_the_posterior_file(tmp_path) -> None:
         np.testing.assert_allclose(getattr(back, k), getattr(basis, k), rtol=1e-6)
 
 
-def test_samples_given_by_covariates_predict_as_the_same_rows() -> None:
+def test_samples_given_by_covariates_predict_as_the_same_rows(fitted) -> None:
     from chemorad.calibration import predict as P
-    from chemorad.calibration.infer import Calibrator, Settings, to_inference_data
-    from chemorad.calibration.synthetic import synthetic_problem
-    from chemorad.catalog import catalog
 
-    spec, d, _ = synthetic_problem(catalog(), ["hr_repair", "efflux_abcb1"], ["radiotherapy", "doxorubicin"], 40)
-    s = Settings(steps=100, draws=30, check=False)
-    samples, stats, diag = Calibrator(spec, d, s).fit()
-    idata = to_inference_data(spec, d, samples, stats, s, diag)
+    cat, spec, d, idata, _ = fitted
     rows = np.array([3, 11])
     a, _ = P.ln_dose_draws(spec, d, idata, rows, seed=4)
     tissues = [d.tissues[k] for k in d.tissue[rows]]
     b, _ = P.ln_dose_draws(spec, d, idata, np.zeros(2, int), seed=4, Z=d.Z[rows], G=d.G[rows], tissues=tissues)
     np.testing.assert_allclose(a, b)
     inputs = P.SampleInputs(["a", "b"], d.Z[rows], d.G[rows], tissues, [])
-    pred, expl = P.predict_samples(catalog(), spec, d, idata, inputs)
+    pred, expl = P.predict_samples(cat, spec, d, idata, inputs)
     assert set(pred["sample"]) == {"a", "b"}
     assert (pred["interval_low"] <= pred["predicted"]).all() and (pred["predicted"] <= pred["interval_high"]).all()
 
 
-def test_an_observed_response_moves_the_other_predictions_through_the_line_factors() -> None:
+def test_an_observed_response_moves_the_other_predictions_through_the_line_factors(fitted) -> None:
     """Conditioning on a resistant doxorubicin response (importance sampling over the line terms): the doxorubicin
     prediction moves to the observation and cisplatin, which shares the general factor, moves the same way."""
     from chemorad.calibration import predict as P
-    from chemorad.calibration.infer import Calibrator, Settings, to_inference_data
-    from chemorad.calibration.synthetic import synthetic_problem
-    from chemorad.catalog import catalog
 
-    cat = catalog()
-    spec, d, _ = synthetic_problem(cat, ["hr_repair"], ["radiotherapy", "doxorubicin", "cisplatin"], 80, seed=2)
-    s = Settings(steps=1500, draws=50, learning_rate=0.02, check=False)
-    samples, stats, diag = Calibrator(spec, d, s).fit()
-    idata = to_inference_data(spec, d, samples, stats, s, diag)
+    cat, spec, d, idata, _ = fitted
     inputs = P.SampleInputs(["new"], d.Z[:1], d.G[:1], [d.tissues[d.tissue[0]]], [])
     base, _ = P.predict_samples(cat, spec, d, idata, inputs)
     obs = P.observed_response(d, spec, "doxorubicin", "quantile", 0.95, "doxorubicin=q0.95")
