@@ -88,7 +88,7 @@ def test_samples_given_by_covariates_predict_as_the_same_rows(fitted) -> None:
     rows = np.array([3, 11])
     a, _ = P.ln_dose_draws(spec, d, idata, rows, seed=4)
     tissues = [d.tissues[k] for k in d.tissue[rows]]
-    b, _ = P.ln_dose_draws(spec, d, idata, np.zeros(2, int), seed=4, Z=d.Z[rows], G=d.G[rows], tissues=tissues)
+    b, _ = P.ln_dose_draws(spec, d, idata, None, seed=4, Z=d.Z[rows], G=d.G[rows], tissues=tissues)
     np.testing.assert_allclose(a, b)
     inputs = P.SampleInputs(["a", "b"], d.Z[rows], d.G[rows], tissues, [])
     pred, expl = P.predict_samples(cat, spec, d, idata, inputs)

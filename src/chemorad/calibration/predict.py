@@ -54,7 +54,7 @@ def ln_dose_draws(
     spec: ChainSpec,
     d: CalibrationData,
     idata,
-    rows: np.ndarray,
+    rows: np.ndarray | None,
     seed: int = 0,
     seen: bool = False,
     Z: np.ndarray | None = None,
@@ -63,27 +63,31 @@ def ln_dose_draws(
     tissues: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(ln D50 (S, n, T) including the line terms, ell (S, n, T)) for rows `rows` of `d`; Z, G and tissues override
-    the rows' markers, expression covariates and tissue names (a sample outside the bundle)."""
+    the rows' markers, expression covariates and tissue names. `rows` None: samples outside the bundle, given by Z, G
+    and tissues alone (all three required; `seen` does not apply)."""
     import jax.numpy as jnp
 
     g = _globals(idata, spec)
     S = g["theta"].shape[0]
     rng = np.random.default_rng(seed)
+    if rows is None and (Z is None or G is None or tissues is None):
+        raise ValueError("ln_dose_draws: without rows, give Z, G and tissues")
+    n = len(Z) if rows is None else len(rows)
     z = d.Z[rows] if Z is None else Z
     G = d.G[rows] if G is None else G
     F = g["loading"].shape[-1]
-    if seen and "gs_eps" in idata.posterior:
-        eps = draws(idata, "gs_eps")[:, rows].reshape(S, len(rows), F)
+    if seen and rows is not None and "gs_eps" in idata.posterior:
+        eps = draws(idata, "gs_eps")[:, rows].reshape(S, n, F)
     else:
-        eps = rng.normal(size=(S, len(rows), F))
+        eps = rng.normal(size=(S, n, F))
     tissue_seen = np.asarray([str(t) for t in idata.posterior["tissue_name"].values])
     k_names = np.asarray(d.tissues)[d.tissue[rows]] if tissues is None else np.asarray(tissues)
     k_idx = np.array([np.flatnonzero(tissue_seen == k)[0] if k in tissue_seen else -1 for k in k_names], dtype=int)
-    k_idx = k_idx.reshape(len(rows))
-    u = np.where(k_idx >= 0, g["tissue"][:, np.maximum(k_idx, 0)], rng.normal(size=(S, len(rows))))
+    k_idx = k_idx.reshape(n)
+    u = np.where(k_idx >= 0, g["tissue"][:, np.maximum(k_idx, 0)], rng.normal(size=(S, n)))
     u = u * g["tau_tissue"][:, None]
     T = len(spec.therapies)
-    v_new = rng.normal(size=(S, len(rows), T))
+    v_new = rng.normal(size=(S, n, T))
     v = np.where((k_idx >= 0)[None, :, None], g["tissue_therapy"][:, np.maximum(k_idx, 0), :], v_new)
     v = v * g["tau_tissue_therapy"][:, None, None]
     r = np.einsum("np,spf->snf", G, g["gs_coef"].reshape(S, G.shape[1], F)) + eps
@@ -125,8 +129,11 @@ def _chain_fn(spec: ChainSpec, d: CalibrationData, zero_mechanism: int | None = 
     return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, None)))
 
 
-def yard_sf_draws(spec: ChainSpec, d: CalibrationData, idata, rows: np.ndarray, ell: np.ndarray, Z=None) -> np.ndarray:
-    """(S, n, len(YARD_GRID_GY)) the chain's surviving fraction of each draw on the Yard dose grid (no assay noise)."""
+def yard_sf_draws(
+    spec: ChainSpec, d: CalibrationData, idata, rows: np.ndarray | None, ell: np.ndarray, Z=None
+) -> np.ndarray:
+    """(S, n, len(YARD_GRID_GY)) the chain's surviving fraction of each draw on the Yard dose grid (no assay noise);
+    the markers are rows `rows` of `d`, or Z (rows None)."""
     import jax
     import jax.numpy as jnp
 
@@ -148,7 +155,9 @@ def yard_sf_draws(spec: ChainSpec, d: CalibrationData, idata, rows: np.ndarray, 
     return np.asarray(f(*_chain_args(g), jnp.asarray(ell[:, :, t])))
 
 
-def yard_auc_draws(spec: ChainSpec, d: CalibrationData, idata, rows: np.ndarray, ell: np.ndarray, Z=None) -> np.ndarray:
+def yard_auc_draws(
+    spec: ChainSpec, d: CalibrationData, idata, rows: np.ndarray | None, ell: np.ndarray, Z=None
+) -> np.ndarray:
     """(S, n) Yard AUC (Gy) of each draw: the trapezoid of the chain's surviving fraction over 0..10 Gy."""
     return np.trapezoid(yard_sf_draws(spec, d, idata, rows, ell, Z), YARD_GRID_GY, axis=2)
 
@@ -239,12 +248,11 @@ def predict_samples(
     the likelihood of the observed value, N(y; prediction, sigma of its data set), and the draws resampled by weight
     (importance sampling from the prior predictive of the line terms). `observed.ess` is set to the effective sample
     size 1 / sum(w^2) of the weights."""
-    rows = np.zeros(len(inputs.samples), dtype=int)  # placeholders: every covariate is overridden below
     kw = {"Z": inputs.Z, "G": inputs.G, "tissues": inputs.tissues}
     use = idata if observed is None else replicate_draws(idata, OBSERVED_REPLICAS)
-    ln_d, ell = ln_dose_draws(spec, d, use, rows, seed=seed, **kw)
+    ln_d, ell = ln_dose_draws(spec, d, use, None, seed=seed, **kw)
     columns = {c: column_draws(spec, d, use, ln_d, c, noise=True, seed=seed) for c in range(len(d.columns))}
-    yard = yard_auc_draws(spec, d, use, rows, ell, Z=inputs.Z) if d.yard_therapy >= 0 else None
+    yard = yard_auc_draws(spec, d, use, None, ell, Z=inputs.Z) if d.yard_therapy >= 0 else None
     if observed is not None:
         if len(inputs.samples) != 1:
             raise ChemoradError(f"--observed: give one sample (got {len(inputs.samples)})")
