@@ -23,7 +23,7 @@ def test_logistic_fit_recovers_tcd50_and_gamma50() -> None:
 
 def test_packaged_calibration_reproduces_every_target_with_its_recorded_residual() -> None:
     """`calibrate-clinical --check` re-simulates the packaged parameters on the same virtual patients."""
-    res = runner.invoke(app, ["calibrate-clinical", "--check", "-f", "json"])
+    res = runner.invoke(app, ["calibrate-clinical", "--agent", "--check", "-f", "json"])
     assert res.exit_code == 0, res.output
     rows = {r["target"]: r for r in json.loads(res.stdout)}
     recorded = {r["target"]: r for r in calibration_record("hnscc")["fit"]["targets"]}
@@ -35,7 +35,12 @@ def test_packaged_calibration_reproduces_every_target_with_its_recorded_residual
 
 @pytest.mark.parametrize(
     ("args", "needle"),
-    [(["--site", "lung"], "only hnscc"), (["--patients", "3"], "--patients"), (["--out", "/nonexistent/x.yaml"], "")],
+    [
+        (["--site", "lung"], "unknown tumour site"),
+        (["--agent", "--site", "prostate"], "hnscc only"),
+        (["--patients", "3"], "--patients"),
+        (["--out", "/nonexistent/x.yaml"], ""),
+    ],
 )
 def test_calibrate_clinical_bad_inputs(args, needle) -> None:
     res = runner.invoke(app, ["calibrate-clinical", *args])

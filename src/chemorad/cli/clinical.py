@@ -1,4 +1,4 @@
-"""`chemorad calibrate-clinical`: fit (or check) the clinical population parameters the scenarios use."""
+"""`chemorad calibrate-clinical`: fit a tumour site on its training trials, or check it against validation trials."""
 
 from __future__ import annotations
 
@@ -15,31 +15,84 @@ err = Console(stderr=True)
 
 
 def calibrate_clinical_cmd(
-    site: Annotated[str, typer.Option(help="Tumour site: hnscc (head and neck squamous cell carcinoma).")] = "hnscc",
+    site: Annotated[
+        str, typer.Option(help="Tumour site: a file of dynamics/data/sites (hnscc, prostate, breast, ...).")
+    ] = "hnscc",
     patients: Annotated[int, typer.Option(help="Virtual patients per simulated arm.", min=20, max=5000)] = 200,
     seed: Annotated[int, typer.Option(help="Seed of the virtual patients.")] = 0,
     check: Annotated[
-        bool, typer.Option("--check", help="Only evaluate the packaged fit against the targets (seconds).")
+        bool,
+        typer.Option(
+            "--check", help="Packaged fit: training residuals and the validation table (trials never fitted)."
+        ),
     ] = False,
-    out: Annotated[Path | None, typer.Option(help="Write the fitted calibration (YAML) to this new file.")] = None,
+    agent: Annotated[
+        bool, typer.Option("--agent", help="The older hnscc calibration of the cell-level simulator (simulate).")
+    ] = False,
+    out: Annotated[Path | None, typer.Option(help="Write the fitted site file (YAML) to this new file.")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
-    """Fit the population parameters (clonogens, radiosensitivity spread, repopulation, cisplatin) to clinical targets.
+    """Fit a tumour site's population parameters to its training trials; --check predicts its validation trials.
 
-    Targets, sources and residuals: docs/clinical.md. Without --check the full fit runs (about a minute on 2 cores)
-    and reproduces the packaged src/chemorad/dynamics/data/clinical_hnscc.yaml.
+    The split of trials into training and validation is written in the site file before any fit (docs/clinical.md).
     """
+    if out is not None and out.exists():
+        raise ChemoradError(f"--out {out}: already exists; give a new file name")
+    if out is not None and not out.parent.is_dir():
+        raise ChemoradError(f"--out {out}: folder {out.parent} does not exist")
+    if agent:
+        _agent(site, patients, seed, check, out, fmt)
+        return
+    import yaml
+
+    from chemorad.dynamics import site_calibration as sc
+    from chemorad.dynamics import tcp_model as tm
+    from chemorad.dynamics.sites import SITES, load_site
+
+    s = load_site(site, "--site")
+    if check:
+        v = tm.values(s)
+        with err.status("refitting at the ends of the training intervals"):
+            refits = sc.interval_refits(s, patients, seed)
+        train = sc.training_table(s, v, tm.cohort(patients, seed))
+        val = sc.validate(s, v, max(patients, 1000), seed, refits)
+        ok = int(val["agrees"].fillna(False).sum())
+        err.print(
+            f"{site}: time factor {tm.time_factor(v):.3f} Gy/day; validation: {ok} of {len(val)} trials agree within "
+            "the trial's 95% interval",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if fmt is Format.json:  # one document: training and validation together
+            from chemorad.cli.render import to_json
+
+            doc = {"site": site, "time_factor_gy_per_day": tm.time_factor(v), "agree": ok, "trials": len(val)}
+            print(to_json({**doc, "training": train.to_dict("records"), "validation": val.to_dict("records")}))
+            return
+        emit(train, train.to_dict("records"), fmt, title=f"{site}: training targets and residuals")
+        emit(val, val.to_dict("records"), fmt, title=f"{site}: validation trials (never fitted)")
+        return
+    with err.status("fitting"):
+        fit = sc.fit(s, patients, seed)
+    if out is not None:
+        raw = yaml.safe_load((SITES / f"{site}.yaml").read_text(encoding="utf-8"))
+        method = f"calibrate-clinical --site {site} --patients {patients} --seed {seed}: " + "; ".join(
+            t.name for t in s.training
+        )
+        out.write_text(yaml.safe_dump(sc.record(s, fit.values, raw, method), sort_keys=False), encoding="utf-8")
+        err.print(f"wrote {out}")
+    emit(fit.table, fit.table.to_dict("records"), fmt, title=f"{site}: training targets and residuals")
+
+
+def _agent(site: str, patients: int, seed: int, check: bool, out: Path | None, fmt: Format) -> None:
+    """The older cell-level calibration (`dynamics.calibration`), used by scenarios with `calibration: hnscc`."""
     import numpy as np
 
     from chemorad.cli.context import current_catalog
     from chemorad.dynamics import calibration as cal
 
     if site != "hnscc":
-        raise ChemoradError(f"--site {site!r}: only hnscc has clinical targets so far")
-    if out is not None and out.exists():
-        raise ChemoradError(f"--out {out}: already exists; give a new file name")
-    if out is not None and not out.parent.is_dir():
-        raise ChemoradError(f"--out {out}: folder {out.parent} does not exist")
+        raise ChemoradError(f"--site {site!r}: the --agent calibration exists for hnscc only")
     cat = current_catalog()
     if check:
         record = cal.calibration_record(site, "--site")

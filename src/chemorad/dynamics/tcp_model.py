@@ -1,0 +1,194 @@
+"""The site model: population tumour control of any fractionation, per tumour site, in closed form per fraction.
+
+Each virtual patient r has alpha_r = alpha exp(sd_s z1) (beta_r = alpha_r / (alpha/beta)), N0_r = 10^(log10 N0 +
+sd_N z2) clonogens, of which a chronic hypoxic share h_c, and (temozolomide) an MGMT status. Fraction i (dose d_i at
+t_i, incomplete-repair factor G_i, drug factor f_i = 1 + e a_i) kills
+
+    oxic compartment:     SF = (1 - h_a) exp(-f_i (alpha_r d_i + G_i beta_r d_i^2)) + h_a exp(-f_i LK_hyp)
+    chronic hypoxic:      SF = exp(-f_i LK_hyp),  LK_hyp = alpha_r d_i / OER + G_i beta_r (d_i / OER)^2
+
+h_a the acutely (transiently) hypoxic share at any fraction. Between fractions chronic hypoxic clonogens reoxygenate
+at k per day (H -> O: measured decline of the FMISO hypoxic volume during radiotherapy, site files), not back to a
+pretreatment level; both compartments regrow at ln 2 / T_eff per day after the kick-off T_k (no net regrowth before).
+TCP_r = exp(-(O + H) after the last fraction) (Poisson), the population TCP the mean, with a Jeffreys interval.
+Redistribution is not modelled: the clinical data (DAHANCA, RTOG 9003) show no penalty for more fractions a day that
+a phase-selection law would add (docs/clinical.md, the decomposition).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from chemorad.dynamics import radiobiology as rb
+from chemorad.dynamics.schedule import Drug, Radiotherapy, radiotherapy_times
+from chemorad.dynamics.sites import Site
+from chemorad.errors import ChemoradError
+
+MAX_DRUG_FOLD = 1.5  # cap of cumulative dose / reference dose in the drug factor
+
+
+def values(site: Site) -> dict[str, float]:
+    """The site's parameter and drug values as a flat dict (drug keys `drug:<name>:<field>`)."""
+    out = {k: v.value for k, v in site.parameters}
+    for drug, eff in site.drugs.items():
+        for field in ("radiosensitisation", "methylated", "unmethylated", "methylated_fraction"):
+            s = getattr(eff, field)
+            if s is not None:
+                out[f"drug:{drug}:{field}"] = s.value
+        out[f"drug:{drug}:reference"] = eff.reference_cumulative_mg_m2.value
+    return out
+
+
+@dataclass(frozen=True)
+class Course:
+    """A regimen as arrays: fraction times (days), doses (Gy), drug activity per fraction {drug: (n,)}."""
+
+    times: np.ndarray
+    doses: np.ndarray
+    drug_fold: dict[str, np.ndarray]
+
+
+def parse_items(items: list[dict], where: str) -> list[Radiotherapy | Drug]:
+    from pydantic import TypeAdapter, ValidationError
+
+    adapter = TypeAdapter(Radiotherapy | Drug)
+    out = []
+    for i, raw in enumerate(items):
+        try:
+            out.append(adapter.validate_python(raw))
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            loc = ".".join(str(p) for p in e["loc"][1:]) or "item"
+            raise ChemoradError(f"{where}[{i}].{loc}: {e['msg']}") from None
+    return out
+
+
+def course(items: list[dict] | list[Radiotherapy | Drug], where: str = "regimen") -> Course:
+    """Fraction times and doses of the radiotherapy items (validity range checked) and each drug's activity."""
+    parsed = [i if isinstance(i, Radiotherapy | Drug) else None for i in items]
+    if any(p is None for p in parsed):
+        parsed = parse_items(list(items), where)
+    times, doses, drugs = [], [], []
+    for i, it in enumerate(parsed):
+        if isinstance(it, Radiotherapy):
+            rb.check_validity(it.dose_gy, it.per_day, f"{where}[{i}]")
+            t = radiotherapy_times(it)
+            times += t
+            doses += [it.dose_gy] * len(t)
+        else:
+            if it.dose_mg_m2 is None or it.cycle_days is None:
+                raise ChemoradError(f"{where}[{i}]: a drug in a site regimen needs dose_mg_m2 and cycle_days")
+            drugs.append(it)
+    if not times:
+        raise ChemoradError(f"{where}: no radiotherapy item; the site model needs fractions")
+    order = np.argsort(times, kind="stable")
+    t = np.asarray(times)[order]
+    d = np.asarray(doses)[order]
+    fold: dict[str, np.ndarray] = {}
+    for it in drugs:
+        start, end = it.start_day, it.start_day + it.cycles * it.cycle_days
+        active = (t >= start) & (t < end)
+        fold[it.therapy] = fold.get(it.therapy, 0.0) + active * it.dose_mg_m2 * it.cycles
+    return Course(t, d, fold)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    z_sens: np.ndarray
+    z_clon: np.ndarray
+    u_mgmt: np.ndarray
+
+
+def cohort(patients: int, seed: int) -> Cohort:
+    """Standard normal draws of the virtual patients (common random numbers across regimens and parameters)."""
+    rng = np.random.default_rng([seed, 21])
+    z = rng.standard_normal((2, patients))
+    return Cohort(z[0], z[1], rng.random(patients))
+
+
+def survivors(
+    v: dict[str, float], c: Course, co: Cohort, radiosensitivity_z: float | None = None, mgmt: str | None = None
+) -> np.ndarray:
+    """Expected clonogens left after the last fraction, per patient (formulas: module docstring)."""
+    z = co.z_sens if radiosensitivity_z is None else np.full_like(co.z_sens, radiosensitivity_z)
+    alpha = v["alpha_per_gy"] * np.exp(v["radiosensitivity_sd"] * z)
+    beta = alpha / v["alpha_beta_gy"]
+    n0 = 10.0 ** (v["log10_clonogens"] + v["clonogens_log10_sd"] * co.z_clon)
+    hc, ha, oer = v["hypoxic_fraction_chronic"], v["hypoxic_fraction_acute"], v["oer"]
+    mu = np.log(2) / (v["repair_half_time_h"] / 24.0)
+    g = rb.repair_factors(c.times, c.doses, mu)
+    f = drug_factor(v, c, co, mgmt)  # (R, n)
+    lam = np.log(2) / v["repopulation_doubling_days"]
+    k_re = v["reoxygenation_per_day"]
+    ox, hy = n0 * (1 - hc), n0 * hc
+    first = c.times[0]
+    for i in range(c.times.size):
+        if i:
+            t0, t1 = c.times[i - 1], c.times[i]
+            grow = np.exp(rb.repopulation_log_growth(t0, t1, first, v["kickoff_days"], lam))
+            moved = hy * (1 - np.exp(-k_re * (t1 - t0)))
+            ox, hy = (ox + moved) * grow, (hy - moved) * grow
+        d = c.doses[i]
+        lk_ox = f[:, i] * rb.lq_log_kill(alpha, beta, d, g[i])
+        lk_hy = f[:, i] * rb.lq_log_kill(alpha, beta, d / oer, g[i])
+        ox = ox * ((1 - ha) * np.exp(-lk_ox) + ha * np.exp(-lk_hy))
+        hy = hy * np.exp(-lk_hy)
+    return ox + hy
+
+
+def drug_factor(v: dict[str, float], c: Course, co: Cohort, mgmt: str | None) -> np.ndarray:
+    """1 + e x min(cumulative dose / reference, 1.5) on the fractions a drug is active, per patient (R, n)."""
+    f = np.ones((co.z_sens.size, c.times.size))
+    for drug, cum in c.drug_fold.items():
+        ref = v.get(f"drug:{drug}:reference")
+        if ref is None:
+            continue  # the site has no effect for this drug (said by `drug_warnings`)
+        amount = np.minimum(cum / ref, MAX_DRUG_FOLD)
+        if f"drug:{drug}:radiosensitisation" in v:
+            e = np.full(co.z_sens.size, v[f"drug:{drug}:radiosensitisation"])
+        else:
+            meth = (
+                co.u_mgmt < v[f"drug:{drug}:methylated_fraction"]
+                if mgmt is None
+                else np.full(co.z_sens.size, mgmt == "methylated")
+            )
+            e = np.where(meth, v[f"drug:{drug}:methylated"], v[f"drug:{drug}:unmethylated"])
+        f = f + e[:, None] * amount[None, :]
+    return f
+
+
+def drug_warnings(site: Site, c: Course) -> list[str]:
+    return [
+        f"{d}: no effect with radiotherapy is calibrated for {site.name}; ignored"
+        for d in c.drug_fold
+        if d not in site.drugs
+    ]
+
+
+def population(
+    v: dict[str, float],
+    c: Course,
+    co: Cohort,
+    radiosensitivity_z: float | None = None,
+    mgmt: str | None = None,
+) -> dict[str, float]:
+    """Population TCP (mean of exp(-N_r)) with its 95% Jeffreys interval over the virtual cohort."""
+    from chemorad.dynamics.simulator import population_tcp
+
+    tcp = rb.poisson_tcp(survivors(v, c, co, radiosensitivity_z, mgmt))
+    return population_tcp(tcp, deterministic=True)
+
+
+def time_factor(v: dict[str, float]) -> float:
+    """The site's time factor (Gy/day in 2-Gy fractions) from its repopulation rate, median oxic patient."""
+    return rb.time_factor(np.log(2) / v["repopulation_doubling_days"], v["alpha_per_gy"], v["alpha_beta_gy"])
+
+
+def regimen_tcp(
+    site: Site, regimen: str, v: dict[str, float] | None = None, patients: int = 1000, seed: int = 0, **kw
+) -> dict[str, float]:
+    """Population TCP of the site's regimen `regimen` (by name) with the site's (or given) values."""
+    c = course(site.regimens[regimen], f"{site.name}: regimens.{regimen}")
+    return population(values(site) if v is None else v, c, cohort(patients, seed), **kw)

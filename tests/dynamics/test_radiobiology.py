@@ -1,0 +1,154 @@
+"""The site model against closed forms: Thames incomplete repair, Poisson TCP, BED/EQD2, the time factor; sites."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from chemorad.cli import app
+from chemorad.dynamics import radiobiology as rb
+from chemorad.dynamics import tcp_model as tm
+from chemorad.dynamics.sites import SITES, load_site, parse_site, site_names
+from chemorad.errors import ChemoradError
+
+runner = CliRunner()
+PURE = {  # pure-LQ limit: no hypoxia, no repopulation, no spread between patients
+    "alpha_beta_gy": 10.0,
+    "alpha_per_gy": 0.3,
+    "radiosensitivity_sd": 0.0,
+    "log10_clonogens": 9.0,
+    "clonogens_log10_sd": 0.0,
+    "repair_half_time_h": 1.0,
+    "kickoff_days": 1e6,
+    "repopulation_doubling_days": 3.0,
+    "hypoxic_fraction_chronic": 0.0,
+    "hypoxic_fraction_acute": 0.0,
+    "oer": 3.0,
+    "reoxygenation_per_day": 0.07,
+}
+
+
+def _rt(d, n, **kw):
+    return [{"kind": "radiotherapy", "dose_gy": d, "fractions": n, **kw}]
+
+
+@pytest.mark.parametrize("m", [2, 3])
+@pytest.mark.parametrize("dt_h", [4.0, 6.0, 8.0])
+def test_pairwise_repair_equals_thames_h(m, dt_h) -> None:
+    """m equal fractions in one day, dt apart: sum_i G_i = m (1 + h_m(phi)), phi = exp(-mu dt) (Thames 1985)."""
+    mu = np.log(2) / (1.0 / 24)
+    t = np.arange(m) * dt_h / 24
+    g = rb.repair_factors(t, np.full(m, 2.0), mu)
+    assert g.sum() == pytest.approx(m * (1 + rb.thames_h(m, np.exp(-mu * dt_h / 24))), rel=1e-12)
+
+
+def test_homogeneous_population_tcp_is_poisson_closed_form() -> None:
+    c = tm.course(_rt(2.0, 35))
+    n = tm.survivors(PURE, c, tm.cohort(5, 0))
+    expected = 1e9 * np.exp(-35 * (0.3 * 2 + 0.03 * 4))
+    assert n == pytest.approx(np.full(5, expected), rel=1e-6)  # daily fractions: G - 1 ~ exp(-16.6)
+    assert tm.population(PURE, c, tm.cohort(5, 0))["tcp"] == pytest.approx(np.exp(-expected), rel=1e-6)
+
+
+@pytest.mark.parametrize(("d", "ab"), [(3.0, 10.0), (2.67, 4.0), (6.1, 1.5)])
+def test_equal_bed_gives_equal_survival_in_the_pure_lq_limit(d, ab) -> None:
+    """Schedules of equal BED (alpha/beta ab) leave the same clonogens; EQD2 of the one is BED-equivalent 2 Gy."""
+    v = {**PURE, "alpha_beta_gy": ab}
+    n2 = 30
+    n = rb.bed(n2, 2.0, ab) / (d * (1 + d / ab))  # fractions of d with the BED of 30 x 2 Gy (not an integer)
+    s2 = tm.survivors(v, tm.course(_rt(2.0, n2)), tm.cohort(1, 0))[0]
+    k = int(np.floor(n))
+    sd = tm.survivors(v, tm.course(_rt(d, k)), tm.cohort(1, 0))[0] * np.exp(-(n - k) * 0.3 * d * (1 + d / ab))
+    assert np.log(sd) == pytest.approx(np.log(s2), rel=1e-6)
+    assert rb.eqd2(n, d, ab) == pytest.approx(60.0, rel=1e-12)
+
+
+def test_time_factor_matches_its_definition() -> None:
+    """A gap after the kick-off costs rate x days of log kill; TF Gy per day in 2-Gy fractions gives it back."""
+    v = {**PURE, "kickoff_days": 7.0}
+    co = tm.cohort(1, 0)
+    base = tm.survivors(v, tm.course(_rt(2.0, 30)), co)[0]
+    gap = tm.survivors(v, tm.course(_rt(2.0, 30, gaps_days=list(range(14, 21)))), co)[0]
+    lost_days = np.log(gap / base) / (np.log(2) / v["repopulation_doubling_days"])
+    assert lost_days == pytest.approx(7.0, rel=1e-9)
+    tf = tm.time_factor(v)
+    assert tf * 0.3 * (1 + 2 / 10) * lost_days == pytest.approx(np.log(gap / base), rel=1e-9)
+
+
+@pytest.mark.parametrize(("kw", "needle"), [({"dose_gy": 0.5}, "0.5 Gy"), ({"dose_gy": 25.0}, "25 Gy")])
+def test_schedule_outside_the_validity_range_is_refused(kw, needle) -> None:
+    with pytest.raises(ChemoradError, match=needle):
+        tm.course(_rt(kw["dose_gy"], 5))
+
+
+@pytest.mark.parametrize("name", site_names())
+def test_every_site_validates_and_every_value_has_provenance(name) -> None:
+    site = load_site(name)
+    assert {"hnscc", "prostate", "breast", "glioblastoma", "cervix"} <= set(site_names())
+    raw = yaml.safe_load((SITES / f"{name}.yaml").read_text(encoding="utf-8"))
+    for key, entry in raw["parameters"].items():
+        assert entry["provenance"] in {"read", "recalled", "derived", "fitted"}, key
+    assert site.training and site.validation
+    for t in site.training:  # the split: no validation trial is a training target
+        assert t.name not in {v.name for v in site.validation}
+
+
+def test_a_value_without_its_source_is_refused_naming_it() -> None:
+    raw = yaml.safe_load((SITES / "prostate.yaml").read_text(encoding="utf-8"))
+    raw["parameters"]["alpha_beta_gy"] = {"value": 1.5, "provenance": "read", "quote": "x"}
+    with pytest.raises(ChemoradError, match=r"parameters.alpha_beta_gy: .*needs where"):
+        parse_site(raw, "p.yaml")
+    del raw["parameters"]["oer"]
+    raw["parameters"]["alpha_beta_gy"] = {"value": 1.5}
+    with pytest.raises(ChemoradError, match="alpha_beta_gy.provenance"):
+        parse_site(raw, "p.yaml")
+
+
+def test_unknown_site_names_the_closest() -> None:
+    with pytest.raises(ChemoradError, match="unknown tumour site 'prostat'; closest: prostate"):
+        load_site("prostat")
+
+
+def test_temozolomide_benefit_depends_on_mgmt() -> None:
+    site = load_site("glioblastoma")
+    reg = "60 Gy/30 + temozolomide 75 mg/m2 daily"
+    meth = tm.regimen_tcp(site, reg, patients=200, mgmt="methylated")["tcp"]
+    unmeth = tm.regimen_tcp(site, reg, patients=200, mgmt="unmethylated")["tcp"]
+    rt = tm.regimen_tcp(site, "60 Gy/30 (5/week)", patients=200)["tcp"]
+    assert meth - rt > 2 * (unmeth - rt) > 0
+
+
+def test_fit_recovers_a_known_clonogen_number() -> None:
+    """Parameter recovery: a control target made by the model at log10 N0 = 7.3 is fitted back (200 patients)."""
+    from chemorad.dynamics import site_calibration as sc
+
+    raw = yaml.safe_load((SITES / "prostate.yaml").read_text(encoding="utf-8"))
+    site = parse_site(raw, "p")
+    truth = {**tm.values(site), "log10_clonogens": 7.3}
+    value = tm.regimen_tcp(site, "74 Gy/37 (5/week)", truth, patients=200)["tcp"]
+    raw["training"][0]["result"] = {"value": value, "provenance": "recalled", "note": "made by the model"}
+    raw["parameters"]["log10_clonogens"]["value"] = 5.0
+    fit = sc.fit(parse_site(raw, "p"), patients=200)
+    assert fit.values["log10_clonogens"] == pytest.approx(7.3, abs=1e-3)
+
+
+def test_calibrate_clinical_check_prints_the_validation_table() -> None:
+    res = runner.invoke(app, ["calibrate-clinical", "--site", "prostate", "--check", "--patients", "20", "-f", "json"])
+    assert res.exit_code == 0, res.output
+    assert "trials agree within the trial's 95% interval" in res.stderr
+    doc = json.loads(res.stdout)
+    assert [r["target"] for r in doc["training"]] == ["CHHiP control arm 74 Gy/37"]
+    assert {r["trial"] for r in doc["validation"]} == {v.name for v in load_site("prostate").validation}
+    assert doc["agree"] == sum(bool(r["agrees"]) for r in doc["validation"])
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"), [(["--site", "prostat"], "closest: prostate"), (["--site", "x"], "known:")]
+)
+def test_calibrate_clinical_bad_site_is_one_line(args, needle) -> None:
+    res = runner.invoke(app, ["calibrate-clinical", *args, "--check"])
+    assert res.exit_code == 2 and needle in res.stderr and len(res.stderr.strip().splitlines()) == 1
