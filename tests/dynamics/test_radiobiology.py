@@ -152,3 +152,69 @@ def test_calibrate_clinical_check_prints_the_validation_table() -> None:
 def test_calibrate_clinical_bad_site_is_one_line(args, needle) -> None:
     res = runner.invoke(app, ["calibrate-clinical", *args, "--check"])
     assert res.exit_code == 2 and needle in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "example",
+    [
+        "prostate_hypofractionated.yaml",
+        "breast_start_b.yaml",
+        "glioblastoma_stupp.yaml",
+        "cervix_chemoradiotherapy.yaml",
+        "hnscc_chart.yaml",
+    ],
+)
+def test_simulate_says_which_site_calibration_it_used(example) -> None:
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "examples" / example
+    res = runner.invoke(app, ["simulate", str(path), "--replicates", "20", "-f", "json"])
+    assert res.exit_code == 0, res.output
+    site = yaml.safe_load(path.read_text(encoding="utf-8"))["calibration"]
+    assert f"site calibration: {site} (site file {site}.yaml" in res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["site_model"]["site"] == site and 0 < doc["site_model"]["tcp"] < 1
+
+
+def test_a_scenario_without_calibration_is_not_silent(tmp_path) -> None:
+    p = tmp_path / "s.yaml"
+    p.write_text(
+        "name: x\nschedule: [{kind: radiotherapy, dose_gy: 2.0, fractions: 35}]\n"
+        "simulation: {days: 50, dt_days: 0.5, mode: deterministic, replicates: 5}\n",
+        encoding="utf-8",
+    )
+    res = runner.invoke(app, ["simulate", str(p)])
+    assert res.exit_code == 0, res.output
+    assert "no `calibration:` key" in res.stderr and "hnscc" in res.stderr
+
+
+def test_a_site_scenario_outside_the_validity_range_is_one_line(tmp_path) -> None:
+    p = tmp_path / "s.yaml"
+    p.write_text(
+        "name: x\ncalibration: prostate\nschedule: [{kind: radiotherapy, dose_gy: 24.0, fractions: 1}]\n",
+        encoding="utf-8",
+    )
+    res = runner.invoke(app, ["simulate", str(p)])
+    assert res.exit_code == 2 and "24 Gy per fraction" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_site_regimens_for_one_tumour_follow_its_radiosensitivity() -> None:
+    from chemorad.profile.regimens import TumourParameters, site_regimen_tcp
+
+    def tcp(z):
+        t = site_regimen_tcp("prostate", TumourParameters("s", z, None, {}, {}), patients=100)
+        return t.set_index("regimen")["tcp"]
+
+    sensitive, resistant = tcp(1.0), tcp(-1.0)
+    assert set(sensitive.index) == set(load_site("prostate").regimens)
+    assert (sensitive >= resistant).all() and (sensitive > resistant).any()
+
+
+def test_thousand_patient_tcp_per_regimen_is_fast() -> None:
+    """Issue 21 target: a 1,000-patient TCP per regimen in under 1 s (measured here with a margin for load)."""
+    import time
+
+    site = load_site("hnscc")
+    t0 = time.perf_counter()
+    tm.regimen_tcp(site, "HFX 81.6 Gy/68 (1.2 Gy twice daily)", patients=1000)
+    assert time.perf_counter() - t0 < 3.0

@@ -86,11 +86,13 @@ def simulate_cmd(
     from chemorad.cli.context import current_catalog
     from chemorad.dynamics.scenario import load_scenario
     from chemorad.dynamics.simulator import check_budget, simulate
+    from chemorad.dynamics.tcp_model import calibration_notes, scenario_tcp
     from chemorad.report.dynamics_figures import simulation_figure
 
     cat = current_catalog()
     sc = load_scenario(scenario, cat=cat)
     check_budget(sc, replicates or sc.simulation.replicates)
+    site_pop = scenario_tcp(sc, cat)  # the site model, when `calibration:` names a tumour site
     if out is not None:
         check_destination(out, SIMULATE_OUTPUTS)
     with progress_bar(err) as bar:
@@ -98,6 +100,8 @@ def simulate_cmd(
         res = simulate(sc, replicates, seed, progress=lambda k, n: bar.update(task, completed=k, total=n), cat=cat)
     s = res.summary
     record = {"scenario": sc.name, "population": res.population, "replicates": s.to_dict("records")}
+    if site_pop is not None:
+        record["site_model"] = site_pop
     if out is not None:
         with staging(out) as tmp:
             res.dataset.to_netcdf(tmp / "simulation.nc", engine="scipy")
@@ -106,7 +110,10 @@ def simulate_cmd(
             simulation_figure(res.dataset, tmp / "simulation")
             for p in _commit(tmp, out):
                 err.print(f"wrote {p}")
-    err.print(_population_line(sc.name, s, res.population))
+    for line in calibration_notes(sc, site_pop):
+        err.print(line, highlight=False, soft_wrap=True)
+    label = sc.name if site_pop is None else f"{sc.name} [cell-level run, not the site model]"
+    err.print(_population_line(label, s, res.population))
     emit(s.round(4), record, fmt, title="Simulation summary per replicate (virtual patient)")
 
 

@@ -58,6 +58,9 @@ def regimens_cmd(
         Path | None, typer.Option("--regimen-file", help="YAML: regimen name -> schedule items (docs/clinical.md).")
     ] = None,
     standard: Annotated[bool, typer.Option(help="Include the standard regimens.")] = True,
+    site: Annotated[
+        str | None, typer.Option(help="Tumour site of the site model (hnscc, prostate, ...): its standard regimens.")
+    ] = None,
     patients: Annotated[int, typer.Option(help="Virtual patients per regimen.", min=20, max=20000)] = 200,
     seed: Annotated[int, typer.Option(help="Seed of the virtual patients.")] = 0,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
@@ -70,13 +73,23 @@ def regimens_cmd(
     from chemorad.cli.context import current_catalog
     from chemorad.profile.inputs import load_profile
     from chemorad.profile.predict import primary_records
-    from chemorad.profile.regimens import STANDARD_REGIMENS, regimen_tcp, sample_gard_alpha, tumour_parameters
+    from chemorad.profile.regimens import (
+        STANDARD_REGIMENS,
+        regimen_tcp,
+        sample_gard_alpha,
+        site_regimen_tcp,
+        tumour_parameters,
+    )
 
     cat = current_catalog()
-    chosen = dict(STANDARD_REGIMENS) if standard else {}
+    if site is not None:
+        from chemorad.dynamics.sites import load_site
+
+        load_site(site, "--site")  # an unknown site is refused before the prediction runs
+    chosen = dict(STANDARD_REGIMENS) if standard and site is None else {}
     if regimen_file is not None:
         chosen.update(read_regimens(regimen_file, cat))
-    if not chosen:
+    if not chosen and site is None:
         raise ChemoradError("--no-standard: give --regimen-file as well, or there is nothing to simulate")
     prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
     pred = run_prediction(prof, data, [cat.radiotherapy.id, *DRUGS], 0.9)
@@ -88,7 +101,10 @@ def regimens_cmd(
             rsi_value, alpha, note = sample_gard_alpha(prof, sample)
             if note:
                 err.print(f"chemorad: note: {sample}: {note}", highlight=False)
-            t = regimen_tcp(cat, params, chosen, patients, seed, gard_per_gy=alpha)
+            if site is None:
+                t = regimen_tcp(cat, params, chosen, patients, seed, gard_per_gy=alpha)
+            else:
+                t = site_regimen_tcp(site, params, chosen or None, patients, seed, gard_per_gy=alpha)
             t.insert(2, "rsi", rsi_value)
             z = params.radiosensitivity_z
             err.print(

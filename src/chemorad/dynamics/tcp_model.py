@@ -186,6 +186,68 @@ def time_factor(v: dict[str, float]) -> float:
     return rb.time_factor(np.log(2) / v["repopulation_doubling_days"], v["alpha_per_gy"], v["alpha_beta_gy"])
 
 
+def scenario_items(schedule, cat) -> list[Radiotherapy | Drug]:
+    """A scenario's schedule with drug doses and cycle lengths filled from the catalog where not given."""
+    out = []
+    for it in schedule:
+        if isinstance(it, Drug) and (it.dose_mg_m2 is None or it.cycle_days is None):
+            pk = cat.therapies[it.therapy].pk
+            it = it.model_copy(
+                update={
+                    "dose_mg_m2": it.dose_mg_m2 or pk.dose_mg_m2.value,
+                    "cycle_days": it.cycle_days or pk.cycle_days.value,
+                }
+            )
+        out.append(it)
+    return out
+
+
+def scenario_tcp(sc, cat) -> dict | None:
+    """The site model's population TCP for a scenario whose `calibration:` names a tumour site, else None."""
+    from chemorad.dynamics.sites import load_site, site_names
+
+    if sc.calibration not in site_names():
+        return None
+    site = load_site(sc.calibration, "calibration")
+    c = course(scenario_items(sc.schedule, cat), "schedule")
+    v = values(site)
+    z = sc.patients.radiosensitivity_z
+    pop = population(v, c, cohort(max(sc.simulation.replicates, 1000), sc.simulation.seed), radiosensitivity_z=z)
+    return {
+        "site": site.name,
+        "model": "site model (dynamics.tcp_model)",
+        "fitted_to": [t.name for t in site.training],
+        "time_factor_gy_per_day": time_factor(v),
+        "warnings": drug_warnings(site, c),
+        **pop,
+    }
+
+
+def calibration_notes(sc, site_pop: dict | None) -> list[str]:
+    """What `simulate` says about the calibration a scenario used (one line each), so none runs silently."""
+    from chemorad.dynamics.schedule import Radiotherapy
+
+    if site_pop is not None:
+        lines = [
+            f"site calibration: {site_pop['site']} (site file {site_pop['site']}.yaml, fitted to "
+            f"{'; '.join(site_pop['fitted_to'])}): population TCP {site_pop['tcp']:.3f} (95% interval "
+            f"{site_pop['tcp_low']:.3f}-{site_pop['tcp_high']:.3f}, {site_pop['patients']} virtual patients); "
+            f"time factor {site_pop['time_factor_gy_per_day']:.2f} Gy/day; the cell-level run below keeps "
+            "the scenario's own tumour"
+        ]
+        return lines + [f"note: {w}" for w in site_pop["warnings"]]
+    if sc.calibration is not None:
+        return [f"calibration: {sc.calibration} (cell-level calibration of the simulator, docs/clinical.md)"]
+    if any(isinstance(i, Radiotherapy) for i in sc.schedule):
+        from chemorad.dynamics.sites import site_names
+
+        return [
+            "note: no `calibration:` key: the population is uncalibrated and its TCP is not a clinical prediction; "
+            f"name a tumour site ({', '.join(site_names())}) to get one"
+        ]
+    return []
+
+
 def regimen_tcp(
     site: Site, regimen: str, v: dict[str, float] | None = None, patients: int = 1000, seed: int = 0, **kw
 ) -> dict[str, float]:

@@ -153,6 +153,48 @@ def regimen_tcp(
     return pd.DataFrame(rows)
 
 
+def site_regimen_tcp(
+    site_name: str,
+    params: TumourParameters,
+    regimens: dict[str, list[dict]] | None = None,
+    patients: int = 1000,
+    seed: int = 0,
+    gard_per_gy: float | None = None,
+) -> pd.DataFrame:
+    """TCP per regimen of a tumour site's model (its standard regimens, or `regimens`) for one tumour.
+
+    The tumour's radiosensitivity quantile z (`params.radiosensitivity_z`) fixes its alpha in the site's population
+    (alpha exp(sd z)); clonogens, hypoxia and MGMT vary over the virtual patients. Drug potency multipliers of the
+    profile are not used by the site model (its drug effects are the trials' averages): said in docs/clinical.md.
+    """
+    from chemorad.dynamics import tcp_model as tm
+    from chemorad.dynamics.schedule import Radiotherapy
+    from chemorad.dynamics.sites import load_site
+
+    site = load_site(site_name, "--site")
+    v, co = tm.values(site), tm.cohort(patients, seed)
+    rows = []
+    for name, schedule in (regimens or site.regimens).items():
+        items = tm.parse_items(schedule, f"regimen {name!r}")
+        c = tm.course(items, f"regimen {name!r}")
+        pop = tm.population(v, c, co, radiosensitivity_z=params.radiosensitivity_z)
+        rt_items = [i for i in items if isinstance(i, Radiotherapy)]
+        rows.append(
+            {
+                "sample": params.sample,
+                "site": site.name,
+                "regimen": name,
+                "tcp": pop["tcp"],
+                "tcp_low": pop["tcp_low"],
+                "tcp_high": pop["tcp_high"],
+                "total_dose_gy": float(c.doses.sum()),
+                "rt_days": float(c.times[-1] - c.times[0]),
+                "gard": gard(rt_items, gard_per_gy) if gard_per_gy is not None else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def rsi(expression: pd.Series) -> float:
     """Radiosensitivity index of one sample from its expression (any monotone scale; ranks within the 10 genes).
 
