@@ -28,7 +28,7 @@ PURE = {  # pure-LQ limit: no hypoxia, no repopulation, no spread between patien
     "hypoxic_fraction_chronic": 0.0,
     "hypoxic_fraction_acute": 0.0,
     "oer": 3.0,
-    "reoxygenation_per_day": 0.07,
+    "reoxygenation_per_fraction": 0.1,
 }
 
 

@@ -54,6 +54,7 @@ def calibrate_clinical_cmd(
         v = tm.values(s)
         with err.status("refitting at the ends of the training intervals"):
             refits = sc.interval_refits(s, patients, seed)
+            sens = sc.mapping_sensitivity(s, patients, seed)
         train = sc.training_table(s, v, tm.cohort(patients, seed))
         val = sc.validate(s, v, max(patients, 1000), seed, refits)
         ok = int(val["agrees"].fillna(False).sum())
@@ -67,10 +68,13 @@ def calibrate_clinical_cmd(
             from chemorad.cli.render import to_json
 
             doc = {"site": site, "time_factor_gy_per_day": tm.time_factor(v), "agree": ok, "trials": len(val)}
-            print(to_json({**doc, "training": train.to_dict("records"), "validation": val.to_dict("records")}))
+            tables = {"training": train, "validation": val, "mapping_sensitivity": sens}
+            print(to_json({**doc, **{k: t.to_dict("records") for k, t in tables.items()}}))
             return
         emit(train, train.to_dict("records"), fmt, title=f"{site}: training targets and residuals")
         emit(val, val.to_dict("records"), fmt, title=f"{site}: validation trials (never fitted)")
+        if len(sens):
+            emit(sens, sens.to_dict("records"), fmt, title=f"{site}: drug benefit vs the mapping HR_control = HR^k")
         return
     with err.status("fitting"):
         fit = sc.fit(s, patients, seed)

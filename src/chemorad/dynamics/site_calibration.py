@@ -213,3 +213,33 @@ def record(site: Site, v: dict[str, float], raw: dict, method: str) -> dict:
         for key in ("where", "quote", "note"):
             entry.pop(key, None)
     return out
+
+
+def mapping_sensitivity(site: Site, patients: int = 200, seed: int = 0, ks=(1.0, 1.5, 2.0)) -> pd.DataFrame:
+    """How the drug benefit depends on the survival -> control mapping HR_control = HR_OS^k.
+
+    For each k the site is refitted (all training targets, hazard ratios raised to k) and the first hazard-ratio
+    target's regimen and comparator are evaluated: the fitted drug effect and the TCP gain it implies.
+    """
+    hr = [t for t in site.training if t.kind == "hazard_ratio"]
+    if not hr:
+        return pd.DataFrame()
+    t = hr[0]
+    co = tm.cohort(patients, seed)
+    rows = []
+    for k in ks:
+        v = fit(site, patients, seed, k=k).values
+        arm = tm.population(v, tm.course(site.regimens[t.regimen], t.regimen), co, mgmt=t.mgmt)["tcp"]
+        ref = tm.population(v, tm.course(site.regimens[t.comparator], t.comparator), co, mgmt=t.mgmt)["tcp"]
+        rows.append(
+            {
+                "k": k,
+                "control_hr": t.result.value**k,
+                **{f: v[f] for f in t.fits},
+                "regimen": t.regimen,
+                "tcp": arm,
+                "comparator_tcp": ref,
+                "benefit": arm - ref,
+            }
+        )
+    return pd.DataFrame(rows)

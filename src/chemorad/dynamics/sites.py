@@ -63,7 +63,7 @@ class Parameters(_Strict):
     hypoxic_fraction_chronic: Sourced
     hypoxic_fraction_acute: Sourced
     oer: Sourced
-    reoxygenation_per_day: Sourced
+    reoxygenation_per_fraction: Sourced
 
 
 class DrugEffect(_Strict):
