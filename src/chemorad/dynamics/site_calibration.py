@@ -38,6 +38,7 @@ def _bounds(name: str) -> tuple[float, float]:
 
 
 def fitted_names(site: Site) -> list[str]:
+    """The parameters the training targets fit (`fits`), in order of first mention."""
     out: list[str] = []
     for t in site.training:
         for p in t.fits:
@@ -56,12 +57,15 @@ def target_value(site: Site, t, v: dict[str, float], co: tm.Cohort) -> float:
 
 
 def reported(t, k: float = 1.0, which: str = "value") -> float:
+    """A training target's reported value (or an end of its interval); hazard ratios raised to the mapping k."""
     x = t.result.value if which == "value" else t.result.ci95[0 if which == "low" else 1]
     return x**k if t.kind == "hazard_ratio" else x
 
 
 @dataclass(frozen=True)
 class Fit:
+    """A fit: the site's values with the fitted parameters, and the training table."""
+
     values: dict[str, float]
     table: pd.DataFrame
 
@@ -103,6 +107,7 @@ def fit(site: Site, patients: int = 200, seed: int = 0, k: float = 1.0, shift: d
 
 
 def training_table(site: Site, v: dict[str, float], co: tm.Cohort, k: float = 1.0) -> pd.DataFrame:
+    """Training targets: reported value, model value at `v`, residual, fitted parameters, source."""
     rows = []
     for t in site.training:
         m = target_value(site, t, v, co)

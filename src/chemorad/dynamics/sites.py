@@ -135,6 +135,7 @@ class Site(_Strict):
 
 
 def site_names() -> list[str]:
+    """Names of the packaged tumour sites (the files of `data/sites`)."""
     return sorted(p.stem for p in SITES.glob("*.yaml"))
 
 

@@ -57,6 +57,7 @@ class Course:
 
 
 def parse_items(items: list[dict], where: str) -> list[Radiotherapy | Drug]:
+    """Schedule items (scenario format) validated; an error names `where[i].field`."""
     from pydantic import TypeAdapter, ValidationError
 
     adapter = TypeAdapter(Radiotherapy | Drug)
@@ -102,6 +103,8 @@ def course(items: list[dict] | list[Radiotherapy | Drug], where: str = "regimen"
 
 @dataclass(frozen=True)
 class Cohort:
+    """Standard-normal draws of the virtual patients: radiosensitivity, clonogens, and a uniform for MGMT."""
+
     z_sens: np.ndarray
     z_clon: np.ndarray
     u_mgmt: np.ndarray
@@ -166,6 +169,7 @@ def drug_factor(v: dict[str, float], c: Course, co: Cohort, mgmt: str | None) ->
 
 
 def drug_warnings(site: Site, c: Course) -> list[str]:
+    """One line per drug of the course that the site has no calibrated effect for (it is then ignored)."""
     return [
         f"{d}: no effect with radiotherapy is calibrated for {site.name}; ignored"
         for d in c.drug_fold
