@@ -218,3 +218,8 @@ def test_thousand_patient_tcp_per_regimen_is_fast() -> None:
     t0 = time.perf_counter()
     tm.regimen_tcp(site, "HFX 81.6 Gy/68 (1.2 Gy twice daily)", patients=1000)
     assert time.perf_counter() - t0 < 3.0
+
+
+def test_regimens_unknown_site_is_refused_before_the_prediction() -> None:
+    res = runner.invoke(app, ["regimens", "--cell-line", "DU-145", "--site", "prostrate"])
+    assert res.exit_code == 2 and "closest: prostate" in res.stderr and len(res.stderr.strip().splitlines()) == 1

@@ -8,9 +8,10 @@ Pure array functions used by the site model (`dynamics.tcp_model`); each is test
   mu = ln 2 / T_repair: the exact pairwise form whose sum over m equal fractions a day, Delta t apart, is Thames'
   h_m factor (Thames 1985, Int J Radiat Biol 47:319; `thames_h`).
 - High dose per fraction: plain LQ up to the validity limit of 20 Gy. LQ-L and the universal survival curve bend
-  the curve above a transition dose; at the 5-7 Gy fractions of the trials this package is validated on the
-  difference is small and the LQ model has been argued appropriate there (Brenner 2008, Semin Radiat Oncol 18:234;
-  recalled). Above about 10 Gy per fraction (SBRT) the model is an extrapolation: said in docs/clinical.md.
+  the curve above a transition dose; LQ is kept because it "is reasonably well validated, experimentally and
+  theoretically, up to about 10 Gy / fraction, and would be reasonable for use up to about 18 Gy per fraction"
+  (Brenner 2008, Semin Radiat Oncol 18:234, author manuscript PMC2750078; read). Between 18 and 20 Gy, and for any
+  fraction above the 7.25 Gy of the validation trials, the model is an extrapolation (docs/clinical.md).
 - Hypoxia: a hypoxic cell receives the dose d / OER (dose-modifying, alpha and beta alike).
 - Repopulation: no net regrowth until the kick-off T_k after the first fraction, then clonogens grow at
   lambda = ln 2 / T_eff per day. Its time factor, the dose in 2-Gy fractions per day of overall time that keeps
