@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from chemorad.cli import app
@@ -223,3 +225,21 @@ def test_thousand_patient_tcp_per_regimen_is_fast() -> None:
 def test_regimens_unknown_site_is_refused_before_the_prediction() -> None:
     res = runner.invoke(app, ["regimens", "--cell-line", "DU-145", "--site", "prostrate"])
     assert res.exit_code == 2 and "closest: prostate" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    d=st.floats(1.0, 20.0),
+    n=st.integers(1, 40),
+    per_day=st.integers(1, 3),
+    site=st.sampled_from(["hnscc", "prostate", "breast", "glioblastoma", "cervix"]),
+)
+def test_more_fractions_never_lower_tcp_and_tcp_is_a_probability(d, n, per_day, site) -> None:
+    """Property: without repopulation, one more fraction cannot lower a site's population TCP (with it, a fraction
+    after a weekend can: 3 days of regrowth against one fraction's kill, the time factor at work)."""
+    v = {**tm.values(load_site(site)), "kickoff_days": 1e6}
+    co = tm.cohort(50, 3)
+    kw = {"per_day": per_day, "interval_h": 6.0}
+    a = tm.population(v, tm.course(_rt(d, n, **kw)), co)["tcp"]
+    b = tm.population(v, tm.course(_rt(d, n + 1, **kw)), co)["tcp"]
+    assert 0.0 <= a <= 1.0 and b >= a - 1e-12
