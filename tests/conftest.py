@@ -1,6 +1,6 @@
 """Shared fixtures.
 
-The data bundle is found as chemorad finds it (`chemorad.evidence.datasets.data_dir`): `$CHEMORAD_DATA`, else
+The data bundle is found as chemorad finds it (`chemorad.bundle.datasets.data_dir`): `$CHEMORAD_DATA`, else
 `../shared/data` from the current directory or beside the checkout; tests that need it are skipped without it.
 Parsed-data caching goes to a temporary folder for the session (`$CHEMORAD_CACHE`), so tests neither read a stale
 cache nor write into the user's home.
@@ -30,8 +30,8 @@ def _private_parse_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real cell-line data bundle ($CHEMORAD_DATA, else ../shared/data); the test is skipped if absent."""
+    from chemorad.bundle.datasets import data_dir
     from chemorad.errors import ChemoradError
-    from chemorad.evidence.datasets import data_dir
 
     try:
         return data_dir()

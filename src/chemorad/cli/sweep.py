@@ -29,7 +29,7 @@ def sweep_cmd(
     connect_timeout: Annotated[float, typer.Option(help="Seconds to wait for --scheduler.", min=0.1)] = 5.0,
 ) -> None:
     """Run a sweep or virtual cohort on Dask, streaming results to OUT as partitioned Parquet."""
-    from chemorad.evidence import datasets as ds
+    from chemorad.bundle import datasets as ds
     from chemorad.sweep.run import run_sweep
     from chemorad.sweep.spec import load_sweep
 

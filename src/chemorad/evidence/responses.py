@@ -21,9 +21,9 @@ import os
 
 import pandas as pd
 
+from chemorad.bundle import datasets as ds
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import Modality, ResponseKey, datasets_for
-from chemorad.evidence import datasets as ds
 from chemorad.evidence.curves import fit_lq, sf_columns
 
 

@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chemorad.errors import ChemoradError
-from chemorad.evidence import datasets as ds
-from chemorad.evidence.names import (
+from chemorad.bundle import datasets as ds
+from chemorad.bundle.names import (
     ALIASES,
     TISSUES,
     canonical_name,
@@ -16,6 +15,7 @@ from chemorad.evidence.names import (
     normalise,
     split_ccle_name,
 )
+from chemorad.errors import ChemoradError
 
 
 # ------------------------------------------------------------------------------------------------------------ names
@@ -78,7 +78,7 @@ def test_data_dir_errors_name_where_it_looked(tmp_path, monkeypatch):
     with pytest.raises(ChemoradError, match=ds.ENV_VAR):
         ds.data_dir()
     monkeypatch.delenv(ds.ENV_VAR)
-    monkeypatch.setattr(ds, "_default_candidates", lambda: [tmp_path / "absent"])
+    monkeypatch.setattr(ds, "_default_candidates", lambda: [(tmp_path / "absent", "a test folder")])
     with pytest.raises(ChemoradError, match="absent.*cancerrxgene"):
         ds.data_dir()
 
@@ -185,7 +185,7 @@ def test_cell_lines_table(shared_data):
 
 
 def test_match_counts(shared_data):
-    """The numbers in the docstring of chemorad.evidence.names."""
+    """The numbers in the docstring of chemorad.bundle.names."""
     expected = {  # (raw, normalised, canonical)
         ("yard", "cell_lines"): (251, 263, 265),
         ("yard", "expression"): (50, 261, 263),
@@ -200,3 +200,25 @@ def test_match_counts(shared_data):
     for pair, counts in expected.items():
         assert tuple(int(t.loc[pair]) for t in tables) == counts, pair
     assert [t.attrs["all"] for t in tables] == [1676, 965, 955]
+
+
+# ------------------------------------------------------------------------------------------- the repository's copy
+def test_repository_copy_matches_the_registry_and_its_sums_file():
+    """data/ in the checkout holds every registered file; SHA256SUMS and the code's registry list the same digests."""
+    repo = ds.repository_data()
+    assert repo is not None and repo.is_dir()
+    sums = dict(reversed(line.split()) for line in (repo / "SHA256SUMS").read_text().splitlines())
+    assert sums == {s.filename: s.sha256 for s in ds.DATASETS.values()}
+    assert not (repo / "pide").exists() or not any((repo / "pide").iterdir()), "PIDE must never be committed"
+
+
+def test_default_order_puts_shared_folders_before_the_repository_copy(tmp_path, monkeypatch):
+    """Without --data and $CHEMORAD_DATA: ../shared/data from the cwd, beside the checkout, then the repo's data/."""
+    monkeypatch.delenv(ds.ENV_VAR, raising=False)
+    monkeypatch.chdir(tmp_path)
+    candidates = ds._default_candidates()
+    assert candidates[0][0] == tmp_path / ".." / "shared" / "data"
+    assert candidates[-1] == (ds.repository_data(), "the repository's data/ folder")
+    shared_only = [c for c in candidates if "shared" in c[1]]
+    monkeypatch.setattr(ds, "_default_candidates", lambda: [c for c in candidates if c not in shared_only])
+    assert ds.locate() == (ds.repository_data().resolve(), "the repository's data/ folder")
