@@ -18,6 +18,36 @@ settings.register_profile("ci", derandomize=True, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# Markers (registered in pyproject.toml) applied by rule, so a new test in these places is marked without remembering:
+# `make test-fast` deselects slow, jax and browser; `make test` and CI run everything.
+_JAX = ("tests/calibration/",)  # NumPyro/JAX models: compilation dominates (test_basis alone 73 s on a quiet machine)
+_BROWSER = ("tests/web/test_browser.py",)  # drives Debian's chromium through selenium
+_SLOW = (
+    *_JAX,
+    *_BROWSER,
+    "tests/sweep/",  # Dask local clusters with worker processes (the folder: 5 min 22 s at load 11)
+    "tests/test_demo.py",  # three demo stages, including 20 replicates of a 7-week simulation
+    "tests/bundle/test_repository_data.py",  # the claim verdicts of the whole bundle (59 s at load 11)
+)
+#: fixtures that need the cell-line data bundle: a test requesting one (directly or through another) is `data`
+_DATA_FIXTURES = {"shared_data", "bundle_tables"}
+
+
+def pytest_configure(config):
+    if os.environ.get("CI") and config.option.durations is None:
+        config.option.durations = 25  # CI lists the 25 slowest tests, so the suite's budget stays visible
+
+
+def pytest_collection_modifyitems(config, items):
+    root = Path(str(config.rootpath))
+    for item in items:
+        where = Path(str(item.path)).relative_to(root).as_posix()
+        if _DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.data)
+        for marker, places in (("jax", _JAX), ("browser", _BROWSER), ("slow", _SLOW)):
+            if where.startswith(places):
+                item.add_marker(getattr(pytest.mark, marker))
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_parse_cache(tmp_path_factory):
