@@ -909,6 +909,10 @@ RESPONSE_LOADERS = {
     "ctrp": load_ctrp,
 }
 
+#: Two releases of one screen (GDSC1 and GDSC2: same lab, many lines and drugs in common); their agreement on shared
+#: lines is the replicate correlation the evidence margins rest on (`chemorad.evidence.margins`).
+REPLICATE_RELEASES = ("gdsc1", "gdsc2")
+
 #: The column that names the compound in each long (drug) response table.
 COMPOUND_COLUMN = {"gdsc1": "drug", "gdsc2": "drug", "ctrp": "compound"}
 

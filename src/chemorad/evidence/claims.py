@@ -132,7 +132,7 @@ def claim_tests(
     therapy_of = _tested_columns(cat, resp, resolution)
     cols = list(therapy_of)
     assoc = associations(sc.scores if features is None else features, resp[cols], cov, min_n=MIN_LINES)
-    has_yard = any(ResponseKey.parse(c).dataset == "yard" for c in cols)
+    has_yard = any(ResponseKey.parse(c).dataset == ds.YARD for c in cols)
     noise = noise_table(
         cat,
         resp,
