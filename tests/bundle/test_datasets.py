@@ -1,5 +1,6 @@
 """Data bundle registry, loaders and cell-line/tissue harmonisation."""
 
+import os
 import shutil
 
 import numpy as np
@@ -222,3 +223,39 @@ def test_default_order_puts_shared_folders_before_the_repository_copy(tmp_path, 
     shared_only = [c for c in candidates if "shared" in c[1]]
     monkeypatch.setattr(ds, "_default_candidates", lambda: [c for c in candidates if c not in shared_only])
     assert ds.locate() == (ds.repository_data().resolve(), "the repository's data/ folder")
+
+
+# ------------------------------------------------------------------------------------------------------ the Bundle
+def test_the_context_bundle_caches_parsed_tables_in_the_context_cache_dir(shared_data, tmp_path):
+    """Context.cache_dir is where the Bundle's parse cache goes (not a folder re-derived from the environment)."""
+    from chemorad.bundle import Bundle
+    from chemorad.catalog import catalog
+    from chemorad.context import Context
+
+    ds.clear_cache()
+    ctx = Context(catalog=catalog(), data=shared_data, cache_dir=tmp_path / "ctx-cache")
+    bundle = ctx.bundle
+    assert bundle is ctx.bundle and isinstance(bundle, Bundle) and bundle.cache_dir == tmp_path / "ctx-cache"
+    yard = bundle.load("yard")
+    assert (
+        list((tmp_path / "ctx-cache").glob("wide-yard-*.pkl"))
+        and (tmp_path / "ctx-cache" / "file-hashes.json").exists()
+    )
+    pd.testing.assert_frame_equal(yard, ds.load_yard(shared_data))  # a path and a Bundle give the same table
+    ds.clear_cache()
+    off = Context(catalog=catalog(), data=shared_data, cache_dir=None).bundle
+    assert off.load("radiogx").shape[0] > 300 and not list(tmp_path.glob("*/wide-radiogx-*.pkl"))
+
+
+def test_the_bundle_serves_the_registry_response_sets_and_refuses_unknown_names(shared_data):
+    from chemorad.bundle import Bundle
+    from chemorad.catalog.registry import RESPONSE_DATASETS
+
+    bundle = Bundle.locate(shared_data)
+    assert set(bundle.responses) == set(RESPONSE_DATASETS) and os.fspath(bundle) == str(shared_data.resolve())
+    for dataset_id in bundle.responses:
+        assert len(bundle.response_table(dataset_id)) > 300
+    with pytest.raises(ChemoradError, match="unknown dataset 'yrad'; .*closest: yard"):
+        bundle.load("yrad")
+    with pytest.raises(ChemoradError, match="response data set"):
+        bundle.response_table("nci60")
