@@ -173,3 +173,9 @@ def test_a_user_catalog_reaches_the_workers(tmp_path: Path, dask_cluster) -> Non
         kill[label] = pd.read_parquet(out / "results").sort_values(["point", "replicate"])["log_kill"].to_numpy()
     # 3 x 2 Gy: alpha 0.9 instead of 0.3 adds (0.9 - 0.3) x 6 Gy / ln 10 = 1.56 log10 of kill before repopulation
     assert (kill["mine"] > kill["shipped"] + 1.0).all(), (kill["mine"], kill["shipped"])
+    # the shipped run's folder cannot be resumed with the user catalog: results would mix two models
+    mine = ["--catalog", str(tmp_path / "catalog")]
+    _one_line_error(
+        runner.invoke(app, [*mine, "sweep", str(f), "--out", str(tmp_path / "shipped"), "--resume", *sched]),
+        "another catalog",
+    )

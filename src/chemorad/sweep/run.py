@@ -211,6 +211,11 @@ def check_folder(out: Path, sweep: Sweep, batch_size: int | None, resume: bool) 
         if manifest.get("sha256") != sweep.sha256:
             theirs = str((manifest.get("sha256") or {}).get("sweep", "?"))[:12]
             ours = sweep.sha256.get("sweep", "?")[:12]
+            if theirs == ours[:12]:
+                raise ChemoradError(
+                    f"--out {out}: holds results of this sweep file run with another catalog (--catalog); choose "
+                    "another folder"
+                )
             raise ChemoradError(
                 f"--out {out}: holds results of a different sweep ({manifest.get('name')!r}, sweep file SHA-256 "
                 f"{theirs}..., this one {ours}...); choose another folder"

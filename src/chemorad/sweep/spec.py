@@ -100,6 +100,15 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def catalog_sha256(cat: Catalog) -> str:
+    """SHA-256 of a catalog's content (every mechanism, therapy, reference and perturbation as canonical JSON)."""
+    parts = {
+        name: {k: v.model_dump(mode="json") for k, v in getattr(cat, name).items()}
+        for name in ("mechanisms", "therapies", "references", "perturbations")
+    }
+    return sha256(json.dumps(parts, sort_keys=True, default=str).encode())
+
+
 def load_sweep(path: Path | str, cat: Catalog | None = None) -> Sweep:
     """Read and validate a sweep file against `cat` (default: the shipped catalog); the SHA-256 of the file (and of a
     base scenario file) identify the sweep."""
@@ -130,6 +139,8 @@ def parse_sweep(
     hashes = dict(hashes or {})
     if "sweep" not in hashes:  # a sweep given as a dict: identify it by its canonical JSON
         hashes["sweep"] = sha256(json.dumps(raw, sort_keys=True, default=str).encode())
+    if cat is not catalog() and cat != catalog():  # a user catalog is part of the sweep's identity (resume checks it)
+        hashes["catalog"] = catalog_sha256(cat)
     if isinstance(spec.base, str):
         base_path = (base_dir or Path.cwd()) / spec.base
         base_raw = read_yaml(base_path, f"{where}: base scenario")
