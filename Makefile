@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= demo_output
 
-.PHONY: demo test lint clean venv
+.PHONY: demo test test-fast lint clean venv
 
 $(BIN)/python:
 	@echo "[make] creating $(VENV) with $(PY)"
@@ -33,6 +33,13 @@ test: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 	@echo "[make] 4/4 pytest"
 	$(BIN)/pytest
+
+# Local work: the same checks, without the slow, JAX and browser tests (see CONTRIBUTING.md); `make test` runs all.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests benchmarks docs
+	$(BIN)/ruff format --check src tests benchmarks docs
+	$(BIN)/lint-imports
+	$(BIN)/pytest -m "not slow and not jax and not browser"
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

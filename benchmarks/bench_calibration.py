@@ -69,13 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--loeo-steps", type=int, default=800)
     args = ap.parse_args(argv)
 
+    from chemorad.bundle import datasets as ds
     from chemorad.calibration import predict as P
     from chemorad.calibration.data import DATASETS, bundle_data
     from chemorad.calibration.infer import Calibrator, Settings
     from chemorad.calibration.infer import to_inference_data as to_idata
     from chemorad.calibration.spec import chain_spec
     from chemorad.catalog import catalog
-    from chemorad.evidence import datasets as ds
     from chemorad.evidence.responses import responses
     from chemorad.profile.model import line_folds
 

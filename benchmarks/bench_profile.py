@@ -85,8 +85,8 @@ def batch(n: int, data: Path | None) -> None:
     folder, as `chemorad predict --profiles DIR` runs it; prints the wall times (run under /usr/bin/time -v for CPU)."""
     import tempfile
 
-    from chemorad.evidence import datasets as ds
-    from chemorad.evidence.names import canonical_name
+    from chemorad.bundle import datasets as ds
+    from chemorad.bundle.names import canonical_name
     from chemorad.profile.activities import reference, sample_scores
     from chemorad.profile.predict import predict_profile
     from chemorad.profile.readers import read_profiles_dir

@@ -17,8 +17,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from chemorad.bundle import datasets as ds
 from chemorad.catalog import catalog
-from chemorad.evidence import datasets as ds
 from chemorad.evidence.associations import associations, covariate_design
 from chemorad.evidence.responses import responses
 

@@ -33,7 +33,7 @@ COMMANDS = {
 LOAD = (
     "import time, sys\n"
     "t = time.perf_counter()\n"
-    "from chemorad.evidence import datasets as ds\n"
+    "from chemorad.bundle import datasets as ds\n"
     "ds.cell_lines(); ds.load_expression(); ds.load_mutations(); ds.load_copy_number(); ds.load_ctrp()\n"
     "ds.load_gdsc_response(1); ds.load_gdsc_response(2)\n"
     "print(time.perf_counter() - t)\n"

@@ -25,8 +25,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from chemorad.bundle import datasets as ds
 from chemorad.catalog import catalog
-from chemorad.evidence import datasets as ds
 
 DATA = Path(os.environ.get("CHEMORAD_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 THERAPIES = "radiotherapy,cisplatin"

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from chemorad.bundle import datasets as ds
+from chemorad.bundle.names import canonical_name
 from chemorad.catalog.load import catalog
 from chemorad.cli import app
-from chemorad.evidence import datasets as ds
-from chemorad.evidence.names import canonical_name
 
 runner = CliRunner()
 KEYS = {

@@ -66,7 +66,7 @@ def test_a_more_radioresistant_tumour_has_lower_tcp_on_the_same_patients() -> No
 
 @pytest.fixture(scope="module")
 def line(shared_data) -> str:
-    from chemorad.evidence import datasets as ds
+    from chemorad.bundle import datasets as ds
 
     cl = ds.cell_lines(shared_data)
     full = cl[(cl["n_datasets"] == cl["n_datasets"].max()) & cl["tissue"].notna()]

@@ -7,13 +7,13 @@ from pathlib import Path
 import pandas as pd
 from typer.testing import CliRunner
 
+from chemorad.bundle import datasets as ds
 from chemorad.cli import app
-from chemorad.evidence import datasets as ds
 
 
 def test_demo_writes_tables_and_figures_and_says_when_data_are_missing(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv(ds.ENV_VAR, raising=False)
-    monkeypatch.setattr(ds, "_default_candidates", lambda: [tmp_path / "no-data"])
+    monkeypatch.setattr(ds, "_default_candidates", lambda: [(tmp_path / "no-data", "a test folder")])
     out = tmp_path / "demo"
     res = CliRunner().invoke(app, ["demo", "--out", str(out)])
     assert res.exit_code == 0, res.output

@@ -160,6 +160,10 @@ CASES = [
     # demo
     ("demo-data-missing", ["demo", "--out", "{folder}", "--data", "{missing}"], "missing.yaml"),
     ("demo-out-is-a-file", ["demo", "--out", "{existing}"], "existing.html"),
+    # the data bundle
+    ("data-missing", ["data", "--data", "{missing}"], "missing.yaml"),
+    ("data-file", ["data", "--data", "{existing}"], "existing.html"),
+    ("data-format", ["data", "-f", "pdf"], "pdf"),
     # evidence
     ("evidence-data-missing", ["evidence", "data", "--data", "{missing}"], "missing.yaml"),
     ("evidence-data-file", ["evidence", "data", "--data", "{existing}"], "existing.html"),

@@ -59,7 +59,7 @@ def test_predict_calibrated_needs_one_input() -> None:
 def test_predict_calibrated_from_a_maf_and_expression(shared_data, tmp_path) -> None:
     """A sample outside the bundle (files made from a bundle line's values): posterior predictive with intervals,
     explanations as mechanisms with their stage, the expression covariates stated."""
-    from chemorad.evidence import datasets as ds
+    from chemorad.bundle import datasets as ds
 
     expr = ds.load_expression(data=shared_data)
     line = str(expr.index[0])
@@ -93,7 +93,7 @@ def test_perturbations_calibrated_needs_check() -> None:
 
 
 def test_predict_calibrated_conditioned_on_an_observed_response(shared_data) -> None:
-    from chemorad.evidence import datasets as ds
+    from chemorad.bundle import datasets as ds
 
     line = str(ds.load_yard(shared_data).index[0])
     base = ["predict", "--model", "calibrated", "--cell-line", line, "--data", str(shared_data)]

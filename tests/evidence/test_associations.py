@@ -8,8 +8,8 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 
+from chemorad.bundle import datasets as ds
 from chemorad.errors import ChemoradError
-from chemorad.evidence import datasets as ds
 from chemorad.evidence.associations import associations, bh_fdr, covariate_design, partial_correlation
 
 

@@ -6,8 +6,8 @@ import pytest
 from scipy.integrate import quad
 from scipy.optimize import nnls
 
+from chemorad.bundle import datasets as ds
 from chemorad.errors import ChemoradError
-from chemorad.evidence import datasets as ds
 from chemorad.evidence.curves import fit_lq, lq_auc, lq_d10, lq_survival, sf_columns
 
 DOSES = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0])

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from chemorad.bundle import datasets as ds
 from chemorad.catalog.load import catalog
-from chemorad.evidence import datasets as ds
 from chemorad.evidence.scores import mechanism_scores
 from chemorad.profile.activities import reference, sample_scores
 from chemorad.profile.readers import Profile, from_cell_line

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from chemorad.bundle import datasets as ds
 from chemorad.catalog.load import catalog
 from chemorad.chain.radiation import oer
-from chemorad.evidence import datasets as ds
 from chemorad.profile import predict as pp
 from chemorad.profile.readers import from_cell_line
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from chemorad.bundle import datasets as ds
 from chemorad.errors import ChemoradError
-from chemorad.evidence import datasets as ds
 from chemorad.profile import readers as rd
 from chemorad.profile.readers import (
     VARIANT_CLASS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pkgutil
 import subprocess
 import sys
 
@@ -15,16 +16,43 @@ from chemorad.report.html import percent, table_view
 from chemorad.report.profile_report import activities_figure, waterfall_figure, waterfall_steps
 
 
+def _report_modules() -> list[str]:
+    import chemorad.report
+
+    return sorted(f"chemorad.report.{m.name}" for m in pkgutil.iter_modules(chemorad.report.__path__))
+
+
 def test_importing_the_report_layer_chooses_no_backend() -> None:
+    """Every module of the report layer (found, not listed by hand: regimen_figures was once missed) imports without
+    pyplot and without choosing a backend."""
+    modules = _report_modules()
+    assert "chemorad.report.regimen_figures" in modules and len(modules) >= 8
     code = (
-        "import matplotlib, sys; before = matplotlib.rcParams._get_backend_or_none(); "
-        "import chemorad.report.profile_report, chemorad.report.evidence_figures, chemorad.report.sweep_figures; "
-        "import chemorad.report.dynamics_figures; "
+        "import importlib, matplotlib, sys; before = matplotlib.rcParams._get_backend_or_none(); "
+        f"[importlib.import_module(m) for m in {modules!r}]; "
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'; "
         "assert matplotlib.rcParams._get_backend_or_none() == before, 'backend chosen at import'"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
+
+
+def test_the_regimen_figure_draws_on_the_axis_given_without_pyplot() -> None:
+    rows = [
+        {"regimen": "70 Gy / 35 fx", "tcp": 0.6, "tcp_low": 0.5, "tcp_high": 0.7, "gard": 60.0},
+        {"regimen": "66 Gy / 33 fx", "tcp": 0.5, "tcp_low": 0.4, "tcp_high": 0.6, "gard": None},
+    ]
+    code = (
+        "import sys; from chemorad.report.regimen_figures import regimen_figure; "
+        f"fig = regimen_figure({{'table': {rows!r}, 'sample': 'X', 'patients': 10}}); "
+        "assert len(fig.axes[0].patches) == 2 and 'matplotlib.pyplot' not in sys.modules"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    fig, ax = subplots(figsize=(6, 2))
+    from chemorad.report.regimen_figures import regimen_figure
+
+    assert regimen_figure({"table": rows, "sample": "X", "patients": 10}, ax=ax) is fig
 
 
 def test_figures_draw_on_the_axis_given_and_return_its_figure() -> None:

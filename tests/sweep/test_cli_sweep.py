@@ -145,3 +145,37 @@ def test_billion_point_sobol_is_refused_through_the_cli(tmp_path: Path) -> None:
     f = _write(tmp_path, tiny_sweep(design={"kind": "sobol", "samples": 10**9}))
     _one_line_error(runner.invoke(app, ["sweep", str(f), "--out", str(tmp_path / "o")]), "would fit")
     assert not (tmp_path / "o").exists()
+
+
+def _user_catalog(tmp_path: Path) -> Path:
+    """The shipped catalog with radiotherapy's alpha tripled (0.3 -> 0.9 Gy^-1)."""
+    import shutil
+    from importlib import resources
+
+    mine = tmp_path / "catalog"
+    shutil.copytree(Path(str(resources.files("chemorad") / "catalog" / "data")), mine)
+    text = (mine / "therapies.yaml").read_text(encoding="utf-8")
+    old = "    alpha_per_gy:\n      value: 0.3\n"
+    assert text.count(old) == 1
+    (mine / "therapies.yaml").write_text(text.replace(old, "    alpha_per_gy:\n      value: 0.9\n"), encoding="utf-8")
+    return mine
+
+
+def test_a_user_catalog_reaches_the_workers(tmp_path: Path, dask_cluster) -> None:
+    """`chemorad --catalog DIR sweep ...` simulates with DIR's catalog on the workers, not the shipped one."""
+    f = _write(tmp_path, tiny_sweep(arms=[{"name": "rt"}], design={"kind": "lhs", "samples": 4}))
+    sched = ["--scheduler", dask_cluster.scheduler_address]
+    kill = {}
+    for label, pre in (("shipped", []), ("mine", ["--catalog", str(_user_catalog(tmp_path))])):
+        out = tmp_path / label
+        res = runner.invoke(app, [*pre, "sweep", str(f), "--out", str(out), *sched])
+        assert res.exit_code == 0, res.output
+        kill[label] = pd.read_parquet(out / "results").sort_values(["point", "replicate"])["log_kill"].to_numpy()
+    # 3 x 2 Gy: alpha 0.9 instead of 0.3 adds (0.9 - 0.3) x 6 Gy / ln 10 = 1.56 log10 of kill before repopulation
+    assert (kill["mine"] > kill["shipped"] + 1.0).all(), (kill["mine"], kill["shipped"])
+    # the shipped run's folder cannot be resumed with the user catalog: results would mix two models
+    mine = ["--catalog", str(tmp_path / "catalog")]
+    _one_line_error(
+        runner.invoke(app, [*mine, "sweep", str(f), "--out", str(tmp_path / "shipped"), "--resume", *sched]),
+        "another catalog",
+    )

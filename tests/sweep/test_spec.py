@@ -7,6 +7,7 @@ from _sweep_cases import TINY, tiny_sweep
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chemorad.catalog import catalog
 from chemorad.errors import ChemoradError
 from chemorad.sweep.design import design_points
 from chemorad.sweep.paths import check_path, leaf_paths, with_values
@@ -58,7 +59,7 @@ def test_bad_sweeps_name_the_field(override: dict, needle: str) -> None:
 
 def test_activity_paths_are_catalog_mechanisms() -> None:
     tree = parse_sweep(tiny_sweep()).arms["rt"]
-    assert check_path(tree, "clones.0.activities.nhej_repair", "x") is False
+    assert check_path(tree, "clones.0.activities.nhej_repair", "x", catalog()) is False
     assert "tumour.hypoxic_fraction" in leaf_paths(tree)
 
 

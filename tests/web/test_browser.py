@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from _web_helpers import console_errors, get_json, load_seconds, record
 
+from chemorad.bundle import datasets as ds
 from chemorad.catalog.load import catalog
-from chemorad.evidence import datasets as ds
 
 PAGES = [
     ("/", "The answer at a glance", "matrix"),

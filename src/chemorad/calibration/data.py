@@ -195,7 +195,7 @@ def bundle_data(
 ) -> CalibrationData:
     """Assemble `CalibrationData` from the evidence bundle for the catalog's therapies (module docstring). `basis`:
     the expression basis of a posterior (predictions), else fitted on the bundle's expression (calibration)."""
-    from chemorad.evidence import datasets as ds
+    from chemorad.bundle import datasets as ds
     from chemorad.evidence.responses import drug_responses, split, therapy_columns
     from chemorad.evidence.scores import mechanism_scores
 

@@ -45,6 +45,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "chemorad.cli.demo:demo_cmd",
         "Run the main job on the shipped defaults and write tables and figures to OUT.",
     ),
+    "data": (
+        "chemorad.cli.data:data_cmd",
+        "List the data bundle's files with their public source and terms, verify every checksum, name optional sets.",
+    ),
     "evidence": (
         "chemorad.cli.evidence:app",
         "Test the claims on real cell-line data (Yard 2016, GDSC1/2, CTRP, CCLE).",

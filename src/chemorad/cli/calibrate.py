@@ -43,7 +43,7 @@ def calibrate_cmd(
         if v < 1:
             raise ChemoradError(f"{name} must be a positive integer (got {v})")
     ctx = current()
-    from chemorad.evidence.datasets import data_dir
+    from chemorad.bundle.datasets import data_dir
 
     data = data_dir(data if data is not None else ctx.data)  # a bad --data is refused before any work
     settings = Settings(method=method, seed=seed, steps=steps, samples=samples, warmup=samples, chains=chains)

@@ -17,6 +17,7 @@ import numpy as np
 import typer
 from rich.console import Console
 
+from chemorad.bundle import datasets as ds
 from chemorad.catalog import Catalog
 from chemorad.catalog import views as cv
 from chemorad.catalog.registry import SCHEDULE_RADIATION
@@ -27,7 +28,6 @@ from chemorad.chain.survival import Environment, survival
 from chemorad.cli.context import current_catalog
 from chemorad.cli.render import to_json
 from chemorad.errors import ChemoradError
-from chemorad.evidence import datasets as ds
 from chemorad.evidence.claims import claim_verdicts, evidence_tables, summarise
 from chemorad.evidence.crossres import explained_cross_resistance
 from chemorad.report.evidence_figures import claims_heatmap_figure, crossres_matrix_figure

@@ -10,10 +10,10 @@ import pandas as pd
 import typer
 from rich.console import Console
 
+from chemorad.bundle import datasets as ds
 from chemorad.cli.context import current_catalog
 from chemorad.cli.render import Format, emit, existing_data_folder, progress_bar
 from chemorad.errors import ChemoradError, unknown
-from chemorad.evidence import datasets as ds
 from chemorad.evidence.associations import associations
 from chemorad.evidence.responses import label as _label
 from chemorad.report.evidence_figures import claims_heatmap_figure, crossres_matrix_figure
@@ -99,8 +99,8 @@ def fit_radiation(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Linear-quadratic fits (alpha, beta >= 0) of radiation survival curves, compared with RadioGx."""
+    from chemorad.bundle.names import canonical_name
     from chemorad.evidence.curves import check_survival_table, fit_lq, sf_columns
-    from chemorad.evidence.names import canonical_name
 
     if table is not None:
         try:
@@ -356,9 +356,9 @@ def conditional(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Given an observed response to one therapy, the predicted response to others (within-tissue joint data)."""
+    from chemorad.bundle.names import canonical_name
     from chemorad.evidence.claims import evidence_tables
     from chemorad.evidence.conditional import conditional_prediction, parse_observed
-    from chemorad.evidence.names import canonical_name
 
     cat = current_catalog()
     obs = parse_observed(observed, cat)

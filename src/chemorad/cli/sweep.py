@@ -9,6 +9,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 
+from chemorad.cli.context import current_catalog
 from chemorad.cli.render import Format, emit, print_table, progress_bar, to_json
 
 err = Console(stderr=True)
@@ -29,11 +30,11 @@ def sweep_cmd(
     connect_timeout: Annotated[float, typer.Option(help="Seconds to wait for --scheduler.", min=0.1)] = 5.0,
 ) -> None:
     """Run a sweep or virtual cohort on Dask, streaming results to OUT as partitioned Parquet."""
-    from chemorad.evidence import datasets as ds
+    from chemorad.bundle import datasets as ds
     from chemorad.sweep.run import run_sweep
     from chemorad.sweep.spec import load_sweep
 
-    sw = load_sweep(sweep_file)
+    sw = load_sweep(sweep_file, cat=current_catalog())  # `chemorad --catalog DIR sweep`: the workers simulate with it
     directory = ds.data_dir(data) if sw.spec.design.kind == "cohort" else None
     try:
         with progress_bar(err) as bar:

@@ -36,7 +36,7 @@ def base_scenario(
 ) -> dict:
     evolvable = [m.id for m in cat.mechanisms.values() if m.effects and m.direction == "resistance"]
     return {
-        "name": f"{first.get('therapy', 'radiotherapy')} then {second.get('therapy', 'radiotherapy')}",
+        "name": f"{first.get('therapy', cat.radiotherapy.id)} then {second.get('therapy', cat.radiotherapy.id)}",
         "tumour": {"initial_cells": 1e9, "carrying_capacity": 1e12, "doubling_time_days": 4.0},
         "evolution": {"mechanisms": evolvable, "rate_per_division": rate},
         "schedule": [first, second],
@@ -80,7 +80,7 @@ def population_rf(sc: Scenario, result: Result, day: float, therapy: str, *, cat
 
 
 def crossres_evolution(
-    drugs: tuple[str, ...] = ("cisplatin", "docetaxel", "doxorubicin"),
+    drugs: tuple[str, ...],
     replicates: int = 20,
     seed: int = 0,
     rate: float = 1e-6,

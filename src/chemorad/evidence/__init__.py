@@ -1,7 +1,8 @@
-"""Evidence engine: real cell-line data (load, harmonise), radiation curve fits, and tissue-adjusted associations.
+"""Evidence engine: radiation curve fits, tissue-adjusted associations and claim verdicts on real cell-line data.
 
-- `names`: cell-line name and tissue harmonisation across Yard 2016, GDSC, CCLE and CTRP;
-- `datasets`: the data bundle (registry, checksums, loaders indexed by canonical cell-line name, `cell_lines()`);
+The data bundle itself (files, checksums, loaders, name harmonisation, parse cache) is `chemorad.bundle`, one layer
+below; this package tests claims on it.
+
 - `curves`: linear-quadratic fits of radiation survival curves (RadioGx-compatible);
 - `associations`: feature x response OLS with covariates for every pair at once, BH FDR, partial correlation;
 - `claims`, `verdicts`, `margins`: claim verdicts by a stated decision rule (effects beyond a noise-derived margin,
@@ -14,23 +15,14 @@
 
 from chemorad.evidence.associations import associations, bh_fdr, covariate_design, partial_correlation
 from chemorad.evidence.curves import fit_lq, lq_auc, lq_d10, lq_survival
-from chemorad.evidence.datasets import DATASETS, cell_lines, data_dir, verify
-from chemorad.evidence.names import canonical_name, harmonise_tissue, normalise
 
 __all__ = [
-    "DATASETS",
     "associations",
     "bh_fdr",
-    "canonical_name",
-    "cell_lines",
     "covariate_design",
-    "data_dir",
     "fit_lq",
-    "harmonise_tissue",
     "lq_auc",
     "lq_d10",
     "lq_survival",
-    "normalise",
     "partial_correlation",
-    "verify",
 ]

@@ -32,10 +32,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from chemorad.bundle import datasets as ds
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import RESPONSE_DATASETS, Modality, ResponseKey
 from chemorad.catalog.views import CLAIM_WEIGHT
-from chemorad.evidence import datasets as ds
 from chemorad.evidence.associations import associations, covariate_design
 from chemorad.evidence.margins import MARGIN_PER_NOISE, noise_table
 from chemorad.evidence.responses import radiation_dose_responses, responses, split, therapy_columns
@@ -132,7 +132,7 @@ def claim_tests(
     therapy_of = _tested_columns(cat, resp, resolution)
     cols = list(therapy_of)
     assoc = associations(sc.scores if features is None else features, resp[cols], cov, min_n=MIN_LINES)
-    has_yard = any(ResponseKey.parse(c).dataset == "yard" for c in cols)
+    has_yard = any(ResponseKey.parse(c).dataset == ds.YARD for c in cols)
     noise = noise_table(
         cat,
         resp,

@@ -33,9 +33,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from chemorad.bundle import datasets as ds
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import response_dataset
 from chemorad.evidence.curves import fit_lq, lq_survival, sf_columns
-from chemorad.evidence.responses import split
+from chemorad.evidence.responses import column, split
 
 __all__ = ["MARGIN_PER_NOISE", "clonogenic_rho", "noise_table", "radiation_noise", "replicate_rho"]
 
@@ -99,13 +101,14 @@ def radiation_noise(yard: pd.DataFrame) -> dict[str, tuple[float, str]]:
 
 def _gdsc_rho(cat: Catalog, resp: pd.DataFrame) -> dict[tuple[str, str], tuple[float, int]]:
     """(therapy, metric) -> (rho, n) of GDSC1 vs GDSC2 for therapies screened in both releases."""
+    first, second = ds.REPLICATE_RELEASES
     out = {}
     for t in cat.therapies.values():
-        if "gdsc1" not in t.datasets or "gdsc2" not in t.datasets:
+        if first not in t.datasets or second not in t.datasets:
             continue
-        for metric in ("ln_ic50", "auc"):
-            a = f"gdsc1|{t.datasets['gdsc1']}|{metric}"
-            b = f"gdsc2|{t.datasets['gdsc2']}|{metric}"
+        for metric in response_dataset(first).metrics:
+            a = column(first, t.datasets[first], metric)
+            b = column(second, t.datasets[second], metric)
             if a in resp and b in resp:
                 rho, n = replicate_rho(resp[a], resp[b])
                 if np.isfinite(rho):
@@ -127,14 +130,14 @@ def clonogenic_rho(clonogenic: pd.DataFrame) -> dict[str, tuple[float, int]]:
 
 def _rho_for(col: str, tid: str | None, gdsc: dict, clono: dict) -> tuple[float, str]:
     dataset, _, metric = split(col)
-    if dataset == "yard":
+    if dataset == ds.YARD:
         key = _CLONOGENIC_METRIC.get(metric, "auc")
         rho, n = clono.get(key, (np.nan, 0))
         return rho, f"clonogenic vs 9-day assay, {key}, {n} lines"
-    if dataset in ("gdsc1", "gdsc2") and (tid, metric) in gdsc:
+    if dataset in ds.REPLICATE_RELEASES and (tid, metric) in gdsc:
         rho, n = gdsc[(tid, metric)]
         return rho, f"GDSC1 vs GDSC2, {n} lines"
-    use = "auc" if dataset == "ctrp" else metric
+    use = metric  # another drug screen (CTRP: AUC only): the median replicate rho of the same metric
     values = [r for (_, m), (r, _) in gdsc.items() if m == use]
     return (float(np.median(values)) if values else np.nan), f"median GDSC1 vs GDSC2 rho ({use}, {len(values)} drugs)"
 

@@ -19,7 +19,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from chemorad.evidence import datasets as ds
+from chemorad.bundle import datasets as ds
 
 __all__ = ["PROLIFERATION_GENES", "proliferation_score"]
 

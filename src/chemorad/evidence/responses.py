@@ -21,9 +21,9 @@ import os
 
 import pandas as pd
 
+from chemorad.bundle import datasets as ds
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import Modality, ResponseKey, datasets_for
-from chemorad.evidence import datasets as ds
 from chemorad.evidence.curves import fit_lq, sf_columns
 
 
@@ -43,13 +43,13 @@ def split(col: str) -> tuple[str, str, str]:
 
 def radiation_responses(cat: Catalog, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Yard AUC and chemorad's LQ fit (SF2, -alpha) per line, under the catalog's name for the Yard compound."""
-    compound = cat.radiotherapy.datasets["yard"]
+    compound = cat.radiotherapy.datasets[ds.YARD]
     yard = ds.load_yard(data)
     fits = fit_lq(yard)
     out = pd.DataFrame(index=yard.index)
-    out[column("yard", compound, "auc")] = yard["auc_yard"]
-    out[column("yard", compound, "sf2")] = fits["sf2"].reindex(yard.index)
-    out[column("yard", compound, "neg_alpha")] = -fits["alpha"].reindex(yard.index)
+    out[column(ds.YARD, compound, "auc")] = yard["auc_yard"]
+    out[column(ds.YARD, compound, "sf2")] = fits["sf2"].reindex(yard.index)
+    out[column(ds.YARD, compound, "neg_alpha")] = -fits["alpha"].reindex(yard.index)
     return out
 
 
@@ -58,41 +58,38 @@ def radiation_dose_responses(cat: Catalog, data: str | os.PathLike[str] | None =
 
     -beta is oriented like -alpha: a larger beta kills more at high dose, so -beta is higher for radioresistant lines.
     """
-    compound = cat.radiotherapy.datasets["yard"]
+    compound = cat.radiotherapy.datasets[ds.YARD]
     yard = ds.load_yard(data)
     fits = fit_lq(yard)
     _, cols = sf_columns(yard)
     out = pd.DataFrame(index=yard.index)
     for c in cols:
-        out[column("yard", compound, c)] = yard[c]
-    out[column("yard", compound, "neg_alpha")] = -fits["alpha"].reindex(yard.index)
-    out[column("yard", compound, "neg_beta")] = -fits["beta"].reindex(yard.index)
+        out[column(ds.YARD, compound, c)] = yard[c]
+    out[column(ds.YARD, compound, "neg_alpha")] = -fits["alpha"].reindex(yard.index)
+    out[column(ds.YARD, compound, "neg_beta")] = -fits["beta"].reindex(yard.index)
     return out
 
 
 def drug_responses(
     cat: Catalog, data: str | os.PathLike[str] | None = None, all_compounds: bool = False
 ) -> pd.DataFrame:
-    """GDSC1/GDSC2 ln IC50 and AUC and CTRP AUC, for the catalog's drugs (or every compound with `all_compounds`)."""
-    wanted: dict[str, set[str]] = {d.id: set() for d in datasets_for(Modality.drug)}
+    """Every registered drug data set's metrics (GDSC1/GDSC2 ln IC50 and AUC, CTRP AUC), for the catalog's drugs (or
+    every compound with `all_compounds`); data sets in the bundle's order, metrics in the registry's."""
+    drug_sets = {d.id: d for d in datasets_for(Modality.drug)}
+    wanted: dict[str, set[str]] = {k: set() for k in drug_sets}
     for t in cat.therapies_of(Modality.drug):
         for dataset, name in t.datasets.items():
             wanted[dataset].add(name)
     frames = []
-    for release in ("gdsc1", "gdsc2"):
-        long = ds.load_gdsc_response(release, data)
+    for dataset in (k for k in ds.RESPONSE_LOADERS if k in drug_sets):
+        long = ds.load_response(dataset, data)
+        compound = ds.COMPOUND_COLUMN[dataset]
         if not all_compounds:
-            long = long[long["drug"].isin(wanted[release])]
-        for metric in ("ln_ic50", "auc"):
-            wide = ds.response_matrix(long, value=metric, column="drug")
-            wide.columns = [column(release, d, metric) for d in wide.columns]
+            long = long[long[compound].isin(wanted[dataset])]
+        for metric in drug_sets[dataset].metrics:
+            wide = ds.response_matrix(long, value=metric, column=compound)
+            wide.columns = [column(dataset, d, metric) for d in wide.columns]
             frames.append(wide)
-    ctrp = ds.load_ctrp(data)
-    if not all_compounds:
-        ctrp = ctrp[ctrp["compound"].isin(wanted["ctrp"])]
-    wide = ds.response_matrix(ctrp, value="auc", column="compound")
-    wide.columns = [column("ctrp", c, "auc") for c in wide.columns]
-    frames.append(wide)
     return pd.concat(frames, axis=1)
 
 

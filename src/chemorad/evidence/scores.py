@@ -37,9 +37,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from chemorad.bundle import datasets as ds
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.schema import Alteration, Marker
-from chemorad.evidence import datasets as ds
 
 MIN_ALTERED = 5
 MIN_TISSUE_LINES = 3

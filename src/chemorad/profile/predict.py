@@ -41,12 +41,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from chemorad.bundle import datasets as ds
+from chemorad.bundle.names import canonical_name
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import ResponseKey, preference
 from chemorad.chain.specificity import THRESHOLD, conditions
 from chemorad.errors import ChemoradError
-from chemorad.evidence import datasets as ds
-from chemorad.evidence.names import canonical_name
 from chemorad.evidence.scores import SD_PER_ACTIVITY
 from chemorad.profile.activities import SampleScores, reference, sample_scores
 from chemorad.profile.bounds import bounds_text, check_finite_features, clip_to_range, physical_range

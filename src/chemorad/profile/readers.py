@@ -1,7 +1,7 @@
 """Readers for one tumour's (or a few samples') molecular data, returned in the data bundle's shapes.
 
 Every matrix is samples x features (a pandas DataFrame indexed by sample id, index name `sample`), exactly as the
-bundle's loaders in `chemorad.evidence.datasets` return lines x genes, so the scoring code
+bundle's loaders in `chemorad.bundle.datasets` return lines x genes, so the scoring code
 (`chemorad.evidence.scores`) can use them unchanged:
 
 | reader | input | returns (values) |
@@ -57,9 +57,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from chemorad.bundle import datasets as ds
+from chemorad.bundle.names import canonical_name, harmonise_tissue, split_ccle_name
 from chemorad.errors import ChemoradError, closest
-from chemorad.evidence import datasets as ds
-from chemorad.evidence.names import canonical_name, harmonise_tissue, split_ccle_name
 
 __all__ = [
     "CLASSES",
@@ -934,7 +934,7 @@ def tissue_label(label: object) -> tuple[str | None, str | None, bool, str]:
 
 
 def read_tissues(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a sample -> tissue table (CSV/TSV) and harmonise the tissue to `chemorad.evidence.names.TISSUES`.
+    """Read a sample -> tissue table (CSV/TSV) and harmonise the tissue to `chemorad.bundle.names.TISSUES`.
 
     Columns: a sample id column (named sample, sample_id, Tumor_Sample_Barcode or cell_line; else the first column) and
     a column named `tissue` (any case; else the second of exactly two columns). Labels are tried as CCLE/Yard primary

@@ -102,7 +102,7 @@ class CVTables:
 
     @classmethod
     def from_bundle(cls, cat: Catalog, data=None, expression: bool = True) -> CVTables:
-        from chemorad.evidence import datasets as ds
+        from chemorad.bundle import datasets as ds
 
         features, resp, tissue, mech = bundle_tables(cat, data)
         expr = ds.load_expression(data=data) if expression else None

@@ -108,7 +108,7 @@ def cytotoxic_therapies(cat: Catalog) -> list[str]:
 def bundle_tables(cat: Catalog, data=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.DataFrame]:
     """(marker features, responses, tissue, mechanism scores) of the bundle: the model's features are the catalog
     markers' within-tissue z-scores (lines with none dropped); the mechanism scores feed the chain."""
-    from chemorad.evidence import datasets as ds
+    from chemorad.bundle import datasets as ds
     from chemorad.evidence.responses import responses
     from chemorad.evidence.scores import mechanism_scores
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chemorad.report.figures import plt
+from chemorad.report.figures import figure_and_ax
 
 
 def regimen_figure(panel: dict, ax=None):
@@ -14,10 +14,7 @@ def regimen_figure(panel: dict, ax=None):
     regimen is written at the bar's end when the sample's RSI was computable.
     """
     rows = panel["table"]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.2))
-    else:
-        fig = ax.figure
+    fig, ax = figure_and_ax(ax, (7.5, 0.45 * len(rows) + 1.2))
     names = [r["regimen"] for r in rows]
     tcp = np.array([r["tcp"] for r in rows])
     lo = np.array([r["tcp_low"] for r in rows])

@@ -48,7 +48,7 @@ def design_points(sweep: Sweep, data: str | os.PathLike[str] | None = None, scor
     elif d.kind == "sobol":
         frame = saltelli_design(params, d.samples, spec.seed)
     else:
-        frame = cohort_profiles(d.tissue, d.members, d.mechanisms, d.method, spec.seed, data, scores) * d.activity_scale
+        frame = cohort_profiles(d, spec.seed, data, scores, sweep.catalog) * d.activity_scale
         frame = frame.reset_index()
         if params:
             u = _qmc(qmc.LatinHypercube, len(params), spec.seed).random(d.members)
@@ -107,12 +107,14 @@ def saltelli_design(params: list[Parameter], n: int, seed: int) -> pd.DataFrame:
     return frame
 
 
-def tissue_scores(tissue: str, mechanisms: list[str] | None, data, scores=None) -> pd.DataFrame:
-    """Lines x mechanisms scores (within-tissue standard deviations) of one tissue's lines; missing -> 0."""
+def tissue_scores(tissue: str, mechanisms: list[str] | None, data, scores=None, cat=None) -> pd.DataFrame:
+    """Lines x mechanisms scores (within-tissue standard deviations) of one tissue's lines; missing -> 0.
+
+    Scores are computed with `cat` (the sweep's catalog; default the shipped one) unless `scores` are given."""
     from chemorad.catalog import catalog
     from chemorad.evidence.scores import mechanism_scores
 
-    sc = scores if scores is not None else mechanism_scores(catalog(), data)
+    sc = scores if scores is not None else mechanism_scores(cat if cat is not None else catalog(), data)
     tissues = sc.tissue.reindex(sc.scores.index)
     if tissue not in set(tissues.dropna()):
         hint = closest(tissue, sorted(set(tissues.dropna())))
@@ -131,9 +133,11 @@ def tissue_scores(tissue: str, mechanisms: list[str] | None, data, scores=None) 
     return scores[mechanisms].fillna(0.0)
 
 
-def cohort_profiles(tissue, members, mechanisms, method, seed, data, scores=None) -> pd.DataFrame:
-    """`members` activity profiles (rows) drawn from the tissue's lines; columns `activity.<mechanism>`."""
-    scores = tissue_scores(tissue, mechanisms, data, scores)
+def cohort_profiles(design, seed, data, scores=None, cat=None) -> pd.DataFrame:
+    """`design.members` activity profiles (rows) drawn from the lines of `design.tissue`; columns
+    `activity.<mechanism>`."""
+    members, method = design.members, design.method
+    scores = tissue_scores(design.tissue, design.mechanisms, data, scores, cat)
     rng = np.random.default_rng([seed, 1])  # its own stream, apart from the per-point simulation seeds
     if method == "resample":
         pick = rng.integers(0, len(scores), size=members)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from chemorad.catalog import catalog
+from chemorad.catalog import Catalog, catalog
 from chemorad.dynamics.scenario import parse_scenario
 from chemorad.dynamics.simulator import simulate
 from chemorad.sweep.design import ACTIVITY
@@ -58,15 +58,22 @@ def point_scenarios(arms: dict[str, dict], row: dict[str, Any], integer: dict[st
 
 
 def evaluate_point(
-    arms: dict[str, dict], row: dict[str, Any], integer: dict[str, bool], replicates: int, seed: int
+    arms: dict[str, dict],
+    row: dict[str, Any],
+    integer: dict[str, bool],
+    replicates: int,
+    seed: int,
+    cat: Catalog | None = None,
 ) -> list[dict[str, Any]]:
-    """Simulate one design row in every arm; one record per (arm, replicate) with the outcomes above."""
+    """Simulate one design row in every arm with catalog `cat` (the sweep's; default the shipped one); one record per
+    (arm, replicate) with the outcomes above."""
+    cat = catalog() if cat is None else cat
     point = int(row["point"])
     s = point_seed(seed, point)
     records = []
     for arm, tree in point_scenarios(arms, row, integer).items():
-        sc = parse_scenario(tree, f"sweep point {point}, arm {arm}", cat=catalog())
-        res = simulate(sc, replicates=replicates, seed=s, dataset=False, cat=catalog())
+        sc = parse_scenario(tree, f"sweep point {point}, arm {arm}", cat=cat)
+        res = simulate(sc, replicates=replicates, seed=s, dataset=False, cat=cat)
         summary = res.summary
         variant = np.array(["+" in str(c) for c in res.final_cells_by_clone.columns])  # compile_model: parent+mech
         final = res.final_cells_by_clone.to_numpy()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from chemorad.catalog import catalog
+from chemorad.catalog import Catalog
 from chemorad.errors import ChemoradError, closest
 
 
@@ -29,9 +29,9 @@ def leaf_paths(tree: Any, prefix: str = "") -> list[str]:
     return out
 
 
-def check_path(tree: dict, path: str, where: str, numeric: bool = True) -> bool:
+def check_path(tree: dict, path: str, where: str, cat: Catalog, numeric: bool = True) -> bool:
     """Check that `path` names a (numeric, unless `numeric` is False) field of the scenario dump `tree`; return True if
-    the field is an integer.
+    the field is an integer. Mechanism activities are checked against `cat`, the sweep's catalog.
 
     An unknown path is a `ChemoradError` naming it and the closest valid paths.
     """
@@ -44,8 +44,8 @@ def check_path(tree: dict, path: str, where: str, numeric: bool = True) -> bool:
                 raise _unknown(tree, path, where, f"{'.'.join(parts[:i]) or '(top)'} has items 0..{len(node) - 1}")
             node = node[int(part)]
         elif isinstance(node, dict) and parts[i - 1 : i] == ["activities"] and last:
-            if part not in catalog().mechanisms:
-                hint = closest(part, catalog().mechanisms)
+            if part not in cat.mechanisms:
+                hint = closest(part, cat.mechanisms)
                 tail = f"; closest: {', '.join(hint)}" if hint else ""
                 raise ChemoradError(f"{where}: unknown mechanism {part!r} in parameter path {path!r}{tail}")
             return False

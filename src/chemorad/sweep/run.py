@@ -65,13 +65,14 @@ class BatchTask:
     path: str
 
 
-def run_batch(task: BatchTask) -> tuple[int, int, float, str]:
-    """Simulate a batch and write its Parquet file atomically; return (batch, rows, seconds, SHA-256 of the file)."""
+def run_batch(task: BatchTask, cat: Any = None) -> tuple[int, int, float, str]:
+    """Simulate a batch with the sweep's catalog `cat` and write its Parquet file atomically; return (batch, rows,
+    seconds, SHA-256 of the file). `cat` arrives once per worker (scattered by `_stream`), not once per task."""
     t0 = time.perf_counter()
     records = []
     rows = pq.ParquetFile(task.design).read_row_group(task.batch).to_pandas().to_dict("records")
     for row in rows:
-        for rec in evaluate_point(task.arms, row, task.integer, task.replicates, task.seed):
+        for rec in evaluate_point(task.arms, row, task.integer, task.replicates, task.seed, cat):
             params = {p: row[p] for p in task.integer}
             extra = {"cell_line": row["cell_line"]} if "cell_line" in row else {}
             records.append({"batch": task.batch, **rec, **params, **extra})
@@ -210,6 +211,11 @@ def check_folder(out: Path, sweep: Sweep, batch_size: int | None, resume: bool) 
         if manifest.get("sha256") != sweep.sha256:
             theirs = str((manifest.get("sha256") or {}).get("sweep", "?"))[:12]
             ours = sweep.sha256.get("sweep", "?")[:12]
+            if theirs == ours[:12]:
+                raise ChemoradError(
+                    f"--out {out}: holds results of this sweep file run with another catalog (--catalog); choose "
+                    "another folder"
+                )
             raise ChemoradError(
                 f"--out {out}: holds results of a different sweep ({manifest.get('name')!r}, sweep file SHA-256 "
                 f"{theirs}..., this one {ours}...); choose another folder"
@@ -357,20 +363,22 @@ def _run(client, sweep: Sweep, out: Path, source, manifest, batch_size, data, pr
         return BatchTask(b, design_path, sweep.arms, sweep.integer, spec.replicates, spec.seed, str(batch_path(out, b)))
 
     if todo:
-        _stream(client, todo, task, info, progress, out)
+        _stream(client, todo, task, info, progress, out, sweep.catalog)
     info.seconds = time.perf_counter() - t0
     return info
 
 
-def _stream(client, todo: list[int], task, info: RunInfo, progress, out: Path) -> None:
-    """Submit batches with a bounded number in flight; record each as it finishes."""
+def _stream(client, todo: list[int], task, info: RunInfo, progress, out: Path, cat: Any) -> None:
+    """Submit batches with a bounded number in flight; record each as it finishes. The catalog `cat` is sent to every
+    worker once (scattered) and handed to each batch, so a user catalog is what the workers simulate with."""
     from dask.distributed import as_completed
 
+    cat_ref = client.scatter(cat, broadcast=True, hash=False)
     window = 2 * max(1, sum(client.nthreads().values())) + 2
     pending = iter(todo)
     ac = as_completed()
     for b in pending:
-        ac.add(client.submit(run_batch, task(b), pure=False))
+        ac.add(client.submit(run_batch, task(b), cat_ref, pure=False))
         if ac.count() >= window:
             break
     for fut in ac:
@@ -383,4 +391,4 @@ def _stream(client, todo: list[int], task, info: RunInfo, progress, out: Path) -
             progress(len(info.skipped) + len(info.computed), info.n_batches)
         nxt = next(pending, None)
         if nxt is not None:
-            ac.add(client.submit(run_batch, task(nxt), pure=False))
+            ac.add(client.submit(run_batch, task(nxt), cat_ref, pure=False))

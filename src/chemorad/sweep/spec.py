@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chemorad.catalog import catalog
+from chemorad.catalog import Catalog, catalog
 from chemorad.dynamics.scenario import _path, parse_scenario
 from chemorad.errors import ChemoradError, closest, read_yaml
 from chemorad.evidence.scores import SD_PER_ACTIVITY
@@ -82,12 +82,14 @@ class SweepSpec(_Strict):
 
 @dataclass(frozen=True)
 class Sweep:
-    """A validated sweep: the spec, the scenario of each arm (a full dump), integer parameters, file hashes."""
+    """A validated sweep: the spec, the scenario of each arm (a full dump), integer parameters, file hashes, and the
+    catalog it was validated against, which the workers simulate with (`chemorad --catalog DIR sweep ...`)."""
 
     spec: SweepSpec
     arms: dict[str, dict]
     integer: dict[str, bool]
     sha256: dict[str, str]
+    catalog: Catalog = field(default_factory=catalog, compare=False, repr=False)
 
     @property
     def paths(self) -> list[str]:
@@ -98,16 +100,34 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def load_sweep(path: Path | str) -> Sweep:
-    """Read and validate a sweep file; the SHA-256 of the file (and of a base scenario file) identify the sweep."""
+def catalog_sha256(cat: Catalog) -> str:
+    """SHA-256 of a catalog's content (every mechanism, therapy, reference and perturbation as canonical JSON)."""
+    parts = {
+        name: {k: v.model_dump(mode="json") for k, v in getattr(cat, name).items()}
+        for name in ("mechanisms", "therapies", "references", "perturbations")
+    }
+    return sha256(json.dumps(parts, sort_keys=True, default=str).encode())
+
+
+def load_sweep(path: Path | str, cat: Catalog | None = None) -> Sweep:
+    """Read and validate a sweep file against `cat` (default: the shipped catalog); the SHA-256 of the file (and of a
+    base scenario file) identify the sweep."""
     path = Path(path)
     raw = read_yaml(path, "sweep file")
     hashes = {"sweep": sha256(path.read_bytes())}
-    return parse_sweep(raw, str(path), path.parent, hashes)
+    return parse_sweep(raw, str(path), path.parent, hashes, cat=cat)
 
 
-def parse_sweep(raw: object, where: str = "sweep", base_dir: Path | None = None, hashes: dict | None = None) -> Sweep:
-    """Validate a sweep given as a dict; `base_dir` resolves a base scenario given as a file name."""
+def parse_sweep(
+    raw: object,
+    where: str = "sweep",
+    base_dir: Path | None = None,
+    hashes: dict | None = None,
+    cat: Catalog | None = None,
+) -> Sweep:
+    """Validate a sweep given as a dict against `cat` (default: the shipped catalog); `base_dir` resolves a base
+    scenario given as a file name. The sweep keeps `cat`: its points are simulated with it."""
+    cat = catalog() if cat is None else cat
     if not isinstance(raw, dict):
         raise ChemoradError(f"{where}: expected a mapping of sweep fields, got {type(raw).__name__}")
     try:
@@ -119,32 +139,34 @@ def parse_sweep(raw: object, where: str = "sweep", base_dir: Path | None = None,
     hashes = dict(hashes or {})
     if "sweep" not in hashes:  # a sweep given as a dict: identify it by its canonical JSON
         hashes["sweep"] = sha256(json.dumps(raw, sort_keys=True, default=str).encode())
+    if cat is not catalog() and cat != catalog():  # a user catalog is part of the sweep's identity (resume checks it)
+        hashes["catalog"] = catalog_sha256(cat)
     if isinstance(spec.base, str):
         base_path = (base_dir or Path.cwd()) / spec.base
         base_raw = read_yaml(base_path, f"{where}: base scenario")
         hashes["base"] = sha256(base_path.read_bytes())
-        base = parse_scenario(base_raw, str(base_path), cat=catalog())
+        base = parse_scenario(base_raw, str(base_path), cat=cat)
     else:
-        base = parse_scenario(spec.base, f"{where}: base", cat=catalog())
+        base = parse_scenario(spec.base, f"{where}: base", cat=cat)
     _check_parameters(spec, where)
-    _check_design(spec, where)
+    _check_design(spec, where, cat)
     arms = {}
     for i, arm in enumerate(spec.arms):
-        arms[arm.name] = _arm_scenario(base.model_dump(mode="json"), arm, f"{where}: arms[{i}] ({arm.name})")
+        arms[arm.name] = _arm_scenario(base.model_dump(mode="json"), arm, f"{where}: arms[{i}] ({arm.name})", cat)
     if len(arms) != len(spec.arms):
         raise ChemoradError(f"{where}: arms: arm names must be unique")
     integer = {}
     for i, p in enumerate(spec.parameters):
         label = f"{where}: parameters[{i}]"
         for name, tree in arms.items():
-            integer[p.path] = check_path(tree, p.path, f"{label} in arm {name}")
+            integer[p.path] = check_path(tree, p.path, f"{label} in arm {name}", cat)
             for value in _ends(p):
                 try:
-                    parse_scenario(with_values(tree, {p.path: value}), "scenario", cat=catalog())
+                    parse_scenario(with_values(tree, {p.path: value}), "scenario", cat=cat)
                 except ChemoradError as exc:
                     detail = str(exc).removeprefix("scenario: ")
                     raise ChemoradError(f"{label} ({p.path}) = {value:g} in arm {name}: {detail}") from None
-    return Sweep(spec, arms, integer, hashes)
+    return Sweep(spec, arms, integer, hashes, cat)
 
 
 def _ends(p: Parameter) -> list[float]:
@@ -207,14 +229,15 @@ def available_memory() -> int:
     return 4 << 30
 
 
-def _check_size(spec: SweepSpec, where: str, memory: int | None = None) -> None:
+def _check_size(spec: SweepSpec, where: str, memory: int | None = None, cat: Catalog | None = None) -> None:
     """Refuse a design whose points, or whose results when analysed, would not fit in half the available memory."""
     memory = available_memory() if memory is None else memory
     budget = memory // 2
     n = n_points(spec)
     columns = len(spec.parameters) + 5  # + point and the Saltelli block, block_param, row (or a cohort's lines)
     if spec.design.kind == "cohort":
-        columns += len(spec.design.mechanisms or catalog().mechanisms)  # one activity.<mechanism> column each
+        known = (cat if cat is not None else catalog()).mechanisms
+        columns += len(spec.design.mechanisms or known)  # one activity.<mechanism> column each
     rows_per_point = len(spec.arms) * spec.replicates
     per_point = columns * _BYTES_PER_CELL + rows_per_point * (_RESULT_COLUMNS + len(spec.parameters)) * (
         _BYTES_PER_RESULT_CELL
@@ -234,13 +257,13 @@ def _check_size(spec: SweepSpec, where: str, memory: int | None = None) -> None:
     )
 
 
-def _check_design(spec: SweepSpec, where: str) -> None:
+def _check_design(spec: SweepSpec, where: str, cat: Catalog) -> None:
     d = spec.design
     if d.kind in ("grid", "lhs", "sobol") and not spec.parameters:
         raise ChemoradError(f"{where}: parameters: a {d.kind} design needs at least one parameter to vary")
-    _check_size(spec, where)
+    _check_size(spec, where, cat=cat)
     if d.kind == "cohort":
-        known = catalog().mechanisms
+        known = cat.mechanisms
         for i, mid in enumerate(d.mechanisms or []):
             if mid not in known:
                 hint = closest(mid, known)
@@ -248,11 +271,11 @@ def _check_design(spec: SweepSpec, where: str) -> None:
                 raise ChemoradError(f"{where}: design.mechanisms[{i}]: unknown mechanism {mid!r}{tail}")
 
 
-def _arm_scenario(base: dict, arm: Arm, where: str) -> dict:
+def _arm_scenario(base: dict, arm: Arm, where: str, cat: Catalog) -> dict:
     tree = dict(base)
     if arm.schedule is not None:
         tree["schedule"] = arm.schedule
-        tree = parse_scenario(tree, where, cat=catalog()).model_dump(mode="json")  # fill the new items' defaults
+        tree = parse_scenario(tree, where, cat=cat).model_dump(mode="json")  # fill the new items' defaults
     for path in arm.set:
-        check_path(tree, path, f"{where}: set", numeric=False)
-    return parse_scenario(with_values(tree, arm.set), where, cat=catalog()).model_dump(mode="json")
+        check_path(tree, path, f"{where}: set", cat, numeric=False)
+    return parse_scenario(with_values(tree, arm.set), where, cat=cat).model_dump(mode="json")

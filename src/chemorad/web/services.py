@@ -115,7 +115,7 @@ class Explorer:
         return self._once("evidence_tables", lambda: evidence_tables(self.cat, self.data()))
 
     def tissue(self) -> pd.Series:
-        from chemorad.evidence import datasets as ds
+        from chemorad.bundle import datasets as ds
 
         return self._once("tissue", lambda: ds.cell_lines(self.data())["tissue"])
 

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from chemorad.bundle import cache as bundle_cache
+from chemorad.bundle import datasets as ds
 from chemorad.cli import app
 from chemorad.errors import ChemoradError
-from chemorad.evidence import bundle_cache
-from chemorad.evidence import datasets as ds
 
 
 @pytest.fixture(autouse=True)
@@ -44,13 +44,15 @@ def _one_line_error(result) -> str:
 
 
 def test_default_is_not_computed_inside_an_installed_package(tmp_path, monkeypatch):
-    """An installed wheel has no pyproject.toml above the package: only ../shared/data from the current directory."""
-    fake = tmp_path / "site-packages" / "chemorad" / "evidence" / "datasets.py"
+    """An installed wheel has no pyproject.toml above the package: only ../shared/data from the current directory,
+    and no repository copy (a non-editable install carries no data)."""
+    fake = tmp_path / "site-packages" / "chemorad" / "bundle" / "datasets.py"
     fake.parent.mkdir(parents=True)
     fake.touch()
     monkeypatch.setattr(ds, "__file__", str(fake))
     monkeypatch.chdir(tmp_path)
-    assert ds._default_candidates() == [tmp_path / ".." / "shared" / "data"]
+    assert [p for p, _ in ds._default_candidates()] == [tmp_path / ".." / "shared" / "data"]
+    assert ds.repository_data() is None
 
 
 def test_registry_is_pooch_format_and_verify_all_names_the_bad_file(shared_data, tmp_path):

@@ -10,7 +10,10 @@ Location: `$CHEMORAD_CACHE` if set (`off`, `0` or `none` disable the cache), els
 `~/.cache/chemorad`. Entries are pickles: the folder is the user's own, like pip's or pooch's caches; delete it at will.
 
 A file's SHA-256 is remembered against its (path, size, modification time) in `file-hashes.json` in the same folder,
-as git's index does, so the 47 MB bundle is hashed once, not on every run.
+as git's index does, so the 47 MB bundle is hashed once, not on every run. That memo only keys the cache; checking a
+file (`chemorad data`, `datasets.verify`) hashes its content again every time (`content_sha256`).
+
+The folder is passed by the caller (a `Bundle` carries `Context.cache_dir`); `FROM_ENV` resolves it here (`cache_dir`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ FORMAT = 1
 ENV_VAR = "CHEMORAD_CACHE"
 _OFF = {"off", "0", "none", "false", "no"}
 _HASHES = "file-hashes.json"
+#: `folder=FROM_ENV`: resolve the cache folder from the environment (`cache_dir()`) at the call
+FROM_ENV = "$CHEMORAD_CACHE"
 
 T = TypeVar("T")
 
@@ -42,14 +47,19 @@ def cache_dir() -> Path | None:
     return base / "chemorad"
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of `path` (pooch.file_hash), remembered against its size and modification time in the cache folder."""
+def content_sha256(path: Path) -> str:
+    """SHA-256 of the content of `path` (pooch.file_hash), computed now: no memo."""
     import pooch
 
+    return pooch.file_hash(str(path), alg="sha256")
+
+
+def file_sha256(path: Path, folder: Path | None | str = FROM_ENV) -> str:
+    """SHA-256 of `path`, remembered against its size and modification time in the cache `folder` (a cache key only)."""
     path = Path(path).resolve()
     stat = path.stat()
     stamp = [stat.st_size, stat.st_mtime_ns]
-    folder = cache_dir()
+    folder = cache_dir() if folder == FROM_ENV else (None if folder is None else Path(folder))
     memo: dict[str, Any] = {}
     if folder is not None:
         try:
@@ -59,7 +69,7 @@ def file_sha256(path: Path) -> str:
         hit = memo.get(str(path))
         if isinstance(hit, list) and hit[:2] == stamp and isinstance(hit[2], str):
             return hit[2]
-    digest = pooch.file_hash(str(path), alg="sha256")
+    digest = content_sha256(path)
     if folder is not None:
         memo[str(path)] = [*stamp, digest]
         try:
@@ -69,12 +79,15 @@ def file_sha256(path: Path) -> str:
     return digest
 
 
-def cached(kind: str, args: tuple, files: list[Path], compute: Callable[[], T]) -> T:
-    """`compute()`, or its result stored on disk for the same `kind`, `args` and file contents."""
-    folder = cache_dir()
+def cached(
+    kind: str, args: tuple, files: list[Path], compute: Callable[[], T], folder: Path | None | str = FROM_ENV
+) -> T:
+    """`compute()`, or its result stored in `folder` (None: no disk cache) for the same `kind`, `args` and files."""
+    folder = cache_dir() if folder == FROM_ENV else folder
     if folder is None:
         return compute()
-    shas = [file_sha256(f) for f in files]
+    folder = Path(folder)
+    shas = [file_sha256(f, folder) for f in files]
     key = hashlib.sha256(json.dumps([FORMAT, kind, repr(args), shas]).encode()).hexdigest()
     label = "-".join([kind, *(str(a) for a in args)])
     entry = folder / f"{label}-{key[:24]}.pkl"

@@ -1,14 +1,14 @@
 """Data bundle registry, loaders and cell-line/tissue harmonisation."""
 
+import os
 import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from chemorad.errors import ChemoradError
-from chemorad.evidence import datasets as ds
-from chemorad.evidence.names import (
+from chemorad.bundle import datasets as ds
+from chemorad.bundle.names import (
     ALIASES,
     TISSUES,
     canonical_name,
@@ -16,6 +16,7 @@ from chemorad.evidence.names import (
     normalise,
     split_ccle_name,
 )
+from chemorad.errors import ChemoradError
 
 
 # ------------------------------------------------------------------------------------------------------------ names
@@ -78,7 +79,7 @@ def test_data_dir_errors_name_where_it_looked(tmp_path, monkeypatch):
     with pytest.raises(ChemoradError, match=ds.ENV_VAR):
         ds.data_dir()
     monkeypatch.delenv(ds.ENV_VAR)
-    monkeypatch.setattr(ds, "_default_candidates", lambda: [tmp_path / "absent"])
+    monkeypatch.setattr(ds, "_default_candidates", lambda: [(tmp_path / "absent", "a test folder")])
     with pytest.raises(ChemoradError, match="absent.*cancerrxgene"):
         ds.data_dir()
 
@@ -185,7 +186,7 @@ def test_cell_lines_table(shared_data):
 
 
 def test_match_counts(shared_data):
-    """The numbers in the docstring of chemorad.evidence.names."""
+    """The numbers in the docstring of chemorad.bundle.names."""
     expected = {  # (raw, normalised, canonical)
         ("yard", "cell_lines"): (251, 263, 265),
         ("yard", "expression"): (50, 261, 263),
@@ -200,3 +201,61 @@ def test_match_counts(shared_data):
     for pair, counts in expected.items():
         assert tuple(int(t.loc[pair]) for t in tables) == counts, pair
     assert [t.attrs["all"] for t in tables] == [1676, 965, 955]
+
+
+# ------------------------------------------------------------------------------------------- the repository's copy
+def test_repository_copy_matches_the_registry_and_its_sums_file():
+    """data/ in the checkout holds every registered file; SHA256SUMS and the code's registry list the same digests."""
+    repo = ds.repository_data()
+    assert repo is not None and repo.is_dir()
+    sums = dict(reversed(line.split()) for line in (repo / "SHA256SUMS").read_text().splitlines())
+    assert sums == {s.filename: s.sha256 for s in ds.DATASETS.values()}
+    assert not (repo / "pide").exists() or not any((repo / "pide").iterdir()), "PIDE must never be committed"
+
+
+def test_default_order_puts_shared_folders_before_the_repository_copy(tmp_path, monkeypatch):
+    """Without --data and $CHEMORAD_DATA: ../shared/data from the cwd, beside the checkout, then the repo's data/."""
+    monkeypatch.delenv(ds.ENV_VAR, raising=False)
+    monkeypatch.chdir(tmp_path)
+    candidates = ds._default_candidates()
+    assert candidates[0][0] == tmp_path / ".." / "shared" / "data"
+    assert candidates[-1] == (ds.repository_data(), "the repository's data/ folder")
+    shared_only = [c for c in candidates if "shared" in c[1]]
+    monkeypatch.setattr(ds, "_default_candidates", lambda: [c for c in candidates if c not in shared_only])
+    assert ds.locate() == (ds.repository_data().resolve(), "the repository's data/ folder")
+
+
+# ------------------------------------------------------------------------------------------------------ the Bundle
+def test_the_context_bundle_caches_parsed_tables_in_the_context_cache_dir(shared_data, tmp_path):
+    """Context.cache_dir is where the Bundle's parse cache goes (not a folder re-derived from the environment)."""
+    from chemorad.bundle import Bundle
+    from chemorad.catalog import catalog
+    from chemorad.context import Context
+
+    ds.clear_cache()
+    ctx = Context(catalog=catalog(), data=shared_data, cache_dir=tmp_path / "ctx-cache")
+    bundle = ctx.bundle
+    assert bundle is ctx.bundle and isinstance(bundle, Bundle) and bundle.cache_dir == tmp_path / "ctx-cache"
+    yard = bundle.load("yard")
+    assert (
+        list((tmp_path / "ctx-cache").glob("wide-yard-*.pkl"))
+        and (tmp_path / "ctx-cache" / "file-hashes.json").exists()
+    )
+    pd.testing.assert_frame_equal(yard, ds.load_yard(shared_data))  # a path and a Bundle give the same table
+    ds.clear_cache()
+    off = Context(catalog=catalog(), data=shared_data, cache_dir=None).bundle
+    assert off.load("radiogx").shape[0] > 300 and not list(tmp_path.glob("*/wide-radiogx-*.pkl"))
+
+
+def test_the_bundle_serves_the_registry_response_sets_and_refuses_unknown_names(shared_data):
+    from chemorad.bundle import Bundle
+    from chemorad.catalog.registry import RESPONSE_DATASETS
+
+    bundle = Bundle.locate(shared_data)
+    assert set(bundle.responses) == set(RESPONSE_DATASETS) and os.fspath(bundle) == str(shared_data.resolve())
+    for dataset_id in bundle.responses:
+        assert len(bundle.response_table(dataset_id)) > 300
+    with pytest.raises(ChemoradError, match="unknown dataset 'yrad'; .*closest: yard"):
+        bundle.load("yrad")
+    with pytest.raises(ChemoradError, match="response data set"):
+        bundle.response_table("nci60")

@@ -16,7 +16,7 @@ and `verify` compares it with `pooch.file_hash`; no network is used, the files a
 (a corrupt or truncated Parquet file, a CSV cut off mid-row) is a `ChemoradError` naming the file, its SHA-256 and
 whether that matches the registry, never a pyarrow traceback and never a silently shortened table.
 
-Parsed tables are also cached on disk, keyed by the files' SHA-256 (`chemorad.evidence.bundle_cache`; disable with
+Parsed tables are also cached on disk, keyed by the files' SHA-256 (`chemorad.bundle.cache`; disable with
 `CHEMORAD_CACHE=off`), so a second process does not parse the bundle again.
 """
 
@@ -27,15 +27,16 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from chemorad.bundle.cache import cache_dir, cached, content_sha256
+from chemorad.bundle.names import canonical_name, harmonise_tissue, split_ccle_name
 from chemorad.errors import ChemoradError, closest
-from chemorad.evidence.bundle_cache import cached, file_sha256
-from chemorad.evidence.names import canonical_name, harmonise_tissue, split_ccle_name
 
 __all__ = [
     "DATASETS",
@@ -68,6 +69,7 @@ __all__ = [
 ]
 
 ENV_VAR = "CHEMORAD_DATA"
+_NO_CACHE_ATTR = object()
 
 #: GDSC expression columns with a standard deviation below this (RMA units) are floor values, not measurements:
 #: in the bundle 385 genes sit at exactly sd 0.027 and the next lowest is 0.057.
@@ -91,7 +93,29 @@ class DatasetSpec:
     sha256: str
     source: str
     citation: str
+    licence: str
 
+
+# Terms of use of each source, with where they were read ("recalled" when not read this session).
+_GDSC_TERMS = (
+    "GDSC: 'Data are freely available without restriction' (Yang et al. 2013, Nucleic Acids Res 41:D955, abstract, "
+    "PMC3531057); cite the GDSC papers"
+)
+_YARD_TERMS = (
+    "Nature Communications open-access article and supplementary data, CC BY 4.0 (recalled, not read); cite Yard 2016"
+)
+_CTRP_TERMS = (
+    "NCI CTD2 Network open-access data: 'Users must use data with discretion and acknowledge the CTD2 Network' "
+    "(cancer.gov, Using CTD2 Data); cite Rees 2016 and Seashore-Ludlow 2015"
+)
+_RADIOGX_TERMS = (
+    "fits of the Yard 2016 curves (CC BY 4.0, recalled) by the RadioGx package (GPL-3, Bioconda recipe); cite "
+    "Manem 2019 and Yard 2016"
+)
+_DEPMAP_TERMS = (
+    "DepMap/CCLE: 'distributed under the Creative Commons license (Attribution 4.0 International (CC BY 4.0))' "
+    "(Bioconductor depmap package manual); cite the CCLE papers"
+)
 
 _SPECS = [
     DatasetSpec(
@@ -116,6 +140,7 @@ _SPECS = [
         "675f4b18afb5004ad85e47d5601a2605e98c42c4c28215e2e3b2d79caa44735d",
         "Supplementary Data of doi:10.1038/ncomms11428; also the 'Cleveland' RadioSet of RadioGx (orcestra.ca)",
         _YARD_CITE,
+        _YARD_TERMS,
     ),
     DatasetSpec(
         "radiogx",
@@ -125,6 +150,7 @@ _SPECS = [
         "ea82384f513f43fe64e66b86ab08517169e0f4a2a1ac24499b372c34181d9892",
         "RadioGx (Bioconductor, https://bioconductor.org/packages/RadioGx), 'Cleveland' RadioSet",
         "Manem et al. 2019, Cancer Res 79:6227, doi:10.1158/0008-5472.CAN-19-0179",
+        _RADIOGX_TERMS,
     ),
     DatasetSpec(
         "clonogenic",
@@ -134,6 +160,7 @@ _SPECS = [
         "c5c2fb7bf38e1072149151f8b6736989324d3f0344d15fa43db7aa6c85fb4fbe",
         "Supplementary Data of doi:10.1038/ncomms11428",
         _YARD_CITE,
+        _YARD_TERMS,
     ),
     DatasetSpec(
         "gdsc1",
@@ -143,6 +170,7 @@ _SPECS = [
         "afdc630d975d5b816a21b5dbc9cf2f4b62560897786a78c6f85e0fee1de4b350",
         f"{_GDSC_URL} (GDSC1_fitted_dose_response)",
         _GDSC_CITE,
+        _GDSC_TERMS,
     ),
     DatasetSpec(
         "gdsc2",
@@ -152,6 +180,7 @@ _SPECS = [
         "db734d29d27720f684c2f6a52e1672ecc333a541c71a22796966d19b9a3aa094",
         f"{_GDSC_URL} (GDSC2_fitted_dose_response)",
         _GDSC_CITE,
+        _GDSC_TERMS,
     ),
     DatasetSpec(
         "ctrp",
@@ -161,6 +190,7 @@ _SPECS = [
         "12acd872e0010fae2bb43ea12e4feba612eae531664e2ca2f8d82d95dab657c2",
         "https://ctd2-data.nci.nih.gov/Public/Broad/CTRPv2.0_2015_ctd2_ExpandedDataset/",
         "Rees et al. 2016, Nat Chem Biol 12:109; Seashore-Ludlow et al. 2015, Cancer Discov 5:1210",
+        _CTRP_TERMS,
     ),
     DatasetSpec(
         "ctrp_compounds",
@@ -170,6 +200,7 @@ _SPECS = [
         "90354c055d3fd63e9c94082c914db6fabe79409a7031e1114b250225d692ba9d",
         "https://ctd2-data.nci.nih.gov/Public/Broad/CTRPv2.0_2015_ctd2_ExpandedDataset/",
         "Rees et al. 2016, Nat Chem Biol 12:109; Seashore-Ludlow et al. 2015, Cancer Discov 5:1210",
+        _CTRP_TERMS,
     ),
     DatasetSpec(
         "expression",
@@ -179,6 +210,7 @@ _SPECS = [
         "083cdac84f41b08019777c90eab9e38d097e46aa937164f73f36962800034a7a",
         f"{_GDSC_URL} (Cell_line_RMA_proc_basalExp); https://www.cancerrxgene.org/gdsc1000/",
         _GDSC_CITE,
+        _GDSC_TERMS,
     ),
     DatasetSpec(
         "mutations",
@@ -188,6 +220,7 @@ _SPECS = [
         "ae61bcd232151a4b39687f3d038fbbfd5f5a74b291b359b7af53cdbe3897d792",
         "https://www.cancerrxgene.org/gdsc1000/ (WES variants)",
         _GDSC_CITE,
+        _GDSC_TERMS,
     ),
     DatasetSpec(
         "copy_number",
@@ -197,6 +230,7 @@ _SPECS = [
         "6b87d25e6097a78c1bb07e0a41f69787262a31c1be1d2fb452b93b3be672c818",
         "https://www.cancerrxgene.org/gdsc1000/ (copy number)",
         _GDSC_CITE,
+        _GDSC_TERMS,
     ),
     DatasetSpec(
         "genomic_features",
@@ -206,6 +240,7 @@ _SPECS = [
         "7429de8400c0528247fe271ba24bcfda50cca1de3db062f24fc40d73db686962",
         "gdsctools package data, https://github.com/CancerRxGene/gdsctools (genomic_features v17)",
         _GDSC_CITE,
+        _GDSC_TERMS,
     ),
     DatasetSpec(
         "cell_lines",
@@ -215,6 +250,7 @@ _SPECS = [
         "995d854a5ccb5fb07baf2f17917bd9d6cbe5d074377c6a55c91cb04a672416c5",
         f"{_GDSC_URL} (Cell_Lines_Details.xlsx)",
         _GDSC_CITE,
+        _GDSC_TERMS,
     ),
     DatasetSpec(
         "rppa",
@@ -224,6 +260,7 @@ _SPECS = [
         "581e51acec6b50cc781a9cdd5efa2fc3c4e02833218c4a947fe46ba569fb0b21",
         "https://depmap.org/portal/download (CCLE_RPPA)",
         "Li et al. 2017, Cancer Cell 31:225, doi:10.1016/j.ccell.2017.01.005; Ghandi et al. 2019, Nature 569:503",
+        _DEPMAP_TERMS,
     ),
     DatasetSpec(
         "ccle_expression",
@@ -233,6 +270,7 @@ _SPECS = [
         "66e408e21e21bf0a8b1a15d246f3c0b50af044efb3da5510561e28f8a5595531",
         "https://depmap.org/portal/download (CCLE_expression)",
         "Ghandi et al. 2019, Nature 569:503, doi:10.1038/s41586-019-1186-3",
+        _DEPMAP_TERMS,
     ),
 ]
 
@@ -258,41 +296,76 @@ _LONG = ("gdsc1", "gdsc2", "ctrp")
 
 
 # ----------------------------------------------------------------------------------------------- locating the data
-def _default_candidates() -> list[Path]:
-    """Where the bundle is looked for without --data or $CHEMORAD_DATA: ../shared/data from the current directory,
-    then beside the source checkout (src/chemorad/evidence -> checkout) when this file lives in one."""
-    found = [Path.cwd() / ".." / "shared" / "data"]
+class _Source(NamedTuple):
+    """The key of every in-memory cache below: the data folder and the parse-cache folder used for it."""
+
+    path: Path
+    cache: Path | None
+
+
+def _checkout() -> Path | None:
+    """The source checkout this module runs from (src/chemorad/bundle -> checkout), or None in an installed package."""
     checkout = Path(__file__).resolve().parents[3]
     if (checkout / "pyproject.toml").is_file() and (checkout / "src" / "chemorad").is_dir():
-        found.append(checkout.parent / "shared" / "data")
+        return checkout
+    return None
+
+
+def repository_data() -> Path | None:
+    """The development bundle committed with the source (`data/` at the top of the checkout), or None without one.
+
+    An installed wheel carries no data (the bundle is about 50 MB): run from a clone, or pass --data / $CHEMORAD_DATA.
+    """
+    checkout = _checkout()
+    return checkout / "data" if checkout is not None else None
+
+
+def _default_candidates() -> list[tuple[Path, str]]:
+    """Where the bundle is looked for without --data or $CHEMORAD_DATA, in order, each with why it is a candidate:
+    ../shared/data from the current directory, then beside the source checkout, then the checkout's own `data/`."""
+    found = [(Path.cwd() / ".." / "shared" / "data", "../shared/data from the current directory")]
+    checkout = _checkout()
+    if checkout is not None:
+        found.append((checkout.parent / "shared" / "data", "../shared/data beside the source checkout"))
+        found.append((checkout / "data", "the repository's data/ folder"))
     return found
 
 
-def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """The data directory: `explicit` (`--data DIR`), else $CHEMORAD_DATA, else ../shared/data (module docstring)."""
+def locate(explicit: str | os.PathLike[str] | None = None) -> tuple[Path, str]:
+    """(data folder, the rule that found it): `explicit` (`--data DIR`), else $CHEMORAD_DATA, else the defaults.
+
+    The defaults (`_default_candidates`) put a shared folder beside the checkout before the repository's copy, so a
+    shared bundle with optional sets (PIDE) wins; the repository's `data/` is what a fresh clone relies on.
+    """
     if explicit is not None:
         path = Path(explicit).expanduser()
         if not path.is_dir():
             raise ChemoradError(
                 f"--data {str(explicit)!r}: not a directory; expected the chemorad cell-line data bundle"
             )
-        return path.resolve()
+        return path.resolve(), "--data"
     env = os.environ.get(ENV_VAR)
     if env:
         path = Path(env).expanduser()
         if not path.is_dir():
             raise ChemoradError(f"${ENV_VAR}={env!r}: not a directory; expected the chemorad cell-line data bundle")
-        return path.resolve()
+        return path.resolve(), f"${ENV_VAR}"
     candidates = _default_candidates()
-    for path in candidates:
+    for path, why in candidates:
         if path.is_dir():
-            return path.resolve()
-    tried = ", ".join(str(p.resolve()) for p in candidates)
+            return path.resolve(), why
+    tried = ", ".join(str(p.resolve()) for p, _ in candidates)
     raise ChemoradError(
-        f"cell-line data not found: no --data DIR, ${ENV_VAR} unset, and no folder at {tried}; get the public files "
-        "listed by `chemorad evidence data` (GDSC: cancerrxgene.org, CTRP: ctd2-data.nci.nih.gov, "
-        "CCLE: depmap.org, Yard 2016: doi:10.1038/ncomms11428) and pass --data DIR or set $CHEMORAD_DATA"
+        f"cell-line data not found: no --data DIR, ${ENV_VAR} unset, and no folder at {tried}; an installed package "
+        "carries no data: clone the repository (its data/ folder holds the bundle) or get the public files listed by "
+        "`chemorad data` (GDSC: cancerrxgene.org, CTRP: ctd2-data.nci.nih.gov, CCLE: depmap.org, Yard 2016: "
+        "doi:10.1038/ncomms11428) and pass --data DIR or set $CHEMORAD_DATA"
     )
+
+
+def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The data directory: `explicit` (`--data DIR`), else $CHEMORAD_DATA, else the defaults (`locate`)."""
+    return locate(explicit)[0]
 
 
 def _spec(name: str) -> DatasetSpec:
@@ -303,9 +376,9 @@ def _spec(name: str) -> DatasetSpec:
     return DATASETS[name]
 
 
-def _path(name: str, directory: str) -> Path:
+def _path(name: str, src: _Source) -> Path:
     spec = _spec(name)
-    path = Path(directory) / spec.filename
+    path = src.path / spec.filename
     if not path.is_file():
         raise ChemoradError(f"{path}: file missing; expected {spec.description} (source: {spec.source})")
     return path
@@ -314,20 +387,23 @@ def _path(name: str, directory: str) -> Path:
 def verify(name: str, data: str | os.PathLike[str] | None = None) -> str:
     """SHA-256 of dataset `name`'s file; raises ChemoradError if it differs from `REGISTRY`. Returns the digest."""
     spec = _spec(name)
-    path = _path(name, str(data_dir(data)))
-    found = file_sha256(path)
+    path = _path(name, _resolve(data))
+    found = content_sha256(path)
     if f"sha256:{found}" != REGISTRY[spec.filename]:
         raise ChemoradError(f"{path}: SHA-256 {found} differs from the expected {spec.sha256}; the file was changed")
     return found
 
 
 def verify_all(data: str | os.PathLike[str] | None = None) -> list[dict]:
-    """One record per registered file: dataset, file, present, sha256 (found, or None), expected, ok."""
-    directory = data_dir(data)
+    """One record per registered file: dataset, file, present, sha256 (found, or None), expected, ok.
+
+    Every file is hashed again (`content_sha256`), never taken from a size/modification-time memo.
+    """
+    directory = _resolve(data).path
     out = []
     for name, spec in DATASETS.items():
         path = directory / spec.filename
-        found = file_sha256(path) if path.is_file() else None
+        found = content_sha256(path) if path.is_file() else None
         out.append(
             {
                 "dataset": name,
@@ -354,7 +430,7 @@ def _unreadable(path: Path, exc: BaseException) -> ChemoradError:
     detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
     expected = REGISTRY.get(path.name, "").removeprefix("sha256:")
     try:
-        found = file_sha256(path)
+        found = content_sha256(path)
     except OSError:
         found = "unreadable"
     if not expected:
@@ -414,14 +490,14 @@ def _check_columns(name: str, path: Path, present: list[str], wanted: tuple[str,
 
 
 @functools.lru_cache(maxsize=64)
-def _read_names(name: str, directory: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _read_names(name: str, src: _Source) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-row raw and canonical names of a file, and its log of dropped/duplicated rows (cached on disk)."""
-    return cached("names", (name,), [_path(name, directory)], lambda: _parse_names(name, directory))
+    return cached("names", (name,), [_path(name, src)], lambda: _parse_names(name, src), folder=src.cache)
 
 
-def _parse_names(name: str, directory: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _parse_names(name: str, src: _Source) -> tuple[pd.DataFrame, pd.DataFrame]:
     spec = _spec(name)
-    path = _path(name, directory)
+    path = _path(name, src)
     present = _columns(path)
     _check_columns(name, path, present, spec.required_columns)
     cols = ["cell_line"] + (["ccle_name"] if "ccle_name" in present else [])
@@ -459,8 +535,8 @@ def _parse_names(name: str, directory: str) -> tuple[pd.DataFrame, pd.DataFrame]
     return names, pd.DataFrame(log, columns=["dataset", "source_name", "cell_line", "reason", "rows"])
 
 
-def _index_rows(name: str, directory: str, frame: pd.DataFrame) -> pd.DataFrame:
-    names, _ = _read_names(name, directory)
+def _index_rows(name: str, src: _Source, frame: pd.DataFrame) -> pd.DataFrame:
+    names, _ = _read_names(name, src)
     keep = names["keep"].to_numpy()
     out = frame.loc[keep].copy()
     out.index = pd.Index(names.loc[keep, "cell_line"].to_numpy(), name="cell_line", dtype=object)
@@ -468,14 +544,14 @@ def _index_rows(name: str, directory: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=32)
-def _read_wide(name: str, directory: str, columns: tuple[str, ...] | None) -> pd.DataFrame:
+def _read_wide(name: str, src: _Source, columns: tuple[str, ...] | None) -> pd.DataFrame:
     if columns is not None:  # a few columns of a Parquet matrix are quick to read; not worth a cache entry each
-        return _parse_wide(name, directory, columns)
-    return cached("wide", (name,), [_path(name, directory)], lambda: _parse_wide(name, directory, None))
+        return _parse_wide(name, src, columns)
+    return cached("wide", (name,), [_path(name, src)], lambda: _parse_wide(name, src, None), folder=src.cache)
 
 
-def _parse_wide(name: str, directory: str, columns: tuple[str, ...] | None) -> pd.DataFrame:
-    path = _path(name, directory)
+def _parse_wide(name: str, src: _Source, columns: tuple[str, ...] | None) -> pd.DataFrame:
+    path = _path(name, src)
     present = _columns(path)
     if columns is not None:
         unknown = [c for c in columns if c not in present]
@@ -486,16 +562,16 @@ def _parse_wide(name: str, directory: str, columns: tuple[str, ...] | None) -> p
         frame = _read(path, ["cell_line", *[c for c in columns if c != "cell_line"]])
     else:
         frame = _read(path)
-    return _index_rows(name, directory, frame.drop(columns=["cell_line"]))
+    return _index_rows(name, src, frame.drop(columns=["cell_line"]))
 
 
 @functools.lru_cache(maxsize=8)
-def _read_long(name: str, directory: str) -> pd.DataFrame:
-    return cached("long", (name,), [_path(name, directory)], lambda: _parse_long(name, directory))
+def _read_long(name: str, src: _Source) -> pd.DataFrame:
+    return cached("long", (name,), [_path(name, src)], lambda: _parse_long(name, src), folder=src.cache)
 
 
-def _parse_long(name: str, directory: str) -> pd.DataFrame:
-    path = _path(name, directory)
+def _parse_long(name: str, src: _Source) -> pd.DataFrame:
+    path = _path(name, src)
     frame = _read(path, list(_spec(name).required_columns))
     missing = frame["cell_line"].isna()
     frame = frame.loc[~missing]
@@ -510,13 +586,18 @@ def _parse_long(name: str, directory: str) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=8)
-def _read_table(name: str, directory: str) -> pd.DataFrame:
-    path = _path(name, directory)
+def _read_table(name: str, src: _Source) -> pd.DataFrame:
+    path = _path(name, src)
     return _read(path)
 
 
-def _resolve(data: str | os.PathLike[str] | None) -> str:
-    return str(data_dir(data))
+def _resolve(data: str | os.PathLike[str] | None) -> _Source:
+    """The data folder and parse-cache folder of `data`: a `Bundle` carries both (duck-typed: this module sits below
+    `chemorad.bundle.core`); a path or None resolves the folder (`data_dir`) and takes the default cache folder."""
+    cache = getattr(data, "cache_dir", _NO_CACHE_ATTR)
+    if cache is not _NO_CACHE_ATTR and isinstance(data, os.PathLike):
+        return _Source(Path(os.fspath(data)), cache)
+    return _Source(data_dir(data), cache_dir())
 
 
 def _as_columns(genes: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...] | None:
@@ -534,9 +615,9 @@ def load_yard(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     Adds `source_name` (the name as published), `tissue` harmonised to `names.TISSUES` and `tissue_yard` (as published).
     Source: Yard et al. 2016, Nat Commun 7:11428.
     """
-    directory = _resolve(data)
-    frame = _read_wide("yard", directory, None).copy()
-    names, _ = _read_names("yard", directory)
+    src = _resolve(data)
+    frame = _read_wide("yard", src, None).copy()
+    names, _ = _read_names("yard", src)
     frame.insert(0, "source_name", names.loc[names["keep"], "source_name"].to_numpy())
     frame = frame.rename(columns={"tissue": "tissue_yard"})
     frame.insert(1, "tissue", [harmonise_tissue(t, "yard") for t in frame["tissue_yard"]])
@@ -548,18 +629,18 @@ def load_radiogx(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
 
     Source: Manem et al. 2019, Cancer Res 79:6227 (RadioGx).
     """
-    directory = _resolve(data)
-    frame = _read_wide("radiogx", directory, None).copy()
-    names, _ = _read_names("radiogx", directory)
+    src = _resolve(data)
+    frame = _read_wide("radiogx", src, None).copy()
+    names, _ = _read_names("radiogx", src)
     frame.insert(0, "source_name", names.loc[names["keep"], "source_name"].to_numpy())
     return frame
 
 
 def load_clonogenic(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Yard 2016 clonogenic vs 9-day proliferation metrics, long (one row per line x metric), indexed by line."""
-    directory = _resolve(data)
-    path = _path("clonogenic", directory)
-    frame = _read_table("clonogenic", directory)
+    src = _resolve(data)
+    path = _path("clonogenic", src)
+    frame = _read_table("clonogenic", src)
     _check_columns("clonogenic", path, list(frame.columns), DATASETS["clonogenic"].required_columns)
     out = frame.drop(columns=["cell_line"]).copy()
     out.index = pd.Index([canonical_name(s) for s in frame["cell_line"]], name="cell_line", dtype=object)
@@ -587,9 +668,9 @@ def load_ctrp(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
 
 def load_ctrp_compounds(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """CTRP v2 compound annotation indexed by compound: targets, description, class (aligned to GDSC)."""
-    directory = _resolve(data)
-    path = _path("ctrp_compounds", directory)
-    frame = _read_table("ctrp_compounds", directory)
+    src = _resolve(data)
+    path = _path("ctrp_compounds", src)
+    frame = _read_table("ctrp_compounds", src)
     _check_columns("ctrp_compounds", path, list(frame.columns), DATASETS["ctrp_compounds"].required_columns)
     return frame.set_index("compound").copy()
 
@@ -670,9 +751,9 @@ def load_cell_lines(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
 
     Source: cancerrxgene.org Cell_Lines_Details (Iorio et al. 2016).
     """
-    directory = _resolve(data)
-    frame = _read_wide("cell_lines", directory, None).copy()
-    names, _ = _read_names("cell_lines", directory)
+    src = _resolve(data)
+    frame = _read_wide("cell_lines", src, None).copy()
+    names, _ = _read_names("cell_lines", src)
     frame.insert(0, "source_name", names.loc[names["keep"], "source_name"].to_numpy())
     return frame
 
@@ -696,39 +777,39 @@ def load_ccle_expression(genes=None, data: str | os.PathLike[str] | None = None)
 # ----------------------------------------------------------------------------------------------- harmonised lines
 def dropped(name: str | None = None, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Rows the loaders did not index (no name, or a repeated name): dataset, source_name, cell_line, reason, rows."""
-    directory = _resolve(data)
+    src = _resolve(data)
     names = [name] if name is not None else [n for n in (*_WIDE, *_LONG)]
-    logs = [_read_names(n, directory)[1] for n in names]
+    logs = [_read_names(n, src)[1] for n in names]
     return pd.concat(logs, ignore_index=True) if logs else pd.DataFrame()
 
 
-def _membership(directory: str) -> dict[str, pd.DataFrame]:
+def _membership(src: _Source) -> dict[str, pd.DataFrame]:
     out = {}
     for name in (*_WIDE, *_LONG):
-        names, _ = _read_names(name, directory)
+        names, _ = _read_names(name, src)
         out[name] = names.loc[names["keep"]]
     return out
 
 
 @functools.lru_cache(maxsize=4)
-def _cell_lines(directory: str) -> pd.DataFrame:
-    files = [_path(n, directory) for n in (*_WIDE, *_LONG)]
-    return cached("cell_lines", (), files, lambda: _harmonise_lines(directory))
+def _cell_lines(src: _Source) -> pd.DataFrame:
+    files = [_path(n, src) for n in (*_WIDE, *_LONG)]
+    return cached("cell_lines", (), files, lambda: _harmonise_lines(src), folder=src.cache)
 
 
-def _harmonise_lines(directory: str) -> pd.DataFrame:
-    members = _membership(directory)
+def _harmonise_lines(src: _Source) -> pd.DataFrame:
+    members = _membership(src)
     raw_names: dict[str, set[str]] = {}
     for frame in members.values():
-        for canon, src in zip(frame["cell_line"], frame["source_name"], strict=True):
-            raw_names.setdefault(canon, set()).add(str(src))
+        for canon, raw in zip(frame["cell_line"], frame["source_name"], strict=True):
+            raw_names.setdefault(canon, set()).add(str(raw))
     index = pd.Index(sorted(raw_names), name="cell_line", dtype=object)
     table = pd.DataFrame(index=index)
     table["aliases"] = ["; ".join(sorted(raw_names[c])) for c in index]
 
     # tissue: majority of the fine labels (CCLE suffix, Yard, GDSC2; ties in that order), else GDSC1, else TISSUE_FACTOR
     votes: dict[str, list[tuple[str, str]]] = {c: [] for c in index}
-    yard = _read_wide("yard", directory, ("tissue",))
+    yard = _read_wide("yard", src, ("tissue",))
     for c, t in yard["tissue"].items():
         mapped = harmonise_tissue(t, "yard")
         if mapped:
@@ -738,8 +819,8 @@ def _harmonise_lines(directory: str) -> pd.DataFrame:
         mapped = split_ccle_name(ccle)[1]
         if mapped:
             votes[c].append(("ccle", mapped))
-    cl = _read_wide("cell_lines", directory, ("tissue_gdsc1", "tissue_gdsc2", "MMR"))
-    gf = _read_wide("genomic_features", directory, ("TISSUE_FACTOR", "MSI_FACTOR"))
+    cl = _read_wide("cell_lines", src, ("tissue_gdsc1", "tissue_gdsc2", "MMR"))
+    gf = _read_wide("genomic_features", src, ("TISSUE_FACTOR", "MSI_FACTOR"))
     for col, frame in (("tissue_gdsc2", cl), ("tissue_gdsc1", cl), ("TISSUE_FACTOR", gf)):
         for c, t in frame[col].items():
             mapped = harmonise_tissue(t, "gdsc")
@@ -798,18 +879,48 @@ def cell_lines(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
 
 def overlap(data: str | os.PathLike[str] | None = None, key: str = "canonical") -> pd.DataFrame:
     """Datasets x datasets counts of shared distinct lines; `key` is 'raw', 'normalised' or 'canonical'."""
-    from chemorad.evidence.names import normalise
+    from chemorad.bundle.names import normalise
 
-    directory = _resolve(data)
+    src = _resolve(data)
     keyfn = {"raw": str, "normalised": normalise, "canonical": canonical_name}.get(key)
     if keyfn is None:
         raise ChemoradError(f"key {key!r}: expected 'raw', 'normalised' or 'canonical'")
     sets = {}
     for name in (*_WIDE, *_LONG):
-        names, _ = _read_names(name, directory)
+        names, _ = _read_names(name, src)
         sets[name] = {keyfn(s) for s in names["source_name"].dropna()}
     labels = list(sets)
     counts = [[len(sets[a] & sets[b]) for b in labels] for a in labels]
     out = pd.DataFrame(counts, index=labels, columns=labels)
     out.attrs["all"] = len(set().union(*sets.values()))
     return out
+
+
+# ---------------------------------------------------------------------------------------------- response data sets
+#: The Yard 2016 radiation screen: its bundle file and its id in the catalog's registry of response data sets.
+YARD = "yard"
+
+#: The registry's response data sets (`chemorad.catalog.registry.RESPONSE_DATASETS`) this bundle holds, in the
+#: bundle's order: id -> loader of the table as published (radiation: one row per line; drugs: long).
+RESPONSE_LOADERS = {
+    YARD: load_yard,
+    "gdsc1": functools.partial(load_gdsc_response, "gdsc1"),
+    "gdsc2": functools.partial(load_gdsc_response, "gdsc2"),
+    "ctrp": load_ctrp,
+}
+
+#: Two releases of one screen (GDSC1 and GDSC2: same lab, many lines and drugs in common); their agreement on shared
+#: lines is the replicate correlation the evidence margins rest on (`chemorad.evidence.margins`).
+REPLICATE_RELEASES = ("gdsc1", "gdsc2")
+
+#: The column that names the compound in each long (drug) response table.
+COMPOUND_COLUMN = {"gdsc1": "drug", "gdsc2": "drug", "ctrp": "compound"}
+
+
+def load_response(dataset_id: str, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """The table of response data set `dataset_id` (`RESPONSE_LOADERS`); an unknown id is a one-line error."""
+    if dataset_id not in RESPONSE_LOADERS:
+        raise ChemoradError(
+            f"response data set {dataset_id!r}: not in the bundle; expected one of {', '.join(RESPONSE_LOADERS)}"
+        )
+    return RESPONSE_LOADERS[dataset_id](data)
