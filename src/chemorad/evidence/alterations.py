@@ -232,9 +232,14 @@ def alteration_tests(
     cols = [c for c in resp.columns if c in therapy_of]
     X_main = X.drop(columns=["MSI-H"], errors="ignore")
     frames = []
-    for tid in dict.fromkeys(therapy_of[c] for c in cols):
+    if general is None:  # one design for every response: one pass
+        if X_main.shape[1]:
+            frames.append(_fit(X_main, resp[cols], cov))
+        if "MSI-H" in X.columns:
+            frames.append(_fit(X[["MSI-H"]], resp[cols], cov.drop(columns=["msi"], errors="ignore")))
+    for tid in dict.fromkeys(therapy_of[c] for c in cols) if general is not None else ():
         own = [c for c in cols if therapy_of[c] == tid]
-        c_t = cov if general is None else cov.join(general[tid].rename("general_factor"), how="left")
+        c_t = cov.join(general[tid].rename("general_factor"), how="left")
         if X_main.shape[1]:
             frames.append(_fit(X_main, resp[own], c_t))
         if "MSI-H" in X.columns:
@@ -351,3 +356,55 @@ def alteration_calls(per_therapy: pd.DataFrame, radiation: str) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def bundle_inputs(cat, data=None, therapies: list[str] | None = None, tissue: str | None = None) -> dict:
+    """What the answer's cell-line part needs, from the bundle: alteration indicators X and their meta table, the
+    primary response matrix, response column -> therapy id, the tissue/MSI design, the SEM per response, the drugs'
+    general factor per therapy, the mechanism scores (per within-tissue SD) and the noise table.
+
+    `therapies`: keep only these catalog therapies (radiotherapy is always kept: every call is against it);
+    `tissue`: keep only lines of this harmonised tissue (the tissue term then drops out).
+    """
+    from chemorad.evidence import datasets as ds
+    from chemorad.evidence.associations import covariate_design
+    from chemorad.evidence.claims import PRIMARY
+    from chemorad.evidence.margins import noise_table
+    from chemorad.evidence.responses import responses, split, therapy_columns
+    from chemorad.evidence.scores import mechanism_scores
+
+    lines = ds.cell_lines(data)
+    if tissue is not None:
+        lines = lines[lines["tissue"] == tissue]
+    resp = responses(cat, data).reindex(lines.index)
+    keep = None if therapies is None else {*therapies, cat.radiotherapy.id}
+    therapy_of = {
+        c: t
+        for t, cols in therapy_columns(cat, resp.columns).items()
+        for c in cols
+        if PRIMARY.get(split(c)[0]) == split(c)[2] and (keep is None or t in keep)
+    }
+    cov = covariate_design(lines["tissue"], lines["msi"].astype(float), min_lines=5)
+    genes = sorted({mk.gene for m in cat.mechanisms.values() for mk in m.markers})
+    expr = ds.load_expression(data=data)
+    X, meta = alteration_features(
+        ds.load_genomic_features(data).reindex(lines.index),
+        expr[[g for g in genes if g in expr.columns]].reindex(lines.index),
+        genes,
+        lines["msi"],
+    )
+    noise = noise_table(cat, resp, list(therapy_of), therapy_of, ds.load_yard(data), ds.load_clonogenic(data))
+    drugs = {t for t in therapy_of.values() if t != cat.radiotherapy.id}
+    scores = mechanism_scores(cat, data).scores.reindex(lines.index)
+    return {
+        "X": X,
+        "meta": meta,
+        "resp": resp[list(therapy_of)],
+        "therapy_of": therapy_of,
+        "cov": cov,
+        "sem": noise["sem"],
+        "noise": noise,
+        "general": general_factor(resp, therapy_of, lines["tissue"], pool=drugs),
+        "scores": scores,
+        "n_lines": int(len(lines)),
+    }

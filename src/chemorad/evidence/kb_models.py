@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["KB_SCHEMA_VERSION", "CellLineTest", "KbExport", "KbRecord", "LiteratureClaim", "json_schema"]
 
-KB_SCHEMA_VERSION = "1.0.0"
+KB_SCHEMA_VERSION = "1.1.0"  # 1.1.0: optional `answer` (the `chemorad answer` document)
 
 Direction = Literal["resistance", "sensitivity", "collateral_sensitivity", "no_effect"]
 Grade = Literal["A", "B", "C", "D", "E"]
@@ -98,6 +98,12 @@ class KbExport(_Strict):
     data_sources: list[str]
     grading: dict[str, str]
     records: list[KbRecord]
+    answer: dict | None = Field(
+        None,
+        description="the `chemorad answer` document: mechanisms (verdict per mechanism and direction with its "
+        "evidence), alterations (effect per therapy, cross-resistance calls), unknowns, robustness, counts "
+        "(docs/answer.md); absent from a plain `kb export`",
+    )
 
 
 def json_schema() -> dict:
