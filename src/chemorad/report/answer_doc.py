@@ -27,8 +27,10 @@ perturbation entries on its genes.
 Part 3, what is not known: undetermined mechanisms ranked by the lines their radiation test needs (and the
 perturbation experiments missing), undecided alterations by the altered lines needed.
 
-Robustness: every data verdict re-decided on GDSC1, GDSC2 and CTRP separately (radiation always from Yard), and with
-and without the general factor; the PIDE clonogenic comparison is not made in this version (stated in the document).
+Robustness: every per-therapy call (alterations and mechanism scores) re-decided on GDSC1, GDSC2 and CTRP separately
+(radiation always from Yard) and without the general factor; a call decided in the main analysis *flips* when the
+variant measured it and decides otherwise (`reversed`) or cannot decide (`not decided`). The PIDE clonogenic
+comparison is not made in this version (stated in the document).
 """
 
 from __future__ import annotations
@@ -351,45 +353,44 @@ def _alteration_part(cat: Catalog, inputs: dict, main: pd.DataFrame, per: pd.Dat
     return rows
 
 
-def _subset_calls(tests: pd.DataFrame, radiation: str, dataset: str | None) -> pd.DataFrame:
+DECIDED = ("resistant", "sensitive", "no effect")
+
+
+def _per_therapy(tests: pd.DataFrame, dataset: str | None) -> pd.DataFrame:
     t = tests if dataset is None else tests[tests["dataset"].isin(["yard", dataset])]
-    per = therapy_calls(t)
-    return alteration_calls(per, radiation).set_index("alteration")["call"]
+    return therapy_calls(t)[["alteration", "therapy", "call"]]
 
 
-def _robustness(tests_g: pd.DataFrame, tests_raw: pd.DataFrame, radiation: str) -> dict:
-    main = _subset_calls(tests_g, radiation, None)
-    variants = {f"{d} only": _subset_calls(tests_g, radiation, d) for d in DRUG_DATASETS}
-    variants["without the general factor"] = _subset_calls(tests_raw, radiation, None)
-    flips = []
-    for name, calls in variants.items():
-        both = pd.concat([main.rename("main"), calls.rename("variant")], axis=1, join="inner")
-        changed = both[(both["main"] != both["variant"]) & ~(both[["main", "variant"]].isin(["undecided"]).all(axis=1))]
-        for alt, r in changed.iterrows():
-            flips.append({"alteration": alt, "variant": name, "main": r["main"], "variant_call": r["variant"]})
-    counts = {name: int(sum(f["variant"] == name for f in flips)) for name in variants}
-    return {"flips": flips, "counts": counts}
-
-
-def _mechanism_robustness(mech_g: pd.DataFrame, mech_raw: pd.DataFrame, radiation: str) -> dict:
-    def verdicts_of(tests: pd.DataFrame, dataset: str | None) -> dict[str, str]:
-        t = tests if dataset is None else tests[tests["dataset"].isin(["yard", dataset])]
-        per = therapy_calls(t)
-        out = {}
-        for mid, grp in per.groupby("alteration", sort=False):
-            out[mid] = data_verdict(dict(zip(grp["therapy"], grp["call"], strict=True)), radiation)
-        return out
-
-    main = verdicts_of(mech_g, None)
-    variants = {f"{d} only": verdicts_of(mech_g, d) for d in DRUG_DATASETS}
-    variants["without the general factor"] = verdicts_of(mech_raw, None)
-    flips = [
-        {"mechanism": m, "variant": name, "main": main[m], "variant_call": v[m]}
-        for name, v in variants.items()
-        for m in main
-        if m in v and v[m] != main[m]
+def _flips(main: pd.DataFrame, variant: pd.DataFrame, name: str) -> list[dict]:
+    """(entity, therapy) decided in the main analysis whose call differs in the variant, where the variant measured
+    it: `reversed` when the variant decides otherwise, `not decided` when it cannot decide."""
+    both = main.merge(variant, on=["alteration", "therapy"], suffixes=("", "_variant"))
+    changed = both[both["call"].isin(DECIDED) & (both["call"] != both["call_variant"])]
+    changed = changed[~changed["call_variant"].isin(["too few lines"])]
+    return [
+        {
+            "entity": r.alteration,
+            "therapy": r.therapy,
+            "variant": name,
+            "main": r.call,
+            "variant_call": r.call_variant,
+            "kind": "reversed" if r.call_variant in DECIDED else "not decided",
+        }
+        for r in changed.itertuples(index=False)
     ]
-    return {"flips": flips, "counts": {n: int(sum(f["variant"] == n for f in flips)) for n in variants}}
+
+
+def _robustness(tests_g: pd.DataFrame, tests_raw: pd.DataFrame) -> dict:
+    """Per-therapy calls re-decided on each drug data set alone (radiation: Yard) and without the general factor."""
+    main = _per_therapy(tests_g, None)
+    variants = {f"{d} only": _per_therapy(tests_g, d) for d in DRUG_DATASETS}
+    variants["without the general factor"] = _per_therapy(tests_raw, None)
+    flips = [f for name, v in variants.items() for f in _flips(main, v, name)]
+    counts = {
+        name: {k: int(sum(f["variant"] == name and f["kind"] == k for f in flips)) for k in ("reversed", "not decided")}
+        for name in variants
+    }
+    return {"flips": flips, "counts": counts, "decided": int(main["call"].isin(DECIDED).sum())}
 
 
 # -- Part 3: what is not known ------------------------------------------------------------------------------------
@@ -470,8 +471,8 @@ def _cell_line_part(cat: Catalog, inputs: dict, rf: tuple) -> dict:
         "alterations": alts,
         "mechanism_tests": therapy_calls(mech_g),
         "robustness": {
-            "alterations": _robustness(tests_g, tests_raw, rad),
-            "mechanisms": _mechanism_robustness(mech_g, mech_raw, rad),
+            "alterations": _robustness(tests_g, tests_raw),
+            "mechanisms": _robustness(mech_g, mech_raw),
         },
         "noise": inputs["noise"]
         .reset_index()[["response", "therapy", "rho", "noise_source", "sd", "sem"]]
@@ -569,7 +570,7 @@ def _jsonable(obj):
 
 
 #: bump when the answer's content or layout changes, so old cache entries are not used
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 def answer_key(cat: Catalog, data: Path | None, therapies: list[str] | None, tissue: str | None) -> str:

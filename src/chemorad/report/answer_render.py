@@ -96,8 +96,33 @@ def _header(doc: dict) -> list[str]:
             f"- Alterations tested: {num(c['alterations'], '#alterations')} on {num(doc['n_lines'], '#methods')} "
             f"lines; calls: {calls}."
         )
-        flips = ", ".join(f"{_safe(k)} {num(v, '#robustness')}" for k, v in c["alteration_flips"].items())
-        lines.append(f"- Alteration calls that change in a robustness variant: {flips}.")
+        flips = ", ".join(f"{_safe(k)} {num(v['reversed'], '#robustness')}" for k, v in c["alteration_flips"].items())
+        lines.append(f"- Decided alteration calls reversed in a robustness variant: {flips}.")
+    lines.append("")
+    return lines
+
+
+def _brief(doc: dict) -> list[str]:
+    """The answer in a few lines: mechanisms per verdict (gain, then loss), alterations per call with their drugs."""
+    lines = ['<a id="brief"></a>', "", "## In brief", ""]
+    for direction in ("gain", "loss"):
+        groups: dict[str, list[str]] = {}
+        for m in doc["mechanisms"]:
+            if m["direction"] == direction:
+                groups.setdefault(m["verdict"], []).append(m["mechanism"])
+        lines.append(f"- **{'Raised' if direction == 'gain' else 'Lowered'} activity**:")
+        for verdict, mechs in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+            shown = ", ".join(mechs[:12]) + (", ..." if len(mechs) > 12 else "")
+            lines.append(f"  - {verdict} ({num(len(mechs), '#mechanisms')}): {shown}")
+    called = [a for a in doc["alterations"] if a["call"] not in ("undecided", "no effect")]
+    if not doc["data_missing"]:
+        lines.append("- **Alterations with a call** (radiation call; drugs resistant / sensitive):")
+        for a in called[:15]:
+            res = ", ".join(a["drugs_resistant"]) or "none"
+            sen = ", ".join(a["drugs_sensitive"]) or "none"
+            lines.append(f"  - {_safe(a['alteration'])}: {a['call']} (radiation {a['radiation']}; {res} / {sen})")
+        if not called:
+            lines.append("  - none at the stated FDR")
     lines.append("")
     return lines
 
@@ -252,22 +277,30 @@ def _robustness(doc: dict) -> list[str]:
     lines = ['<a id="robustness"></a>', "", "## Robustness: which verdicts change", ""]
     if rob is None:
         return [*lines, "Not assessed: no cell-line data.", ""]
+    a, m = rob["alterations"], rob["mechanisms"]
     lines += [
-        "Each call re-decided with the drugs of one data set (radiation always Yard) and without the general factor. "
-        "Clonogenic (PIDE) curves: not compared in this version.",
+        "Each decided per-therapy call re-decided with the drugs of one data set alone (radiation always Yard) and "
+        "without the general factor: *reversed* when the variant decides otherwise, *not decided* when it cannot. "
+        f"Decided calls: alterations {num(a['decided'], '#alterations')}, mechanism scores "
+        f"{num(m['decided'], '#mechanisms')}. Clonogenic (PIDE) curves: not compared in this version.",
         "",
-        "| variant | alteration calls changed | mechanism data verdicts changed |",
-        "| --- | --- | --- |",
+        "| variant | alteration calls reversed | not decided | mechanism calls reversed | not decided |",
+        "| --- | --- | --- | --- | --- |",
     ]
-    for name, n in rob["alterations"]["counts"].items():
+    for name, n in a["counts"].items():
+        k = m["counts"].get(name, {"reversed": 0, "not decided": 0})
         lines.append(
-            f"| {name} | {num(n, '#robustness')} | {num(rob['mechanisms']['counts'].get(name, 0), '#robustness')} |"
+            f"| {name} | {num(n['reversed'], '#robustness')} | {num(n['not decided'], '#robustness')} | "
+            f"{num(k['reversed'], '#robustness')} | {num(k['not decided'], '#robustness')} |"
         )
     lines.append("")
-    flips = rob["alterations"]["flips"][:MAX_ROWS]
+    flips = [f for f in a["flips"] + m["flips"] if f["kind"] == "reversed"][:MAX_ROWS]
     if flips:
-        lines += ["| alteration | variant | call | call in the variant |", "| --- | --- | --- | --- |"]
-        lines += [f"| {_safe(f['alteration'])} | {f['variant']} | {f['main']} | {f['variant_call']} |" for f in flips]
+        lines += ["| entity | therapy | variant | call | call in the variant |", "| --- | --- | --- | --- | --- |"]
+        lines += [
+            f"| {_safe(f['entity'])} | {f['therapy']} | {f['variant']} | {f['main']} | {f['variant_call']} |"
+            for f in flips
+        ]
         lines.append("")
     return lines
 
@@ -291,7 +324,7 @@ def answer_markdown(doc: dict) -> str:
     """The whole document as Markdown (every number a link)."""
     tests = _Tests()
     body = _mechanisms(doc, tests) + ([] if doc["data_missing"] else _alterations(doc, tests))
-    lines = _header(doc) + _methods(doc) + body + _unknowns(doc) + _robustness(doc) + _appendix(tests)
+    lines = _header(doc) + _brief(doc) + _methods(doc) + body + _unknowns(doc) + _robustness(doc) + _appendix(tests)
     return "\n".join(lines) + "\n"
 
 
