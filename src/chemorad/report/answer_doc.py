@@ -29,8 +29,9 @@ perturbation experiments missing), undecided alterations by the altered lines ne
 
 Robustness: every per-therapy call (alterations and mechanism scores) re-decided on GDSC1, GDSC2 and CTRP separately
 (radiation always from Yard) and without the general factor; a call decided in the main analysis *flips* when the
-variant measured it and decides otherwise (`reversed`) or cannot decide (`not decided`). The PIDE clonogenic
-comparison is not made in this version (stated in the document).
+variant measured it and decides otherwise (`reversed`) or cannot decide (`not decided`). Clonogenic PIDE curves, where
+the bundle has them (`pide/pide34.csv`, optional): how many lines overlap, the rank agreement of Yard AUC and PIDE SF2,
+and the most altered lines any alteration has among them (`evidence.alterations.pide_comparison`); absent: a note.
 """
 
 from __future__ import annotations
@@ -481,6 +482,7 @@ def _cell_line_part(cat: Catalog, inputs: dict, rf: tuple) -> dict:
         .to_dict("records"),
         "n_lines": inputs["n_lines"],
         "n_alterations_tested": int(X.shape[1]),
+        "pide": inputs.get("pide"),
     }
 
 
@@ -525,6 +527,7 @@ def compute_answer(
         "noise": cell["noise"] if cell else [],
         "n_lines": cell["n_lines"] if cell else 0,
         "n_alterations_tested": cell["n_alterations_tested"] if cell else 0,
+        "pide": cell["pide"] if cell else None,
         "references": {
             rid: {"citation": f"{r.authors} ({r.year}). {r.title}", "href": _source_href(r.doi, r.pmid, r.url)}
             for rid, r in cat.references.items()
@@ -570,7 +573,7 @@ def _jsonable(obj):
 
 
 #: bump when the answer's content or layout changes, so old cache entries are not used
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 def answer_key(cat: Catalog, data: Path | None, therapies: list[str] | None, tissue: str | None) -> str:

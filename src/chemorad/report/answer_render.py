@@ -278,11 +278,16 @@ def _robustness(doc: dict) -> list[str]:
     if rob is None:
         return [*lines, "Not assessed: no cell-line data.", ""]
     a, m = rob["alterations"], rob["mechanisms"]
+    a_rows = doc["alterations"]
     lines += [
         "Each decided per-therapy call re-decided with the drugs of one data set alone (radiation always Yard) and "
         "without the general factor: *reversed* when the variant decides otherwise, *not decided* when it cannot. "
         f"Decided calls: alterations {num(a['decided'], '#alterations')}, mechanism scores "
-        f"{num(m['decided'], '#mechanisms')}. Clonogenic (PIDE) curves: not compared in this version.",
+        f"{num(m['decided'], '#mechanisms')}.",
+        "",
+        _pide(
+            doc.get("pide"), sum(x["radiation"] in ("resistant", "sensitive", "no effect") for x in doc["alterations"])
+        ),
         "",
         "| variant | alteration calls reversed | not decided | mechanism calls reversed | not decided |",
         "| --- | --- | --- | --- | --- |",
@@ -303,6 +308,25 @@ def _robustness(doc: dict) -> list[str]:
         ]
         lines.append("")
     return lines
+
+
+def _pide(p: dict | None, n_rad_decided: int) -> str:
+    if p is None:
+        return (
+            "Clonogenic curves (PIDE): not in the data folder, so the Yard radiation calls are not re-decided on them."
+        )
+    h = p["href"]
+    tail = (
+        "the Yard analysis decides no alteration's radiation call, so there is none to re-decide."
+        if n_rad_decided == 0
+        else "the decided Yard radiation calls are not re-decided on clonogenic survival in this version."
+    )
+    return (
+        f"Clonogenic curves ([PIDE]({h})): {num(p['n_pide_lines'], h)} bundle lines have a human tumour photon curve, "
+        f"{num(p['n_overlap_yard'], h)} of them also in Yard; Spearman rho of Yard AUC and PIDE SF2 "
+        f"{num(p['spearman_rho'], h)} (p {num(p['p_value'], h)}); the most altered lines any alteration has among "
+        f"them is {num(p['max_altered_lines'], h)}; {tail}"
+    )
 
 
 def _appendix(tests: _Tests) -> list[str]:
