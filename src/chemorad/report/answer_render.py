@@ -285,9 +285,7 @@ def _robustness(doc: dict) -> list[str]:
         f"Decided calls: alterations {num(a['decided'], '#alterations')}, mechanism scores "
         f"{num(m['decided'], '#mechanisms')}.",
         "",
-        _pide(
-            doc.get("pide"), sum(x["radiation"] in ("resistant", "sensitive", "no effect") for x in doc["alterations"])
-        ),
+        _pide(doc.get("pide"), sum(x["radiation"] in ("resistant", "sensitive", "no effect") for x in a_rows)),
         "",
         "| variant | alteration calls reversed | not decided | mechanism calls reversed | not decided |",
         "| --- | --- | --- | --- | --- |",
