@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,12 @@ def test_absent_data_folder_gives_the_model_only_document_then_the_cache(tmp_pat
     second = runner.invoke(app, [*args, "--format", "html"])
     assert second.exit_code == 0 and "from the cache" in second.stderr
     assert "<h1" in (tmp_path / "out" / "answer.html").read_text(encoding="utf-8")
+
+
+def test_json_is_the_kb_export_with_the_answer(tmp_path: Path) -> None:
+    from chemorad.evidence.kb_models import KB_SCHEMA_VERSION
+
+    res = runner.invoke(app, ["answer", "--format", "json", "--data", str(tmp_path / "none")])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["schema_version"] == KB_SCHEMA_VERSION and doc["records"] == [] and doc["answer"]["data_missing"]

@@ -87,7 +87,7 @@ def answer_cmd(
     with err.status("computing the answer (cached after the first run)"):
         doc, hit = cached_answer(cat, folder, ctx.cache_dir, names, tissue)
         if fmt is AnswerFormat.json:
-            text = json.dumps(_json_export(cat, folder, doc), indent=1, allow_nan=False) + "\n"
+            text = json.dumps(_json_export(cat, folder, doc, ctx.cache_dir), indent=1, allow_nan=False) + "\n"
         else:
             text = answer_html(doc) if fmt is AnswerFormat.html else answer_markdown(doc)
     took = time.perf_counter() - start
@@ -105,9 +105,9 @@ def answer_cmd(
     err.print(f"answer {'from the cache' if hit else 'computed'} in {took:.1f} s")
 
 
-def _json_export(cat, folder: Path | None, doc: dict) -> dict:
-    """The answer inside the versioned KB export (the same `kb_export` as `chemorad kb export`)."""
-    from chemorad.evidence.kb import kb_export, knowledge_base
+def _json_export(cat, folder: Path | None, doc: dict, cache_dir: Path | None) -> dict:
+    """The answer inside the versioned KB export (the same `kb_export` and records as `chemorad kb export`)."""
+    from chemorad.evidence.kb import kb_export
+    from chemorad.report.answer_doc import cached_kb_records
 
-    records = knowledge_base(cat, folder) if folder is not None else []
-    return kb_export(records, answer=doc)
+    return kb_export(cached_kb_records(cat, folder, cache_dir), answer=doc)

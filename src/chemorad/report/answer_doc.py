@@ -611,3 +611,28 @@ def cached_answer(
     except OSError:
         pass  # a read-only cache folder costs speed, not correctness
     return doc, False
+
+
+def cached_kb_records(cat: Catalog, data: Path | None, cache_dir: Path | None) -> list[dict]:
+    """`evidence.kb.knowledge_base(cat, data)` (empty without data), cached as JSON beside the answer under the same
+    key, so `chemorad answer --format json` is fast the second time too."""
+    from chemorad.evidence.kb import knowledge_base
+
+    if data is None:
+        return []
+    if cache_dir is None:
+        return knowledge_base(cat, data)
+    entry = Path(cache_dir) / f"answer-kb-{answer_key(cat, data, None, None)[:32]}.json"
+    try:
+        return json.loads(entry.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    records = _jsonable(knowledge_base(cat, data))
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_name(f".{entry.name}.tmp")
+        tmp.write_text(json.dumps(records, allow_nan=False), encoding="utf-8")
+        tmp.replace(entry)
+    except OSError:
+        pass
+    return records
