@@ -163,3 +163,33 @@ def test_html_renders_in_headless_chromium_without_console_errors(doc, tmp_path,
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
     assert browser.find_element("css selector", "h1").text.startswith("The answer")
+
+
+@pytest.mark.parametrize(
+    ("calls", "expected"),
+    [
+        ({"radiotherapy": "resistant", "cisplatin": "resistant", "docetaxel": "no effect"}, "shared"),
+        ({"radiotherapy": "sensitive", "cisplatin": "no effect", "docetaxel": "no effect"}, "radiotherapy_only"),
+        ({"radiotherapy": "resistant", "cisplatin": "inconclusive", "docetaxel": "no effect"}, "undetermined"),
+        ({"radiotherapy": "no effect", "cisplatin": "sensitive", "docetaxel": "inconclusive"}, "chemotherapy_only"),
+        ({"radiotherapy": "no effect", "cisplatin": "no effect"}, "none"),
+        ({"radiotherapy": "inconclusive", "cisplatin": "resistant"}, "undetermined"),
+    ],
+)
+def test_data_verdict_rules(calls, expected):
+    from chemorad.report.answer_doc import data_verdict
+
+    assert data_verdict(calls, "radiotherapy") == expected
+
+
+def test_final_verdict_rules():
+    from chemorad.report.answer_doc import _final
+
+    assert _final("chemotherapy_only", "chemotherapy_only", 0.95)[:2] == ("chemotherapy_only", "model and data agree")
+    assert _final("shared", "radiotherapy_only", 0.95)[0] == "undetermined"
+    assert _final("shared", "undetermined", 0.5)[0] == "undetermined"
+    assert _final("shared", "undetermined", None)[:2] == ("shared", "model alone")
+    # agreement ranks above the model alone, which ranks above a disagreement
+    assert (
+        _final("shared", "shared", 0.5)[2] > _final("shared", "undetermined", 1.0)[2] > _final("shared", "none", 1)[2]
+    )
