@@ -152,10 +152,18 @@ def _methods(doc: dict) -> list[str]:
     ]
 
 
-def _drugs_cell(by_class: dict) -> str:
+def _drugs_cell(by_class: dict, classes: int = 3, per_class: int = 2) -> str:
+    """The strongest `per_class` drugs of the first `classes` classes (strongest first), then how many more."""
     parts = []
-    for cls, drugs in by_class.items():
-        parts.append(f"{_safe(cls)}: " + ", ".join(f"{d['therapy']} {num(d['rf'], '#chain')}" for d in drugs[:4]))
+    for cls, drugs in list(by_class.items())[:classes]:
+        parts.append(
+            f"{_safe(cls)}: " + ", ".join(f"{d['therapy']} {num(d['rf'], '#chain')}" for d in drugs[:per_class])
+        )
+    rest = sum(len(d) for d in by_class.values()) - sum(
+        min(len(d), per_class) for d in list(by_class.values())[:classes]
+    )
+    if rest > 0:
+        parts.append(f"{num(rest, '#chain')} more")
     return "; ".join(parts) or "none"
 
 
