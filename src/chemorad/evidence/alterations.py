@@ -363,7 +363,8 @@ def bundle_inputs(cat, data=None, therapies: list[str] | None = None, tissue: st
     primary response matrix, response column -> therapy id, the tissue/MSI design, the SEM per response, the drugs'
     general factor per therapy, the mechanism scores (per within-tissue SD) and the noise table.
 
-    `therapies`: keep only these catalog therapies (radiotherapy is always kept: every call is against it);
+    `therapies`: keep only these catalog therapies (radiotherapy is always kept: every call is against it; the general
+    factor still pools every catalog drug);
     `tissue`: keep only lines of this harmonised tissue (the tissue term then drops out).
     """
     from chemorad.evidence import datasets as ds
@@ -378,12 +379,17 @@ def bundle_inputs(cat, data=None, therapies: list[str] | None = None, tissue: st
         lines = lines[lines["tissue"] == tissue]
     resp = responses(cat, data).reindex(lines.index)
     keep = None if therapies is None else {*therapies, cat.radiotherapy.id}
-    therapy_of = {
+    primary = {
         c: t
         for t, cols in therapy_columns(cat, resp.columns).items()
         for c in cols
-        if PRIMARY.get(split(c)[0]) == split(c)[2] and (keep is None or t in keep)
+        if PRIMARY.get(split(c)[0]) == split(c)[2]
     }
+    therapy_of = {c: t for c, t in primary.items() if keep is None or t in keep}
+    # the general factor always pools every catalog drug, whatever `therapies` keeps
+    general = general_factor(
+        resp, primary, lines["tissue"], pool={t for t in primary.values() if t != cat.radiotherapy.id}
+    )
     cov = covariate_design(lines["tissue"], lines["msi"].astype(float), min_lines=5)
     genes = sorted({mk.gene for m in cat.mechanisms.values() for mk in m.markers})
     expr = ds.load_expression(data=data)
@@ -394,7 +400,6 @@ def bundle_inputs(cat, data=None, therapies: list[str] | None = None, tissue: st
         lines["msi"],
     )
     noise = noise_table(cat, resp, list(therapy_of), therapy_of, ds.load_yard(data), ds.load_clonogenic(data))
-    drugs = {t for t in therapy_of.values() if t != cat.radiotherapy.id}
     scores = mechanism_scores(cat, data).scores.reindex(lines.index)
     pide = ds.data_dir(data) / "pide" / "pide34.csv"
     rad_cols = [c for c, t in therapy_of.items() if t == cat.radiotherapy.id]
@@ -407,7 +412,7 @@ def bundle_inputs(cat, data=None, therapies: list[str] | None = None, tissue: st
         "cov": cov,
         "sem": noise["sem"],
         "noise": noise,
-        "general": general_factor(resp, therapy_of, lines["tissue"], pool=drugs),
+        "general": general,
         "scores": scores,
         "n_lines": int(len(lines)),
     }
