@@ -185,8 +185,8 @@ def _mechanisms(doc: dict, tests: _Tests) -> list[str]:
         "Sorted by how well decided (model and data agree, then the model alone by its probability).",
         "",
         "| mechanism | direction | verdict | P | basis | radiation RF | drugs touched (model), by class | perturbation "
-        "experiments | radiation in the lines | data verdict | seeds' claims |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "experiments | radiation in the lines | drugs in the lines (higher activity) | data verdict | seeds' claims |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for m in doc["mechanisms"]:
         claims = "; ".join(f"{c['specificity']}{' (differs)' if c['differs'] else ''}" for c in m["claims"]) or "none"
@@ -194,11 +194,29 @@ def _mechanisms(doc: dict, tests: _Tests) -> list[str]:
             f"| {m['mechanism']} | {m['direction']} | **{m['verdict']}** | {num(m['probability'], '#posterior')} | "
             f"{_safe(m['basis'])} | {num(m['radiation_rf'], '#chain')} | {_drugs_cell(m['drugs_by_class'])} | "
             f"{_pert_cell(m['perturbations'])} | "
-            f"{_call_cell(tests, m['mechanism'], rad, m['cell_line_tests'].get(rad))} | {m['data_verdict']} | "
+            f"{_call_cell(tests, m['mechanism'], rad, m['cell_line_tests'].get(rad))} | "
+            f"{_drug_data(tests, m['mechanism'], m['cell_line_tests'], rad)} | {m['data_verdict']} | "
             f"{_safe(claims)} |"
         )
     lines.append("")
     return lines
+
+
+def _drug_data(tests: _Tests, entity: str, by_therapy: dict, radiation: str, named: int = 3) -> str:
+    """Drugs the score's association decides (resistant / sensitive, up to `named` each, effect linked to its test),
+    then how many are shown to have no effect and how many are inconclusive."""
+    drugs = {t: d for t, d in by_therapy.items() if t != radiation}
+    if not drugs:
+        return "no data"
+    parts = []
+    for call in ("resistant", "sensitive"):
+        hit = sorted((t for t, d in drugs.items() if d["call"] == call), key=lambda t: drugs[t]["q"])
+        if hit:
+            parts.append(f"{call}: " + ", ".join(f"{t} {tests.cite(entity, t, drugs[t])}" for t in hit[:named]))
+    for call in ("no effect", "inconclusive"):
+        k = sum(d["call"] == call for d in drugs.values())
+        parts.append(f"{call} {num(k, '#methods')}")
+    return "; ".join(parts)
 
 
 def _drug_list(tests: _Tests, alt: dict, names: list[str]) -> str:
