@@ -121,6 +121,7 @@ def test_mechanism_rows_cover_gain_and_loss_sorted_by_decidedness(doc_no_data):
     rows = doc_no_data["mechanisms"]
     assert {r["direction"] for r in rows} == {"gain", "loss"}
     score = [r["decidedness"] for r in rows]
+    assert all(isinstance(x, float) for x in score)  # a loss row has no probability: its score is still a number
     assert score == sorted(score, reverse=True)
 
 

@@ -225,7 +225,8 @@ def _mechanism_part(cat: Catalog, model: pd.DataFrame, mech_per: pd.DataFrame | 
     for r in model.itertuples(index=False):
         calls = {t: d["call"] for (m, t), d in tests.items() if m == r.mechanism}
         data_v = data_verdict(calls, radiation) if calls else "undetermined"
-        verdict, basis, score = _final(r.model_verdict, data_v, r.probability)
+        p = None if r.probability is None or not np.isfinite(r.probability) else float(r.probability)  # NaN in pandas
+        verdict, basis, score = _final(r.model_verdict, data_v, p)
         genes = [mk.gene for mk in cat.mechanisms[r.mechanism].markers]
         pert = _perturbations(cat, r.mechanism, [], r.direction)
         rows.append(
@@ -237,7 +238,7 @@ def _mechanism_part(cat: Catalog, model: pd.DataFrame, mech_per: pd.DataFrame | 
                 "decidedness": score,
                 "model_verdict": r.model_verdict,
                 "chain_verdict": r.chain_verdict,
-                "probability": r.probability,
+                "probability": p,
                 "probability_source": r.probability_source,
                 "radiation_rf": r.radiation_rf,
                 "drugs_by_class": r.drugs_by_class,
@@ -573,7 +574,7 @@ def _jsonable(obj):
 
 
 #: bump when the answer's content or layout changes, so old cache entries are not used
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 
 
 def answer_key(cat: Catalog, data: Path | None, therapies: list[str] | None, tissue: str | None) -> str:
