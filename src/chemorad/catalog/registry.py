@@ -47,6 +47,7 @@ class ResponseDataset:
     primary_metric : the one metric used when a single response per therapy and data set is wanted.
     preference : rank when a therapy has several data sets (0 = preferred).
     source : where the data come from (citation text).
+    url : the publication's DOI link, which documents cite for every number taken from the data set.
     """
 
     id: str
@@ -56,6 +57,7 @@ class ResponseDataset:
     primary_metric: str
     preference: int
     source: str
+    url: str = ""
 
     def __post_init__(self) -> None:
         if self.primary_metric not in self.metrics:  # a programming error in the registry itself
@@ -75,6 +77,7 @@ RESPONSE_DATASETS: dict[str, ResponseDataset] = {
             "ln_ic50",
             0,
             "Genomics of Drug Sensitivity in Cancer, release 2 (Iorio et al. 2016, Cell 166:740)",
+            "https://doi.org/10.1016/j.cell.2016.06.017",
         ),
         ResponseDataset(
             "gdsc1",
@@ -84,6 +87,7 @@ RESPONSE_DATASETS: dict[str, ResponseDataset] = {
             "ln_ic50",
             1,
             "Genomics of Drug Sensitivity in Cancer, release 1 (Yang et al. 2013, Nucleic Acids Res 41:D955)",
+            "https://doi.org/10.1016/j.cell.2016.06.017",
         ),
         ResponseDataset(
             "ctrp",
@@ -93,6 +97,7 @@ RESPONSE_DATASETS: dict[str, ResponseDataset] = {
             "auc",
             2,
             "Cancer Therapeutics Response Portal v2 (Seashore-Ludlow et al. 2015, Cancer Discov 5:1210)",
+            "https://doi.org/10.1158/2159-8290.CD-15-0235",
         ),
         ResponseDataset(
             "yard",
@@ -102,6 +107,7 @@ RESPONSE_DATASETS: dict[str, ResponseDataset] = {
             "auc",
             3,
             "Radiation profiling of 533 cell lines (Yard et al. 2016, Nat Commun 7:11428)",
+            "https://doi.org/10.1038/ncomms11428",
         ),
     )
 }

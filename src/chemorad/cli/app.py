@@ -26,6 +26,11 @@ USER_ERROR = 2
 
 #: name -> ("module:attribute", one-line help); the attribute is a command function or a typer.Typer group
 COMMANDS: dict[str, tuple[str, str]] = {
+    "answer": (
+        "chemorad.cli.answer:answer_cmd",
+        "The answer as one document: which mechanisms are unique to chemotherapy or radiotherapy, which alterations "
+        "give cross-resistance, and what is not known.",
+    ),
     "mechanisms": (
         "chemorad.cli.catalog:mechanisms",
         "List resistance mechanisms with stage, markers, therapies touched, claimed specificity and references.",

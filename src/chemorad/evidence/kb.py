@@ -322,8 +322,9 @@ def knowledge_base(cat: Catalog, data: str | os.PathLike[str] | None = None, tab
     return build_records(cat, tests, marker_tests, tables[0].coverage)
 
 
-def kb_export(records: list[dict]) -> dict:
-    """The JSON export (validated against `kb_models.KbExport`, i.e. `kb_schema.json`)."""
+def kb_export(records: list[dict], answer: dict | None = None) -> dict:
+    """The JSON export (validated against `kb_models.KbExport`, i.e. `kb_schema.json`); `answer`: the `chemorad
+    answer` document, which rides in the same export (one code path for `kb export` and `answer --format json`)."""
     doc = {
         "schema_version": KB_SCHEMA_VERSION,
         "generator": f"chemorad {__version__}",
@@ -331,7 +332,12 @@ def kb_export(records: list[dict]) -> dict:
         "grading": GRADING,
         "records": records,
     }
-    return KbExport.model_validate(doc).model_dump(mode="json")
+    if answer is not None:
+        doc["answer"] = answer
+    out = KbExport.model_validate(doc).model_dump(mode="json")
+    if answer is None:
+        out.pop("answer")
+    return out
 
 
 JSONLD_CONTEXT = {

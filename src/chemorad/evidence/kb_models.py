@@ -11,9 +11,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["KB_SCHEMA_VERSION", "CellLineTest", "KbExport", "KbRecord", "LiteratureClaim", "json_schema"]
+__all__ = [
+    "KB_SCHEMA_VERSION",
+    "AlterationCall",
+    "Answer",
+    "CellLineTest",
+    "KbExport",
+    "KbRecord",
+    "LiteratureClaim",
+    "MechanismVerdict",
+    "json_schema",
+]
 
-KB_SCHEMA_VERSION = "1.0.0"
+KB_SCHEMA_VERSION = "1.1.0"  # 1.1.0: optional `answer` (the `chemorad answer` document)
 
 Direction = Literal["resistance", "sensitivity", "collateral_sensitivity", "no_effect"]
 Grade = Literal["A", "B", "C", "D", "E"]
@@ -92,12 +102,84 @@ class KbRecord(_Strict):
     )
 
 
+class MechanismVerdict(_Strict):
+    """One row of the answer's part 1 (docs/answer.md)."""
+
+    mechanism: str
+    direction: Literal["gain", "loss"]
+    verdict: str = Field(description="chemotherapy_only, radiotherapy_only, shared, *_dominant, none or undetermined")
+    basis: str
+    decidedness: float = Field(description="sort key: 3 + P model and data agree, 1 + P model alone, else below 1")
+    model_verdict: str
+    chain_verdict: str
+    probability: float | None = Field(description="posterior share of draws with the verdict; None without one")
+    probability_source: str
+    radiation_rf: float
+    drugs_by_class: dict[str, list[dict]]
+    data_verdict: str
+    cell_line_tests: dict[str, dict] = Field(description="therapy -> the deciding cell-line test of the score")
+    perturbations: list[dict]
+    n_read: int
+    n_recalled: int
+    claims: list[dict]
+    marker_genes: list[str]
+
+
+class AlterationCall(_Strict):
+    """One row of the answer's part 2 (docs/answer.md)."""
+
+    alteration: str
+    kind: str
+    genes: list[str]
+    n_altered: int
+    radiation: str
+    call: str = Field(description="cross-resistant, collaterally sensitive, cross-sensitive, radiotherapy-only, ...")
+    call_without_general_factor: str
+    drugs_resistant: list[str]
+    drugs_sensitive: list[str]
+    drugs_no_effect: list[str]
+    drugs_inconclusive: list[str]
+    radiation_altered_needed: float | None
+    tests: dict[str, dict] = Field(description="therapy -> the deciding cell-line test (effect, CI, margin, q, n)")
+    explanation: dict | None = None
+
+
+class Answer(_Strict):
+    """The `chemorad answer` document."""
+
+    data_missing: bool
+    therapies: list[str] | None
+    tissue: str | None
+    radiation: str
+    fdr_alpha: float
+    threshold: float
+    decided_p: float
+    loss_activity: float
+    mechanisms: list[MechanismVerdict]
+    alterations: list[AlterationCall]
+    unknowns: dict[str, list[dict]]
+    robustness: dict | None
+    noise: list[dict]
+    n_lines: int
+    n_alterations_tested: int
+    pide: dict | None
+    references: dict[str, dict]
+    counts: dict
+    seconds: float
+
+
 class KbExport(_Strict):
     schema_version: str
     generator: str
     data_sources: list[str]
     grading: dict[str, str]
     records: list[KbRecord]
+    answer: Answer | None = Field(
+        None,
+        description="the `chemorad answer` document: mechanisms (verdict per mechanism and direction with its "
+        "evidence), alterations (effect per therapy, cross-resistance calls), unknowns, robustness, counts "
+        "(docs/answer.md); absent from a plain `kb export`",
+    )
 
 
 def json_schema() -> dict:
