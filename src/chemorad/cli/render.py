@@ -125,16 +125,23 @@ def progress_bar(console: Console) -> Progress:
 @contextmanager
 def task_progress(console: Console) -> Iterator[Callable[[str, int, int | None], None]]:
     """A transient progress bar for an application-layer call: the callable it yields is the app's `Progress`
-    ``(what, done, total)``; each new `what` becomes a task of its own."""
-    with progress_bar(console) as bar:
-        tasks: dict[str, Any] = {}
+    ``(what, done, total)``; each new `what` becomes a task of its own. The bar starts at the first report, so an
+    input refused before any work leaves stderr as it was (its one error line only)."""
+    bar = progress_bar(console)
+    tasks: dict[str, Any] = {}
 
-        def report(what: str, done: int, total: int | None) -> None:
-            if what not in tasks:
-                tasks[what] = bar.add_task(what, total=total)
-            bar.update(tasks[what], completed=done, total=total)
+    def report(what: str, done: int, total: int | None) -> None:
+        if not tasks:
+            bar.start()
+        if what not in tasks:
+            tasks[what] = bar.add_task(what, total=total)
+        bar.update(tasks[what], completed=done, total=total)
 
+    try:
         yield report
+    finally:
+        if tasks:
+            bar.stop()
 
 
 def print_messages(console: Console, warnings: list[str], notes: list[str]) -> None:
