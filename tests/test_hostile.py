@@ -60,7 +60,7 @@ def tripwire(monkeypatch):
         "chemorad.dynamics.simulator.simulate",
         "chemorad.dynamics.experiments.crossres_evolution",
         "chemorad.profile.predict.predict_profile",
-        "chemorad.cli.profile.predict_profile",
+        "chemorad.app.predict.predict_profile",
         "chemorad.sweep.run.run_sweep",
         "chemorad.evidence.claims.claim_verdicts",
         "chemorad.evidence.claims.evidence_tables",

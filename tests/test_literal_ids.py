@@ -34,13 +34,16 @@ ALLOWED = {
     "calibration/synthetic.py": 4,  # TRUE_SIGMA per data set of the synthetic problems
     "chain/microenvironment.py": 2,  # doxorubicin's penetration length: a therapy parameter for therapies.yaml
     "cli/demo.py": 4,  # the demo's cisplatin schedules, the doxorubicin/cisplatin hypoxia note
-    "cli/regimens.py": 2,  # DRUGS of the standard regimens (cisplatin, fluorouracil)
     "dynamics/calibration.py": 4,  # clinical calibration: cisplatin radiosensitisation, the PF induction regimen
     "profile/bounds.py": 6,  # RANGES per (data set, metric): the ResponseDataset's physical range
     "profile/readers.py": 4,  # the bundle file 'yard' and its tissue-vote label: datasets.YARD
     "profile/regimens.py": 4,  # standard regimens' drugs and their ln IC50 SDs
     "report/profile_report.py": 3,  # WATERFALL_DRUGS shown first
-    "web/app.py": 5,  # drugs offered first in the conditional form
+    # moved by the application layer (issue 25) from cli/regimens.py and web/app.py; the web's default therapies were
+    # one string "radiotherapy,cisplatin,docetaxel" (not counted) and are now cat.radiotherapy.id plus two literals
+    "app/regimens.py": 2,  # DRUGS of the standard regimens (cisplatin, fluorouracil)
+    "app/conditional.py": 5,  # drugs offered first in the conditional form
+    "web/routers/tumour.py": 2,  # the tumour form's default drugs beside the catalog's radiotherapy
 }
 
 

@@ -71,32 +71,38 @@ def test_serve_refuses_bad_folders_with_one_line(tmp_path) -> None:
     assert res.exit_code == 2 and "--runs" in res.stderr
 
 
-def test_conditional_view_is_wired_in_one_place(monkeypatch) -> None:
-    """With an evidence layer that has `conditional`, the view parses the observation and passes the tables on."""
+def test_conditional_view_passes_the_cached_tables_to_the_application_layer(monkeypatch) -> None:
+    """The cross-resistance page's conditional: the server's cached tables and N_BOOT go to `chemorad.app.conditional`
+    (which parses the observation); no target given -> radiotherapy and the common drugs without the observed one."""
     import types
 
     import pandas as pd
 
     from chemorad.catalog.load import catalog
-    from chemorad.web import conditional
+    from chemorad.context import Context
+    from chemorad.evidence import conditional as evidence_conditional
+    from chemorad.web.routers import crossres
 
     calls = {}
 
-    def parse_observed(text, cat):
-        if "=" not in text:
-            raise ChemoradError(f"--observed {text!r}: expected THERAPY=resistant")
-        return ("parsed", text)
-
-    def conditional_prediction(cat, resp, tissue, observed, targets, rng, n_boot):
-        calls.update(observed=observed, targets=targets, n_boot=n_boot, resp=resp, tissue=tissue)
+    def conditional_prediction(cat, resp, tissue, observed, targets, rng, scores, sample_line, n_boot):
+        calls.update(observed=observed, targets=targets, n_boot=n_boot, resp=resp, tissue=tissue, scores=scores)
         return pd.DataFrame({"target": targets, "p_resistant": [0.4] * len(targets)})
 
-    fake = types.SimpleNamespace(parse_observed=parse_observed, conditional_prediction=conditional_prediction)
-    monkeypatch.setattr(conditional, "provider", lambda: fake)
-    ex = types.SimpleNamespace(cat=catalog(), evidence_tables=lambda: ("scores", "RESP", None), tissue=lambda: "TISSUE")
-    out = conditional.predict(ex, "cisplatin=resistant", ["radiotherapy", "docetaxel"])
+    monkeypatch.setattr(evidence_conditional, "conditional_prediction", conditional_prediction)
+    scores = types.SimpleNamespace(scores=pd.DataFrame(index=["LINE"]))
+    ex = types.SimpleNamespace(
+        ctx=Context.create(),
+        evidence_tables=lambda: (scores, "RESP", None),
+        tissue=lambda: "TISSUE",
+        error=lambda name: None,
+    )
+    out = crossres.conditional_table(ex, "cisplatin=resistant", "radiotherapy, docetaxel")
     assert list(out["target"]) == ["radiotherapy", "docetaxel"]
-    assert calls["observed"] == ("parsed", "cisplatin=resistant") and calls["resp"] == "RESP"
-    assert calls["tissue"] == "TISSUE" and calls["n_boot"] == conditional.N_BOOT
-    with pytest.raises(ChemoradError, match="expected THERAPY"):
-        conditional.predict(ex, "cisplatin", ["radiotherapy"])
+    assert calls["observed"].therapy == "cisplatin" and calls["resp"] == "RESP" and calls["tissue"] == "TISSUE"
+    assert calls["n_boot"] == crossres.N_BOOT and calls["scores"] is None
+    out = crossres.conditional_table(ex, "cisplatin=resistant", "")
+    rt = catalog().radiotherapy.id
+    assert calls["targets"][0] == rt and "cisplatin" not in calls["targets"] and len(calls["targets"]) > 1
+    with pytest.raises(ChemoradError, match="cisplatin"):
+        crossres.conditional_table(ex, "cisplatin", "radiotherapy")

@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from chemorad.errors import ChemoradError
-
 
 def calibrate_cmd(
     data: Annotated[Path | None, typer.Option(help="Cell-line data (default: $CHEMORAD_DATA, ../shared/data).")] = None,
@@ -33,25 +31,15 @@ def calibrate_cmd(
     when the sampler's diagnostics are bad (R-hat, ESS, divergences; for VI a non-converged ELBO). See
     docs/calibration.md.
     """
-    from chemorad.calibration.infer import METHODS, Settings
-    from chemorad.calibration.workflow import calibrate
+    from chemorad.app.calibration import CalibrationRequest, calibrate_chain
     from chemorad.cli.context import current
 
-    if method not in METHODS:
-        raise ChemoradError(f"--method must be one of {', '.join(METHODS)} (got {method!r})")
-    for name, v in (("--steps", steps), ("--samples", samples), ("--chains", chains)):
-        if v < 1:
-            raise ChemoradError(f"{name} must be a positive integer (got {v})")
-    ctx = current()
-    from chemorad.bundle.datasets import data_dir
-
-    data = data_dir(data if data is not None else ctx.data)  # a bad --data is refused before any work
-    settings = Settings(method=method, seed=seed, steps=steps, samples=samples, warmup=samples, chains=chains)
+    request = CalibrationRequest(out, data, method, seed, steps, samples, chains, ship)
 
     def say(msg: str) -> None:
         sys.stderr.write(f"calibrate: {msg}\n")
 
-    summ = calibrate(ctx.catalog, data, out, settings, ship=ship, progress=say)
+    summ = calibrate_chain(current(), request, progress=say)
     d = summ["diagnostics"]
     sys.stdout.write(
         f"wrote {out / 'posterior.nc'}, {out / 'summary.md'} ({d['method']}, {d['wall_time_s']:.0f} s); "

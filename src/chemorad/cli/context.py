@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from chemorad.context import Context
@@ -21,6 +22,12 @@ def current() -> Context:
     if _current is None:
         _current = Context.create()
     return _current
+
+
+def current_with_data(data: Path | None) -> Context:
+    """The invocation's context with the data folder a command was given (`--data`); unchanged when None."""
+    ctx = current()
+    return ctx if data is None else replace(ctx, data=data)
 
 
 def current_catalog():

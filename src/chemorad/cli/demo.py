@@ -136,12 +136,14 @@ DEMO_LINES = ("FADU", "T98G")
 
 def profile_outputs(cat: Catalog, w: _Writer, directory: Path, say) -> None:
     """Predictions with reasons for two bundle lines (each left out of its own models) and their HTML reports."""
-    from chemorad.profile.inputs import load_profile, records
-    from chemorad.profile.predict import predict_profile
+    from chemorad.app.inputs import ProfileInputs
+    from chemorad.app.predict import predict
+    from chemorad.context import Context
+    from chemorad.profile.inputs import records
     from chemorad.report.profile_report import write_reports
 
-    prof = load_profile(cell_lines=list(DEMO_LINES), data=directory)
-    pred = predict_profile(cat, prof, directory)
+    result = predict(Context(catalog=cat, data=directory), ProfileInputs(cell_lines=list(DEMO_LINES), data=directory))
+    prof, pred = result.profile, result.predictions
     w.text("profile_predictions.json", to_json(records(pred)))
     table = pred.records.drop(columns=["top_mechanisms", "cross_resistant_with"])
     table["top_mechanisms"] = [", ".join(t["mechanism"] for t in top) for top in pred.records["top_mechanisms"]]

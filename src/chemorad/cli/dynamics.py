@@ -83,21 +83,20 @@ def simulate_cmd(
     """Simulate a tumour over a treatment course: growth, kill through the damage chain, the 5 Rs, evolution, TCP."""
     import json
 
-    from chemorad.cli.context import current_catalog
-    from chemorad.dynamics.scenario import load_scenario
-    from chemorad.dynamics.simulator import check_budget, simulate
+    from chemorad.app.simulation import simulation_job
+    from chemorad.cli.context import current
     from chemorad.dynamics.tcp_model import calibration_notes, scenario_tcp
     from chemorad.report.dynamics_figures import simulation_figure
 
-    cat = current_catalog()
-    sc = load_scenario(scenario, cat=cat)
-    check_budget(sc, replicates or sc.simulation.replicates)
-    site_pop = scenario_tcp(sc, cat)  # the site model, when `calibration:` names a tumour site
+    ctx = current()
+    job = simulation_job(ctx, scenario, replicates, seed)
+    site_pop = scenario_tcp(job.scenario, ctx.catalog)  # the site model, when `calibration:` names a tumour site
     if out is not None:
         check_destination(out, SIMULATE_OUTPUTS)
     with progress_bar(err) as bar:
-        task = bar.add_task(f"simulating {sc.name}", total=None)
-        res = simulate(sc, replicates, seed, progress=lambda k, n: bar.update(task, completed=k, total=n), cat=cat)
+        task = bar.add_task(f"simulating {job.name}", total=None)
+        res = job.run(progress=lambda k, n: bar.update(task, completed=k, total=n))
+    sc = job.scenario
     s = res.summary
     record = {"scenario": sc.name, "population": res.population, "replicates": s.to_dict("records")}
     if site_pop is not None:

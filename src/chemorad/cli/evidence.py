@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
 
+from chemorad.app.inputs import split_ids
 from chemorad.bundle import datasets as ds
 from chemorad.cli.context import current_catalog
 from chemorad.cli.render import Format, emit, existing_data_folder, progress_bar
@@ -356,40 +356,17 @@ def conditional(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Given an observed response to one therapy, the predicted response to others (within-tissue joint data)."""
-    from chemorad.bundle.names import canonical_name
-    from chemorad.evidence.claims import evidence_tables
-    from chemorad.evidence.conditional import conditional_prediction, parse_observed
+    from chemorad.app.conditional import ConditionalQuery
+    from chemorad.app.conditional import conditional as conditional_use_case
+    from chemorad.cli.context import current_with_data
 
-    cat = current_catalog()
-    obs = parse_observed(observed, cat)
-    targets = [t.strip() for t in therapies.split(",") if t.strip()]
-    if not targets:
-        raise ChemoradError("--therapies: empty list; give comma-separated therapy ids, e.g. radiotherapy,docetaxel")
-    for t in targets:
-        cat.therapy(t)
-    with err.status("loading data"):
-        sc, resp, _ = evidence_tables(cat, data)
-        tissue = ds.cell_lines(data)["tissue"]
-    line = None
-    if cell_line is not None:
-        line = canonical_name(cell_line)
-        if line not in sc.scores.index:
-            raise unknown("cell line", cell_line, sc.scores.index)
-    with err.status("conditioning"):
-        table = conditional_prediction(
-            cat,
-            resp,
-            tissue,
-            obs,
-            targets,
-            np.random.default_rng(seed),
-            scores=sc.scores if line else None,
-            sample_line=line,
-            n_boot=n_boot,
-        )
+    query = ConditionalQuery(observed, split_ids(therapies), cell_line, n_boot, seed)
+    with err.status("loading data and conditioning"):
+        result = conditional_use_case(current_with_data(data), query)
+    table = result.table
     err.print(
-        f"Given {obs.text}: P(target in its tissue's top quarter) vs 0.25 without the observation; percentiles within "
-        f"tissue (median, 10-90%); 95% bootstrap intervals; empirical share among lines like it. {CITE}"
+        f"Given {result.observed}: P(target in its tissue's top quarter) vs 0.25 without the observation; percentiles "
+        f"within tissue (median, 10-90%); 95% bootstrap intervals; empirical share among lines like it. {CITE}"
     )
     keys = ["target", "model", "n", "r", "p_resistant", "p_resistant_low", "p_resistant_high", "pct_median"]
     keys += ["pct_low", "pct_high", "empirical_n", "empirical_p_resistant", "rho_profile", "response_target"]
@@ -398,25 +375,5 @@ def conditional(
         shown.round(3).astype(object).where(shown.notna(), "-"),
         table.astype(object).where(table.notna(), None).to_dict("records"),
         fmt,
-        title=f"Predicted responses given {obs.text}",
+        title=f"Predicted responses given {result.observed}",
     )
-
-
-def observed_given(observed: str, therapies: list[str] | None, sample_scores: pd.DataFrame, data) -> pd.DataFrame:
-    """For `chemorad predict --observed`: each sample's other responses given the observed one, with its profile."""
-    from chemorad.evidence.claims import evidence_tables
-    from chemorad.evidence.conditional import conditional_for_samples, parse_observed
-
-    cat = current_catalog()
-    obs = parse_observed(observed, cat)
-    targets = [t for t in (therapies or list(cat.therapies)) if t != obs.therapy]
-    from chemorad.evidence.responses import therapy_columns
-
-    sc, resp, _ = evidence_tables(cat, data)
-    targets = [t for t in targets if t in therapy_columns(cat, resp.columns)]
-    tissue = ds.cell_lines(data)["tissue"]
-    return conditional_for_samples(cat, obs, targets, resp, tissue, sc.scores, sample_scores, np.random.default_rng(0))
-
-
-GIVEN_KEYS = ["sample", "target", "model", "r", "p_resistant", "p_resistant_low", "p_resistant_high", "pct_median"]
-GIVEN_KEYS += ["pct_low", "pct_high", "empirical_p_resistant"]

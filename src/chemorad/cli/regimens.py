@@ -8,52 +8,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from chemorad.cli.profile import (
-    CnOpt,
-    DataOpt,
-    ExprOpt,
-    LineOpt,
-    MafOpt,
-    ProfilesOpt,
-    ProtOpt,
-    ScaleOpt,
-    TissueOpt,
-    TissuesOpt,
-    run_prediction,
-)
-from chemorad.cli.render import Format, emit
-from chemorad.errors import ChemoradError, read_yaml
+from chemorad.app.inputs import ProfileInputs
+from chemorad.app.regimens import RegimenRequest, regimens
+from chemorad.cli.context import current
+from chemorad.cli.options import MOLECULAR, profile_command
+from chemorad.cli.render import Format, emit, print_messages, task_progress
 
 err = Console(stderr=True)
-DRUGS = ["cisplatin", "fluorouracil"]  # the drugs of the standard regimens
 
 
-def read_regimens(path: Path, cat) -> dict[str, list[dict]]:
-    """A regimen file: a mapping of regimen name -> schedule items (the scenario `schedule` format)."""
-    from chemorad.dynamics.scenario import parse_scenario
-
-    raw = read_yaml(path, "regimen file")
-    raw = raw.get("regimens", raw) if isinstance(raw, dict) else raw
-    if not isinstance(raw, dict) or not raw:
-        raise ChemoradError(f"{path}: expected a mapping of regimen name -> list of schedule items")
-    for name, schedule in raw.items():
-        if not isinstance(schedule, list) or not schedule:
-            raise ChemoradError(f"{path}: {name}: expected a non-empty list of schedule items")
-        parse_scenario({"name": str(name), "schedule": schedule}, f"{path}: {name}", cat=cat)
-    return {str(k): v for k, v in raw.items()}
-
-
+@profile_command(*MOLECULAR)
 def regimens_cmd(
-    profiles: ProfilesOpt = None,
-    maf: MafOpt = None,
-    expression: ExprOpt = None,
-    copy_number: CnOpt = None,
-    protein: ProtOpt = None,
-    tissues: TissuesOpt = None,
-    tissue: TissueOpt = None,
-    cell_line: LineOpt = None,
-    scale: ScaleOpt = "auto",
-    data: DataOpt = None,
+    inputs: ProfileInputs,
     regimen_file: Annotated[
         Path | None, typer.Option("--regimen-file", help="YAML: regimen name -> schedule items (docs/clinical.md).")
     ] = None,
@@ -70,52 +36,13 @@ def regimens_cmd(
     The tumour's predicted radiosensitivity and cisplatin/5-FU responses set its patient-level parameters in the
     calibrated HNSCC population (docs/clinical.md); the rest varies over virtual patients.
     """
-    from chemorad.cli.context import current_catalog
-    from chemorad.profile.inputs import load_profile
-    from chemorad.profile.predict import primary_records
-    from chemorad.profile.regimens import (
-        STANDARD_REGIMENS,
-        regimen_tcp,
-        sample_gard_alpha,
-        site_regimen_tcp,
-        tumour_parameters,
-    )
-
-    cat = current_catalog()
-    if site is not None:
-        from chemorad.dynamics.sites import load_site
-
-        load_site(site, "--site")  # an unknown site is refused before the prediction runs
-    chosen = dict(STANDARD_REGIMENS) if standard and site is None else {}
-    if regimen_file is not None:
-        chosen.update(read_regimens(regimen_file, cat))
-    if not chosen and site is None:
-        raise ChemoradError("--no-standard: give --regimen-file as well, or there is nothing to simulate")
-    prof = load_profile(profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data)
-    pred = run_prediction(prof, data, [cat.radiotherapy.id, *DRUGS], 0.9)
-    primary = primary_records(pred.records)
-    tables = []
-    with err.status("simulating regimens"):
-        for sample in prof.samples:
-            params = tumour_parameters(primary, sample, cat.radiotherapy.id)
-            rsi_value, alpha, note = sample_gard_alpha(prof, sample)
-            if note:
-                err.print(f"chemorad: note: {sample}: {note}", highlight=False)
-            if site is None:
-                t = regimen_tcp(cat, params, chosen, patients, seed, gard_per_gy=alpha)
-            else:
-                t = site_regimen_tcp(site, params, chosen or None, patients, seed, gard_per_gy=alpha)
-            t.insert(2, "rsi", rsi_value)
-            z = params.radiosensitivity_z
-            err.print(
-                f"{sample}: radiation percentile among tissue peers "
-                f"{'-' if params.radiation_percentile is None else f'{params.radiation_percentile:.0f}'}"
-                f" (radiosensitivity z {'-' if z is None else f'{z:+.2f}'}); drug potency x "
-                + (", ".join(f"{d} {v:.2f}" for d, v in params.drug_potency.items()) or "-"),
-                highlight=False,
-            )
-            tables.append(t)
-    import pandas as pd
-
-    out = pd.concat(tables, ignore_index=True)
+    request = RegimenRequest(regimen_file=regimen_file, standard=standard, patients=patients, seed=seed, site=site)
+    with task_progress(err) as progress:
+        result = regimens(current(), inputs, request, progress=progress)
+    print_messages(err, *result.prediction.messages)
+    for note, summary in zip(result.notes, result.summaries, strict=True):
+        if note:
+            err.print(f"chemorad: note: {note}", highlight=False)
+        err.print(summary, highlight=False)
+    out = result.table
     emit(out.round(4), out.to_dict("records"), fmt, title=f"TCP per regimen ({patients} virtual patients each)")

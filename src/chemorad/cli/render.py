@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -118,6 +120,36 @@ def progress_bar(console: Console) -> Progress:
         console=console,
         transient=True,
     )
+
+
+@contextmanager
+def task_progress(console: Console) -> Iterator[Callable[[str, int, int | None], None]]:
+    """A transient progress bar for an application-layer call: the callable it yields is the app's `Progress`
+    ``(what, done, total)``; each new `what` becomes a task of its own. The bar starts at the first report, so an
+    input refused before any work leaves stderr as it was (its one error line only)."""
+    bar = progress_bar(console)
+    tasks: dict[str, Any] = {}
+
+    def report(what: str, done: int, total: int | None) -> None:
+        if not tasks:
+            bar.start()
+        if what not in tasks:
+            tasks[what] = bar.add_task(what, total=total)
+        bar.update(tasks[what], completed=done, total=total)
+
+    try:
+        yield report
+    finally:
+        if tasks:
+            bar.stop()
+
+
+def print_messages(console: Console, warnings: list[str], notes: list[str]) -> None:
+    """A result's warnings, then its notes, one line each on `console` (stderr)."""
+    for w in warnings:
+        console.print(f"[yellow]chemorad: warning:[/yellow] {w}", highlight=False)
+    for n in notes:
+        console.print(f"chemorad: note: {n}", highlight=False)
 
 
 def existing_data_folder(value):

@@ -41,21 +41,18 @@ def serve_cmd(
     import uvicorn
 
     from chemorad.context import Context
-    from chemorad.web.app import create_app
-    from chemorad.web.services import Explorer
+    from chemorad.web.app import server_app  # the one import of the web layer from the command line
 
     if data is not None and not data.is_dir():
         raise ChemoradError(f"--data {data}: not a folder")
     if runs is not None and not runs.is_dir():
         raise ChemoradError(f"--runs {runs}: not a folder")
     ctx = current()
-    ex = Explorer(Context(catalog=ctx.catalog, data=data, cache_dir=ctx.cache_dir), runs, n_boot=n_boot)
     if not _is_loopback(host):
         err.print(f"[yellow]chemorad: warning:[/yellow] serving on {host}: other machines can reach this server")
-    if warm:
-        ex.warm()
+    web_app = server_app(Context(catalog=ctx.catalog, data=data, cache_dir=ctx.cache_dir), runs, n_boot, warm)
     err.print(f"chemorad: serving on http://{host}:{port}/ (Ctrl-C to stop)", highlight=False)
     try:
-        uvicorn.run(create_app(ex), host=host, port=port, log_level="warning")
+        uvicorn.run(web_app, host=host, port=port, log_level="warning")
     except OSError as exc:
         raise ChemoradError(f"--port {port}: cannot listen on {host}:{port} ({exc.strerror or exc})") from None

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from chemorad.catalog import Catalog
+from chemorad.app.simulation import SimulationJob, simulation_job
+from chemorad.context import Context
 from chemorad.errors import ChemoradError
 
 MAX_JOBS = 20  # finished jobs kept in memory; older ones are forgotten
@@ -50,8 +51,8 @@ class Job:
 
 
 class Jobs:
-    def __init__(self, cat: Catalog) -> None:
-        self.cat = cat
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
@@ -59,23 +60,20 @@ class Jobs:
         return self._jobs.get(job_id)
 
     def start(self, scenario_path: Path, replicates: int | None) -> Job:
-        """Validate the scenario now, simulate in a thread; returns the job at once."""
-        from chemorad.dynamics.scenario import load_scenario
-
+        """Validate the scenario now (`chemorad.app.simulation`), simulate in a thread; returns the job at once."""
         if replicates is not None and not 1 <= replicates <= MAX_REPLICATES:
             raise ChemoradError(f"--replicates {replicates}: give 1 to {MAX_REPLICATES} in the browser")
-        sc = load_scenario(scenario_path, cat=self.cat)
-        job = Job(uuid.uuid4().hex[:12], sc.name, replicates)
+        sim = simulation_job(self.ctx, scenario_path, replicates)
+        job = Job(uuid.uuid4().hex[:12], sim.name, replicates)
         with self._lock:
             self._jobs[job.id] = job
             for old in list(self._jobs)[:-MAX_JOBS]:
                 del self._jobs[old]
-        threading.Thread(target=self._run, args=(job, sc, self.cat), name=f"chemorad-sim-{job.id}", daemon=True).start()
+        threading.Thread(target=self._run, args=(job, sim), name=f"chemorad-sim-{job.id}", daemon=True).start()
         return job
 
     @staticmethod
-    def _run(job: Job, sc, cat: Catalog) -> None:
-        from chemorad.dynamics.simulator import simulate
+    def _run(job: Job, sim: SimulationJob) -> None:
         from chemorad.report.dynamics_figures import draw_simulation
         from chemorad.report.html import png_uri
 
@@ -85,7 +83,7 @@ class Jobs:
         job.state = "running"
         t0 = time.perf_counter()
         try:
-            res = simulate(sc, replicates=job.replicates, progress=progress, cat=cat)
+            res = sim.run(progress=progress)
             job.summary = res.summary
             job.figure = png_uri(draw_simulation(res.dataset))
             job.state = "done"

@@ -1,0 +1,6 @@
+"""The web explorer's routes, one module per page group; `ROUTERS` in the order they are mounted (the order of the
+OpenAPI schema and of the /api page)."""
+
+from chemorad.web.routers import catalog, crossres, matrix, meta, simulations, tumour
+
+ROUTERS = [matrix.router, catalog.router, crossres.router, tumour.router, simulations.router, meta.router]
