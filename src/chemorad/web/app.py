@@ -24,6 +24,7 @@ from chemorad.report.html import TEMPLATES as REPORT_TEMPLATES
 from chemorad.report.html import make_environment, table_view
 from chemorad.web import conditional, runs
 from chemorad.web.jobs import Jobs
+from chemorad.web.routers import cell_lines, drugs, glossary, scatter, search
 from chemorad.web.services import Explorer
 from chemorad.web.svg import Bar, bar_chart
 from chemorad.web.uploads import save_upload
@@ -442,6 +443,11 @@ def create_app(ex: Explorer) -> FastAPI:
         ]
         return page("api.html", title="JSON API", routes=routes)
 
+    app.include_router(drugs.router)
+    app.include_router(cell_lines.router)
+    app.include_router(scatter.router)
+    app.include_router(search.router)
+    app.include_router(glossary.router)
     return app
 
 
