@@ -81,26 +81,20 @@ def line_responses(cat: Catalog, resp: pd.DataFrame, tissue: pd.Series, line: st
     peers = tissue.index[tissue == t] if isinstance(t, str) else pd.Index([line])
     peers = peers.union(pd.Index([line]))
     group = sub.loc[sub.index.intersection(peers)]
-    rows = []
-    tissue_pct = peer_percentile(sub, peers, line)
-    all_pct = peer_percentile(sub, sub.index, line)
-    for c in measured:
-        key = ResponseKey.parse(c)
-        therapy = cat.therapy_for_response(key)
-        rows.append(
-            {
-                "therapy": therapy.name if therapy else key.compound,
-                "id": therapy.id if therapy else "",
-                "dataset": RESPONSE_DATASETS[key.dataset].name if key.dataset in RESPONSE_DATASETS else key.dataset,
-                "metric": key.metric,
-                "value": float(own[c]),
-                "tissue_lines": int(group[c].notna().sum()),
-                "tissue_median": float(group[c].median()),
-                "tissue_percentile": float(tissue_pct[c]),
-                "all_percentile": float(all_pct[c]),
-                "column": c,
-            }
-        )
+    keys = [ResponseKey.parse(c) for c in measured]
+    therapies = [cat.therapy_for_response(k) for k in keys]
+    rows = {
+        "therapy": [th.name if th else k.compound for th, k in zip(therapies, keys, strict=True)],
+        "id": [th.id if th else "" for th in therapies],
+        "dataset": [RESPONSE_DATASETS[k.dataset].name if k.dataset in RESPONSE_DATASETS else k.dataset for k in keys],
+        "metric": [k.metric for k in keys],
+        "value": own[measured].to_numpy(dtype=float),
+        "tissue_lines": group.notna().sum().to_numpy(dtype=int),
+        "tissue_median": group.median().to_numpy(dtype=float),
+        "tissue_percentile": peer_percentile(sub, peers, line).to_numpy(dtype=float),
+        "all_percentile": peer_percentile(sub, sub.index, line).to_numpy(dtype=float),
+        "column": list(measured),
+    }
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values("tissue_percentile", ascending=False, kind="stable").reset_index(drop=True)
 

@@ -103,11 +103,11 @@ def survival_plot(measured: pd.DataFrame, curves: list[tuple[str, np.ndarray, np
     sf = measured["sf"].to_numpy(dtype=float)
     allv = np.concatenate([sf] + [np.asarray(c[2], dtype=float) for c in curves])
     allv = allv[np.isfinite(allv) & (allv > 0)]
-    lo = 10 ** math.floor(math.log10(max(allv.min(), 1e-4))) if allv.size else 0.01
-    hi = 10 ** math.ceil(math.log10(max(allv.max(), 1.0) * 1.001)) if allv.size else 1.0
-    ylim = (math.log10(lo), math.log10(hi))
+    lo = math.floor(math.log10(max(allv.min(), 1e-4))) if allv.size else -2.0
+    hi = math.log10(max(allv.max(), 1.0)) + 0.08 if allv.size else 0.08
+    ylim = (float(lo), hi)
     xlim = (0.0, max(10.0, float(np.nanmax(doses)) if doses.size else 10.0))
-    yticks = [10.0**k for k in range(round(ylim[0]), round(ylim[1]) + 1)]
+    yticks = [10.0**k for k in range(int(lo), math.floor(hi) + 1)]
     out = _open(f, title)
     out += _axes(f, xlim, ylim, nice_ticks(*xlim), yticks, "dose (Gy)", "surviving fraction (log scale)", ylog=True)
     dashes = ("", ' stroke-dasharray="6 4"', ' stroke-dasharray="2 3"')
@@ -157,7 +157,7 @@ def scatter_plot(table: pd.DataFrame, xlabel: str, ylabel: str, strip: bool = Fa
 
     `strip`: x is a 0/1 status (wild type / mutant), drawn as two jittered columns.
     """
-    f = f or Frame(width=760, height=420, right=200)
+    f = f or Frame(width=820, height=420, right=260)
     groups = sorted(table["tissue"].unique())
     style = group_style(groups)
     y = table["y"].to_numpy(dtype=float)
@@ -209,7 +209,7 @@ def range_chart(rows: pd.DataFrame, xlabel: str, f: Frame | None = None) -> Mark
     pad = (hi - lo) * 0.03 or 0.5
     xlim = (lo - pad, hi + pad)
     out = _open(f, xlabel)
-    for t in nice_ticks(*xlim):
+    for t in nice_ticks(*xlim, n=8):
         x = f.sx(t, *xlim)
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{f.top}" y2="{height - f.bottom}" stroke="#eee"/>')
         out.append(f'<text x="{x:.1f}" y="{height - f.bottom + 14}" text-anchor="middle" font-size="10">{t:g}</text>')
