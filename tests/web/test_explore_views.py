@@ -164,3 +164,21 @@ def test_svg_figures_are_complete_documents_with_a_title_per_mark() -> None:
     assert svg_plots.nice_ticks(0, 10) == [0, 2, 4, 6, 8, 10]
     style = svg_plots.group_style([f"t{i}" for i in range(13)])
     assert style["t0"] != style["t12"]  # the 13th group repeats the first colour, not its shape
+
+
+def test_page_memo_is_a_bounded_lru_that_does_not_keep_errors() -> None:
+    from chemorad.web.routers._explore import Bundle
+
+    b = Bundle(ex=None)
+    calls = []
+    for i in range(Bundle.MEMO_SIZE + 10):
+        b.memo(("k", i), lambda i=i: calls.append(i) or i)
+    assert len(b._memo) == Bundle.MEMO_SIZE and ("k", 0) not in b._memo  # memory stays bounded
+    assert b.memo(("k", Bundle.MEMO_SIZE + 9), lambda: -1) == Bundle.MEMO_SIZE + 9  # kept, not recomputed
+
+    def fail():
+        raise ChemoradError("unknown drug 'x'")
+
+    with pytest.raises(ChemoradError):
+        b.memo(("bad",), fail)
+    assert ("bad",) not in b._memo

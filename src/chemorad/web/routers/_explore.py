@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +70,22 @@ class Bundle:
     ex: Explorer
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _tables: dict = field(default_factory=dict)
+    _memo: OrderedDict = field(default_factory=OrderedDict)
+
+    MEMO_SIZE = 64  # results of page computations kept (least recently used dropped): memory stays bounded
+
+    def memo(self, key: tuple, compute):
+        """`compute()` once per `key` (a page's query), kept in a bounded LRU. Errors are not kept."""
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        value = compute()
+        with self._lock:
+            self._memo[key] = value
+            while len(self._memo) > self.MEMO_SIZE:
+                self._memo.popitem(last=False)
+        return value
 
     def _get(self, name: str, load):
         with self._lock:

@@ -31,11 +31,16 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 
 def line_data(request: Request, name: str) -> dict:
-    """Everything the page shows for one line (raises `ChemoradError` for an unknown line)."""
+    """Everything the page shows for one line (raises `ChemoradError` for an unknown line); computed once per line
+    and kept (`Bundle.memo`)."""
+    line = lv.resolve_line(name, bundle(request).lines())
+    return bundle(request).memo(("line", line), lambda: _line_data(request, line))
+
+
+def _line_data(request: Request, line: str) -> dict:
     ex = explorer(request)
     b = bundle(request)
     lines = b.lines()
-    line = lv.resolve_line(name, lines)
     tissue = b.tissue()
     row = lines.loc[line]
     curve = lv.survival_curve(b.yard(), b.radiogx(), line) if line in b.yard().index else None
@@ -59,6 +64,12 @@ def _survival_table(curve: lv.SurvivalCurve | None) -> pd.DataFrame:
 
 
 def _figure(d: dict):
+    if "figure" not in d:  # drawn once per line (d is the memoised record)
+        d["figure"] = _draw(d)
+    return d["figure"]
+
+
+def _draw(d: dict):
     c = d["curve"]
     if c is None:
         return None
@@ -76,11 +87,16 @@ def _unknown(request: Request, exc: ChemoradError) -> HTMLResponse:
 @router.get("/cell-lines/", response_class=HTMLResponse, include_in_schema=False)
 def lines_page(request: Request) -> HTMLResponse:
     table = _line_table(request)
+    view = bundle(request).memo(("lines-view",), lambda: table_view(table))
     hrefs = [f"/cell-lines/{c}" for c in table["cell_line"]]
-    return render(request, "cell_lines.html", title="Cell lines", table=table_view(table), hrefs=hrefs)
+    return render(request, "cell_lines.html", title="Cell lines", table=view, hrefs=hrefs)
 
 
 def _line_table(request: Request) -> pd.DataFrame:
+    return bundle(request).memo(("lines",), lambda: _make_line_table(request))
+
+
+def _make_line_table(request: Request) -> pd.DataFrame:
     lines = bundle(request).lines()
     names = [str(a).split("; ")[0] if isinstance(a, str) else c for c, a in lines["aliases"].items()]
     return pd.DataFrame(

@@ -28,9 +28,14 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 
 def drug_data(request: Request, therapy: str, response: str = "") -> dict:
-    """Everything the page shows for one therapy (raises `ChemoradError` for an unknown drug or response)."""
+    """Everything the page shows for one therapy (raises `ChemoradError` for an unknown drug or response); computed
+    once per (therapy, response) and kept (`Bundle.memo`)."""
+    tid = dv.resolve_therapy(explorer(request).cat, therapy)
+    return bundle(request).memo(("drug", tid, response), lambda: _drug_data(request, tid, response))
+
+
+def _drug_data(request: Request, tid: str, response: str) -> dict:
     ex = explorer(request)
-    tid = dv.resolve_therapy(ex.cat, therapy)
     t = ex.cat.therapies[tid]
     b = bundle(request)
     resp = b.responses()
@@ -58,18 +63,23 @@ def _label(column: str | None) -> str:
     return ResponseKey.parse(column).label + " (higher = more resistant)" if column else ""
 
 
+def _drug_table(request: Request) -> pd.DataFrame:
+    ex = explorer(request)
+    if not ex.has_data():
+        return dv.drug_table(ex.cat, None)
+    return bundle(request).memo(("drugs",), lambda: dv.drug_table(ex.cat, bundle(request).responses()))
+
+
 @router.get("/drugs/", response_class=HTMLResponse, include_in_schema=False)
 def drugs_page(request: Request) -> HTMLResponse:
-    ex = explorer(request)
-    table = dv.drug_table(ex.cat, bundle(request).responses() if ex.has_data() else None)
+    table = _drug_table(request)
     hrefs = [f"/drugs/{i}" for i in table["id"]]
     return render(request, "drugs.html", title="Drugs and radiation", table=table_view(table), hrefs=hrefs)
 
 
 @router.get("/drugs.csv", include_in_schema=False)
 def drugs_csv(request: Request) -> Response:
-    ex = explorer(request)
-    return csv_response(dv.drug_table(ex.cat, bundle(request).responses() if ex.has_data() else None), "drugs.csv")
+    return csv_response(_drug_table(request), "drugs.csv")
 
 
 @router.get("/drugs/{therapy}", response_class=HTMLResponse, include_in_schema=False)

@@ -83,7 +83,19 @@ def _feature(request: Request, gene: str, kind: str) -> tuple[str, pd.Series]:
 
 
 def make_view(request: Request, gene: str, response: str, tissue: list[str] | None, kind: str) -> View:
-    tissue = tissue or []
+    """The view of one query (raises `ChemoradError` for an unknown gene, response or tissue), kept per query."""
+    key = ("scatter", gene.strip().upper(), response.strip(), tuple(tissue or ()), kind)
+    return bundle(request).memo(key, lambda: _make_view(request, gene, response, tissue or [], kind))
+
+
+def figure(request: Request, view: View):
+    key = ("scatter-svg", view.query())
+    return bundle(request).memo(
+        key, lambda: scatter_plot(view.table, view.xlabel, view.ylabel, view.kind == "mutation")
+    )
+
+
+def _make_view(request: Request, gene: str, response: str, tissue: list[str], kind: str) -> View:
     column = _response_column(request, response)
     symbol, feature = _feature(request, gene, kind)
     known = set(bundle(request).tissue().dropna()) | {"unknown"}
@@ -121,12 +133,17 @@ def scatter_page(
             request, "scatter.html", 404, title="Scatter: a gene against a response", **{**ctx, "error": str(exc)}
         )
     ctx["form"] = {"gene": view.gene, "response": view.response, "tissue": list(view.tissues), "kind": view.kind}
-    figure = scatter_plot(view.table, view.xlabel, view.ylabel, strip=view.kind == "mutation")
     return render(
         request,
         "scatter.html",
         title=f"{view.gene} against {view.ylabel}",
-        **{**ctx, "view": view, "figure": figure, "table": table_view(view.table), "query": view.query()},
+        **{
+            **ctx,
+            "view": view,
+            "figure": figure(request, view),
+            "table": table_view(view.table),
+            "query": view.query(),
+        },
     )
 
 
@@ -157,4 +174,4 @@ def scatter_svg(
         view = make_view(request, gene, response, tissue, kind)
     except ChemoradError as exc:
         return error_page(request, str(exc))
-    return svg_response(scatter_plot(view.table, view.xlabel, view.ylabel, view.kind == "mutation"), "scatter.svg")
+    return svg_response(figure(request, view), "scatter.svg")

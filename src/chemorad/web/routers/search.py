@@ -57,6 +57,13 @@ def _href(e: Entry, catalog_genes: set[str]) -> str:
 
 
 def hits(request: Request, q: str) -> list[dict]:
+    """The search results for `q`, kept per query (`Bundle.memo`) when the bundle is there."""
+    if not explorer(request).has_data():
+        return _hits(request, q)
+    return bundle(request).memo(("search", q.strip().lower()), lambda: _hits(request, q))
+
+
+def _hits(request: Request, q: str) -> list[dict]:
     genes = set(explorer(request).cat.genes())
     return [
         {"kind": e.kind, "key": e.key, "label": e.label, "note": e.note, "score": round(s, 3), "href": _href(e, genes)}
