@@ -158,3 +158,33 @@ def test_search_finds_drugs_genes_mechanisms_and_lines_by_any_spelling(app) -> N
     assert first["42-MG-BA"]["href"] == f"/cell-lines/{LINE}"
     assert first["Hypoxia"]["kind"] == "mechanism"
     assert get(app, "/api/search?q=").json() == []
+
+
+def _links(html: str) -> list[str]:
+    import re
+    from html import unescape
+
+    return [unescape(h) for h in re.findall(r'href="(/[^"]*)"', html) if not h.startswith("/static/")]
+
+
+def test_every_internal_link_of_the_new_pages_answers_and_every_anchor_exists(app) -> None:
+    """A crawl one link deep from each new page, sampling at most 6 links of each kind (evenly spread)."""
+    starts = ["/drugs/", "/drugs/cisplatin", f"/cell-lines/{LINE}", "/scatter?gene=TP53&kind=mutation",
+              "/search?q=platin", "/glossary"]  # fmt: skip
+    found = {link for page in starts for link in _links(get(app, page).text)}
+    found |= set(_links(get(app, "/cell-lines/").text))
+    by_kind: dict[str, list[str]] = {}  # at most 6 links of each kind (first path segment, with or without a query)
+    for link in sorted(found):
+        by_kind.setdefault(link.split("/")[1].split("?")[0] + ("?" if "?" in link else ""), []).append(link)
+    links = [link for kind in by_kind.values() for link in kind[:: max(1, len(kind) // 6)][:6]]
+    assert {"drugs", "cell-lines", "mechanisms", "genes", "scatter?", "glossary"} <= set(by_kind)
+    glossary = get(app, "/glossary").text
+    bad = []
+    for link in sorted(links):
+        path, _, anchor = link.partition("#")
+        if path.startswith("/files/") or path.startswith("/runs/"):
+            continue
+        r = get(app, path)
+        if r.status_code not in (200, 307) or (anchor and path == "/glossary" and f'id="{anchor}"' not in glossary):
+            bad.append((link, r.status_code))
+    assert bad == []

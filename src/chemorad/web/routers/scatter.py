@@ -75,8 +75,13 @@ def _feature(request: Request, gene: str, kind: str) -> tuple[str, pd.Series]:
     matrix = b.expression() if kind == "expression" else b.mutations()
     by_upper = {str(c).upper(): c for c in matrix.columns}
     key = by_upper.get(gene.strip().upper())
+    if key is None and kind == "mutation":  # a driver called only in the GDSC genomic features (`<GENE>_mut`)
+        drivers = {str(c).removesuffix("_mut").upper(): c for c in b.features().columns if str(c).endswith("_mut")}
+        col = drivers.get(gene.strip().upper())
+        if col is not None:
+            return str(col).removesuffix("_mut"), pd.to_numeric(b.features()[col], errors="coerce")
     if key is None:
-        what = "GDSC expression (measured, not floor)" if kind == "expression" else "GDSC mutation calls"
+        what = "GDSC expression (measured, not floor)" if kind == "expression" else "GDSC mutation calls or drivers"
         hint = unknown("gene", gene.strip(), matrix.columns)
         raise ChemoradError(f"{hint} (not in the {what})")
     return str(key), matrix[key].astype(float)
