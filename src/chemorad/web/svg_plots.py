@@ -111,7 +111,9 @@ def survival_plot(measured: pd.DataFrame, curves: list[tuple[str, np.ndarray, np
     out = _open(f, title)
     out += _axes(f, xlim, ylim, nice_ticks(*xlim), yticks, "dose (Gy)", "surviving fraction (log scale)", ylog=True)
     dashes = ("", ' stroke-dasharray="6 4"', ' stroke-dasharray="2 3"')
-    legend_x = f.width - f.right - 230
+    # legend in the lower left of the plot, where a survival curve (falling from SF 1 at 0 Gy) never is
+    legend_x = f.left + 10
+    legend_y = f.height - f.bottom - 16 * (len(curves) + 1)
     for i, (label, xs, ys) in enumerate(curves):
         pts = " ".join(
             f"{f.sx(x, *xlim):.1f},{f.sy(math.log10(y), *ylim):.1f}"
@@ -122,7 +124,7 @@ def survival_plot(measured: pd.DataFrame, curves: list[tuple[str, np.ndarray, np
             f'<polyline class="fit" points="{pts}" fill="none" stroke="{PALETTE[i]}" stroke-width="2"'
             f"{dashes[i % 3]}><title>{escape(label)}</title></polyline>"
         )
-        y_leg = f.top + 14 + 16 * i
+        y_leg = legend_y + 16 * i
         out.append(
             f'<line x1="{legend_x}" x2="{legend_x + 24}" y1="{y_leg - 4}" y2="{y_leg - 4}" '
             f'stroke="{PALETTE[i]}" stroke-width="2"{dashes[i % 3]}/>'
@@ -133,7 +135,7 @@ def survival_plot(measured: pd.DataFrame, curves: list[tuple[str, np.ndarray, np
             out.append(
                 _mark("circle", f.sx(d, *xlim), f.sy(math.log10(s), *ylim), "#222", f"{d:g} Gy: SF {s:.3g} (measured)")
             )
-    y_leg = f.top + 14 + 16 * len(curves)
+    y_leg = legend_y + 16 * len(curves)
     out.append(
         _mark("circle", legend_x + 12, y_leg - 4, "#222", "measured", cls="key")
         + f'<text x="{legend_x + 30}" y="{y_leg}" font-size="11">measured (Yard 2016)</text>'

@@ -137,18 +137,18 @@ def scatter_page(
         return render(
             request, "scatter.html", 404, title="Scatter: a gene against a response", **{**ctx, "error": str(exc)}
         )
+    ctx.pop("view")  # given below
     ctx["form"] = {"gene": view.gene, "response": view.response, "tissue": list(view.tissues), "kind": view.kind}
     return render(
         request,
         "scatter.html",
         title=f"{view.gene} against {view.ylabel}",
-        **{
-            **ctx,
-            "view": view,
-            "figure": figure(request, view),
-            "table": table_view(view.table),
-            "query": view.query(),
-        },
+        **ctx,
+        view=view,
+        figure=figure(request, view),
+        table=table_view(view.table),
+        line_hrefs=[f"/cell-lines/{c}" for c in view.table["cell_line"]],
+        query=view.query(),
     )
 
 
