@@ -99,6 +99,7 @@ def drug_page(request: Request, therapy: str, response: str = "") -> HTMLRespons
         t=d["therapy"],
         column=d["column"],
         columns=list(d["datasets"]["column"]),
+        labels={c: ResponseKey.parse(c).label for c in d["datasets"]["column"]},
         mechanisms=table_view(d["mechanisms"]),
         mech_hrefs=mech_hrefs,
         datasets=table_view(d["datasets"]),

@@ -124,6 +124,7 @@ def scatter_page(
     ctx = {
         "tissues": sorted(b.tissue().dropna().unique()),
         "columns": list(b.responses().columns),
+        "labels": {c: ResponseKey.parse(c).label for c in b.responses().columns},
         "form": {"gene": gene, "response": response, "tissue": tissue or [], "kind": kind},
         "kinds": KINDS,
         "view": None,
