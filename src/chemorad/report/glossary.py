@@ -86,7 +86,8 @@ GLOSSARY: tuple[Term, ...] = (
         "AUC_radiation = integral from 0 to 10 Gy of SF(D) dD; AUC_drug = (1/range) integral of viability(c) "
         "over the tested log-concentration range",
         "Yard et al. 2016, Nat Commun 7:11428; Iorio et al. 2016, Cell 166:740 (GDSC); Seashore-Ludlow et al. 2015, "
-        "Cancer Discov 5:1210 (CTRP)",
+        "Cancer Discov 5:1210 (CTRP); 'fraction of the tested range' as the data bundle describes GDSC AUC, the "
+        "integration over log concentration recalled",
     ),
     Term(
         "ln-ic50",
