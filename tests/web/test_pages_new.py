@@ -1,0 +1,190 @@
+"""The explorer's drug, cell-line, scatter, search and glossary routes, in process on the real data bundle: every route
+answers, CSV downloads parse, figures are SVG, unknown names are 404 pages in the page's own words (no server path),
+permalinks restore a filtered view, and the numbers shown are the data's."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from _asgi import get
+
+from chemorad.bundle import datasets as ds
+from chemorad.context import Context
+from chemorad.evidence.curves import fit_lq, sf_columns
+from chemorad.web.app import create_app
+from chemorad.web.services import Explorer
+
+LINE = "42MGBA"  # in the radiation screen, GDSC, expression and the RadioGx fits; published as 42-MG-BA
+
+
+@pytest.fixture(scope="module")
+def app(shared_data):
+    return create_app(Explorer(Context.create(data=shared_data), n_boot=20))
+
+
+PAGES = [
+    ("/drugs/", "Drugs and radiation", 'id="drugs"'),
+    ("/drugs/cisplatin", "Cisplatin", 'id="mechanisms"'),
+    ("/drugs/radiotherapy", "adiotherapy", 'id="tissues"'),
+    ("/drugs/cisplatin?response=gdsc1|Cisplatin|auc", "gdsc1|Cisplatin|auc", 'id="tissues"'),
+    ("/cell-lines/", "Cell lines", 'id="lines"'),
+    (f"/cell-lines/{LINE}", "42-MG-BA", 'class="fit"'),
+    ("/scatter", "Scatter", 'id="scatter-form"'),
+    ("/scatter?gene=ABCB1&response=docetaxel", "Spearman", 'id="points"'),
+    ("/scatter?gene=TP53&kind=mutation", "mutant (n=", 'id="spearman"'),
+    ("/search?q=cisplatin", "Cisplatin", 'class="hits"'),
+    ("/glossary", "equivalence margin", 'id="glossary"'),
+]
+
+
+@pytest.mark.parametrize(("url", "text", "marker"), PAGES)
+def test_every_page_answers_with_its_content(app, url, text, marker) -> None:
+    r = get(app, url)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert text.lower() in r.text.lower() and marker in r.text
+
+
+CSVS = [
+    ("/drugs.csv", {"name", "id", "class", "datasets", "lines"}),
+    ("/drugs/cisplatin/mechanisms.csv", {"name", "mechanism", "rf_oxic", "rf_hypoxic", "strongest"}),
+    ("/drugs/cisplatin/datasets.csv", {"dataset", "metric", "lines", "median"}),
+    ("/drugs/cisplatin/tissues.csv", {"tissue", "lines", "median", "q25", "q75"}),
+    ("/drugs/cisplatin/tests.csv", {"name", "mechanism", "effect_sd", "fdr", "verdict"}),
+    ("/cell-lines.csv", {"name", "cell_line", "tissue"}),
+    (f"/cell-lines/{LINE}/responses.csv", {"therapy", "value", "tissue_percentile"}),
+    (f"/cell-lines/{LINE}/expression.csv", {"gene", "value", "z_all"}),
+    (f"/cell-lines/{LINE}/survival.csv", {"dose_gy", "sf", "sf_lq", "sf_radiogx"}),
+    ("/scatter.csv?gene=ABCB1&response=docetaxel&tissue=lung", {"cell_line", "tissue", "x", "y"}),
+    ("/glossary.csv", {"key", "term", "formula", "source"}),
+]
+
+
+@pytest.mark.parametrize(("url", "columns"), CSVS)
+def test_every_table_downloads_as_csv_that_parses(app, url, columns) -> None:
+    r = get(app, url)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    table = pd.read_csv(io.StringIO(r.text))
+    assert len(table) > 0 and columns <= set(table.columns)
+
+
+@pytest.mark.parametrize(
+    "url", ["/drugs/cisplatin/tissues.svg", f"/cell-lines/{LINE}/survival.svg", "/scatter.svg?gene=ABCB1"]
+)
+def test_every_figure_downloads_as_svg(app, url) -> None:
+    r = get(app, url)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+    assert r.text.startswith("<?xml") and 'xmlns="http://www.w3.org/2000/svg"' in r.text and "<title>" in r.text
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("/drugs/nodrug", "unknown drug &#39;nodrug&#39;"),
+        ("/drugs/cisplatn", "closest: "),
+        ("/drugs/nodrug/tissues.csv", "unknown drug"),
+        ("/drugs/cisplatin?response=gdsc2|Docetaxel|auc", "not a response of Cisplatin"),
+        ("/cell-lines/NOSUCHLINE", "unknown cell line &#39;NOSUCHLINE&#39;"),
+        (f"/cell-lines/{LINE}/nothing.csv", "table &#39;nothing&#39;: expected one of"),
+        ("/scatter?gene=NOSUCHGENE", "unknown gene &#39;NOSUCHGENE&#39;"),
+        ("/scatter?gene=ABCB1&tissue=mars", "unknown tissue &#39;mars&#39;"),
+        ("/scatter?gene=ABCB1&response=nodrug", "unknown response &#39;nodrug&#39;"),
+    ],
+)
+def test_unknown_names_are_404_pages_in_their_own_words(app, shared_data, url, message) -> None:
+    r = get(app, url)
+    assert r.status_code == 404 and message in r.text
+    assert str(shared_data) not in r.text and "Traceback" not in r.text and str(shared_data.parent) not in r.text
+    assert '<nav id="nav">' in r.text  # the site's page, with its navigation, not a bare error
+
+
+def test_json_twins_say_404_for_unknown_names(app) -> None:
+    for url in ("/api/drugs/nodrug", "/api/cell-lines/NOSUCHLINE"):
+        r = get(app, url)
+        assert r.status_code == 404 and r.json()["error"].startswith("unknown")
+
+
+def test_any_spelling_of_a_line_redirects_to_its_page(app) -> None:
+    r = get(app, "/cell-lines/42-MG-BA")
+    assert r.status_code == 307 and r.headers["location"] == f"/cell-lines/{LINE}"
+
+
+def test_drug_json_carries_the_chain_rf_and_the_data(app, shared_data) -> None:
+    d = get(app, "/api/drugs/cisplatin").json()
+    assert d["class"] and d["response"] == "gdsc2|Cisplatin|ln_ic50"  # GDSC2 preferred, ln IC50 primary
+    assert all(m["strongest"] >= 1.2 or m["strongest"] <= 1 / 1.2 for m in d["mechanisms"])
+    assert {x["dataset"] for x in d["datasets"]} == {"GDSC1", "GDSC2"}
+    long = ds.load_gdsc_response("gdsc2", shared_data)
+    measured = long[long["drug"] == "Cisplatin"].index.unique()
+    assert sum(t["lines"] for t in d["tissues"]) <= len(measured)
+    assert all(t["q25"] <= t["median"] <= t["q75"] for t in d["tissues"])
+
+
+def test_cell_line_json_matches_the_screen_and_the_lq_fit(app, shared_data) -> None:
+    d = get(app, f"/api/cell-lines/{LINE}").json()
+    assert d["name"] == "42-MG-BA" and d["tissue"] == "central_nervous_system"
+    yard = ds.load_yard(shared_data)
+    doses, cols = sf_columns(yard)
+    fit = fit_lq(doses, yard.loc[[LINE], cols]).iloc[0]
+    assert d["lq_fit"]["alpha"] == pytest.approx(fit["alpha"], rel=1e-5)
+    assert d["lq_fit"]["beta"] == pytest.approx(fit["beta"], rel=1e-5)
+    assert [p["sf"] for p in d["survival"]] == pytest.approx(yard.loc[LINE, cols].to_numpy(dtype=float), rel=1e-5)
+    pct = np.array([r["tissue_percentile"] for r in d["responses"]])
+    assert len(pct) and ((pct > 0) & (pct < 100)).all()
+    rad = [r for r in d["responses"] if r["id"] == "radiotherapy" and r["metric"] == "auc"]
+    assert rad and rad[0]["value"] == pytest.approx(yard.loc[LINE, "auc_yard"], rel=1e-5)
+
+
+def test_a_scatter_permalink_restores_its_filtered_view(app) -> None:
+    url = "/scatter?gene=TP53&kind=mutation&response=cisplatin&tissue=lung&tissue=breast"
+    page = get(app, url).text
+    assert '<option value="lung" selected>' in page and '<option value="breast" selected>' in page
+    assert 'value="mutation" selected' in page and 'value="gdsc2|Cisplatin|ln_ic50" selected' in page
+    permalink = page.split('id="permalink" href="')[1].split('"')[0].replace("&amp;", "&")
+    again = get(app, permalink).text
+    assert again.count('class="pt"') == page.count('class="pt"') > 0
+    table = pd.read_csv(io.StringIO(get(app, permalink.replace("/scatter?", "/scatter.csv?")).text))
+    assert set(table["tissue"]) == {"lung", "breast"} and set(table["x"]) <= {0, 1}
+    assert f"n = {len(table)} lines" in page
+
+
+def test_search_finds_drugs_genes_mechanisms_and_lines_by_any_spelling(app) -> None:
+    first = {q: get(app, f"/api/search?q={q}").json()[0] for q in ("cisplatin", "abcb1", "42-MG-BA", "Hypoxia")}
+    assert (first["cisplatin"]["kind"], first["cisplatin"]["href"]) == ("drug", "/drugs/cisplatin")
+    assert (first["abcb1"]["kind"], first["abcb1"]["href"]) == ("gene", "/genes/ABCB1")
+    assert first["42-MG-BA"]["href"] == f"/cell-lines/{LINE}"
+    assert first["Hypoxia"]["kind"] == "mechanism"
+    assert get(app, "/api/search?q=").json() == []
+
+
+def _links(html: str) -> list[str]:
+    import re
+    from html import unescape
+
+    return [unescape(h) for h in re.findall(r'href="(/[^"]*)"', html) if not h.startswith("/static/")]
+
+
+def test_every_internal_link_of_the_new_pages_answers_and_every_anchor_exists(app) -> None:
+    """A crawl one link deep from each new page, sampling at most 6 links of each kind (evenly spread)."""
+    starts = ["/drugs/", "/drugs/cisplatin", f"/cell-lines/{LINE}", "/scatter?gene=TP53&kind=mutation",
+              "/search?q=platin", "/glossary"]  # fmt: skip
+    found = {link for page in starts for link in _links(get(app, page).text)}
+    found |= set(_links(get(app, "/cell-lines/").text))
+    by_kind: dict[str, list[str]] = {}  # at most 6 links of each kind (first path segment, with or without a query)
+    for link in sorted(found):
+        by_kind.setdefault(link.split("/")[1].split("?")[0] + ("?" if "?" in link else ""), []).append(link)
+    links = [link for kind in by_kind.values() for link in kind[:: max(1, len(kind) // 6)][:6]]
+    assert {"drugs", "cell-lines", "mechanisms", "genes", "scatter?", "glossary"} <= set(by_kind)
+    glossary = get(app, "/glossary").text
+    bad = []
+    for link in sorted(links):
+        path, _, anchor = link.partition("#")
+        if path.startswith("/files/") or path.startswith("/runs/"):
+            continue
+        r = get(app, path)
+        if r.status_code not in (200, 307) or (anchor and path == "/glossary" and f'id="{anchor}"' not in glossary):
+            bad.append((link, r.status_code))
+    assert bad == []
