@@ -50,6 +50,14 @@ TherapyOpt = Annotated[
     str | None, typer.Option("--therapies", help="Comma-separated therapy ids (default: every therapy with data).")
 ]
 LevelOpt = Annotated[float, typer.Option("--level", help="Coverage of the prediction intervals, in (0, 1).")]
+EstimatorOpt = Annotated[
+    str,
+    typer.Option(
+        "--estimator",
+        help="The fitted response models (--model ridge): marker (ridge on the catalog markers and tissue). Fitted "
+        "once per bundle, catalog and estimator and kept in the cache folder.",
+    ),
+]
 
 
 def _therapies(value: str | None) -> list[str] | None:
@@ -64,12 +72,15 @@ def _therapies(value: str | None) -> list[str] | None:
     return ids
 
 
-def run_prediction(prof: Profile, data: Path | None, therapies: list[str] | None, level: float) -> Predictions:
-    """Predict with a progress bar over the model fits; warnings and notes go to stderr."""
+def run_prediction(
+    prof: Profile, data: Path | None, therapies: list[str] | None, level: float, estimator: str = "marker"
+) -> Predictions:
+    """Predict with a progress bar over the model fits (only when they are not stored yet); warnings and notes go to
+    stderr."""
     if not (isinstance(level, float | int) and 0.0 < level < 1.0):
         raise ChemoradError(f"--level must be in (0, 1) (got {level})")
     with progress_bar(err) as bar:
-        task = bar.add_task("fitting response models", total=None)
+        task = bar.add_task("fitting response models (once per bundle and catalog)", total=None)
         pred = predict_profile(
             current_catalog(),
             prof,
@@ -77,6 +88,7 @@ def run_prediction(prof: Profile, data: Path | None, therapies: list[str] | None
             therapies=therapies,
             level=level,
             progress=lambda k, n: bar.update(task, completed=k, total=n),
+            estimator=estimator,
         )
     for w in pred.warnings:
         err.print(f"[yellow]chemorad: warning:[/yellow] {w}", highlight=False)
@@ -158,6 +170,7 @@ def predict_cmd(
     model: Annotated[
         str, typer.Option("--model", help="ridge (marker ridge) or calibrated (the calibrated damage chain).")
     ] = "ridge",
+    estimator: EstimatorOpt = "marker",
 ) -> None:
     """Predict each sample's response to radiotherapy and every drug with data, with intervals and reasons.
 
@@ -168,6 +181,12 @@ def predict_cmd(
     """
     if model not in ("ridge", "calibrated"):
         raise ChemoradError(f"--model must be ridge or calibrated (got {model!r})")
+    from chemorad.profile.predictor import estimator_class
+
+    try:
+        estimator_class(estimator)
+    except ChemoradError as exc:
+        raise ChemoradError(f"--estimator: {exc}") from None
     if model == "calibrated":  # calibration: kept apart from the ridge path
         if not (isinstance(level, float | int) and 0.0 < level < 1.0):
             raise ChemoradError(f"--level must be in (0, 1) (got {level})")
@@ -187,7 +206,7 @@ def predict_cmd(
     prof = load_profile(
         profiles, maf, expression, copy_number, protein, tissues, tissue, cell_line, scale, data, orientation
     )
-    pred = run_prediction(prof, data, _therapies(therapies), level)
+    pred = run_prediction(prof, data, _therapies(therapies), level, estimator)
     given = None
     if observed is not None:
         from chemorad.cli.evidence import GIVEN_KEYS, observed_given
