@@ -91,12 +91,14 @@ def _direction(value: float, threshold: float) -> str:
 def _chain_rf(cat: Catalog, therapy: str, scores: pd.DataFrame) -> np.ndarray:
     """D50(sample phenotype) / D50(reference cell) per sample, activities = scores / `SD_PER_ACTIVITY`; NaN where
     the chain cannot dose the therapy."""
+    # the reference cell (every activity 0: a row of NaN) rides in the same call as the samples: one bisection
+    reference_row = pd.DataFrame(np.nan, index=[0], columns=scores.columns)
+    both = pd.concat([scores / SD_PER_ACTIVITY, reference_row], ignore_index=True)
     try:
-        sample = chain_prediction(cat, therapy, scores / SD_PER_ACTIVITY).to_numpy()
-        ref = chain_prediction(cat, therapy, pd.DataFrame(index=[0])).iloc[0]
+        ln_d50 = chain_prediction(cat, therapy, both).to_numpy()
     except ChemoradError:
         return np.full(len(scores), np.nan)
-    return np.exp(sample - ref)
+    return np.exp(ln_d50[:-1] - ln_d50[-1])
 
 
 def hypoxic_dmf(cat: Catalog, activities: dict[str, float]) -> tuple[float, dict[str, float]]:
