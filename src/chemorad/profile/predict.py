@@ -174,11 +174,29 @@ def _owners(members: dict[str, list[str]]) -> dict[str, list[str]]:
     return out
 
 
-def _by_mechanism(parts: pd.DataFrame, features: list[str], owners: dict[str, list[str]]) -> pd.DataFrame:
+def _by_mechanism(
+    parts: pd.DataFrame, features: list[str], owners: dict[str, list[str]], memo: dict | None = None
+) -> pd.DataFrame:
     """Marker contributions summed per mechanism (a marker shared by several mechanisms is split equally), plus the
     missingness, tissue and intercept columns unchanged: the row sums are still the predictions. One matrix product:
     parts (samples x features) @ W (features x mechanisms), W_fm = 1 / (number of mechanisms of f) when f is in m; a
-    feature no mechanism owns stands for itself."""
+    feature no mechanism owns stands for itself. `memo` keeps W per feature list (every model of a prediction has the
+    same features)."""
+    key = tuple(features)
+    if memo is not None and key in memo:
+        W, names = memo[key]
+    else:
+        W, names = _mechanism_weights(features, owners)
+        if memo is not None:
+            memo[key] = (W, names)
+    values = parts[features].to_numpy(dtype=float) @ W
+    out = pd.DataFrame(values, index=parts.index, columns=names)
+    rest = parts[list(_REST)]
+    return pd.concat([out, rest], axis=1)
+
+
+def _mechanism_weights(features: list[str], owners: dict[str, list[str]]) -> tuple[np.ndarray, list[str]]:
+    """W (features x mechanisms) of `_by_mechanism` and the mechanisms' names."""
     mechs: dict[str, int] = {}
     rows, cols, vals = [], [], []
     for i, f in enumerate(features):
@@ -189,10 +207,7 @@ def _by_mechanism(parts: pd.DataFrame, features: list[str], owners: dict[str, li
             vals.append(1.0 / len(mids))
     W = np.zeros((len(features), len(mechs)))
     np.add.at(W, (np.array(rows, dtype=int), np.array(cols, dtype=int)), vals)
-    values = parts[features].to_numpy(dtype=float) @ W
-    out = pd.DataFrame(values, index=parts.index, columns=list(mechs))
-    rest = parts[list(_REST)]
-    return pd.concat([out, rest], axis=1)
+    return W, list(mechs)
 
 
 def _linked(cat: Catalog) -> dict[str, set[str]]:
@@ -241,15 +256,23 @@ class _Context:
     chain_rf: dict[str, pd.Series]
     level: float
     clipped: list[str] = field(default_factory=list)
+    #: the current group's (tissue, model input) and the marker -> mechanism weights per feature list (built once)
+    inputs: dict = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)
 
 
 def _predict_column(cat: Catalog, col: str, tid: str, model, members: list[str], ctx: _Context):
     """(records, mechanism attributions, marker attributions) of one fitted model for the samples `members`."""
     key = ResponseKey.parse(col)
-    tg = ctx.tissue.loc[members]
-    Xm = with_tissue(ctx.X.loc[members], tg).reindex(columns=model.feature_names_in_)
+    group = tuple(members)
+    if group not in ctx.inputs:  # the same rows and tissue for every model of a group: built once
+        tg = ctx.tissue.loc[members]
+        ctx.inputs = {group: (tg, with_tissue(ctx.X.loc[members], tg))}
+    tg, Xg = ctx.inputs[group]
+    names = model.feature_names_in_
+    Xm = Xg if len(names) == Xg.shape[1] and (Xg.columns == names).all() else Xg.reindex(columns=names)
     iv, marker_parts = model.explain(Xm, ctx.level)
-    parts = _by_mechanism(marker_parts, list(model.score_names_), ctx.owners)
+    parts = _by_mechanism(marker_parts, list(model.score_names_), ctx.owners, ctx.weights)
     bounds = physical_range(key)
     clipped = clip_to_range(iv, bounds)
     for sample, raw in zip(members, iv["prediction"], strict=True):
