@@ -34,7 +34,7 @@ from scipy.stats import rankdata
 
 from chemorad.catalog.load import catalog
 from chemorad.catalog.registry import primary_metric
-from chemorad.profile.model import CVPlan, cross_validate_models, cytotoxic_therapies
+from chemorad.profile.model import CONTENDERS, CVPlan, cross_validate_models, cytotoxic_therapies
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,6 +55,117 @@ def bootstrap_delta(frame: pd.DataFrame, other: str, n_boot: int, rng: np.random
     d = _rho(frame["chemorad"].to_numpy()[idx], y) - _rho(frame[other].to_numpy()[idx], y)
     d = d[np.isfinite(d)]
     return float(np.quantile(d, 0.025)), float(np.quantile(d, 0.975))
+
+
+def standardised(oof: pd.DataFrame, contenders: list[str]) -> pd.DataFrame:
+    """Observed and predicted responses z-scored per response column with the observed mean and SD (so responses in
+    different units pool), plus the naive mean-effects prediction of each (line, response): the line's mean observed
+    z-score over the responses it has (its general sensitivity) + the response's mean (0 after z-scoring)."""
+    g = oof.groupby("column")["observed"]
+    mu, sd = g.transform("mean"), g.transform("std")
+    out = oof[["column", "cell_line"]].copy()
+    out["observed"] = (oof["observed"] - mu) / sd
+    for c in contenders:
+        out[c] = (oof[c] - mu) / sd
+    out["naive"] = out.groupby("cell_line")["observed"].transform("mean")
+    return out
+
+
+def normalised_pearson(z: pd.DataFrame, contenders: list[str]) -> dict[str, float]:
+    """DrEval-style normalised Pearson: r(y - naive, prediction - naive), pooled over every (line, response) pair."""
+    y = z["observed"] - z["naive"]
+    return {c: float(np.corrcoef(y, z[c] - z["naive"])[0, 1]) for c in contenders}
+
+
+def noise_ceiling(data: Path | None, cat) -> pd.DataFrame:
+    """Per compound in both GDSC1 and GDSC2: Spearman rho and n of the two screens' ln IC50 and AUC on the same lines
+    (the agreement an expression model could at best reach against either assay)."""
+    from chemorad.evidence.responses import responses
+
+    resp = responses(cat, data)
+    rows = []
+    for col in resp.columns:
+        if not col.startswith("gdsc2|"):
+            continue
+        other = "gdsc1|" + col.split("|", 1)[1]
+        if other not in resp.columns:
+            continue
+        both = resp[[col, other]].dropna()
+        if len(both) >= 10:
+            rho = pd.Series(both[col]).rank().corr(pd.Series(both[other]).rank())
+            rows.append({"column": col, "other": other, "n_shared": len(both), "rho_gdsc1_gdsc2": float(rho)})
+    return pd.DataFrame(rows)
+
+
+def pide_check(oof_csv: Path, data: Path | None) -> list[str]:
+    """The second radiation assay: PIDE clonogenic SF2 / alpha against Yard on shared lines, and how each model's
+    radiation (Yard AUC) prediction ranks the clonogenic measurements of lines it did not train on: a line with a Yard
+    response takes its out-of-fold prediction from the cross-validation (`oof_csv`, written by `--csv`), a line
+    without one the prediction of the model fitted on every Yard line."""
+    from chemorad.bundle import datasets as ds
+    from chemorad.bundle.pide import pide_lines
+    from chemorad.profile.estimators import CHAIN
+    from chemorad.profile.selection import _ESTIMATORS, _chain_or_nan
+    from chemorad.profile.training import bundle_tables, usable_lines, with_tissue
+
+    cat = catalog()
+    pide = pide_lines(data)
+    if pide is None:
+        return ["PIDE: no pide/pide34.csv in the data folder; check skipped."]
+    pide = pide[pide["in_bundle"]]
+    feats, resp, tissue, mech = bundle_tables(cat, data)
+    expr = ds.load_expression(data=data)
+    col = "yard|radiotherapy|auc"
+    shared = pide.index.intersection(resp[col].dropna().index)
+    out = ["### Second radiation assay: PIDE 3.4 clonogenic survival", ""]
+    for metric in ("auc", "sf2"):
+        y = resp[f"yard|radiotherapy|{metric}"].reindex(shared)
+        ok = y.notna()
+        for what in ("sf2", "alpha"):
+            rho = spearman(y[ok].to_numpy(), pide.loc[shared[ok], what].to_numpy())
+            out.append(f"- Yard {metric} vs PIDE {what}: Spearman {rho:+.3f} over {int(ok.sum())} shared lines")
+    oof = pd.read_csv(oof_csv)
+    oof = oof[oof["column"] == col].set_index("cell_line")
+    lines = usable_lines(resp[col], feats, tissue, expr)
+    y = resp[col].loc[lines]
+    others = [s for s in pide.index if s not in oof.index and s in feats.index and s in expr.index]
+    others = [s for s in others if pd.notna(tissue.get(s))]
+    out += [
+        "",
+        f"PIDE lines in the bundle: {len(pide)}; with a Yard out-of-fold prediction: "
+        f"{len(pide.index.intersection(oof.index))}; predicted by the model fitted on all {len(lines)} Yard lines: "
+        f"{len(others)}.",
+        "",
+        "| model | n | Spearman with PIDE SF2 | Spearman with PIDE alpha |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name in ("tissue", "chemorad", "expression", "boosted", "hybrid"):
+        if name not in oof.columns:
+            continue
+        pred = oof[name].reindex(pide.index.intersection(oof.index))
+        if others:
+            on_genes = name in ("expression", "hybrid")
+            X = with_tissue((expr if on_genes else feats), tissue)
+            if name == "hybrid":
+                X = X.assign(**{CHAIN: _chain_or_nan(cat, "radiotherapy", mech.reindex(X.index))})
+            model = _ESTIMATORS[name]().fit(X.loc[lines], y)
+            pred = pd.concat([pred, pd.Series(model.predict(X.loc[others]), index=others)])
+        sf2 = pide.loc[pred.index, "sf2"].to_numpy()
+        alpha = pide.loc[pred.index, "alpha"].to_numpy()
+        out.append(
+            f"| {name} | {len(pred)} | {spearman(pred.to_numpy(), sf2):+.3f} | "
+            f"{spearman(pred.to_numpy(), alpha):+.3f} |"
+        )
+    out += [
+        "",
+        "Higher Yard AUC, higher SF2 and lower alpha all mean more resistant: agreement is a positive rho with "
+        "SF2 and a negative one with alpha.",
+    ]
+    return out
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    return float(pd.Series(a).rank().corr(pd.Series(b).rank()))
 
 
 def machine() -> str:
@@ -128,9 +239,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--csv", type=Path, help="write the tidy table here (outside the repository)")
     ap.add_argument("--data", type=Path, help="the data bundle (default: chemorad's data_dir)")
     ap.add_argument("--batch", type=int, help="instead: time predict_profile on this many unseen lines (BENCHMARKS.md)")
+    ap.add_argument("--pide", type=Path, help="instead: the PIDE cross-assay check on this out-of-fold CSV (--csv)")
+    ap.add_argument(
+        "--contenders", default=",".join(CONTENDERS), help=f"comma-separated, among {', '.join(CONTENDERS)}"
+    )
     args = ap.parse_args(argv)
     if args.batch:
         batch(args.batch, args.data)
+        return 0
+    if args.pide:
+        print("\n".join(pide_check(args.pide, args.data)))
         return 0
     if args.csv is not None and REPO in args.csv.resolve().parents:
         ap.error(f"--csv {args.csv}: inside the repository; the benchmark writes nothing there")
@@ -141,7 +259,13 @@ def main(argv: list[str] | None = None) -> int:
     table, oof = cross_validate_models(
         cat,
         args.data,
-        plan=CVPlan(therapies=tuple(therapies), metrics=args.metrics, n_splits=args.splits, seed=args.seed),
+        plan=CVPlan(
+            therapies=tuple(therapies),
+            metrics=args.metrics,
+            n_splits=args.splits,
+            seed=args.seed,
+            contenders=tuple(args.contenders.split(",")),
+        ),
         predictions=True,
         progress=lambda msg: print(f"[{time.perf_counter() - t0:6.1f} s] {msg}", file=sys.stderr),
     )
@@ -159,10 +283,13 @@ def main(argv: list[str] | None = None) -> int:
             "dataset": first["dataset"],
             "metric": first["metric"],
             "primary": primary_metric(first["dataset"]) == first["metric"],
+            "column": col,
             "n": int(by.loc["chemorad", "n"]),
         }
-        for c in ("chemorad", "tissue", "expression", "chain"):
+        for c in ("chemorad", "tissue", "expression", "chain", "boosted", "hybrid"):
             row[c] = by["spearman"].get(c, np.nan)
+        if "hybrid_mechanistic_share" in oof.columns:
+            row["hybrid_share"] = float(oof.loc[oof["column"] == col, "hybrid_mechanistic_share"].median())
         row["chemorad_within"] = by.loc["chemorad", "spearman_within_tissue"]
         row["expression_within"] = by.loc["expression", "spearman_within_tissue"]
         row["chain_within"] = by["spearman_within_tissue"].get("chain", np.nan)
@@ -175,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     res = pd.DataFrame(rows)
     if args.csv is not None:
         table.to_csv(args.csv, index=False)
+        oof.to_csv(args.csv.with_suffix(".oof.csv"), index=False)
 
     def wins(frame: pd.DataFrame) -> str:
         beat_t = frame["chemorad"] > frame["tissue"]
@@ -246,8 +374,56 @@ def main(argv: list[str] | None = None) -> int:
         + (", ".join(table.loc[table["contender"] == "skipped", "column"]) or "none")
         + "."
     )
+    lines += ["", *peer_metrics(res, oof, table, args, cat)]
     print("\n".join(lines))
     return 0
+
+
+def peer_metrics(res: pd.DataFrame, oof: pd.DataFrame, table: pd.DataFrame, args, cat) -> list[str]:
+    """Every model per response (pooled Spearman), the hybrid's mechanistic share, the GDSC1-vs-GDSC2 noise ceiling
+    and the DrEval-style normalised Pearson over the primary responses."""
+    models = [
+        c
+        for c in ("tissue", "chemorad", "expression", "chain", "boosted", "hybrid")
+        if c in res and res[c].notna().any()
+    ]
+    ceiling = noise_ceiling(args.data, cat).set_index("column")
+    out = [
+        "### Every model per response (pooled out-of-fold Spearman; the same folds for all)",
+        "",
+        "| response | n | " + " | ".join(models) + " | hybrid mechanistic share (median) | GDSC1 vs GDSC2 rho (n) |",
+        "|" + " --- |" * (len(models) + 4),
+    ]
+    for r in res.itertuples():
+        col = r.column
+        key = "gdsc2|" + col.split("|", 1)[1] if r.dataset in ("gdsc1", "gdsc2") else None
+        ok = key in ceiling.index
+        ceil = f"{ceiling.at[key, 'rho_gdsc1_gdsc2']:.3f} ({int(ceiling.at[key, 'n_shared'])})" if ok else ""
+        share = fmt(getattr(r, "hybrid_share", np.nan), 2)
+        out.append(f"| {col} | {r.n} | " + " | ".join(fmt(getattr(r, m)) for m in models) + f" | {share} | {ceil} |")
+    med = {m: float(res[m].median()) for m in models}
+    if "hybrid" in res:
+        ge = int((res["hybrid"] >= res["expression"]).sum())
+        rad = res[(res["dataset"] == "yard")]
+        out += [
+            "",
+            f"Hybrid >= gene ridge in {ge}/{len(res)} responses; radiation (Yard): "
+            + ", ".join(f"{m} {fmt(float(rad[m].iloc[0]))}" for m in models)
+            + ".",
+        ]
+    out += ["", "Median pooled Spearman: " + ", ".join(f"{m} {fmt(v)}" for m, v in med.items()) + "."]
+    prim = oof[oof["column"].isin(table.loc[table["contender"] != "skipped", "column"])]
+    contenders = [c for c in ("tissue", "chemorad", "expression", "boosted", "hybrid") if c in prim.columns]
+    prim = prim.dropna(subset=contenders)
+    z = standardised(prim, contenders)
+    npc = normalised_pearson(z, contenders)
+    out += [
+        "",
+        f"DrEval-style normalised Pearson (y and prediction minus the naive mean-effects prediction, pooled over "
+        f"{len(z)} line x response pairs of {z['column'].nunique()} responses, {z['cell_line'].nunique()} lines; "
+        "leave-cell-line-out folds): " + ", ".join(f"{c} {v:.3f}" for c, v in npc.items()) + ".",
+    ]
+    return out
 
 
 if __name__ == "__main__":

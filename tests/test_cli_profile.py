@@ -198,6 +198,7 @@ def test_predictions_stay_in_their_metric_range(shared_data, patient_files, tmp_
         (("--cell-line", "{line}", "--therapies", "cisplatinn"), "cisplatinn"),
         (("--cell-line", "{line}", "--therapies", ","), "--therapies: empty"),
         (("--cell-line", "{line}", "--level", "1.5"), "--level"),
+        (("--cell-line", "{line}", "--estimator", "markr"), "--estimator: unknown estimator 'markr'; closest: marker"),
         (("--cell-line", "{line}", "--scale", "linear"), "--scale linear: expected"),
         (("--expression", "{smalltpm}"), "cannot tell the expression scale"),
         (("--expression", "{smalltpm}"), "pass --scale log or --scale tpm"),

@@ -23,7 +23,14 @@ from chemorad.catalog.registry import RESPONSE_DATASETS
 SRC = Path(__file__).resolve().parents[1] / "src" / "chemorad"
 
 #: where ids are defined: the registry and the bundle's loader (its files and their ids)
-HOME = {"catalog/registry.py", "bundle/datasets.py", "bundle/core.py", "bundle/names.py"}
+HOME = {
+    "catalog/registry.py",
+    "bundle/datasets.py",
+    "bundle/core.py",
+    "bundle/names.py",
+    "bundle/optional.py",
+    "bundle/pide.py",
+}
 
 #: file -> literals left (issue 25). Owners: profile/ and report/ and cli/ and web/ (application layer and readers),
 #: calibration/ (one chain), chain/ (array namespace), dynamics/calibration.py (dynamics, not this issue's part).

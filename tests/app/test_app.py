@@ -62,7 +62,7 @@ def test_profile_commands_keep_their_flags_in_order() -> None:
     molecular += ["--cell-line", "--scale", "--data"]
     assert len(MOLECULAR) == len(molecular)
     predict = [*molecular, "--therapies", "--level", "--all-metrics", "--format", "--orientation", "--observed"]
-    assert _options("predict") == [*predict, "--model"]
+    assert _options("predict") == [*predict, "--model", "--estimator"]
     assert _options("report") == ["--out", *molecular, "--therapies", "--level", "--force", "--regimens"]
     assert _options("regimens") == [
         *molecular,

@@ -34,7 +34,7 @@ def test_primary_metrics_and_preference() -> None:
     assert primary_metric("gdsc2") == "ln_ic50"
     assert primary_metric("yard") == "auc"
     assert [d.id for d in datasets_for(Modality.drug)] == ["gdsc2", "gdsc1", "ctrp"]
-    assert [d.id for d in datasets_for("radiation")] == ["yard"]
+    assert [d.id for d in datasets_for("radiation")] == ["yard", "pide"]
     assert preference("gdsc2") < preference("gdsc1") < preference("ctrp") < preference("unregistered")
     assert ResponseKey("yard", "radiotherapy", "auc").is_primary
     assert not ResponseKey("gdsc2", "Cisplatin", "auc").is_primary

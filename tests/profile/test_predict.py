@@ -53,20 +53,19 @@ def test_attributions_sum_to_the_prediction(result):
     assert top["markers"] and all(f in set(result.marker_attributions["term"]) for f in top["markers"])
 
 
-def test_the_sample_is_left_out_of_training(result, line, shared_data):
-    """Every model is fitted on the bundle minus the sample: one line fewer wherever the sample has a response."""
-    from chemorad.evidence.responses import responses
-    from chemorad.profile.model import fit_all
+def test_the_sample_is_predicted_by_models_without_its_fold(result, line, shared_data):
+    """A bundle line is predicted by the models fitted without its cross-fitting fold: one model per column, the
+    line's fold's lines absent from its training responses."""
+    from chemorad.profile.fitted import fitted_models
 
-    resp = responses(catalog(), shared_data)
-    full = fit_all(catalog(), shared_data, therapies=["cisplatin", "radiotherapy"])
+    fitted = fitted_models(catalog(), shared_data)
     models = result.models[line]
-    assert set(full) == set(models)
+    fold = int(fitted.fold_of_[line])
+    assert set(models) == {c for c, t in fitted.folds_[fold].therapy.items() if t in {"cisplatin", "radiotherapy"}}
     for col, model in models.items():
-        has = int(pd.notna(resp.at[line, col]))
-        assert model.n_train_ == full[col].n_train_ - has
-    assert any(pd.notna(resp.at[line, c]) for c in full)
-    assert any(line in n and "left out" in n for n in result.notes)
+        assert model is fitted.folds_[fold][col]
+        assert model.n_train_ < fitted.full_[col].n_train_
+    assert any(line in n and "never saw" in n for n in result.notes)
 
 
 def test_reference_cell_hypoxic_dmf_is_the_oer_ratio():
@@ -116,19 +115,3 @@ def test_crossres_groups_resistant_therapies_and_shared_mechanisms():
     row = out.iloc[0]
     assert set(row["therapies"]) == {"cisplatin", "radiotherapy"} and row["includes_radiotherapy"]
     assert row["shared_mechanisms"] == ["hr_repair"]
-
-
-def test_many_bundle_lines_are_cross_fitted_in_folds():
-    """More than MAX_HELD_OUT bundle lines: disjoint folds of at most MAX_HELD_OUT, each left out of its own fit;
-    new samples ride with the first fold."""
-    lines = [f"L{i}" for i in range(2 * pp.MAX_HELD_OUT + 50)]
-    groups = pp._training_groups([*lines, "NEW-1"], lines)
-    assert len(groups) == 3
-    held = [g[0] for g in groups]
-    assert all(len(h) <= pp.MAX_HELD_OUT for h in held)
-    assert set().union(*held) == set(lines) and sum(len(h) for h in held) == len(lines)
-    for exclude, members in groups:
-        assert {m for m in members if m != "NEW-1"} == exclude
-    assert "NEW-1" in groups[0][1]
-    few = pp._training_groups(["A", "B", "NEW"], ["A", "B"])
-    assert few == [({"A", "B"}, ["A", "B", "NEW"])]

@@ -46,6 +46,7 @@ def predict(
     observed: str | None = None,
     check: Callable[[Profile], None] | None = None,
     progress: Progress | None = None,
+    estimator: str = "marker",
 ) -> PredictionResult:
     """Read `inputs`, fit the response models on the bundle without the samples, predict.
 
@@ -58,6 +59,8 @@ def predict(
     check : called with the loaded profile before any model is fitted, so that an adapter's refusal (e.g. a report
         file that exists) costs nothing.
     progress : told ``(FITTING, fits done, fits in all)`` while the models are fitted.
+    estimator : the response models' estimator (`chemorad.profile.predictor.ESTIMATORS`); fitted once per bundle,
+        catalog and estimator and kept in the cache folder.
     """
     cat = ctx.catalog
     if inputs.data is None and ctx.data is not None:
@@ -73,7 +76,7 @@ def predict(
     therapies = inputs.therapy_ids(cat)
     level = inputs.checked_level()
     step = None if progress is None else (lambda k, n: progress(FITTING, k, n))
-    pred = predict_profile(cat, prof, data, therapies=therapies, level=level, progress=step)
+    pred = predict_profile(cat, prof, data, therapies=therapies, level=level, progress=step, estimator=estimator)
     given = None
     if observed is not None:
         given = _given_observed(ctx, observed, therapies, pred.scores.scores, data)

@@ -109,6 +109,16 @@ RESPONSE_DATASETS: dict[str, ResponseDataset] = {
             "Radiation profiling of 533 cell lines (Yard et al. 2016, Nat Commun 7:11428)",
             "https://doi.org/10.1038/ncomms11428",
         ),
+        ResponseDataset(  # optional: read in place from the data folder when present (`evidence.pide`)
+            "pide",
+            "PIDE 3.4",
+            Modality.radiation,
+            ("sf2", "neg_alpha"),
+            "sf2",
+            4,
+            "Clonogenic photon survival, Particle Irradiation Data Ensemble 3.4 (Friedrich et al. 2021, J Radiat Res "
+            "62:645)",
+        ),
     )
 }
 

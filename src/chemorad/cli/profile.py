@@ -96,6 +96,14 @@ def predict_cmd(
     model: Annotated[
         str, typer.Option("--model", help="ridge (marker ridge) or calibrated (the calibrated damage chain).")
     ] = "ridge",
+    estimator: Annotated[
+        str,
+        typer.Option(
+            "--estimator",
+            help="The fitted response models (--model ridge): marker (ridge on the catalog markers and tissue). Fitted "
+            "once per bundle, catalog and estimator and kept in the cache folder.",
+        ),
+    ] = "marker",
 ) -> None:
     """Predict each sample's response to radiotherapy and every drug with data, with intervals and reasons.
 
@@ -106,12 +114,18 @@ def predict_cmd(
     """
     if model not in ("ridge", "calibrated"):
         raise ChemoradError(f"--model must be ridge or calibrated (got {model!r})")
+    from chemorad.profile.predictor import estimator_class
+
+    try:
+        estimator_class(estimator)
+    except ChemoradError as exc:
+        raise ChemoradError(f"--estimator: {exc}") from None
     if model == "calibrated":  # calibration: kept apart from the ridge path
         result = predict_calibrated(current(), inputs, observed=observed)
         print_messages(err, [], result.notes)
         _show_calibrated(result, fmt)
         return
-    result = run_prediction(inputs, observed=observed)
+    result = run_prediction(inputs, observed=observed, estimator=estimator)
     pred, given = result.predictions, result.given
     if fmt is Format.json:
         if given is None:

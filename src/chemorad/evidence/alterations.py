@@ -401,10 +401,14 @@ def bundle_inputs(cat, data=None, therapies: list[str] | None = None, tissue: st
     )
     noise = noise_table(cat, resp, list(therapy_of), therapy_of, ds.load_yard(data), ds.load_clonogenic(data))
     scores = mechanism_scores(cat, data).scores.reindex(lines.index)
-    pide = ds.data_dir(data) / "pide" / "pide34.csv"
+    from chemorad.bundle.pide import pide_lines
+
+    clonogenic = pide_lines(data)
     rad_cols = [c for c, t in therapy_of.items() if t == cat.radiotherapy.id]
     return {
-        "pide": pide_comparison(pide, resp[rad_cols[0]], X) if pide.is_file() and rad_cols else None,
+        "clonogenic": (
+            pide_comparison(clonogenic["sf2"], resp[rad_cols[0]], X) if clonogenic is not None and rad_cols else None
+        ),
         "X": X,
         "meta": meta,
         "resp": resp[list(therapy_of)],
@@ -421,29 +425,11 @@ def bundle_inputs(cat, data=None, therapies: list[str] | None = None, tissue: st
 PIDE_HREF = "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC8273790/"
 
 
-def pide_sf2(pide_csv, lines: pd.Index) -> pd.Series:
-    """Per bundle line: the median over PIDE 3.4 photon curves of human tumour lines of SF2 = exp(-2 a - 4 b), from
-    the published LQ parameters (`ax_paper`, `bx_paper`; PIDE's refit where none was published). Curves repeat over
-    ion experiments and are deduplicated on (PublicationID, PhotonExpNum, Cells). Names are matched through
-    `names.canonical_name`. Source: Friedrich, Pfuhl & Scholz 2021, J Radiat Res 62:645 (PMC8273790; read from the
-    data folder's README)."""
-    from chemorad.bundle.names import canonical_name
-
-    p = pd.read_csv(pide_csv)
-    p = p[(p["CellClass"] == "t") & (p["CellOrigin"] == "h")]
-    p = p.drop_duplicates(["PublicationID", "PhotonExpNum", "Cells"])
-    a = p["ax_paper"].fillna(p["ax_fit"])
-    b = p["bx_paper"].fillna(p["bx_fit"])
-    sf2 = pd.Series(np.exp(-2 * a.to_numpy() - 4 * b.to_numpy()), index=[canonical_name(c) for c in p["Cells"]])
-    sf2 = sf2[np.isfinite(sf2)].groupby(level=0).median()
-    return sf2[sf2.index.isin(lines)].rename("pide_sf2")
-
-
-def pide_comparison(pide_csv, yard_auc: pd.Series, X: pd.DataFrame) -> dict:
-    """Yard vs PIDE where lines overlap: lines with a PIDE SF2, of which in Yard, the Spearman rho of Yard AUC and
-    PIDE SF2 (both higher = radioresistant) with its p-value, and the largest number of altered lines any alteration
-    has among the PIDE lines (`MIN_ALTERED` are needed to test one)."""
-    sf2 = pide_sf2(pide_csv, X.index.union(yard_auc.index))
+def pide_comparison(pide_sf2: pd.Series, yard_auc: pd.Series, X: pd.DataFrame) -> dict:
+    """Yard vs PIDE where lines overlap: lines with a PIDE SF2 (per line, `bundle.pide.pide_lines`), of which in
+    Yard, the Spearman rho of Yard AUC and PIDE SF2 (both higher = radioresistant) with its p-value, and the largest
+    number of altered lines any alteration has among the PIDE lines (`MIN_ALTERED` are needed to test one)."""
+    sf2 = pide_sf2[pide_sf2.index.isin(X.index.union(yard_auc.index))].rename("pide_sf2")
     both = pd.concat([yard_auc.rename("radiation_auc"), sf2], axis=1, join="inner").dropna()
     rho, p = stats.spearmanr(both["radiation_auc"], both["pide_sf2"]) if len(both) >= 5 else (np.nan, np.nan)
     altered = X.reindex(sf2.index).eq(1).sum()

@@ -162,7 +162,7 @@ class Answer(_Strict):
     noise: list[dict]
     n_lines: int
     n_alterations_tested: int
-    pide: dict | None
+    clonogenic: dict | None  # Yard vs clonogenic PIDE curves where lines overlap (None without PIDE)
     references: dict[str, dict]
     counts: dict
     seconds: float

@@ -92,7 +92,9 @@ class NotNumbersError(ChemoradError, TypeError):
 def _as_float(F, name: str) -> np.ndarray:
     """Features as a float array; NaN allowed, inf and non-numbers not."""
     if isinstance(F, pd.DataFrame):
-        bad = [c for c in F.columns if not pd.api.types.is_numeric_dtype(F[c]) and not pd.api.types.is_bool_dtype(F[c])]
+        # dtypes read once (not a Series per column): this runs on every predict of every model
+        bad = [c for c, dt in zip(F.columns, F.dtypes, strict=True) if getattr(dt, "kind", "O") not in "biuf"]
+        bad = [c for c in bad if not (pd.api.types.is_numeric_dtype(F[c]) or pd.api.types.is_bool_dtype(F[c]))]
         if bad:
             raise ChemoradError(f"{name}: non-numeric column(s) {', '.join(map(str, bad[:5]))}; expected numbers")
         return F.to_numpy(dtype=float, na_value=np.nan)
@@ -439,10 +441,20 @@ class ResponseModel(RegressorMixin, BaseEstimator):
         cols = [*self.score_names_, _MISSINGNESS, TISSUE, _INTERCEPT]
         return pd.DataFrame(parts, index=index, columns=cols)
 
+    def explain(self, X, level: float = 0.9) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(`predict_interval(X, level)`, `attributions(X)`) from one pass over X."""
+        level = _level(level)
+        parts, labels, index = self._terms(X)
+        cols = [*self.score_names_, _MISSINGNESS, TISSUE, _INTERCEPT]
+        return self._interval(parts, labels, index, level), pd.DataFrame(parts, index=index, columns=cols)
+
     def predict_interval(self, X, level: float = 0.9) -> pd.DataFrame:
         """Per line: prediction, lower, upper (jackknife residual quantiles at `level`), unseen_tissue."""
         level = _level(level)
         parts, labels, index = self._terms(X)
+        return self._interval(parts, labels, index, level)
+
+    def _interval(self, parts: np.ndarray, labels: np.ndarray, index: pd.Index, level: float) -> pd.DataFrame:
         pred = parts.sum(axis=1)
         unseen = self.unseen_tissue(labels)
         q_seen = _jackknife_quantile(np.abs(self.loo_residuals_), level)
@@ -654,3 +666,116 @@ def _ridge_path_ridgecv(Z, Tc, y, alphas, ratios):
             best = (err, float(fit.alpha_), float(c), fit.coef_)
     err, a, c, coef = best
     return err, a, c, coef[: Z.shape[1]], np.sqrt(c) * coef[Z.shape[1] :]
+
+
+# ------------------------------------------------------------------------------------------- black box, hybrid
+class BoostedTrees(RegressorMixin, BaseEstimator):
+    """Baseline: histogram gradient boosting (`sklearn.ensemble.HistGradientBoostingRegressor`, Ke et al. 2017's
+    LightGBM algorithm) on the features (NaN handled natively) with the tissue as a categorical feature; early stopping
+    on a 10% validation split of the training lines, seeded."""
+
+    def __init__(self, max_iter=300, learning_rate=0.05, max_leaf_nodes=15, tissue_column=TISSUE, random_state=0):
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.tissue_column = tissue_column
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = self.tissue_column is not None
+        return tags
+
+    def _matrix(self, arr: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        codes = np.array([self.categories_.index(t) if t in self.categories_ else np.nan for t in labels], dtype=float)
+        return np.column_stack([arr, codes])
+
+    def fit(self, X, y):
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        arr, labels, _, yv = design(self, X, y, fitting=True)
+        _enough(len(yv))
+        self.categories_ = sorted({t for t in labels if t is not None})
+        mask = np.zeros(arr.shape[1] + 1, dtype=bool)
+        mask[-1] = True
+        self.model_ = HistGradientBoostingRegressor(
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            categorical_features=mask if len(self.categories_) < 255 else None,
+            early_stopping=len(yv) >= 50,
+            random_state=self.random_state,
+        ).fit(self._matrix(arr, labels), yv)
+        self.n_iter_ = int(self.model_.n_iter_)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        arr, labels, _, _ = design(self, X, fitting=False)
+        return self.model_.predict(self._matrix(arr, labels))
+
+
+#: the column of X holding the damage chain's mechanistic prediction for `ChainResidualRidge`
+CHAIN = "chain"
+
+
+class ChainResidualRidge(RegressorMixin, BaseEstimator):
+    """Hybrid: the damage chain's mechanistic prediction c (column `chain_column` of X: ln D50 of the line's phenotype,
+    `selection.chain_prediction`), scaled by least squares, plus an `ExpressionRidge` of the other columns fitted to
+    what the chain leaves:
+
+        y_hat = a + b c + r(x),    (a, b) = OLS of y on c,    r = ExpressionRidge fitted to y - a - b c
+
+    A missing c (a therapy the chain cannot dose) is the training mean of c (no chain contribution).
+    `parts(X)` splits each prediction into the chain part b (c - mean c), the residual model's part r(x) - mean r and
+    the constant; `mechanistic_share` = |chain part| / (|chain part| + |residual part|) per line.
+    """
+
+    def __init__(self, chain_column=CHAIN, tissue_column=TISSUE):
+        self.chain_column = chain_column
+        self.tissue_column = tissue_column
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = self.tissue_column is not None
+        return tags
+
+    def _split(self, X) -> tuple[pd.DataFrame, np.ndarray]:
+        if not isinstance(X, pd.DataFrame) or self.chain_column not in X.columns:
+            raise ChemoradError(f"X: expected a DataFrame with the chain's prediction in column {self.chain_column!r}")
+        c = X[self.chain_column].to_numpy(dtype=float)
+        return X.drop(columns=[self.chain_column]), c
+
+    def fit(self, X, y):
+        rest, c = self._split(X)
+        yv = _response(y, len(rest), rest.index)
+        ok = np.isfinite(c)
+        self.c_mean_ = float(c[ok].mean()) if ok.any() else 0.0
+        cf = np.where(ok, c, self.c_mean_)
+        if np.ptp(cf) > 0:
+            self.b_, self.a_ = (float(v) for v in np.polyfit(cf, yv, 1))
+        else:
+            self.b_, self.a_ = 0.0, float(yv.mean())
+        self.residual_ = ExpressionRidge(tissue_column=self.tissue_column).fit(rest, yv - self.a_ - self.b_ * cf)
+        return self
+
+    def parts(self, X) -> pd.DataFrame:
+        """Per line: chain, residual and constant parts (their sum is the prediction) and the mechanistic share."""
+        check_is_fitted(self, "residual_")
+        rest, c = self._split(X)
+        cf = np.where(np.isfinite(c), c, self.c_mean_)
+        chain = self.b_ * (cf - self.c_mean_)
+        r = self.residual_.predict(rest)
+        resid = r - self.residual_.intercept_
+        const = np.full(len(r), self.a_ + self.b_ * self.c_mean_ + self.residual_.intercept_)
+        denom = np.abs(chain) + np.abs(resid)
+        share = np.divide(np.abs(chain), denom, out=np.zeros_like(denom), where=denom > 0)
+        return pd.DataFrame(
+            {"chain": chain, "residual": resid, "constant": const, "mechanistic_share": share}, index=rest.index
+        )
+
+    def predict(self, X) -> np.ndarray:
+        p = self.parts(X)
+        return (p["chain"] + p["residual"] + p["constant"]).to_numpy()

@@ -1,8 +1,10 @@
 """Predicted responses of one or more samples, with intervals, reasons, the chain's view and cross-resistance flags.
 
 For every response column the bundle can model (`model.fit_all`: radiation Yard AUC and SF2; each drug's GDSC1 /
-GDSC2 ln IC50 and AUC, CTRP AUC; higher = more resistant) a `ResponseModel` is fitted on the bundle's lines, leaving
-out every sample that is itself a bundle line, so no prediction has seen its own response. Per sample and column:
+GDSC2 ln IC50 and AUC, CTRP AUC; higher = more resistant) a model (`fitted.ESTIMATORS`, default the marker ridge
+`ResponseModel`) is fitted once on the bundle's lines and stored (`fitted.FittedModels`); a sample that is
+itself a bundle line is predicted by the models fitted without its cross-fitting fold, so no prediction has seen its
+own response. Per sample and column:
 
 - predicted, interval_low / interval_high: the model's prediction and its jackknife interval (`level`, default 90%);
 - percentile_in_tissue: where the prediction falls among the observed responses of the training lines of the sample's
@@ -51,17 +53,15 @@ from chemorad.evidence.scores import SD_PER_ACTIVITY
 from chemorad.profile.activities import SampleScores, reference, sample_scores
 from chemorad.profile.bounds import bounds_text, check_finite_features, clip_to_range, physical_range
 from chemorad.profile.readers import Profile
-from chemorad.profile.selection import chain_prediction, line_folds
-from chemorad.profile.training import ModelSet, fit_all, with_tissue
+from chemorad.profile.selection import chain_prediction
+from chemorad.profile.training import ModelSet, with_tissue
 
-__all__ = ["Predictions", "TOP", "predict_profile", "primary_records"]
+__all__ = ["Predictions", "TOP", "predict_profile", "predict_with", "primary_records"]
 
 TOP = 3
 MODEL_SHIFT = 0.25
 RESISTANT_PERCENTILE = 75.0
 SHARED_CONTRIBUTION = 0.05
-#: most bundle lines left out of one fit; more are cross-fitted in folds (`_training_groups`)
-MAX_HELD_OUT = 100
 
 
 @dataclass
@@ -82,23 +82,6 @@ class Predictions:
     warnings: list[str] = field(default_factory=list)
 
 
-def _training_groups(samples: list[str], in_bundle: list[str]) -> list[tuple[set[str], list[str]]]:
-    """(lines left out of training, samples predicted) per model fit. Up to `MAX_HELD_OUT` bundle lines are all left
-    out of one fit; more are cross-fitted: split into folds of at most `MAX_HELD_OUT` lines (`model.line_folds`, seed
-    0), each predicted by models fitted without its fold. Samples that are not bundle lines join the first group."""
-    new = [s for s in samples if s not in set(in_bundle)]
-    if len(in_bundle) <= MAX_HELD_OUT:
-        return [({canonical_name(s) for s in in_bundle}, list(samples))]
-    k = -(-len(in_bundle) // MAX_HELD_OUT)
-    fold = line_folds(in_bundle, k, seed=0)
-    groups = []
-    for f in range(k):
-        members = [s for s in in_bundle if fold[str(s)] == f]
-        groups.append(({canonical_name(s) for s in members}, members))
-    groups[0][1].extend(new)
-    return groups
-
-
 def _direction(value: float, threshold: float) -> str:
     if not np.isfinite(value) or abs(value) < threshold:
         return "neutral"
@@ -108,12 +91,14 @@ def _direction(value: float, threshold: float) -> str:
 def _chain_rf(cat: Catalog, therapy: str, scores: pd.DataFrame) -> np.ndarray:
     """D50(sample phenotype) / D50(reference cell) per sample, activities = scores / `SD_PER_ACTIVITY`; NaN where
     the chain cannot dose the therapy."""
+    # the reference cell (every activity 0: a row of NaN) rides in the same call as the samples: one bisection
+    reference_row = pd.DataFrame(np.nan, index=[0], columns=scores.columns)
+    both = pd.concat([scores / SD_PER_ACTIVITY, reference_row], ignore_index=True)
     try:
-        sample = chain_prediction(cat, therapy, scores / SD_PER_ACTIVITY).to_numpy()
-        ref = chain_prediction(cat, therapy, pd.DataFrame(index=[0])).iloc[0]
+        ln_d50 = chain_prediction(cat, therapy, both).to_numpy()
     except ChemoradError:
         return np.full(len(scores), np.nan)
-    return np.exp(sample - ref)
+    return np.exp(ln_d50[:-1] - ln_d50[-1])
 
 
 def hypoxic_dmf(cat: Catalog, activities: dict[str, float]) -> tuple[float, dict[str, float]]:
@@ -189,18 +174,40 @@ def _owners(members: dict[str, list[str]]) -> dict[str, list[str]]:
     return out
 
 
-def _by_mechanism(parts: pd.DataFrame, features: list[str], owners: dict[str, list[str]]) -> pd.DataFrame:
+def _by_mechanism(
+    parts: pd.DataFrame, features: list[str], owners: dict[str, list[str]], memo: dict | None = None
+) -> pd.DataFrame:
     """Marker contributions summed per mechanism (a marker shared by several mechanisms is split equally), plus the
-    missingness, tissue and intercept columns unchanged: the row sums are still the predictions."""
-    cols: dict[str, pd.Series] = {}
-    for f in features:
+    missingness, tissue and intercept columns unchanged: the row sums are still the predictions. One matrix product:
+    parts (samples x features) @ W (features x mechanisms), W_fm = 1 / (number of mechanisms of f) when f is in m; a
+    feature no mechanism owns stands for itself. `memo` keeps W per feature list (every model of a prediction has the
+    same features)."""
+    key = tuple(features)
+    if memo is not None and key in memo:
+        W, names = memo[key]
+    else:
+        W, names = _mechanism_weights(features, owners)
+        if memo is not None:
+            memo[key] = (W, names)
+    values = parts[features].to_numpy(dtype=float) @ W
+    out = pd.DataFrame(values, index=parts.index, columns=names)
+    rest = parts[list(_REST)]
+    return pd.concat([out, rest], axis=1)
+
+
+def _mechanism_weights(features: list[str], owners: dict[str, list[str]]) -> tuple[np.ndarray, list[str]]:
+    """W (features x mechanisms) of `_by_mechanism` and the mechanisms' names."""
+    mechs: dict[str, int] = {}
+    rows, cols, vals = [], [], []
+    for i, f in enumerate(features):
         mids = owners.get(f) or [f]
         for mid in mids:
-            cols[mid] = cols.get(mid, 0.0) + parts[f] / len(mids)
-    out = pd.DataFrame(cols, index=parts.index)
-    for rest in _REST:
-        out[rest] = parts[rest]
-    return out
+            rows.append(i)
+            cols.append(mechs.setdefault(mid, len(mechs)))
+            vals.append(1.0 / len(mids))
+    W = np.zeros((len(features), len(mechs)))
+    np.add.at(W, (np.array(rows, dtype=int), np.array(cols, dtype=int)), vals)
+    return W, list(mechs)
 
 
 def _linked(cat: Catalog) -> dict[str, set[str]]:
@@ -226,11 +233,15 @@ def _check_measured(ss: SampleScores) -> list[str]:
     ]
 
 
-def _held_out_note(in_bundle: list[str], n_groups: int) -> str:
+def _held_out_note(in_bundle: list[str]) -> str:
+    from chemorad.profile.fitted import N_FOLDS
+
     names = sorted(map(canonical_name, in_bundle))
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
-    how = "" if n_groups == 1 else f", cross-fitted in {n_groups} folds of at most {MAX_HELD_OUT} lines"
-    return f"left out of training (they are bundle lines{how}): {shown}"
+    return (
+        f"left out of training (they are bundle lines): {shown}; each is predicted by the models fitted without its "
+        f"cross-fitting fold ({N_FOLDS} folds of the bundle's lines), which never saw its response"
+    )
 
 
 @dataclass
@@ -245,16 +256,23 @@ class _Context:
     chain_rf: dict[str, pd.Series]
     level: float
     clipped: list[str] = field(default_factory=list)
+    #: the current group's (tissue, model input) and the marker -> mechanism weights per feature list (built once)
+    inputs: dict = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)
 
 
 def _predict_column(cat: Catalog, col: str, tid: str, model, members: list[str], ctx: _Context):
     """(records, mechanism attributions, marker attributions) of one fitted model for the samples `members`."""
     key = ResponseKey.parse(col)
-    tg = ctx.tissue.loc[members]
-    Xm = with_tissue(ctx.X.loc[members], tg).reindex(columns=model.feature_names_in_)
-    iv = model.predict_interval(Xm, ctx.level)
-    marker_parts = model.attributions(Xm)
-    parts = _by_mechanism(marker_parts, list(model.score_names_), ctx.owners)
+    group = tuple(members)
+    if group not in ctx.inputs:  # the same rows and tissue for every model of a group: built once
+        tg = ctx.tissue.loc[members]
+        ctx.inputs = {group: (tg, with_tissue(ctx.X.loc[members], tg))}
+    tg, Xg = ctx.inputs[group]
+    names = model.feature_names_in_
+    Xm = Xg if len(names) == Xg.shape[1] and (Xg.columns == names).all() else Xg.reindex(columns=names)
+    iv, marker_parts = model.explain(Xm, ctx.level)
+    parts = _by_mechanism(marker_parts, list(model.score_names_), ctx.owners, ctx.weights)
     bounds = physical_range(key)
     clipped = clip_to_range(iv, bounds)
     for sample, raw in zip(members, iv["prediction"], strict=True):
@@ -310,10 +328,15 @@ def _tops(mech: pd.DataFrame, marker_parts: pd.DataFrame, linked: set[str], owne
 
 def _long(parts: pd.DataFrame, col: str) -> pd.DataFrame:
     """samples x terms -> rows (sample, column, term, contribution), sample by sample, terms in column order."""
-    stacked = parts.rename_axis(index="sample", columns="term").stack(future_stack=True)
-    out = stacked.rename("contribution").reset_index()
-    out.insert(1, "column", col)
-    return out
+    n, k = parts.shape
+    return pd.DataFrame(
+        {
+            "sample": np.repeat(parts.index.to_numpy(), k),
+            "column": col,
+            "term": np.tile(parts.columns.to_numpy(dtype=object), n),
+            "contribution": parts.to_numpy(dtype=float).ravel(),
+        }
+    )
 
 
 def predict_profile(
@@ -323,28 +346,56 @@ def predict_profile(
     therapies: Iterable[str] | None = None,
     level: float = 0.9,
     progress: Callable[[int, int], None] | None = None,
+    estimator: str = "marker",
 ) -> Predictions:
-    """Score `profile`'s samples against the bundle, fit the response models without them, predict (see module doc)."""
-    from chemorad.evidence.responses import responses
+    """Score `profile`'s samples against the bundle and predict them with the fitted predictor of this bundle, catalog
+    and estimator (`fitted.fitted_models`: fitted once, then read from the cache folder; see module doc)."""
+    from chemorad.profile.fitted import fitted_models
 
+    wanted = None if therapies is None else list(therapies)
+    if wanted is not None:
+        unknown_ids = sorted(set(wanted) - set(cat.therapies))
+        if unknown_ids:
+            raise ChemoradError(f"therapies: unknown id(s) {', '.join(unknown_ids)}")
+    fitted = fitted_models(cat, data, estimator, progress=progress)
+    return predict_with(fitted, profile, data, wanted, level)
+
+
+def _only(models: ModelSet, wanted: list[str] | None) -> ModelSet:
+    """The models of the wanted therapies (all when None)."""
+    out = ModelSet()
+    for col, model in models.items():
+        if wanted is None or models.therapy[col] in wanted:
+            out[col] = model
+            out.therapy[col] = models.therapy[col]
+    out.skipped = dict(models.skipped)
+    return out
+
+
+def predict_with(fitted, profile: Profile, data=None, therapies: Iterable[str] | None = None, level: float = 0.9):
+    """Predictions of `profile`'s samples by `fitted.FittedModels` (module doc): a bundle line by the
+    models of its cross-fitting fold, any other sample by the models fitted on every line."""
+    cat = fitted.cat
     wanted = None if therapies is None else list(therapies)
     ref = reference(cat, data)
     ss = sample_scores(cat, profile, ref)
     check_finite_features(ss.markers, profile.sources)
     bundle = set(ds.cell_lines(data).index)
-    in_bundle = [s for s in ss.scores.index if canonical_name(s) in bundle]
+    samples = list(ss.scores.index)
+    canon = [canonical_name(s) if canonical_name(s) in bundle else None for s in samples]
+    in_bundle = [s for s, c in zip(samples, canon, strict=True) if c is not None]
     notes = list(profile.notes) + list(ss.notes)
     warnings = list(profile.warnings) + _check_measured(ss)
-    tables = (ref.markers.dropna(how="all"), responses(cat, data), ref.tissue)
-    groups = _training_groups(list(ss.scores.index), in_bundle)
+    sets = fitted.models_for(canon)
+    groups: dict[int, tuple[ModelSet, list[str]]] = {}
+    for s, models in zip(samples, sets, strict=True):
+        groups.setdefault(id(models), (_only(models, wanted), []))[1].append(s)
     if in_bundle:
-        notes.append(_held_out_note(in_bundle, len(groups)))
+        notes.append(_held_out_note(in_bundle))
     ctx = _Context(ss.markers, ss.tissue.reindex(ss.markers.index), _linked(cat), _owners(ref.plan.members), {}, level)
     records, attr, marker_attr = [], [], []
     models_for: dict[str, ModelSet] = {}
-    for g, (exclude, members) in enumerate(groups):
-        step = None if progress is None else (lambda k, n, g=g: progress(g * n + k, len(groups) * n))
-        models = fit_all(cat, data, therapies=wanted, exclude=exclude, progress=step, tables=tables)
+    for models, members in groups.values():
         if not models:
             raise ChemoradError(f"--therapies: no response with enough lines to fit among {', '.join(wanted or [])}")
         models_for.update(dict.fromkeys(members, models))

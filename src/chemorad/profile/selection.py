@@ -28,7 +28,14 @@ from scipy.stats import spearmanr
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import ResponseKey
 from chemorad.errors import ChemoradError
-from chemorad.profile.estimators import ExpressionRidge, ResponseModel, TissueMeanModel
+from chemorad.profile.estimators import (
+    CHAIN,
+    BoostedTrees,
+    ChainResidualRidge,
+    ExpressionRidge,
+    ResponseModel,
+    TissueMeanModel,
+)
 from chemorad.profile.training import DATASETS, MIN_LINES, bundle_tables, response_columns, usable_lines, with_tissue
 
 __all__ = [
@@ -42,8 +49,16 @@ __all__ = [
     "out_of_fold",
 ]
 
-CONTENDERS = ("chemorad", "tissue", "expression")
-_ESTIMATORS = {"tissue": TissueMeanModel, "chemorad": ResponseModel, "expression": ExpressionRidge}
+CONTENDERS = ("chemorad", "tissue", "expression", "boosted", "hybrid")
+_ESTIMATORS = {
+    "tissue": TissueMeanModel,
+    "chemorad": ResponseModel,
+    "expression": ExpressionRidge,
+    "boosted": BoostedTrees,
+    "hybrid": ChainResidualRidge,
+}
+#: contenders fitted on the expression genes (the others on the catalog markers)
+_ON_GENES = ("expression", "hybrid")
 _ORDER = [
     "therapy",
     "dataset",
@@ -76,7 +91,7 @@ class CVPlan:
     metrics: str = "all"
     n_splits: int = 5
     seed: int = 0
-    contenders: tuple[str, ...] = CONTENDERS
+    contenders: tuple[str, ...] = ("chemorad", "tissue", "expression")
     chain: bool = True
     min_lines: int = MIN_LINES
 
@@ -154,6 +169,30 @@ def out_of_fold(contender: str, X: pd.DataFrame, y: np.ndarray, fold: np.ndarray
     return cross_val_predict(_ESTIMATORS[contender](), X, y, groups=fold, cv=GroupKFold(n_splits=n_groups))
 
 
+def hybrid_out_of_fold(X: pd.DataFrame, y: np.ndarray, fold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold predictions of `ChainResidualRidge` on the shared folds and each prediction's mechanistic share
+    (|chain part| / (|chain part| + |residual part|))."""
+    pred, share = np.full(len(y), np.nan), np.full(len(y), np.nan)
+    for k in np.unique(fold):
+        test = fold == k
+        model = ChainResidualRidge().fit(X.loc[~test], y[~test])
+        parts = model.parts(X.loc[test])
+        pred[test] = (parts["chain"] + parts["residual"] + parts["constant"]).to_numpy()
+        share[test] = parts["mechanistic_share"].to_numpy()
+    return pred, share
+
+
+def _chain_or_nan(cat: Catalog, therapy: str, scores: pd.DataFrame) -> np.ndarray:
+    """`chain_prediction` as an array; NaN where the chain cannot dose the therapy."""
+    if not therapy:
+        return np.full(len(scores), np.nan)
+    try:
+        pred = chain_prediction(cat, therapy, scores).to_numpy(dtype=float)
+    except ChemoradError:
+        return np.full(len(scores), np.nan)
+    return np.where(np.isfinite(pred), pred, np.nan)
+
+
 def contender_scores(y: np.ndarray, pred: np.ndarray, fold: np.ndarray, centre: np.ndarray | None) -> dict:
     """Pooled and per-fold Spearman rho, within-tissue rho (both sides minus `centre`, the out-of-fold tissue mean;
     NaN without a centre) and RMSE of out-of-fold predictions."""
@@ -201,7 +240,7 @@ def _one_response(cat, col, tid, tables: CVTables, plan: CVPlan, folds: pd.Serie
     """(result rows, out-of-fold predictions) of every contender for one response column."""
     key = ResponseKey.parse(col)
     base = {"therapy": tid, "dataset": key.dataset, "compound": key.compound, "metric": key.metric, "column": col}
-    expr = tables.expression if "expression" in plan.contenders else None
+    expr = tables.expression if set(_ON_GENES) & set(plan.contenders) else None
     lines = usable_lines(tables.responses[col], tables.features, tables.tissue, expr)
     if len(lines) < plan.min_lines:
         return [{**base, "contender": "skipped", "n": len(lines), "note": f"< {plan.min_lines} lines"}], None
@@ -209,19 +248,25 @@ def _one_response(cat, col, tid, tables: CVTables, plan: CVPlan, folds: pd.Serie
     y = tables.responses[col].loc[lines].to_numpy(dtype=float)
     t = tables.tissue.loc[lines]
     fold = folds.reindex(lines.astype(str)).to_numpy()
-    oof = {}
+    mech = tables.chain_scores if tables.chain_scores is not None else tables.features
+    chain_ln_d50 = _chain_or_nan(cat, tid, mech.reindex(lines)) if "hybrid" in plan.contenders else None
+    oof, share = {}, None
     for c in dict.fromkeys(("tissue", *plan.contenders)):
-        X = expr.loc[lines] if c == "expression" else tables.features.loc[lines]
-        oof[c] = out_of_fold(c, with_tissue(X, t), y, fold)
+        X = with_tissue(expr.loc[lines] if c in _ON_GENES else tables.features.loc[lines], t)
+        if c == "hybrid":
+            oof[c], share = hybrid_out_of_fold(X.assign(**{CHAIN: chain_ln_d50}), y, fold)
+        else:
+            oof[c] = out_of_fold(c, X, y, fold)
     centre = oof["tissue"]
     frame = pd.DataFrame({"column": col, "cell_line": lines, "tissue": t.to_numpy(), "fold": fold, "observed": y})
     frame = frame.assign(**{c: oof[c] for c in plan.contenders})
+    if share is not None:
+        frame["hybrid_mechanistic_share"] = share
     rows = []
     for c in plan.contenders:
         scored = contender_scores(y, oof[c], fold, None if c == "tissue" else centre)
         rows.append({**base, "contender": c, "n": len(lines), **scored})
     if plan.chain and tid:
-        mech = tables.chain_scores if tables.chain_scores is not None else tables.features
         row, pred = _chain_row(cat, tid, mech.reindex(lines), y, centre)
         rows.append({**base, **row})
         if pred is not None:
@@ -252,8 +297,8 @@ def cross_validate_models(
     and one column per contender (and 'chain').
     """
     if tables is None:
-        tables = CVTables.from_bundle(cat, data, expression="expression" in plan.contenders)
-    if "expression" in plan.contenders and tables.expression is None:
+        tables = CVTables.from_bundle(cat, data, expression=bool(set(_ON_GENES) & set(plan.contenders)))
+    if set(_ON_GENES) & set(plan.contenders) and tables.expression is None:
         raise ChemoradError("tables: the expression contender needs an expression matrix")
     say = progress or (lambda _msg: None)
     folds = line_folds(tables.responses.index.union(tables.features.index), plan.n_splits, plan.seed)

@@ -485,7 +485,7 @@ def _cell_line_part(cat: Catalog, inputs: dict, rf: tuple) -> dict:
         .to_dict("records"),
         "n_lines": inputs["n_lines"],
         "n_alterations_tested": int(X.shape[1]),
-        "pide": inputs.get("pide"),
+        "clonogenic": inputs.get("clonogenic"),
     }
 
 
@@ -530,7 +530,7 @@ def compute_answer(
         "noise": cell["noise"] if cell else [],
         "n_lines": cell["n_lines"] if cell else 0,
         "n_alterations_tested": cell["n_alterations_tested"] if cell else 0,
-        "pide": cell["pide"] if cell else None,
+        "clonogenic": cell["clonogenic"] if cell else None,
         "references": {
             rid: {"citation": f"{r.authors} ({r.year}). {r.title}", "href": _source_href(r.doi, r.pmid, r.url)}
             for rid, r in cat.references.items()

@@ -16,7 +16,7 @@ __all__ = ["answer_html", "answer_markdown", "NUMBER"]
 
 #: a number a reader would read as one (not a digit inside an identifier such as TP53 or gdsc2)
 NUMBER = re.compile(r"(?<![\w.\-])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?%?(?![\w\-])")
-DATA_HREF = {d.id: d.url for d in RESPONSE_DATASETS.values()}
+DATA_HREF = {d.id: d.url for d in RESPONSE_DATASETS.values() if d.url}
 MAX_ROWS = 40
 
 
@@ -143,7 +143,9 @@ def _methods(doc: dict) -> list[str]:
         "line's mean within-tissue z-scored response over the other drugs) as a covariate; an effect counts beyond a "
         "margin of a quarter of the assay's standard error of measurement, no effect by equivalence (TOST) within it, "
         f"Benjamini-Hochberg within each therapy x data set at FDR {num(doc['fdr_alpha'], '#methods')}. Data: "
-        + ", ".join(f"[{d.name}]({d.url})" for d in (*datasets_for(Modality.radiation), *datasets_for(Modality.drug)))
+        + ", ".join(
+            f"[{d.name}]({d.url})" for d in (*datasets_for(Modality.radiation), *datasets_for(Modality.drug)) if d.url
+        )
         + ".",
         "",
     ]
@@ -308,7 +310,7 @@ def _robustness(doc: dict) -> list[str]:
         f"Decided calls: alterations {num(a['decided'], '#alterations')}, mechanism scores "
         f"{num(m['decided'], '#mechanisms')}.",
         "",
-        _pide(doc.get("pide"), sum(x["radiation"] in ("resistant", "sensitive", "no effect") for x in a_rows)),
+        _pide(doc.get("clonogenic"), sum(x["radiation"] in ("resistant", "sensitive", "no effect") for x in a_rows)),
         "",
         "| variant | alteration calls reversed | not decided | mechanism calls reversed | not decided |",
         "| --- | --- | --- | --- | --- |",

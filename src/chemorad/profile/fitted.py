@@ -1,0 +1,360 @@
+"""`FittedModels`: the response models fitted once per bundle, catalog, estimator and code version, kept on disk
+(the state behind `predictor.ProfilePredictor`, which adds `predict`).
+
+`fit` fits one model per response column (`training.fit_all`) on every line of the bundle, plus the same models once
+per cross-fitting fold without that fold's lines (`K` = `N_FOLDS` folds of `selection.line_folds`, seed 0: the folds
+of the benchmark). A prediction (`predict.predict_with`) takes a sample that is
+not a bundle line by the full models, a bundle line by the models of its fold, which never saw its response (nor chose
+their penalties with it), so its prediction is honest and does not move when its own response is changed.
+
+Why folds and not the closed-form leave-one-out of the ridge: the penalties are chosen by leave-one-out over all
+training lines, so a closed-form leave-one-out prediction at those penalties still depends (through the choice of
+penalty) on the line's own response; the fold models do not, at the cost of training on 4/5 of the lines.
+
+Storage (`save` / `load`): one NumPy ``.npz`` archive per data folder and estimator in the cache folder
+(`Context.cache_dir`: ``$CHEMORAD_CACHE``, else the user's cache; ``off`` disables it), holding the coefficients as
+arrays and a JSON description (`fitted_state`); read with ``allow_pickle=False``, so it cannot run code. Its key is the
+SHA-256 of the bundle's files, of the catalog's mechanisms and therapies, of the estimator's name and parameters and
+of the source of the modules that compute the features and fit the models. A file whose key differs (stale) or that
+cannot be read (corrupt) is never used: it is refitted and replaced, with a one-line notice on stderr.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sys
+import zipfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from chemorad.catalog.load import Catalog
+from chemorad.errors import ChemoradError, unknown
+from chemorad.profile.estimators import ResponseModel
+from chemorad.profile.fitted_state import NotStorable, from_state, to_state
+from chemorad.profile.training import ModelSet, fit_all
+
+__all__ = ["ESTIMATORS", "FORMAT", "N_FOLDS", "FittedModels", "fitted_models", "state_key"]
+
+#: bump when the stored layout changes
+FORMAT = 1
+#: cross-fitting folds for the bundle lines' own predictions (the benchmark's K)
+N_FOLDS = 5
+SEED = 0
+#: estimator name -> class; every class here has the attributions and intervals `predict` reports
+ESTIMATORS: dict[str, type] = {"marker": ResponseModel}
+#: the modules whose source decides the fitted numbers (their text is part of the key)
+_CODE = (
+    "chemorad.profile.estimators",
+    "chemorad.profile.training",
+    "chemorad.profile.fitted_state",
+    "chemorad.profile.fitted",
+    "chemorad.evidence.scores",
+    "chemorad.evidence.responses",
+)
+_MEMO: dict[tuple, FittedModels] = {}
+
+
+def estimator_class(name: str) -> type:
+    """The estimator class of `name`; an unknown name is a one-line error with the closest names."""
+    if name not in ESTIMATORS:
+        err = unknown("estimator", name, ESTIMATORS)
+        raise ChemoradError(f"{err}; known: {', '.join(ESTIMATORS)}")
+    return ESTIMATORS[name]
+
+
+def _sha(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+def catalog_hash(cat: Catalog) -> str:
+    """SHA-256 of the catalog's mechanisms and therapies (what decides the features and the response columns)."""
+    dump = {
+        "mechanisms": {k: m.model_dump(mode="json") for k, m in sorted(cat.mechanisms.items())},
+        "therapies": {k: t.model_dump(mode="json") for k, t in sorted(cat.therapies.items())},
+    }
+    return _sha(json.dumps(dump, sort_keys=True, default=str).encode())
+
+
+def bundle_hash(data) -> str:
+    """SHA-256 over the names and SHA-256s of the data folder's files (not its sub-folders), each file hashed once
+    per size and modification time (`bundle_cache.file_sha256`)."""
+    from chemorad.bundle import datasets as ds
+    from chemorad.bundle.cache import file_sha256
+
+    root = ds.data_dir(data)
+    files = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
+    return _sha(json.dumps([[p.name, file_sha256(p)] for p in files]).encode())
+
+
+def code_hash() -> str:
+    """SHA-256 of chemorad's version and the source of the modules in `_CODE`."""
+    import importlib
+
+    import chemorad
+
+    parts = [chemorad.__version__, str(FORMAT)]
+    for name in _CODE:
+        parts.append(Path(importlib.import_module(name).__file__).read_text(encoding="utf-8"))
+    return _sha("\n".join(parts).encode())
+
+
+def state_key(cat: Catalog, data, estimator: str, spec: dict) -> dict[str, str]:
+    """The hashes a stored state must match to be used (`spec`: the estimator's parameters and the therapies)."""
+    return {
+        "bundle": bundle_hash(data),
+        "catalog": catalog_hash(cat),
+        "estimator": _sha(json.dumps([estimator, spec], sort_keys=True, default=str).encode()),
+        "code": code_hash(),
+        "folds": f"{N_FOLDS}/{SEED}",
+    }
+
+
+class FittedModels:
+    """Response models fitted once on the bundle (module doc), for predicting many times.
+
+    Parameters
+    ----------
+    cat : the catalog (its markers are the features, its therapies the response columns).
+    estimator : a name of `ESTIMATORS` ('marker': `ResponseModel`, the marker ridge with tissue).
+    params : parameters of the estimator.
+    therapies : the therapies to model (default: every therapy with data).
+
+    Fitted: `full_` (a `ModelSet` on every line), `folds_` (one `ModelSet` per fold, without its lines), `fold_of_`
+    (bundle line -> fold), `key_` (the hashes of `state_key`).
+    """
+
+    def __init__(
+        self, cat: Catalog, estimator: str = "marker", params: dict | None = None, therapies: list[str] | None = None
+    ) -> None:
+        estimator_class(estimator)
+        self.cat = cat
+        self.estimator = estimator
+        self.params = dict(params or {})
+        self.therapies = None if therapies is None else sorted(therapies)
+
+    # ------------------------------------------------------------------------------------------------------- fit
+    def fit(self, data=None, progress: Callable[[int, int], None] | None = None, key: dict | None = None):
+        """Fit the full and the fold models on the bundle in `data` (default: the resolved data folder)."""
+        from chemorad.bundle import datasets as ds
+        from chemorad.bundle.names import canonical_name
+        from chemorad.evidence.responses import responses
+        from chemorad.profile.activities import reference
+        from chemorad.profile.selection import line_folds
+
+        ref = reference(self.cat, data)
+        resp = responses(self.cat, data)
+        tables = (ref.markers.dropna(how="all"), resp, ref.tissue)
+        lines = {canonical_name(s) for s in ds.cell_lines(data).index} | set(map(str, resp.index))
+        self.fold_of_ = line_folds(sorted(lines), N_FOLDS, SEED)
+        cls = estimator_class(self.estimator)
+        total = N_FOLDS + 1
+
+        def step(j: int) -> Callable[[int, int], None] | None:
+            return None if progress is None else (lambda k, n: progress(j * n + k, total * n))
+
+        kw = dict(tables=tables, therapies=self.therapies, **(self.params if cls is ResponseModel else {}))
+        self.full_ = fit_all(self.cat, data, progress=step(0), **kw)
+        self.folds_ = []
+        for f in range(N_FOLDS):
+            held = set(self.fold_of_.index[self.fold_of_.to_numpy() == f])
+            self.folds_.append(fit_all(self.cat, data, exclude=held, progress=step(f + 1), **kw))
+        self.key_ = key if key is not None else state_key(self.cat, data, self.estimator, self._spec())
+        return self
+
+    def _spec(self) -> dict:
+        """What, besides the data, the catalog and the code, decides the fitted numbers."""
+        return {"params": self.params, "therapies": self.therapies}
+
+    def models_for(self, sample_lines: Iterable[str | None]) -> list[ModelSet]:
+        """The model set predicting each sample: its fold's for a bundle line (its canonical name), else the full."""
+        out = []
+        for line in sample_lines:
+            fold = self.fold_of_.get(line) if line is not None else None
+            out.append(self.full_ if fold is None else self.folds_[int(fold)])
+        for models in out:
+            if isinstance(models, _LazySet):
+                models.build()
+        return out
+
+    # ------------------------------------------------------------------------------------------------- storage
+    def _sets(self) -> list[tuple[str, ModelSet]]:
+        for models in [self.full_, *self.folds_]:
+            if isinstance(models, _LazySet):
+                models.build()
+        return [("full", self.full_)] + [(f"fold{f}", m) for f, m in enumerate(self.folds_)]
+
+    def to_bytes(self) -> bytes:
+        """The fitted state as an `.npz` archive (arrays and one JSON text; no pickled objects)."""
+        arrays: dict[str, np.ndarray] = {}
+        sets: dict[str, dict] = {}
+        strings: dict[str | None, int] = {}
+        for name, models in self._sets():
+            entry = {"therapy": models.therapy, "skipped": models.skipped, "models": {}}
+            for i, (col, model) in enumerate(models.items()):
+                prefix = f"{name}.{i}."
+                a, desc = to_state(model, prefix, strings)
+                arrays.update(a)
+                entry["models"][col] = {"prefix": prefix, **desc}
+            sets[name] = entry
+        meta = {
+            "format": FORMAT,
+            "estimator": self.estimator,
+            "params": self.params,
+            "therapies": self.therapies,
+            "key": self.key_,
+            "folds": {"lines": list(self.fold_of_.index), "fold": [int(v) for v in self.fold_of_]},
+            "sets": sets,
+            "strings": list(strings),
+        }
+        packed, where = _pack(arrays)
+        meta["arrays"] = where
+        packed["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        buf = io.BytesIO()
+        np.savez(buf, **packed)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, cat: Catalog, payload: bytes, key: dict) -> FittedModels:
+        """A predictor from `to_bytes`; ValueError 'stale' when its key differs from `key`, other errors when the
+        archive is damaged."""
+        with np.load(io.BytesIO(payload), allow_pickle=False) as z:
+            meta = json.loads(z["meta"].tobytes().decode())
+            if meta.get("format") != FORMAT or meta.get("key") != key:
+                raise ValueError("stale")
+            buffers = {k: z[k] for k in z.files if k != "meta"}
+        arrays = _Unpacked(buffers, meta["arrays"])
+        out = cls(cat, meta["estimator"], meta["params"], meta["therapies"])
+        out.key_ = meta["key"]
+        out.fold_of_ = pd.Series(meta["folds"]["fold"], index=pd.Index(meta["folds"]["lines"], name="cell_line"))
+        sets = [_LazySet(meta["sets"][name], arrays, meta["strings"]) for name in _SET_NAMES]
+        sets[0].build()  # the full models: a damaged archive is found here, not in the middle of a prediction
+        out.full_, out.folds_ = sets[0], sets[1:]
+        return out
+
+
+_SET_NAMES = ["full"] + [f"fold{f}" for f in range(N_FOLDS)]
+
+
+def _pack(arrays: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, list]]:
+    """Many small arrays as one flat array per dtype, and where each lies ([dtype, start, shape]): an archive of a
+    few members reads in milliseconds where thousands take seconds."""
+    by_dtype: dict[str, list[np.ndarray]] = {}
+    where: dict[str, list] = {}
+    sizes: dict[str, int] = {}
+    for name, a in arrays.items():
+        a = np.ascontiguousarray(a)
+        dt = a.dtype.str
+        start = sizes.get(dt, 0)
+        by_dtype.setdefault(dt, []).append(a.ravel())
+        sizes[dt] = start + a.size
+        where[name] = [dt, start, list(a.shape)]
+    packed = {f"d{i}": np.concatenate(parts) for i, parts in enumerate(by_dtype.values())}
+    names = {dt: f"d{i}" for i, dt in enumerate(by_dtype)}
+    return packed, {k: [names[v[0]], v[1], v[2]] for k, v in where.items()}
+
+
+class _Unpacked:
+    """name -> array view into the packed buffers (`_pack`)."""
+
+    def __init__(self, buffers: dict[str, np.ndarray], where: dict[str, list]) -> None:
+        self.buffers, self.where = buffers, where
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        buf, start, shape = self.where[name]
+        size = int(np.prod(shape)) if shape else 1
+        return self.buffers[buf][start : start + size].reshape(shape)
+
+
+class _LazySet(ModelSet):
+    """A stored `ModelSet` whose models are rebuilt from the archive by `build` (called by
+    `FittedModels.models_for` before use: a prediction of one new sample needs the full set only; of one bundle
+    line, its fold's)."""
+
+    def __init__(self, entry: dict, arrays: _Unpacked, strings: list) -> None:
+        super().__init__()
+        self.therapy = dict(entry["therapy"])
+        self.skipped = dict(entry["skipped"])
+        self._entry, self._arrays, self._strings, self._built = entry, arrays, strings, False
+
+    def build(self) -> None:
+        if not self._built:
+            for col, desc in self._entry["models"].items():
+                dict.__setitem__(self, col, from_state(ESTIMATORS, self._arrays, desc["prefix"], desc, self._strings))
+            self._built = True
+
+
+def _state_path(folder: Path, data, estimator: str, therapies: list[str] | None) -> Path:
+    from chemorad.bundle import datasets as ds
+
+    where = _sha(json.dumps([str(ds.data_dir(data).resolve()), therapies]).encode())[:16]
+    return folder / f"predictor-{estimator}-{where}.npz"
+
+
+def _notice(text: str) -> None:
+    print(f"chemorad: note: {text}", file=sys.stderr)
+
+
+def fitted_models(
+    cat: Catalog,
+    data=None,
+    estimator: str = "marker",
+    params: dict | None = None,
+    therapies: list[str] | None = None,
+    cache_dir: Path | None | str = "default",
+    progress: Callable[[int, int], None] | None = None,
+    cls: type[FittedModels] | None = None,
+) -> FittedModels:
+    """The fitted predictor for this bundle, catalog, estimator and code: from this process's memory, else from the
+    cache folder (`cache_dir`; 'default' = ``$CHEMORAD_CACHE`` or the user's cache, as `Context.cache_dir`; None =
+    no disk), else fitted (and stored).
+    `therapies`: model only these (default every therapy with data; a different set is a different stored state).
+    `cls`: the class returned (a subclass of `FittedModels`, e.g. `predictor.ProfilePredictor`)."""
+    cls = cls or FittedModels
+    from chemorad.bundle.cache import cache_dir as default_cache_dir  # `Context.cache_dir`'s default
+
+    estimator_class(estimator)
+    params = dict(params or {})
+    therapies = None if therapies is None else sorted(therapies)
+    key = state_key(cat, data, estimator, {"params": params, "therapies": therapies})
+    memo_key = (cls.__name__, estimator, json.dumps(key, sort_keys=True))
+    if memo_key in _MEMO:
+        return _MEMO[memo_key]
+    folder = default_cache_dir() if cache_dir == "default" else (None if cache_dir is None else Path(cache_dir))
+    path = None if folder is None else _state_path(folder, data, estimator, therapies)
+    out = None
+    if path is not None and path.exists():
+        try:
+            out = cls.from_bytes(cat, path.read_bytes(), key)
+        except ValueError as exc:
+            why = "stale (the bundle, catalog, estimator or code changed)" if str(exc) == "stale" else "corrupt"
+            _notice(f"the stored fitted predictor {path.name} is {why}; refitting it")
+        except (OSError, KeyError, IndexError, TypeError, EOFError, zipfile.BadZipFile, ChemoradError) as exc:
+            _notice(f"the stored fitted predictor {path.name} is corrupt ({type(exc).__name__}); refitting it")
+    if out is None:
+        out = cls(cat, estimator, params, therapies).fit(data, progress=progress, key=key)
+        if path is not None:
+            _store(out, path)
+    _MEMO.clear()  # one fitted predictor per process: a server's memory stays flat
+    _MEMO[memo_key] = out
+    return out
+
+
+def _store(pred: FittedModels, path: Path) -> None:
+    try:
+        payload = pred.to_bytes()
+    except NotStorable as exc:
+        _notice(f"the fitted predictor is kept in memory only: {exc}")
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(payload)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache folder costs speed, not correctness

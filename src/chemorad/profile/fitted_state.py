@@ -1,0 +1,112 @@
+"""A fitted estimator as plain arrays and JSON, and back: the on-disk form of `profile.fitted.FittedModels`.
+
+Only data are stored: NumPy arrays of numbers (one `.npz` archive, read with ``allow_pickle=False``) and a JSON text of
+the scalars, strings, string arrays, pandas Series indexes and the estimator's parameters. Reading a state never runs
+code from the file: the class is chosen by name from the registry the caller passes (`from_state`), and an attribute
+of any other kind (a nested estimator, a function) makes `to_state` refuse (`NotStorable`), so such an estimator is
+kept in memory only.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chemorad.errors import ChemoradError
+
+__all__ = ["NotStorable", "from_state", "to_state"]
+
+
+class NotStorable(ChemoradError):
+    """A fitted attribute that is not numbers, text or a Series of them: the estimator cannot be stored as data."""
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _codes(items: list, strings: dict[str | None, int]) -> np.ndarray | None:
+    """Strings (or None) as positions in the shared table `strings` (extended as needed); None when an item is
+    anything else. One table per archive keeps the many repeated names (features, tissues) out of every model."""
+    if not all(x is None or isinstance(x, str) for x in items):
+        return None
+    return np.array([strings.setdefault(x, len(strings)) for x in items], dtype=np.int32)
+
+
+def _numeric(arr: np.ndarray) -> bool:
+    return arr.dtype.kind in "biuf"
+
+
+def to_state(est, prefix: str, strings: dict[str | None, int]) -> tuple[dict[str, np.ndarray], dict]:
+    """(arrays keyed ``prefix + attribute``, JSON-able description) of a fitted estimator: its class name, parameters
+    and every fitted attribute (the names ending in '_'); text is stored as positions in `strings` (the archive's
+    table, extended here). Raises `NotStorable` for an attribute of another kind."""
+    arrays: dict[str, np.ndarray] = {}
+    attrs: dict[str, dict] = {}
+    for name, value in vars(est).items():
+        if not name.endswith("_") or name.startswith("_"):
+            continue
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, pd.Series):
+            if not _numeric(np.asarray(value.to_numpy())):
+                raise NotStorable(f"{type(est).__name__}.{name}: a Series of non-numbers cannot be stored")
+            arrays[prefix + name] = np.asarray(value.to_numpy())
+            arrays[prefix + name + ".index"] = _codes([str(i) for i in value.index], strings)
+            attrs[name] = {"kind": "series", "name": value.name, "dtype": str(value.dtype)}
+        elif isinstance(value, np.ndarray):
+            if _numeric(value):
+                arrays[prefix + name] = value
+                attrs[name] = {"kind": "array"}
+            else:
+                codes = _codes(value.ravel().tolist(), strings)
+                if codes is None:
+                    raise NotStorable(f"{type(est).__name__}.{name}: an array of objects cannot be stored")
+                arrays[prefix + name] = codes
+                attrs[name] = {"kind": "text", "shape": list(value.shape)}
+        elif (
+            value is None
+            or isinstance(value, bool | int | float | str)
+            or (isinstance(value, list | tuple) and _jsonable(value))
+        ):
+            attrs[name] = {"kind": "value", "value": list(value) if isinstance(value, tuple) else value}
+        else:
+            raise NotStorable(f"{type(est).__name__}.{name}: a {type(value).__name__} cannot be stored as data")
+    params = est.get_params(deep=False)
+    params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
+    if not _jsonable(params):
+        raise NotStorable(f"{type(est).__name__}: parameters that are not numbers or text cannot be stored")
+    return arrays, {"class": type(est).__name__, "params": params, "attrs": attrs}
+
+
+def from_state(classes: dict[str, type], arrays, prefix: str, desc: dict, strings: list):
+    """The estimator `to_state` described, its class looked up by class name in `classes` (nothing else is
+    instantiated); `strings` is the archive's text table. Raises KeyError, IndexError or ValueError on a state that
+    does not match (the caller treats it as corrupt)."""
+    cls = {c.__name__: c for c in classes.values()}[desc["class"]]
+    table = np.array(strings, dtype=object)
+    est = cls(**desc["params"])
+    for name, spec in desc["attrs"].items():
+        kind = spec["kind"]
+        if kind == "series":
+            values = np.asarray(arrays[prefix + name])
+            index = pd.Index(table[np.asarray(arrays[prefix + name + ".index"])], dtype=object)
+            value = pd.Series(values, index=index, name=spec["name"])
+            value = value.astype(spec["dtype"])
+        elif kind == "array":
+            value = np.asarray(arrays[prefix + name])
+        elif kind == "text":
+            value = table[np.asarray(arrays[prefix + name])].reshape(spec["shape"])
+        elif kind == "value":
+            value = spec["value"]
+        else:
+            raise ValueError(f"unknown attribute kind {kind!r}")
+        setattr(est, name, value)
+    return est
