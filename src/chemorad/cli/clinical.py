@@ -17,7 +17,7 @@ err = Console(stderr=True)
 def calibrate_clinical_cmd(
     site: Annotated[str, typer.Option(help="Tumour site: hnscc (head and neck squamous cell carcinoma).")] = "hnscc",
     patients: Annotated[int, typer.Option(help="Virtual patients per simulated arm.", min=20, max=5000)] = 200,
-    seed: Annotated[int, typer.Option(help="Seed of the virtual patients.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the virtual patients.", min=0, max=2**32 - 1)] = 0,
     check: Annotated[
         bool, typer.Option("--check", help="Only evaluate the packaged fit against the targets (seconds).")
     ] = False,

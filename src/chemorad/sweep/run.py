@@ -40,12 +40,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chemorad.errors import ChemoradError
+from chemorad.io_atomic import LOCK, replacing, write_bytes, write_text
+from chemorad.io_atomic import folder_lock as _folder_lock
 from chemorad.sweep.evaluate import evaluate_point
 from chemorad.sweep.spec import Sweep
 
 MANIFEST = "manifest.json"
 LEDGER = "batches.jsonl"
-LOCK = ".lock"
 FORMAT = 1
 MAX_BATCH = 500
 
@@ -81,10 +82,9 @@ def run_batch(task: BatchTask) -> tuple[int, int, float, str]:
 
 def write_atomic(table: pa.Table, path: Path, row_group_size: int | None = None) -> str:
     """Write a Parquet file under a hidden temporary name, then rename it into place; return its SHA-256."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp, row_group_size=row_group_size)
-    digest = file_sha256(tmp)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        pq.write_table(table, tmp, row_group_size=row_group_size)
+        digest = file_sha256(tmp)
     return digest
 
 
@@ -148,33 +148,13 @@ def check_batch(out: Path, manifest: dict, batch: int, ledger: dict[int, dict]) 
     return None if rows == expected else f"{rows} rows, expected {expected}"
 
 
-@contextmanager
-def folder_lock(out: Path) -> Iterator[bool]:
-    """Hold `out/.lock` for the run; yields whether `out` was created here. A second holder is refused."""
-    import fcntl
-
-    created = not out.exists()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise ChemoradError(f"--out {out}: exists and is not a folder") from None
-    handle = open(out / LOCK, "a+")  # held open for the whole run
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise ChemoradError(
-            f"--out {out}: another chemorad sweep is writing to this folder; wait for it to finish "
-            "(then --resume if it was interrupted) or choose another folder"
-        ) from None
-    try:
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        yield created
-    finally:
-        handle.close()
+def folder_lock(out: Path):
+    """Hold `out/.lock` for the run (`chemorad.io_atomic.folder_lock`); yields whether `out` was created here."""
+    return _folder_lock(
+        out,
+        hint="another sweep may be running; wait for it to finish (then --resume if it was interrupted) or choose "
+        "another folder",
+    )
 
 
 def default_batch_size(n_points: int) -> int:
@@ -247,10 +227,8 @@ def create_folder(out: Path, sweep: Sweep, source: Path | None, design: pd.DataF
     (out / "results").mkdir(parents=True, exist_ok=True)
     write_atomic(pa.Table.from_pandas(design, preserve_index=False), out / "design.parquet", row_group_size=size)
     if source is not None:
-        shutil.copyfile(source, out / "sweep.yaml")
-    tmp = out / f".{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2))
-    os.replace(tmp, out / MANIFEST)  # last: a manifest means the design is on disk
+        write_bytes(out / "sweep.yaml", Path(source).read_bytes())
+    write_text(out / MANIFEST, json.dumps(manifest, indent=2))  # last: a manifest means the design is on disk
     return manifest
 
 
@@ -331,7 +309,7 @@ def _run(client, sweep: Sweep, out: Path, source, manifest, batch_size, data, pr
         manifest = create_folder(out, sweep, source, design_points(sweep, *data), batch_size)
     size = manifest["batch_size"]
     info = RunInfo(manifest["n_points"], manifest["n_batches"], size)
-    for stale in (out / "results").glob(".*.tmp"):  # left by an interrupted run
+    for stale in (out / "results").glob(".*.tmp*"):  # left by an interrupted run
         stale.unlink()
     ledger = read_ledger(out)
     todo = []
