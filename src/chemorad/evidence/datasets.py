@@ -315,7 +315,7 @@ def verify(name: str, data: str | os.PathLike[str] | None = None) -> str:
     """SHA-256 of dataset `name`'s file; raises ChemoradError if it differs from `REGISTRY`. Returns the digest."""
     spec = _spec(name)
     path = _path(name, str(data_dir(data)))
-    found = file_sha256(path)
+    found = file_sha256(path, memo=False)  # --verify reads every byte, never the size+mtime memo
     if f"sha256:{found}" != REGISTRY[spec.filename]:
         raise ChemoradError(f"{path}: SHA-256 {found} differs from the expected {spec.sha256}; the file was changed")
     return found
@@ -327,7 +327,7 @@ def verify_all(data: str | os.PathLike[str] | None = None) -> list[dict]:
     out = []
     for name, spec in DATASETS.items():
         path = directory / spec.filename
-        found = file_sha256(path) if path.is_file() else None
+        found = file_sha256(path, memo=False) if path.is_file() else None
         out.append(
             {
                 "dataset": name,
@@ -354,7 +354,7 @@ def _unreadable(path: Path, exc: BaseException) -> ChemoradError:
     detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
     expected = REGISTRY.get(path.name, "").removeprefix("sha256:")
     try:
-        found = file_sha256(path)
+        found = file_sha256(path, memo=False)  # --verify reads every byte, never the size+mtime memo
     except OSError:
         found = "unreadable"
     if not expected:

@@ -233,6 +233,24 @@ def create_folder(out: Path, sweep: Sweep, source: Path | None, design: pd.DataF
 
 
 @contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start worker processes with SIGINT ignored (an ignored signal stays ignored across exec, and Python then
+    installs no KeyboardInterrupt handler): Ctrl-C in a terminal reaches the whole process group, and only this
+    process should answer it, by closing the cluster and printing one line, not each worker its own traceback."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be changed from the main thread
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
 def dask_client(workers: int = 2, scheduler: str | None = None, timeout_s: float = 5.0) -> Iterator[Any]:
     """A client on `scheduler`, or on a new LocalCluster of `workers` single-threaded processes."""
     from dask.distributed import Client, LocalCluster
@@ -252,13 +270,16 @@ def dask_client(workers: int = 2, scheduler: str | None = None, timeout_s: float
         return
     if workers < 1:
         raise ChemoradError(f"--workers must be at least 1 (got {workers})")
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,  # the simulator is NumPy-bound Python; processes, not threads, give parallelism
-        processes=True,
-        dashboard_address=":0",
-        silence_logs=logging.ERROR,
-    )
+    with _workers_ignore_ctrl_c():
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,  # the simulator is NumPy-bound Python; processes, not threads, give parallelism
+            processes=True,
+            dashboard_address=":0",
+            # a task's error reaches the client as the exception of its future; the workers' own logs would only
+            # repeat it, or print the tracebacks of their connections closing when the run is stopped (Ctrl-C)
+            silence_logs=logging.CRITICAL,
+        )
     client = Client(cluster)
     try:
         yield client
