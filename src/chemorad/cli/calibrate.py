@@ -11,6 +11,14 @@ import typer
 from chemorad.errors import ChemoradError
 
 
+def _check_out(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise ChemoradError(f"--out {out}: exists and is not a folder")
+    clash = [n for n in ("posterior.nc", "summary.json", "summary.md") if (out / n).exists()]
+    if clash and not force:
+        raise ChemoradError(f"--out {out}: already holds {', '.join(clash)}; choose a new folder or pass --force")
+
+
 def calibrate_cmd(
     data: Annotated[Path | None, typer.Option(help="Cell-line data (default: $CHEMORAD_DATA, ../shared/data).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for posterior.nc, summary.json and summary.md.")] = Path(
@@ -45,11 +53,7 @@ def calibrate_cmd(
     for name, v in (("--steps", steps), ("--samples", samples), ("--chains", chains)):
         if v < 1:
             raise ChemoradError(f"{name} must be a positive integer (got {v})")
-    if out.exists() and not out.is_dir():
-        raise ChemoradError(f"--out {out}: exists and is not a folder")
-    clash = [n for n in ("posterior.nc", "summary.json", "summary.md") if (out / n).exists()]
-    if clash and not force:
-        raise ChemoradError(f"--out {out}: already holds {', '.join(clash)}; choose a new folder or pass --force")
+    _check_out(out, force)
     ctx = current()
     from chemorad.evidence.datasets import data_dir
 
@@ -59,7 +63,11 @@ def calibrate_cmd(
     def say(msg: str) -> None:
         sys.stderr.write(f"calibrate: {msg}\n")
 
-    summ = calibrate(ctx.catalog, data, out, settings, ship=ship, progress=say)
+    from chemorad.io_atomic import folder_lock
+
+    with folder_lock(out):  # a second calibration into the same folder is refused, not mixed with this one
+        _check_out(out, force)
+        summ = calibrate(ctx.catalog, data, out, settings, ship=ship, progress=say)
     d = summ["diagnostics"]
     sys.stdout.write(
         f"wrote {out / 'posterior.nc'}, {out / 'summary.md'} ({d['method']}, {d['wall_time_s']:.0f} s); "
