@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 #: bump when a cached parser's output or the storage format changes, so old entries are not used
-FORMAT = 2
+FORMAT = 3
 ENV_VAR = "CHEMORAD_CACHE"
 _OFF = {"off", "0", "none", "false", "no"}
 _HASHES = "file-hashes.json"
@@ -140,10 +140,11 @@ def _to_pandas(table, meta: dict):
 
     if any(isinstance(field.type, pa.ExtensionType) for field in table.schema):
         raise ValueError("extension types are not plain data")  # pyarrow may deserialise these with code
+    if meta.get("layout") == "matrix":
+        return _matrix_to_pandas(table, meta)
     frame = table.to_pandas()
-    actual = [str(t) for t in frame.dtypes]
-    for k, (column, dtype) in enumerate(zip(frame.columns, meta["dtypes"], strict=True)):
-        if actual[k] == dtype:
+    for column, dtype in meta["dtypes"].items():
+        if str(frame[column].dtype) == dtype:
             continue
         if dtype == "object":
             values = table.column(column).to_numpy(zero_copy_only=False)  # object array, None for nulls
@@ -161,6 +162,50 @@ def _to_pandas(table, meta: dict):
     if str(frame.columns.dtype) != meta["columns_dtype"]:
         frame.columns = frame.columns.astype(meta["columns_dtype"])
     return frame
+
+
+#: a frame of at least this many columns of one numeric dtype is stored as one matrix (one fixed-size list per row):
+#: read back as a single block, about 10x faster than column by column for the bundle's 6,163-gene matrices
+_MATRIX_COLUMNS = 256
+
+
+def _is_matrix(frame) -> bool:
+    dtypes = set(frame.dtypes)
+    return frame.shape[1] >= _MATRIX_COLUMNS and len(dtypes) == 1 and _numeric(dtypes.pop())
+
+
+def _matrix_to_arrow(frame):
+    """`frame` (one numeric dtype) as a two-column Arrow table: the index, and each row's values as a fixed-size
+    list; the column labels go into the metadata."""
+    import numpy as np
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(frame.to_numpy())
+    rows = pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), frame.shape[1])
+    index = frame.index.to_numpy(dtype=object)
+    return pa.table({"index": pa.array(index, type=pa.string()), "values": rows})
+
+
+def _matrix_to_pandas(table, meta: dict):
+    import pandas as pd
+
+    n_columns = len(meta["columns"])
+    flat = table.column("values").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    values = flat.reshape(table.num_rows, n_columns).copy()  # writable, like a fresh parse
+    index = table.column("index").to_numpy(zero_copy_only=False)
+    index = pd.Index(index, dtype=object, name=meta["index_name"])
+    if str(index.dtype) != meta["index_dtype"]:
+        index = index.astype(meta["index_dtype"])
+    columns = pd.Index(meta["columns"], dtype=object)
+    if str(columns.dtype) != meta["columns_dtype"]:
+        columns = columns.astype(meta["columns_dtype"])
+    return pd.DataFrame(values, index=index, columns=columns)
+
+
+def _numeric(dtype) -> bool:
+    import numpy as np
+
+    return isinstance(dtype, np.dtype) and dtype.kind in "biufc"
 
 
 def _store(stem: Path, key: str, value: Any) -> None:
@@ -188,11 +233,16 @@ def _store(stem: Path, key: str, value: Any) -> None:
                 "part": i,
                 "parts": len(frames),
                 "kind": kind,
-                "dtypes": [str(t) for t in frame.dtypes],
+                # numeric columns come back exactly; the others (object, str, category, ...) are restored by name
+                "dtypes": {c: str(t) for c, t in frame.dtypes.items() if not _numeric(t)},
                 "index_dtype": str(frame.index.dtype),
                 "columns_dtype": str(frame.columns.dtype),
             }
-            table = pa.Table.from_pandas(frame, preserve_index=True)
+            if _is_matrix(frame) and all(isinstance(v, str) for v in frame.index):
+                table = _matrix_to_arrow(frame)
+                meta.update(layout="matrix", columns=list(frame.columns), index_name=frame.index.name)
+            else:
+                table = pa.Table.from_pandas(frame, preserve_index=True)
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META: json.dumps(meta).encode()})
             with replacing(_entry(stem, i)) as tmp:
                 with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
