@@ -22,7 +22,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed
 	@echo "[make] running chemorad demo: 7 stages, each reports its progress and time"
-	$(BIN)/chemorad demo --out $(OUT)
+	$(BIN)/chemorad demo --out $(OUT) --force
 
 test: $(VENV)/.installed-test
 	@echo "[make] 1/4 ruff check"

@@ -19,8 +19,10 @@ import yaml
 from typer.testing import CliRunner
 
 from chemorad.cli import app
+from chemorad.dynamics import simulator as _simulator
 
 ROOT = Path(__file__).resolve().parents[1]
+_REAL_SIMULATE = _simulator.simulate  # kept before the tripwire replaces it, for the cases that must draw figures
 runner = CliRunner()
 
 TINY_SCENARIO = {
@@ -65,6 +67,7 @@ def tripwire(monkeypatch):
         "chemorad.evidence.claims.claim_verdicts",
         "chemorad.evidence.claims.evidence_tables",
         "chemorad.cli.demo.run_demo",
+        "chemorad.calibration.workflow.calibrate",
     ):
         module, attr = target.rsplit(".", 1)
         monkeypatch.setattr(f"{module}.{attr}", trip, raising=False)
@@ -342,3 +345,424 @@ def test_resource_bounds(request, args, needle, files):
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert res.returncode == 2 and len(lines) == 1 and lines[0].startswith("chemorad: error: "), res.stderr[-2000:]
     assert needle in lines[0]
+
+
+# ====================================================================================== issue 27: hardening, round two
+def _scenario_file(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+_SMALL = (
+    "name: tiny\ntumour: {initial_cells: 1.0e5, redistribution: false}\n"
+    "schedule:\n  - {kind: radiotherapy, dose_gy: 2.0, fractions: 3}\n"
+    "simulation: {days: 12, dt_days: 1.0, mode: deterministic}\n"
+)
+
+
+@pytest.fixture
+def round2(tmp_path: Path, files) -> dict[str, str]:
+    """Inputs of the second hostile round (issue 27): folders holding earlier outputs, bad schedules, bad YAML."""
+    out = {k: str(v) for k, v in files.items()}
+
+    def folder(name: str, *held: str) -> str:
+        f = tmp_path / name
+        f.mkdir()
+        for h in held:
+            (f / h).write_text("an earlier result")
+        return str(f)
+
+    out["crossres_evo_done"] = folder("evo", "crossres_evolution_summary.csv")
+    out["crossres_done"] = folder("cr", "crossres.csv")
+    out["claims_done"] = folder("cl", "claims.csv")
+    out["scan_done"] = folder("sc", "scan.parquet")
+    out["calibration_done"] = folder("cal", "posterior.nc")
+    out["demo_done"] = folder("demo", "catalog_mechanisms.csv")
+    out["fit_done"] = folder("fit", "lq_fits.csv")
+    sf = tmp_path / "sf_ok.csv"
+    sf.write_text("cell_line,dose_gy,sf\nA,0,1\nA,2,0.6\nA,4,0.25\nA,6,0.08\n")
+    out["sf_ok"] = str(sf)
+    rt = "  - {kind: radiotherapy, dose_gy: 2.0, %s}\n"
+    head = "name: t\ntumour: {initial_cells: 1.0e5, redistribution: false}\nschedule:\n"
+    sim = "simulation: {days: 12, dt_days: 1.0, mode: deterministic%s}\n"
+    for key, text in {
+        "fractions_true": head + rt % "fractions: true" + sim % "",
+        "same_instant": head + rt % "fractions: 6, per_day: 3, interval_h: 12" + sim % "",
+        "after_horizon": head + rt % "fractions: 3, start_day: 30" + sim % "",
+        "duplicate_key": head + rt % "fractions: 3" + "simulation:\n  days: 12\n  dt_days: 1.0\n  days: 300\n",
+        "seed_negative": head + rt % "fractions: 3" + sim % ", seed: -1",
+        "dollar_clone": _SMALL + "clones: [{name: 'a$\\\\q$b', fraction: 1.0}]\n",
+    }.items():
+        out[key] = _scenario_file(tmp_path, key, text)
+    out["sweep_replicates_true"] = str(tmp_path / "sweep_rep_true.yaml")
+    Path(out["sweep_replicates_true"]).write_text(yaml.safe_dump({**TINY_SWEEP, "replicates": True}))
+    return out
+
+
+# (case id, argv, needle): each must be refused before any work, in one line naming the input
+ROUND2 = [
+    # outputs: every --out refuses earlier outputs without --force
+    ("crossres-evolution-out-existing", ["crossres-evolution", "--out", "{crossres_evo_done}"], "crossres_evolution"),
+    ("kb-schema-out-existing", ["kb", "schema", "--out", "{existing}"], "existing.html"),
+    ("crossres-out-existing", ["evidence", "crossres", "--out", "{crossres_done}"], "crossres.csv"),
+    ("claims-out-existing", ["evidence", "claims", "--out", "{claims_done}"], "claims.csv"),
+    ("scan-out-existing", ["evidence", "scan", "--out", "{scan_done}"], "scan.parquet"),
+    (
+        "fit-radiation-out-existing",
+        ["evidence", "fit-radiation", "--table", "{sf_ok}", "--out", "{fit_done}"],
+        "lq_fits",
+    ),
+    ("calibrate-out-existing", ["calibrate", "--out", "{calibration_done}"], "posterior.nc"),
+    ("demo-out-not-empty", ["demo", "--out", "{demo_done}"], "--out"),
+    # validation before construction: counts with stated bounds, seeds >= 0
+    (
+        "conditional-n-boot-huge",
+        [
+            "evidence",
+            "conditional",
+            "--observed",
+            "radiotherapy=resistant",
+            "--therapies",
+            "docetaxel",
+            "--n-boot",
+            "1000000000",
+        ],
+        "--n-boot",
+    ),
+    ("crossres-explain-negative", ["evidence", "crossres", "--explain", "-1"], "--explain"),
+    ("simulate-seed-negative", ["simulate", "{scenario}", "--seed", "-1"], "--seed"),
+    ("crossres-evolution-seed-negative", ["crossres-evolution", "--seed", "-1"], "--seed"),
+    ("crossres-seed-negative", ["evidence", "crossres", "--seed", "-1"], "--seed"),
+    (
+        "conditional-seed-negative",
+        ["evidence", "conditional", "--observed", "radiotherapy=resistant", "--therapies", "docetaxel", "--seed", "-1"],
+        "--seed",
+    ),
+    ("regimens-seed-negative", ["regimens", "--cell-line", "FADU", "--seed", "-1"], "--seed"),
+    ("calibrate-seed-negative", ["calibrate", "--seed", "-1", "--out", "{folder}/c"], "--seed"),
+    ("calibrate-clinical-seed-negative", ["calibrate-clinical", "--check", "--seed", "-1"], "--seed"),
+    ("scenario-seed-negative", ["simulate", "{seed_negative}"], "seed"),
+    # plausible mistakes that gave silently wrong results
+    ("scenario-fractions-true", ["simulate", "{fractions_true}"], "true/false"),
+    ("scenario-fractions-same-instant", ["simulate", "{same_instant}"], "interval_h"),
+    ("scenario-course-after-horizon", ["simulate", "{after_horizon}"], "start_day"),
+    ("scenario-duplicate-key", ["simulate", "{duplicate_key}"], "duplicate key 'days'"),
+    ("sweep-replicates-true", ["sweep", "{sweep_replicates_true}", "--out", "{folder}/o"], "true/false"),
+]
+
+
+@pytest.mark.parametrize(("args", "needle"), [pytest.param(a, n, id=i) for i, a, n in ROUND2])
+def test_round2_refused_before_work(args, needle, round2):
+    """Issue 27: each of these was run (or overwrote an output, or took a wrong value) on the code before it."""
+    _assert_one_line_error(runner.invoke(app, [a.format(**round2) for a in args]), needle)
+    assert Path(round2["existing"]).read_text() == "<p>the user's own file</p>"
+    for key in ("crossres_evo_done", "crossres_done", "claims_done", "scan_done", "calibration_done", "fit_done"):
+        assert all(f.read_text() == "an earlier result" for f in Path(round2[key]).iterdir()), key
+
+
+def test_force_replaces_an_earlier_output(round2):
+    """--force is the way to replace: the earlier table is overwritten, with a complete new one."""
+    res = runner.invoke(
+        app, ["evidence", "fit-radiation", "--table", round2["sf_ok"], "--out", round2["fit_done"], "--force"]
+    )
+    assert res.exit_code == 0, res.output
+    assert (Path(round2["fit_done"]) / "lq_fits.csv").read_text().startswith("cell_line,")
+
+
+@pytest.mark.parametrize("command", ["simulate", "crossres-evolution"])
+def test_a_folder_in_use_by_another_run_is_refused(command, tmp_path, files):
+    """Issue 27: two `simulate --out` into one new folder both exited 0 and one run's results disappeared. The folder
+    is held (flock on OUT/.lock, as sweeps hold theirs) from before the work until the outputs are in place."""
+    import fcntl
+
+    out = tmp_path / "shared"
+    out.mkdir()
+    argv = ["simulate", str(files["scenario"])] if command == "simulate" else ["crossres-evolution"]
+    with open(out / ".lock", "a+") as held:  # another chemorad process writing there
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _assert_one_line_error(runner.invoke(app, [*argv, "--out", str(out)]), "another chemorad process")
+
+
+def test_sample_ids_that_collide_after_sanitising_are_refused(shared_data, tmp_path):
+    """Issue 27: samples `T 1` and `T_1` wrote one report (the second replaced the first)."""
+    expr = tmp_path / "two.tsv"
+    expr.write_text("gene\tT 1\tT_1\nTP53\t7.1\t7.2\nABCB1\t3.0\t3.1\n")
+    res = runner.invoke(
+        app,
+        [
+            "report",
+            "--expression",
+            str(expr),
+            "--scale",
+            "log",
+            "--tissue",
+            "lung",
+            "--data",
+            str(shared_data),
+            "--out",
+            str(tmp_path / "reports"),
+        ],
+    )
+    _assert_one_line_error(res, "'T 1'")
+    assert "'T_1'" in res.stderr
+
+
+def test_protein_values_have_a_plausibility_bound(shared_data, tmp_path):
+    """Issue 27: an RPPA value of 1e300 gave a predicted ln IC50 of -1e298."""
+    prot = tmp_path / "rppa.csv"
+    prot.write_text("sample,RAD51,Bcl-2\nS1,1e300,0.1\n")
+    res = runner.invoke(app, ["predict", "--protein", str(prot), "--tissue", "lung", "--data", str(shared_data)])
+    _assert_one_line_error(res, "1e+300")
+    assert "rppa.csv" in res.stderr
+
+
+def test_a_dollar_in_a_name_is_not_mathtext(round2, tmp_path, monkeypatch):
+    """Issue 27: a `$` in a sample id, clone or line name was parsed as matplotlib mathtext and gave a traceback."""
+    from chemorad.report.html import png_uri
+    from chemorad.report.regimen_figures import regimen_figure
+
+    row = {"regimen": "70 Gy $\\q$ 35", "tcp": 0.5, "tcp_low": 0.4, "tcp_high": 0.6, "gard": None}
+    assert png_uri(regimen_figure({"table": [row], "sample": "T$\\q$1", "patients": 10})).startswith("data:image/png")
+    monkeypatch.setattr("chemorad.dynamics.simulator.simulate", _REAL_SIMULATE)
+    res = runner.invoke(app, ["simulate", round2["dollar_clone"], "--out", str(tmp_path / "sim"), "-f", "json"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "sim" / "simulation.png").stat().st_size > 0
+
+
+# ---------------------------------------------------------------- a full disk: the old file survives, no temp file
+def test_a_full_disk_keeps_the_old_output(round2, monkeypatch):
+    """Issue 27: `report --force` on a full disk destroyed the old report and left a truncated one (files were
+    rewritten in place). A write that fails with ENOSPC half-way now leaves the old table and no temporary file."""
+    import errno
+
+    import pandas as pd
+
+    def full_disk(self, path=None, *args, **kwargs):
+        with open(path, "w") as handle:
+            handle.write("cell_line,alp")  # half a table, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
+    out = Path(round2["fit_done"])
+    res = runner.invoke(app, ["evidence", "fit-radiation", "--table", round2["sf_ok"], "--out", str(out), "--force"])
+    _assert_one_line_error(res, "lq_fits.csv")
+    assert "No space left on device" in res.stderr and "unchanged" in res.stderr
+    assert [f.name for f in out.iterdir()] == ["lq_fits.csv"], "a temporary file was left behind"
+    assert (out / "lq_fits.csv").read_text() == "an earlier result"
+
+
+def test_a_file_size_limit_keeps_the_old_output(tmp_path):
+    """The same with a real short write: the child's file-size limit (RLIMIT_FSIZE, as a nearly full disk) stops the
+    JSON schema part-way; the old file is intact, no temporary file is left, the error is one line."""
+    target = tmp_path / "schema.json"
+    target.write_text("the old schema")
+    code = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))\n"
+        "from chemorad.cli.app import main\n"
+        f"sys.argv = ['chemorad', 'kb', 'schema', '--out', {str(target)!r}, '--force']\n"
+        "main()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert res.returncode == 2 and len(lines) == 1, res.stderr[-2000:]
+    assert f"cannot write {target}" in lines[0] and "unchanged" in lines[0]
+    assert target.read_text() == "the old schema"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["schema.json"]
+
+
+# ------------------------------------------------------------------------ resource bounds: the real code, bounded
+_HUGE_RT = (
+    "name: t\ntumour: {initial_cells: 1.0e5, redistribution: false}\n"
+    "schedule:\n  - {kind: radiotherapy, dose_gy: 2.0, fractions: 1000000000}\n"
+    "simulation: {days: 12, dt_days: 1.0, mode: deterministic}\n"
+)
+_HUGE_DRUG = (
+    "name: t\ntumour: {initial_cells: 1.0e5, redistribution: false}\n"
+    "schedule:\n  - {kind: drug, therapy: cisplatin, cycles: 1000000000}\n"
+    "simulation: {days: 12, dt_days: 1.0, mode: deterministic}\n"
+)
+_EXACT_AT_CAP = "name: t\ntumour: {initial_cells: 1.0e7}\nsimulation: {days: 30, mode: exact, replicates: 2}\n"
+_EXACT_GROWING = "name: t\ntumour: {initial_cells: 1.0e4}\nsimulation: {days: 120, mode: exact, replicates: 2}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "needle"),
+    [
+        pytest.param(_HUGE_RT, [], "fractions", id="fractions-1e9"),
+        pytest.param(_HUGE_DRUG, [], "cycles", id="cycles-1e9"),
+        pytest.param(_EXACT_AT_CAP, [], "exact", id="exact-at-its-cap"),
+        pytest.param(_EXACT_GROWING, [], "exact", id="exact-small-but-growing"),
+    ],
+)
+def test_schedule_sizes_are_checked_before_expansion(text, args, needle, tmp_path):
+    """Issue 27: `fractions: 1e9` or `cycles: 1e9` hung or exhausted memory while the schedule was validated; exact mode
+    at its cap, or a small exact tumour that grows, ran past 5 minutes. Refused arithmetically, with the bound."""
+    res = _bounded_run(["simulate", _scenario_file(tmp_path, "s", text), *args])
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert res.returncode == 2 and len(lines) == 1 and lines[0].startswith("chemorad: error: "), res.stderr[-2000:]
+    assert needle in lines[0]
+    assert any(bound in lines[0] for bound in ("1000", "5e+05")), lines[0]  # the largest allowed value is stated
+
+
+def test_schedule_size_in_a_sweep_grid_is_checked_before_expansion(tmp_path):
+    sweep = {
+        **TINY_SWEEP,
+        "design": {"kind": "grid"},
+        "parameters": [{"path": "schedule.0.fractions", "values": [3, 1000000000]}],
+    }
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(sweep))
+    res = _bounded_run(["sweep", str(path), "--out", str(tmp_path / "o")])
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert res.returncode == 2 and len(lines) == 1, res.stderr[-2000:]
+    assert "fractions" in lines[0] and "1000" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["evidence", "crossres", "--n-boot", "1000000000"], id="crossres-n-boot-1e9"),
+        pytest.param(["evidence", "crossres", "--n-boot-explain", "1000000000"], id="crossres-n-boot-explain-1e9"),
+    ],
+)
+def test_bootstrap_counts_have_stated_bounds(args):
+    """Issue 27: `evidence crossres --n-boot 1e9` was accepted (a 1.8 TiB allocation)."""
+    res = _bounded_run(args)
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert res.returncode == 2 and len(lines) == 1 and "10000" in lines[0].replace(",", ""), res.stderr[-2000:]
+
+
+# --------------------------------------------------------------------------------------- the cache: data, not code
+class _Planted:
+    """A pickle that, when loaded, creates a folder: proof that a cache entry was executed."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.mkdir, (str(self.marker),))
+
+
+@pytest.mark.parametrize("planted", ["code", "wrong-object"])
+def test_a_crafted_cache_entry_is_rebuilt_never_executed(planted, tmp_path, monkeypatch):
+    """Issue 27: cached pickles were unpickled as trusted: a crafted one ran code, a pickle of another object gave a
+    traceback. Every entry of the parse is replaced by such a payload; the parse must be run again and its result
+    returned."""
+    import pickle
+
+    import pandas as pd
+
+    from chemorad.bundle import cache as bundle_cache
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(bundle_cache.ENV_VAR, str(cache))
+    src = tmp_path / "f.csv"
+    src.write_text("a\n1\n")
+    marker = tmp_path / "ran"
+    bundle_cache.cached("t", (), [src], lambda: pd.read_csv(src))
+    entries = [p for p in cache.iterdir() if p.name.startswith("t-")]
+    assert entries
+    payload = pickle.dumps(_Planted(marker) if planted == "code" else {"a": "not a table"})
+    for entry in entries:
+        entry.write_bytes(payload)
+    again = bundle_cache.cached("t", (), [src], lambda: pd.read_csv(src))
+    assert not marker.exists(), "a cache entry was executed"
+    pd.testing.assert_frame_equal(again, pd.read_csv(src))
+
+
+def test_verify_rehashes_a_file_changed_in_place(shared_data, tmp_path, monkeypatch):
+    """Issue 27: `evidence data --verify` said ok for a file changed in place with its timestamp kept (it trusted a
+    memo of size and modification time)."""
+    from chemorad.bundle import cache as bundle_cache
+    from chemorad.bundle import datasets as ds
+
+    monkeypatch.setenv(bundle_cache.ENV_VAR, str(tmp_path / "cache"))
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    for spec in ds.DATASETS.values():
+        (bundle / spec.filename).symlink_to(shared_data / spec.filename)
+    victim = bundle / ds.DATASETS["radiogx"].filename
+    victim.unlink()
+    raw = (shared_data / victim.name).read_bytes()
+    victim.write_bytes(raw)
+    bundle_cache.file_sha256(victim)  # the memo now knows this size and timestamp
+    stat = victim.stat()
+    at = raw.index(b"0.992495230670544")
+    with open(victim, "r+b") as handle:  # one digit changed, same size, the timestamp put back
+        handle.seek(at)
+        handle.write(b"0.882495230670544")
+    os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    ds.clear_cache()
+    res = runner.invoke(app, ["evidence", "data", "--verify", "--data", str(bundle)])
+    _assert_one_line_error(res, victim.name)
+    assert "differs" in res.stderr
+
+
+def test_a_full_cache_disk_leaves_no_partial_entry(tmp_path):
+    """Issue 27: a full cache disk left `.tmp` files behind. The child may write at most 4 kB per file."""
+    cache = tmp_path / "cache"
+    code = (
+        "import resource, signal, sys\n"
+        "import pandas as pd, numpy as np\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "from chemorad.bundle import cache as bundle_cache\n"
+        f"src = {str(tmp_path / 'f.csv')!r}\n"
+        "open(src, 'w').write('a\\n1\\n')\n"
+        "bundle_cache.file_sha256(src)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        "frame = pd.DataFrame(np.arange(20000.0).reshape(-1, 4), columns=list('abcd'))\n"
+        "got = bundle_cache.cached('t', (), [src], lambda: frame)\n"
+        "assert got is frame\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CHEMORAD_CACHE": str(cache)}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert res.stdout.strip() == "ok", res.stderr[-2000:]
+    assert sorted(p.name for p in cache.iterdir()) == ["file-hashes.json"], sorted(p.name for p in cache.iterdir())
+
+
+# ------------------------------------------------------------------------------------------- Ctrl-C during a sweep
+def test_ctrl_c_during_a_sweep_is_one_line_with_the_resume_hint(tmp_path):
+    """Issue 27: Ctrl-C during `sweep` printed 80 lines of worker tracebacks before the right message. The terminal
+    sends SIGINT to the whole process group (the workers too); only the last line may be printed."""
+    import signal
+    import time
+
+    signal.alarm(0)  # a real sweep on a loaded machine may need more than the 30 s guard to start; bounded below
+    sweep = {**TINY_SWEEP, "design": {"kind": "lhs", "samples": 400}, "replicates": 20}
+    sweep["base"] = {**TINY_SCENARIO, "simulation": {"days": 60, "dt_days": 0.25, "mode": "tau"}}
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(sweep))
+    out = tmp_path / "run"
+    code = (
+        "import sys\nfrom chemorad.cli.app import main\n"
+        f"sys.argv = ['chemorad', 'sweep', {str(path)!r}, '--out', {str(out)!r}, '--batch-size', '5', '--workers', '1']"
+        "\nmain()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        t0 = time.monotonic()
+        while not (out / "batches.jsonl").exists() and time.monotonic() - t0 < 120 and proc.poll() is None:
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert proc.returncode == 130 and len(lines) == 1, stderr[-3000:]
+    assert "--resume" in lines[0]

@@ -133,7 +133,7 @@ def test_parse_cache_gives_identical_tables_and_can_be_disabled(shared_data, tmp
         }
         for key, frame in fresh.items():
             pd.testing.assert_frame_equal(again[key], frame, check_exact=True)
-    entries = sorted(p.name for p in (tmp_path / "cache").glob("*.pkl"))
+    entries = sorted(p.name for p in (tmp_path / "cache").glob("*.arrow"))
     assert any(e.startswith("cell_lines-") for e in entries) and any(e.startswith("wide-mutations-") for e in entries)
 
 
@@ -153,7 +153,7 @@ def test_cache_entry_follows_the_file_contents(tmp_path, monkeypatch):
     os.utime(src, ns=(1, 1))
     assert bundle_cache.cached("t", (), [src], parse)["a"].tolist() == [2]
     assert len(calls) == 2
-    for entry in (tmp_path / "cache").glob("t-*.pkl"):
+    for entry in (tmp_path / "cache").glob("t-*.arrow"):
         entry.write_bytes(b"broken")  # a damaged entry is parsed again, not an error
     assert bundle_cache.cached("t", (), [src], parse)["a"].tolist() == [2]
     assert len(calls) == 3

@@ -238,7 +238,7 @@ def test_the_context_bundle_caches_parsed_tables_in_the_context_cache_dir(shared
     assert bundle is ctx.bundle and isinstance(bundle, Bundle) and bundle.cache_dir == tmp_path / "ctx-cache"
     yard = bundle.load("yard")
     assert (
-        list((tmp_path / "ctx-cache").glob("wide-yard-*.pkl"))
+        list((tmp_path / "ctx-cache").glob("wide-yard-*.arrow"))
         and (tmp_path / "ctx-cache" / "file-hashes.json").exists()
     )
     pd.testing.assert_frame_equal(yard, ds.load_yard(shared_data))  # a path and a Bundle give the same table
@@ -248,13 +248,13 @@ def test_the_context_bundle_caches_parsed_tables_in_the_context_cache_dir(shared
 
 
 def test_the_bundle_serves_the_registry_response_sets_and_refuses_unknown_names(shared_data):
-    from chemorad.bundle import Bundle
+    from chemorad.bundle import Bundle, optional
     from chemorad.catalog.registry import RESPONSE_DATASETS
 
     bundle = Bundle.locate(shared_data)
     assert set(bundle.responses) == set(RESPONSE_DATASETS) and os.fspath(bundle) == str(shared_data.resolve())
-    for dataset_id in bundle.responses:
-        assert len(bundle.response_table(dataset_id)) > 300
+    for dataset_id in bundle.responses:  # the screens have hundreds of lines; PIDE's clonogenic curves a few dozen
+        assert len(bundle.response_table(dataset_id)) > (20 if dataset_id in optional.OPTIONAL else 300)
     with pytest.raises(ChemoradError, match="unknown dataset 'yrad'; .*closest: yard"):
         bundle.load("yrad")
     with pytest.raises(ChemoradError, match="response data set"):

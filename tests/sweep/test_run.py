@@ -175,7 +175,7 @@ def test_resume_checks_a_batch_the_ledger_never_recorded(reference: Path, client
 def test_a_second_sweep_into_a_locked_folder_is_refused(client1, tmp_path: Path) -> None:
     out = tmp_path / "new"
     with run_mod.folder_lock(out):
-        with pytest.raises(ChemoradError, match="another chemorad sweep is writing to this folder"):
+        with pytest.raises(ChemoradError, match="another chemorad process is writing to this folder"):
             run_sweep(_sweep(), out, client=client1)
     assert not (out / "manifest.json").exists()
     info = run_sweep(_sweep(), out, client=client1, batch_size=6)  # the lock is released with its holder
@@ -195,7 +195,7 @@ def test_the_lock_is_taken_across_processes(tmp_path: Path) -> None:
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(ChemoradError, match="another chemorad sweep"):
+        with pytest.raises(ChemoradError, match="another chemorad process"):
             with run_mod.folder_lock(out):
                 pass
     finally:

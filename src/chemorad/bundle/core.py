@@ -21,6 +21,7 @@ from chemorad.bundle import datasets as ds
 from chemorad.bundle import optional
 from chemorad.bundle.cache import cache_dir as default_cache_dir
 from chemorad.catalog.registry import RESPONSE_DATASETS, ResponseDataset, response_dataset
+from chemorad.errors import ChemoradError
 
 
 @dataclass(frozen=True)
@@ -90,12 +91,26 @@ class Bundle(os.PathLike):
     # -------------------------------------------------------------------------------------------- responses
     @property
     def responses(self) -> dict[str, ResponseDataset]:
-        """The registry's response data sets whose file is in this bundle, by id."""
-        return {k: RESPONSE_DATASETS[k] for k in ds.RESPONSE_LOADERS if k in RESPONSE_DATASETS}
+        """The registry's response data sets whose file is in this bundle, by id (an optional set such as PIDE only
+        when it is present)."""
+        out = {k: RESPONSE_DATASETS[k] for k in ds.RESPONSE_LOADERS if k in RESPONSE_DATASETS}
+        for name in optional.OPTIONAL:
+            if name in RESPONSE_DATASETS and self.optional_dir(name) is not None:
+                out[name] = RESPONSE_DATASETS[name]
+        return out
 
     def response_table(self, dataset_id: str) -> pd.DataFrame:
         """The long (or, for a radiation screen, per-line) table of response data set `dataset_id` as published."""
         response_dataset(dataset_id)  # a one-line error for an id the registry does not know
+        if dataset_id in optional.OPTIONAL:
+            from chemorad.bundle.pide import pide_lines
+
+            table = pide_lines(self)
+            if table is None:
+                raise ChemoradError(
+                    f"optional data set {dataset_id!r} is not in {self.path}; `chemorad data` says where"
+                )
+            return table
         return ds.load_response(dataset_id, self)
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 from chemorad.calibration.spec import ChainSpec
 from chemorad.catalog.load import Catalog
 from chemorad.errors import ChemoradError
+from chemorad.io_atomic import replacing
 
 LEVEL = 0.9
 GLOBAL_EXCLUDE = ("gs_eps", "hs_lambda", "hs_z", "gs_b", "gs_b_scale", "rad_b", "rad_b_scale")
@@ -131,14 +132,15 @@ def expression_basis(idata):
 def save(idata, path: str | os.PathLike[str], compress: bool = False) -> Path:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    if compress:
-        groups = [g for g in ("posterior", "constant_data") if g in idata.groups()]
-        for i, g in enumerate(groups):
-            ds = idata[g]
-            enc = {v: {"zlib": True, "complevel": 6} for v in ds.data_vars if ds[v].dtype.kind in "fiu"}
-            ds.to_netcdf(p, group=g, engine="h5netcdf", encoding=enc, mode="w" if i == 0 else "a")
-    else:
-        idata.to_netcdf(str(p))
+    with replacing(p) as tmp:  # a full disk or a crash keeps the old posterior (chemorad.io_atomic)
+        if compress:
+            groups = [g for g in ("posterior", "constant_data") if g in idata.groups()]
+            for i, g in enumerate(groups):
+                ds = idata[g]
+                enc = {v: {"zlib": True, "complevel": 6} for v in ds.data_vars if ds[v].dtype.kind in "fiu"}
+                ds.to_netcdf(tmp, group=g, engine="h5netcdf", encoding=enc, mode="w" if i == 0 else "a")
+        else:
+            idata.to_netcdf(str(tmp))
     return p
 
 

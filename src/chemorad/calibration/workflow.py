@@ -21,6 +21,7 @@ from chemorad.calibration.infer import Settings, run
 from chemorad.calibration.posterior import draws, save, shipped_path, thin_globals
 from chemorad.calibration.spec import ChainSpec, chain_spec
 from chemorad.catalog.load import Catalog
+from chemorad.io_atomic import write_text
 
 
 def calibrate(
@@ -48,8 +49,8 @@ def calibrate(
     out.mkdir(parents=True, exist_ok=True)
     save(idata, out / "posterior.nc")
     summ = summary(spec, d, idata, diag)
-    (out / "summary.json").write_text(json.dumps(summ, indent=1, default=float) + "\n")
-    (out / "summary.md").write_text(summary_markdown(summ))
+    write_text(out / "summary.json", json.dumps(summ, indent=1, default=float) + "\n")
+    write_text(out / "summary.md", summary_markdown(summ))
     if ship:
         save(thin_globals(idata), shipped_path(), compress=True)
     return summ

@@ -8,6 +8,16 @@ from typing import Annotated
 
 import typer
 
+from chemorad.errors import ChemoradError
+
+
+def _check_out(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise ChemoradError(f"--out {out}: exists and is not a folder")
+    clash = [n for n in ("posterior.nc", "summary.json", "summary.md") if (out / n).exists()]
+    if clash and not force:
+        raise ChemoradError(f"--out {out}: already holds {', '.join(clash)}; choose a new folder or pass --force")
+
 
 def calibrate_cmd(
     data: Annotated[Path | None, typer.Option(help="Cell-line data (default: $CHEMORAD_DATA, ../shared/data).")] = None,
@@ -15,13 +25,16 @@ def calibrate_cmd(
         "calibration"
     ),
     method: Annotated[str, typer.Option(help="nuts (MCMC) or vi (variational; the full bundle's default).")] = "vi",
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same posterior).")] = 0,
-    steps: Annotated[int, typer.Option(help="VI: optimisation steps.")] = 6000,
-    samples: Annotated[int, typer.Option(help="NUTS: draws per chain after as many warm-up steps.")] = 500,
-    chains: Annotated[int, typer.Option(help="NUTS: chains (run one after the other).")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same posterior).", min=0, max=2**32 - 1)] = 0,
+    steps: Annotated[int, typer.Option(help="VI: optimisation steps (at most 1,000,000).", max=1_000_000)] = 6000,
+    samples: Annotated[
+        int, typer.Option(help="NUTS: draws per chain after as many warm-up steps (at most 100,000).", max=100_000)
+    ] = 500,
+    chains: Annotated[int, typer.Option(help="NUTS: chains (run one after the other; at most 16).", max=16)] = 2,
     ship: Annotated[
         bool, typer.Option("--ship", help="Also write the thinned posterior the package ships (maintainers).")
     ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an earlier calibration in --out.")] = False,
 ) -> None:
     """Calibrate the damage chain on the data: posterior of effect sizes, potencies, marker weights and noise.
 
@@ -34,12 +47,17 @@ def calibrate_cmd(
     from chemorad.app.calibration import CalibrationRequest, calibrate_chain
     from chemorad.cli.context import current
 
+    _check_out(out, force)
     request = CalibrationRequest(out, data, method, seed, steps, samples, chains, ship)
 
     def say(msg: str) -> None:
         sys.stderr.write(f"calibrate: {msg}\n")
 
-    summ = calibrate_chain(current(), request, progress=say)
+    from chemorad.io_atomic import folder_lock
+
+    with folder_lock(out):  # a second calibration into the same folder is refused, not mixed with this one
+        _check_out(out, force)
+        summ = calibrate_chain(current(), request, progress=say)
     d = summ["diagnostics"]
     sys.stdout.write(
         f"wrote {out / 'posterior.nc'}, {out / 'summary.md'} ({d['method']}, {d['wall_time_s']:.0f} s); "

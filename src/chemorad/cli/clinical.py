@@ -19,7 +19,7 @@ def calibrate_clinical_cmd(
         str, typer.Option(help="Tumour site: a file of dynamics/data/sites (hnscc, prostate, breast, ...).")
     ] = "hnscc",
     patients: Annotated[int, typer.Option(help="Virtual patients per simulated arm.", min=20, max=5000)] = 200,
-    seed: Annotated[int, typer.Option(help="Seed of the virtual patients.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the virtual patients.", min=0, max=2**32 - 1)] = 0,
     check: Annotated[
         bool,
         typer.Option(

@@ -30,6 +30,7 @@ from chemorad.cli.render import to_json
 from chemorad.errors import ChemoradError
 from chemorad.evidence.claims import claim_verdicts, evidence_tables, summarise
 from chemorad.evidence.crossres import explained_cross_resistance
+from chemorad.io_atomic import replacing, write_text
 from chemorad.report.evidence_figures import claims_heatmap_figure, crossres_matrix_figure
 from chemorad.report.figures import claimed_specificity_figure, specificity_comparison_figure, survival_curves_figure
 
@@ -42,7 +43,7 @@ class _Writer:
 
     def text(self, name: str, text: str) -> None:
         path = self.out / name
-        path.write_text(text, encoding="utf-8")
+        write_text(path, text)
         self.written.append(path)
 
 
@@ -51,19 +52,25 @@ def demo_cmd(
         "demo_output"
     ),
     data: Annotated[Path | None, typer.Option(help="Cell-line data (default: $CHEMORAD_DATA, ../shared/data).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the outputs of an earlier demo in --out.")] = False,
 ) -> None:
     """Run the main job on the shipped defaults and write tables and figures to OUT.
 
     Catalog tables, computed specificity and survival curves always; claim verdicts and the cross-resistance matrix
     when the cell-line data are found (otherwise a note says why they were skipped).
     """
+    from chemorad.io_atomic import folder_lock
+
     if out.exists() and not out.is_dir():
         raise ChemoradError(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and any(p.name != ".lock" for p in out.iterdir()) and not force:
+        raise ChemoradError(f"--out {out}: is not empty (an earlier demo?); choose a new folder or pass --force")
     if data is not None:
         ds.data_dir(data)  # an explicit --data that is not a folder is an error before any work, not a skipped stage
     err = Console(stderr=True, highlight=False)
-    for path in run_demo(out, data, say=err.print):
-        print(path)
+    with folder_lock(out):
+        for path in run_demo(out, data, say=err.print):
+            print(path)
     err.print(
         f"Explore the answer in a browser: .venv/bin/chemorad serve --runs {out}  (http://127.0.0.1:8000/, docs/web.md)"
     )
@@ -163,7 +170,8 @@ def dynamics_outputs(w: _Writer, say) -> None:
     sc = parse_scenario(DEMO_SCENARIO, "demo scenario", cat=cat)
     res = simulate(sc, cat=cat)
     w.text("dynamics_summary.csv", res.summary.to_csv(index=False))
-    res.dataset.to_netcdf(w.out / "dynamics_simulation.nc", engine="scipy")
+    with replacing(w.out / "dynamics_simulation.nc") as tmp:
+        res.dataset.to_netcdf(tmp, engine="scipy")
     w.written.append(w.out / "dynamics_simulation.nc")
     w.written += simulation_figure(res.dataset, w.out / "dynamics_simulation")
 

@@ -20,27 +20,37 @@ err = Console(stderr=True)
 
 
 def _commit(tmp: Path, out: Path) -> list[Path]:
-    """Move finished outputs from `tmp` into `out`, so a failed run leaves nothing half-written there."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Move finished outputs from `tmp` (a staging folder inside `out`) into `out`, each by one atomic rename, so a
+    failed run leaves nothing half-written there."""
     written = []
     for f in sorted(tmp.iterdir()):
         dest = out / f.name
-        shutil.move(str(f), dest)
+        os.replace(f, dest)
         written.append(dest)
     shutil.rmtree(tmp, ignore_errors=True)
     return written
 
 
 SIMULATE_OUTPUTS = ("simulation.nc", "summary.csv", "summary.json", "simulation.png", "simulation.svg")
+CROSSRES_EVOLUTION_OUTPUTS = (
+    "crossres_evolution_replicates.csv",
+    "crossres_evolution_selection.csv",
+    "crossres_evolution_summary.csv",
+    "crossres_evolution.png",
+    "crossres_evolution.svg",
+)
 
 
-def check_destination(out: Path, names: tuple[str, ...], option: str = "--out") -> None:
-    """Refuse, before any work, an output folder that is a file, holds earlier outputs or cannot be written."""
+def check_destination(out: Path, names: tuple[str, ...], option: str = "--out", force: bool = False) -> None:
+    """Refuse, before any work, an output folder that is a file, holds earlier outputs (unless `force`) or cannot be
+    written."""
     if out.exists() and not out.is_dir():
         raise ChemoradError(f"{option} {out}: is an existing file; give a folder for the outputs")
     clash = [n for n in names if (out / n).exists()]
-    if clash:
-        raise ChemoradError(f"{option} {out}: already holds {', '.join(clash)}; choose a new folder or remove them")
+    if clash and not force:
+        raise ChemoradError(
+            f"{option} {out}: already holds {', '.join(clash)}; choose a new folder, remove them or pass --force"
+        )
     probe = out
     while not probe.exists():
         probe = probe.parent
@@ -49,13 +59,28 @@ def check_destination(out: Path, names: tuple[str, ...], option: str = "--out") 
 
 
 @contextmanager
+def locked(out: Path | None, names: tuple[str, ...], force: bool = False):
+    """Hold `out` for this process (`chemorad.io_atomic.folder_lock`) from before the work until its outputs are in
+    place, checking again under the lock, so two runs into one folder never silently replace each other's results."""
+    if out is None:
+        yield
+        return
+    from chemorad.io_atomic import folder_lock
+
+    with folder_lock(out):
+        check_destination(out, names, force=force)
+        yield
+
+
+@contextmanager
 def staging(out: Path):
-    """A hidden staging folder beside `out`, removed on every path out of the block (success moves its files)."""
-    parent = out.parent if out.parent.exists() else None
+    """A hidden staging folder inside `out` (same file system: each output is then renamed into place), removed on
+    every path out of the block (success moves its files)."""
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=".chemorad-", dir=parent))
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".chemorad-", dir=out))
     except OSError as exc:
-        raise ChemoradError(f"--out {out}: cannot write beside it ({exc.strerror})") from None
+        raise ChemoradError(f"--out {out}: cannot write into it ({exc.strerror})") from None
     try:
         yield tmp
     finally:
@@ -76,9 +101,10 @@ def _population_line(name: str, s, pop: dict) -> str:
 def simulate_cmd(
     scenario: Annotated[Path, typer.Argument(metavar="SCENARIO.yaml", help="Scenario file (docs/dynamics.md).")],
     replicates: Annotated[int | None, typer.Option(help="Override the scenario's replicates.", min=1)] = None,
-    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.", min=0, max=2**32 - 1)] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for the NetCDF, the summary and the figures.")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Summary format.")] = Format.table,
+    force: Annotated[bool, typer.Option("--force", help="Replace earlier outputs in --out.")] = False,
 ) -> None:
     """Simulate a tumour over a treatment course: growth, kill through the damage chain, the 5 Rs, evolution, TCP."""
     import json
@@ -92,23 +118,24 @@ def simulate_cmd(
     job = simulation_job(ctx, scenario, replicates, seed)
     site_pop = scenario_tcp(job.scenario, ctx.catalog)  # the site model, when `calibration:` names a tumour site
     if out is not None:
-        check_destination(out, SIMULATE_OUTPUTS)
-    with progress_bar(err) as bar:
-        task = bar.add_task(f"simulating {job.name}", total=None)
-        res = job.run(progress=lambda k, n: bar.update(task, completed=k, total=n))
-    sc = job.scenario
-    s = res.summary
-    record = {"scenario": sc.name, "population": res.population, "replicates": s.to_dict("records")}
-    if site_pop is not None:
-        record["site_model"] = site_pop
-    if out is not None:
-        with staging(out) as tmp:
-            res.dataset.to_netcdf(tmp / "simulation.nc", engine="scipy")
-            s.to_csv(tmp / "summary.csv", index=False)
-            (tmp / "summary.json").write_text(json.dumps(record, indent=1, default=float) + "\n", encoding="utf-8")
-            simulation_figure(res.dataset, tmp / "simulation")
-            for p in _commit(tmp, out):
-                err.print(f"wrote {p}")
+        check_destination(out, SIMULATE_OUTPUTS, force=force)
+    with locked(out, SIMULATE_OUTPUTS, force):
+        with progress_bar(err) as bar:
+            task = bar.add_task(f"simulating {job.name}", total=None)
+            res = job.run(progress=lambda k, n: bar.update(task, completed=k, total=n))
+        sc = job.scenario
+        s = res.summary
+        record = {"scenario": sc.name, "population": res.population, "replicates": s.to_dict("records")}
+        if site_pop is not None:
+            record["site_model"] = site_pop
+        if out is not None:
+            with staging(out) as tmp:
+                res.dataset.to_netcdf(tmp / "simulation.nc", engine="scipy")
+                s.to_csv(tmp / "summary.csv", index=False)
+                (tmp / "summary.json").write_text(json.dumps(record, indent=1, default=float) + "\n", encoding="utf-8")
+                simulation_figure(res.dataset, tmp / "simulation")
+                for p in _commit(tmp, out):
+                    err.print(f"wrote {p}")
     for line in calibration_notes(sc, site_pop):
         err.print(line, highlight=False, soft_wrap=True)
     label = sc.name if site_pop is None else f"{sc.name} [cell-level run, not the site model]"
@@ -120,11 +147,12 @@ def crossres_evolution_cmd(
     drugs: Annotated[str, typer.Option(help="Comma-separated drugs given before or after radiotherapy.")] = (
         "cisplatin,docetaxel,doxorubicin"
     ),
-    replicates: Annotated[int, typer.Option(help="Replicates per order.", min=1)] = 10,
-    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    replicates: Annotated[int, typer.Option(help="Replicates per order (at most 10,000).", min=1, max=10_000)] = 10,
+    seed: Annotated[int, typer.Option(help="Seed.", min=0, max=2**32 - 1)] = 0,
     rate: Annotated[float, typer.Option(help="Probability per division of gaining one mechanism step.")] = 1e-6,
     out: Annotated[Path | None, typer.Option(help="Folder for tables and figures.")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    force: Annotated[bool, typer.Option("--force", help="Replace earlier outputs in --out.")] = False,
 ) -> None:
     """Drug then radiotherapy vs the reverse: resistance acquired to the second therapy, and what was selected."""
     from chemorad.cli.context import current_catalog
@@ -141,15 +169,18 @@ def crossres_evolution_cmd(
         t = cat.therapy(d)
         if t.modality != Modality.drug or t.pk is None:
             raise ChemoradError(f"--drugs: {d!r} is not a drug with pharmacokinetics in the catalog")
-    with err.status("simulating") as status:
-        rows, enrich, _ = crossres_evolution(names, replicates, seed, rate, progress=status.update, cat=cat)
-    table = summarise(rows, enrich)
     if out is not None:
-        with staging(out) as tmp:
-            rows.to_csv(tmp / "crossres_evolution_replicates.csv", index=False)
-            enrich.to_csv(tmp / "crossres_evolution_selection.csv", index=False)
-            table.to_csv(tmp / "crossres_evolution_summary.csv", index=False)
-            order_figure(rows, tmp / "crossres_evolution")
-            for p in _commit(tmp, out):
-                err.print(f"wrote {p}")
+        check_destination(out, CROSSRES_EVOLUTION_OUTPUTS, force=force)
+    with locked(out, CROSSRES_EVOLUTION_OUTPUTS, force):
+        with err.status("simulating") as status:
+            rows, enrich, _ = crossres_evolution(names, replicates, seed, rate, progress=status.update, cat=cat)
+        table = summarise(rows, enrich)
+        if out is not None:
+            with staging(out) as tmp:
+                rows.to_csv(tmp / "crossres_evolution_replicates.csv", index=False)
+                enrich.to_csv(tmp / "crossres_evolution_selection.csv", index=False)
+                table.to_csv(tmp / "crossres_evolution_summary.csv", index=False)
+                order_figure(rows, tmp / "crossres_evolution")
+                for p in _commit(tmp, out):
+                    err.print(f"wrote {p}")
     emit(table.round(4), table.to_dict("records"), fmt, title="Order of therapy: acquired resistance")

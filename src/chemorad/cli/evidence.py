@@ -16,6 +16,7 @@ from chemorad.cli.render import Format, emit, existing_data_folder, progress_bar
 from chemorad.errors import ChemoradError, unknown
 from chemorad.evidence.associations import associations
 from chemorad.evidence.responses import label as _label
+from chemorad.io_atomic import replacing
 from chemorad.report.evidence_figures import claims_heatmap_figure, crossres_matrix_figure
 
 app = typer.Typer(help="Test the claims on real cell-line data (Yard 2016, GDSC1/2, CTRP, CCLE).", no_args_is_help=True)
@@ -29,6 +30,9 @@ DataOpt = Annotated[
 ]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder for tables and figures (created if absent).")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+#: bootstrap resamples: memory is n_boot x lines x 8 bytes per pair (about 70 MB at the bound for ~900 lines)
+MAX_BOOT = 10_000
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace earlier outputs in --out.")]
 CITE = (
     "Data: Yard et al. 2016 (doi:10.1038/ncomms11428); GDSC, Iorio et al. 2016 (doi:10.1016/j.cell.2016.06.017); "
     "CTRP, Seashore-Ludlow et al. 2015 (doi:10.1158/2159-8290.CD-15-0235); CCLE RPPA, Li et al. 2017; "
@@ -40,6 +44,19 @@ def _out(out: Path | None) -> Path | None:
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def _refuse_existing(out: Path | None, patterns: tuple[str, ...], force: bool) -> None:
+    """Before any work: --out must be a folder (or absent), and without --force hold none of the outputs (glob
+    `patterns`) a command would write."""
+    if out is None:
+        return
+    if out.exists() and not out.is_dir():
+        raise ChemoradError(f"--out {out}: exists and is not a folder")
+    clash = sorted({p.name for pattern in patterns for p in out.glob(pattern)}) if out.is_dir() else []
+    if clash and not force:
+        more = f" (and {len(clash) - 1} more)" if len(clash) > 1 else ""
+        raise ChemoradError(f"--out {out}: already holds {clash[0]}{more}; choose a new folder or pass --force")
 
 
 @app.command("data")
@@ -97,11 +114,13 @@ def fit_radiation(
     data: DataOpt = None,
     out: OutOpt = None,
     fmt: FormatOpt = Format.table,
+    force: ForceOpt = False,
 ) -> None:
     """Linear-quadratic fits (alpha, beta >= 0) of radiation survival curves, compared with RadioGx."""
     from chemorad.bundle.names import canonical_name
     from chemorad.evidence.curves import check_survival_table, fit_lq, sf_columns
 
+    _refuse_existing(out, ("lq_fits.csv", "lq_fit_*.png", "lq_fit_*.svg"), force)
     if table is not None:
         try:
             curves = pd.read_csv(table)
@@ -139,7 +158,8 @@ def fit_radiation(
     df = fits.reset_index()
     if out is not None:
         path = _out(out) / "lq_fits.csv"
-        df.to_csv(path, index=False)
+        with replacing(path) as tmp:
+            df.to_csv(tmp, index=False)
         err.print(f"wrote {path}")
     if measured is not None and cell_line is None:
         both = fits.dropna(subset=["radiogx_alpha"])
@@ -179,14 +199,16 @@ def scan(
     all_compounds: Annotated[
         bool, typer.Option(help="Every compound in GDSC1/2 and CTRP, not only the catalog's.")
     ] = False,
-    top: Annotated[int, typer.Option(help="Rows to print (smallest p first).", min=1)] = 30,
+    top: Annotated[int, typer.Option(help="Rows to print (smallest p first).", min=1, max=1_000_000)] = 30,
     data: DataOpt = None,
     out: OutOpt = None,
     fmt: FormatOpt = Format.table,
+    force: ForceOpt = False,
 ) -> None:
     """Tissue-adjusted association of every feature with every response (OLS, BH-FDR), all pairs at once."""
     from chemorad.evidence.claims import evidence_tables
 
+    _refuse_existing(out, ("scan.parquet", "volcano_*.png", "volcano_*.svg"), force)
     cat = current_catalog()
     with err.status("loading data"):
         _, resp, cov = evidence_tables(cat, data)
@@ -203,7 +225,8 @@ def scan(
     )
     if out is not None:
         path = _out(out) / "scan.parquet"
-        table.to_parquet(path, index=False)
+        with replacing(path) as tmp:
+            table.to_parquet(tmp, index=False)
         err.print(f"wrote {path}")
         from chemorad.evidence.responses import therapy_columns
         from chemorad.report.evidence_figures import volcano_figure
@@ -221,23 +244,33 @@ def scan(
 
 @app.command()
 def crossres(
-    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples per pair.", min=0)] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    n_boot: Annotated[
+        int, typer.Option(help="Bootstrap resamples per pair (at most 10,000).", min=0, max=MAX_BOOT)
+    ] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.", min=0, max=2**32 - 1)] = 0,
     drug_pairs: Annotated[bool, typer.Option(help="Also drug vs drug within each dataset.")] = True,
     explain: Annotated[
-        int, typer.Option(help="Catalog-linked mediators listed per radiation pair (largest share of r first).")
+        int,
+        typer.Option(
+            help="Catalog-linked mediators listed per radiation pair (largest share of r first).", min=0, max=50
+        ),
     ] = 3,
     n_boot_explain: Annotated[
-        int, typer.Option(help="Bootstrap resamples for the explained shares (radiation pairs at FDR < 0.1).", min=0)
+        int,
+        typer.Option(
+            help="Bootstrap resamples for the explained shares (radiation pairs at FDR < 0.1).", min=0, max=MAX_BOOT
+        ),
     ] = 200,
     data: DataOpt = None,
     out: OutOpt = None,
     fmt: FormatOpt = Format.table,
+    force: ForceOpt = False,
 ) -> None:
     """Cross-resistance: tissue-adjusted partial correlation of radiation and drug responses, with bootstrap CI."""
     from chemorad.evidence.claims import evidence_tables
     from chemorad.evidence.crossres import explained_cross_resistance
 
+    _refuse_existing(out, ("crossres.csv", "crossres_matrix.png", "crossres_matrix.svg"), force)
     cat = current_catalog()
     with err.status("loading data"):
         sc, resp, _ = evidence_tables(cat, data)
@@ -264,7 +297,8 @@ def crossres(
     )
     if out is not None:
         path = _out(out) / "crossres.csv"
-        table.to_csv(path, index=False)
+        with replacing(path) as tmp:
+            table.to_csv(tmp, index=False)
         crossres_matrix_figure(table, out / "crossres_matrix", cat)
         err.print(f"wrote {path} and crossres_matrix.png/.svg")
     keys = ["therapy_a", "therapy_b", "dataset", "partial_r", "ci_low", "ci_high", "fdr", "n", "explained_by"]
@@ -288,11 +322,13 @@ def claims(
     data: DataOpt = None,
     out: OutOpt = None,
     fmt: FormatOpt = Format.table,
+    force: ForceOpt = False,
 ) -> None:
     """For each mechanism's claimed specificity: the data verdict per therapy (supported, contradicted, ...)."""
     from chemorad.evidence.claims import claim_verdicts, compare_verdicts, summarise, verdict_counts, verdict_records
     from chemorad.evidence.margins import MARGIN_PER_NOISE
 
+    _refuse_existing(out, ("claims.csv", "claims_effects.*", "claims_changed_by_proliferation.csv"), force)
     cat = current_catalog()
     if mechanism is not None:
         cat.mechanism(mechanism)
@@ -318,11 +354,13 @@ def claims(
     )
     if out is not None:
         path = _out(out) / "claims.csv"
-        table.to_csv(path, index=False)
+        with replacing(path) as tmp:
+            table.to_csv(tmp, index=False)
         claims_heatmap_figure(table[table["primary"]], out / "claims_effects")
         err.print(f"wrote {path} and claims_effects.png/.svg")
         if changed is not None:
-            changed.to_csv(out / "claims_changed_by_proliferation.csv", index=False)
+            with replacing(out / "claims_changed_by_proliferation.csv") as tmp:
+                changed.to_csv(tmp, index=False)
     if changed is not None:
         err.print(f"{len(changed)} unique tests change verdict when adjusted for proliferation (same lines).")
         if not summary:
@@ -350,8 +388,12 @@ def conditional(
     cell_line: Annotated[
         str | None, typer.Option(help="Also condition on this bundle line's molecular profile (mechanism scores).")
     ] = None,
-    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples over lines for the intervals.", min=0)] = 200,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap and the Monte Carlo draws.")] = 0,
+    n_boot: Annotated[
+        int, typer.Option(help="Bootstrap resamples over lines for the intervals.", min=0, max=MAX_BOOT)
+    ] = 200,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the bootstrap and the Monte Carlo draws.", min=0, max=2**32 - 1)
+    ] = 0,
     data: DataOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:

@@ -13,6 +13,7 @@ from rich.console import Console
 from chemorad.cli.context import current_catalog
 from chemorad.cli.render import existing_data_folder
 from chemorad.errors import ChemoradError
+from chemorad.io_atomic import replacing, write_text
 
 app = typer.Typer(
     help="The graded knowledge base of resistance mechanisms and markers per therapy.", no_args_is_help=True
@@ -55,10 +56,11 @@ def export_cmd(
         records = knowledge_base(cat, data)
     doc = kb_export(records)
     if fmt is KbFormat.tsv:
-        records_table(doc["records"]).to_csv(out, sep="\t", index=False)
+        with replacing(out) as tmp:
+            records_table(doc["records"]).to_csv(tmp, sep="\t", index=False)
     else:
         payload = kb_jsonld(doc) if fmt is KbFormat.jsonld else doc
-        out.write_text(json.dumps(payload, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+        write_text(out, json.dumps(payload, indent=1, allow_nan=False) + "\n")
     grades = {}
     for r in doc["records"]:
         grades[r["evidence_grade"]] = grades.get(r["evidence_grade"], 0) + 1
@@ -68,13 +70,16 @@ def export_cmd(
 @app.command("schema")
 def schema_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Write the JSON Schema here (default: print it).")] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
 ) -> None:
     """The versioned JSON Schema of the JSON export."""
     from chemorad.evidence.kb_models import json_schema
 
+    if out is not None:
+        _writable(out, force)
     text = json.dumps(json_schema(), indent=1, sort_keys=True) + "\n"
     if out is None:
         print(text, end="")
     else:
-        out.write_text(text, encoding="utf-8")
+        write_text(out, text)
         err.print(f"wrote {out}")

@@ -28,7 +28,7 @@ def regimens_cmd(
         str | None, typer.Option(help="Tumour site of the site model (hnscc, prostate, ...): its standard regimens.")
     ] = None,
     patients: Annotated[int, typer.Option(help="Virtual patients per regimen.", min=20, max=20000)] = 200,
-    seed: Annotated[int, typer.Option(help="Seed of the virtual patients.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the virtual patients.", min=0, max=2**32 - 1)] = 0,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """TCP with intervals for standard head and neck regimens (and yours) for one tumour, next to its GARD.

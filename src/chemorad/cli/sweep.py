@@ -11,6 +11,7 @@ from rich.console import Console
 
 from chemorad.cli.context import current_catalog
 from chemorad.cli.render import Format, emit, print_table, progress_bar, to_json
+from chemorad.io_atomic import replacing
 
 err = Console(stderr=True)
 
@@ -18,14 +19,16 @@ err = Console(stderr=True)
 def sweep_cmd(
     sweep_file: Annotated[Path, typer.Argument(metavar="SWEEP.yaml", help="Sweep file (docs/sweeps.md).")],
     out: Annotated[Path, typer.Option(help="Results folder (manifest, design, one Parquet file per batch).")],
-    workers: Annotated[int, typer.Option(help="Local cluster: worker processes.", min=1)] = 2,
+    workers: Annotated[int, typer.Option(help="Local cluster: worker processes.", min=1, max=256)] = 2,
     scheduler: Annotated[
         str | None, typer.Option(help="Address of a running Dask scheduler (tcp://host:port) instead of a local one.")
     ] = None,
     resume: Annotated[
         bool, typer.Option(help="Finish an interrupted sweep in OUT; finished batches are kept.")
     ] = False,
-    batch_size: Annotated[int | None, typer.Option(help="Points per task (default: about 64 batches).", min=1)] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Points per task (default: about 64 batches).", min=1, max=100_000)
+    ] = None,
     data: Annotated[Path | None, typer.Option(help="Cell-line data for cohorts (default: $CHEMORAD_DATA).")] = None,
     connect_timeout: Annotated[float, typer.Option(help="Seconds to wait for --scheduler.", min=0.1)] = 5.0,
 ) -> None:
@@ -110,7 +113,8 @@ def sweep_report_cmd(
     report = directory / "report"
     report.mkdir(exist_ok=True)
     for name, df in tables.items():
-        df.to_csv(report / f"{name}.csv", index=False)
+        with replacing(report / f"{name}.csv") as tmp:
+            df.to_csv(tmp, index=False)
     if figures:
         written = arm_comparison_figure(tables["arm_means"], report / "arm_comparison", tables["comparison"])
         if not tables["sensitivity"].empty:

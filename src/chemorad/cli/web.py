@@ -33,7 +33,9 @@ def serve_cmd(
     runs: Annotated[
         Path | None, typer.Option("--runs", help="Folder whose simulate/sweep results are browsable (default: .).")
     ] = None,
-    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples per cross-resistance pair.", min=0)] = 200,
+    n_boot: Annotated[
+        int, typer.Option(help="Bootstrap resamples per cross-resistance pair.", min=0, max=10_000)
+    ] = 200,
     warm: Annotated[bool, typer.Option(help="Compute the matrix and cross-resistance at start-up.")] = True,
 ) -> None:
     """Start the web explorer: the mechanism x therapy matrix, mechanism and gene pages, cross-resistance, one

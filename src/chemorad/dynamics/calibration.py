@@ -270,4 +270,6 @@ def fit_chemo(
 
 
 def write_record(cal: Calibration, path: Path, name: str = "hnscc") -> None:
-    path.write_text(yaml.safe_dump(cal.record(name), sort_keys=False), encoding="utf-8")
+    from chemorad.io_atomic import write_text
+
+    write_text(path, yaml.safe_dump(cal.record(name), sort_keys=False))

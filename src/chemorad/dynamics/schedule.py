@@ -8,31 +8,87 @@ interruptions, counted from `start_day`), so a gap prolongs the course as in the
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import SCHEDULE_DRUG, SCHEDULE_RADIATION
 from chemorad.errors import ChemoradError
+
+#: most radiotherapy fractions in one schedule item: ten times the longest clinical courses (hyperfractionated
+#: 2 x 1.2 Gy a day, about 70 fractions), and small enough that the timeline is built in milliseconds
+MAX_FRACTIONS = 1_000
+#: most drug cycles in one schedule item (clinical regimens give 1 to about 20)
+MAX_CYCLES = 1_000
+
+
+def _admits_bool(annotation: Any) -> bool:
+    """Whether a field's type accepts true/false anywhere (bool itself, or inside a union or container)."""
+    if annotation is bool:
+        return True
+    return any(_admits_bool(a) for a in typing.get_args(annotation))
+
+
+def _holds_bool(value: Any, annotation: Any) -> bool:
+    """Whether `value` is true/false, or a list or mapping (where the field is one) holding true/false."""
+    if isinstance(value, bool):
+        return True
+    origins = {typing.get_origin(a) for a in (annotation, *typing.get_args(annotation))}
+    if isinstance(value, list | tuple) and origins & {list, tuple}:
+        return any(isinstance(v, bool) for v in value)
+    if isinstance(value, dict) and dict in origins:
+        return any(isinstance(v, bool) for v in value.values())
+    return False
+
+
+def refuse_bool_numbers(model: type[BaseModel], raw: Any) -> Any:
+    """For a `before` model validator: YAML `true`/`false` where a number (or a list or mapping of numbers) is expected
+    is an error, not 1 or 0 (pydantic's lax mode would read `fractions: true` as one fraction)."""
+    if isinstance(raw, dict):
+        for name, value in raw.items():
+            field = model.model_fields.get(name) if isinstance(name, str) else None
+            if field is not None and not _admits_bool(field.annotation) and _holds_bool(value, field.annotation):
+                raise PydanticCustomError("bool_number", "{name}: expected a number, got true/false", {"name": name})
+    return raw
 
 
 class _Strict(BaseModel):
     # NaN and infinity are not numbers a schedule can hold: refused as "finite number", not as a failed bound
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, raw: Any) -> Any:
+        return refuse_bool_numbers(cls, raw)
+
 
 class Radiotherapy(_Strict):
     kind: Literal[SCHEDULE_RADIATION] = SCHEDULE_RADIATION
     start_day: float = Field(0.0, ge=0)
     dose_gy: float = Field(gt=0, le=30, description="dose per fraction")
-    fractions: int = Field(gt=0)
+    fractions: int = Field(gt=0, le=MAX_FRACTIONS)
     per_week: int = Field(5, ge=1, le=14)
     per_day: int = Field(1, ge=1, le=3)
     interval_h: float = Field(6.0, gt=0, description="between fractions on the same day")
     gaps_days: list[float] = Field(default_factory=list, description="extra days without treatment (unplanned gaps)")
+
+    @model_validator(mode="after")
+    def _same_day(self) -> Radiotherapy:
+        # the day's last fraction must come before the next day's first, or two fractions fall at one instant
+        if (self.per_day - 1) * self.interval_h >= 24.0:
+            raise PydanticCustomError(
+                "same_day",
+                "per_day {per_day} with interval_h {interval} puts the day's last fraction at or after the next "
+                "day's first; (per_day - 1) x interval_h must be below 24 h: interval_h below {most} for "
+                "{per_day} a day",
+                {"per_day": self.per_day, "interval": f"{self.interval_h:g}", "most": f"{24 / (self.per_day - 1):g}"},
+            )
+        return self
 
 
 class Drug(_Strict):
@@ -41,7 +97,7 @@ class Drug(_Strict):
     start_day: float = Field(0.0, ge=0)
     dose_mg_m2: float | None = Field(None, gt=0, description="default: the catalog's standard dose")
     cycle_days: float | None = Field(None, gt=0, description="default: the catalog's cycle length")
-    cycles: int = Field(1, gt=0)
+    cycles: int = Field(1, gt=0, le=MAX_CYCLES)
 
 
 @dataclass(frozen=True)

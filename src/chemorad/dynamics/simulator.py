@@ -52,7 +52,7 @@ from chemorad.chain.exposure import plasma_exposure
 from chemorad.chain.phenotype import effect_weights, from_array, modifiers
 from chemorad.chain.survival import Environment, survival
 from chemorad.dynamics import engine
-from chemorad.dynamics.scenario import Scenario
+from chemorad.dynamics.scenario import Scenario, check_horizon
 from chemorad.dynamics.schedule import Event, events
 from chemorad.errors import ChemoradError
 
@@ -701,6 +701,7 @@ def check_budget(sc: Scenario, reps: int) -> None:
     per-replicate working arrays. Exact (Gillespie) mode: the events of one course grow with the number of cells, so
     more than `MAX_EXACT_CELLS` cells is refused (tau or auto handle large tumours).
     """
+    check_horizon(sc)
     sim = sc.simulation
     n_steps = int(np.ceil(sim.days / sim.dt_days))
     states = 2 * len(sc.clones) * (1 + len(sc.evolution.mechanisms))

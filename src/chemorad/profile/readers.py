@@ -887,6 +887,24 @@ class ProteinResult:
     warnings: tuple[str, ...] = ()
 
 
+#: largest |log2 level| a median-centred RPPA value can hold here: the bundle's `ccle_rppa.csv` (626 lines x 214
+#: antibodies) spans -5.3 to 8.7, and 20 log2 units is a millionfold change from the cohort median, beyond any assay
+_PROTEIN_LIMIT = 20.0
+
+
+def _check_protein(values: pd.DataFrame, where: str) -> None:
+    """Refuse a protein level outside +-`_PROTEIN_LIMIT` (or infinite), naming the file, sample and antibody."""
+    arr = values.to_numpy(dtype=float)
+    bad = np.abs(np.nan_to_num(arr, nan=0.0)) > _PROTEIN_LIMIT  # infinities become the largest float: refused
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise ChemoradError(
+            f"{where}: value {arr[r, c]:.6g} for sample {values.index[r]!r}, antibody {values.columns[c]!r} is "
+            f"impossible for RPPA ({int(bad.sum())} such value(s)); expected log2 levels, median-centred, within "
+            f"+-{_PROTEIN_LIMIT:g} (the bundle's span -5.3 to 8.7)"
+        )
+
+
 def read_protein(
     path: str | os.PathLike[str],
     orientation: Orientation = "auto",
@@ -899,6 +917,7 @@ def read_protein(
     Values: log2, median-centred across a cohort (Li et al. 2017, Cancer Cell 31:225).
     """
     m = _read_matrix(path, known_antibodies(data), orientation, "antibody")
+    _check_protein(m.matrix, str(path))
     return ProteinResult(
         matrix=m.matrix,
         orientation=m.orientation.replace("genes", "antibodies"),

@@ -9,7 +9,7 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
-from chemorad.report.figures import save, subplots
+from chemorad.report.figures import plain, save, subplots
 
 
 def simulation_figure(ds: xr.Dataset, stem: Path, top_clones: int = 6) -> list[Path]:
@@ -49,7 +49,7 @@ def draw_simulation(ds: xr.Dataset, top_clones: int = 6) -> Figure:
     bottom = np.zeros(len(t))
     for clone in order:
         y = np.nan_to_num(frac.sel(clone=clone).to_numpy())
-        ax.fill_between(t, bottom, bottom + y, label=str(clone), alpha=0.8)
+        ax.fill_between(t, bottom, bottom + y, label=plain(clone), alpha=0.8)
         bottom += y
     ax.set_ylim(0, 1)
     ax.set_xlabel("day")
@@ -69,7 +69,7 @@ def draw_simulation(ds: xr.Dataset, top_clones: int = 6) -> Figure:
     ax.set_xlabel("day")
     ax.set_ylabel("viable cells")
     ax.set_title(f"Replicates ({len(viable)})", fontsize=10)
-    fig.suptitle(ds.attrs.get("scenario", ""), fontsize=11)
+    fig.suptitle(plain(ds.attrs.get("scenario", "")), fontsize=11)
     fig.tight_layout()
     return fig
 

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import Modality, ResponseKey
-from chemorad.report.figures import figure_and_ax, save
+from chemorad.report.figures import figure_and_ax, plain, save
 
 
 def lq_fit_figure(doses: np.ndarray, sf: np.ndarray, fit: pd.Series, line: str, stem: Path) -> list[Path]:
@@ -32,7 +32,7 @@ def draw_lq_fit(doses: np.ndarray, sf: np.ndarray, fit: pd.Series, line: str, ax
     ax.set_yscale("log")
     ax.set_xlabel("dose (Gy)")
     ax.set_ylabel("surviving fraction")
-    ax.set_title(f"{line}: SF2 {fit['sf2']:.2f}, D10 {fit['d10']:.1f} Gy", fontsize=10)
+    ax.set_title(f"{plain(line)}: SF2 {fit['sf2']:.2f}, D10 {fit['d10']:.1f} Gy", fontsize=10)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3, which="both")
     return fig

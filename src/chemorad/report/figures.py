@@ -15,11 +15,19 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from chemorad.io_atomic import replacing
+
 
 def subplots(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] | None = None, **kw: Any):
     """(figure, axes) like `pyplot.subplots`, on a standalone `Figure` that needs no backend."""
     fig = Figure(figsize=figsize)
     return fig, fig.subplots(nrows, ncols, **kw)
+
+
+def plain(text: object) -> str:
+    """`text` shown literally by matplotlib: a user's name with `$` in it (a sample id, a cell line, a regimen) is not
+    parsed as mathtext (which would fail on `T$1$x` or render it as maths)."""
+    return str(text).replace("$", r"\$")
 
 
 def figure_and_ax(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -34,7 +42,8 @@ def save(fig: Figure, stem: Path) -> list[Path]:
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
     for p in paths:
-        fig.savefig(p, dpi=150, bbox_inches="tight")
+        with replacing(p) as tmp:  # a full disk keeps the old figure (chemorad.io_atomic)
+            fig.savefig(tmp, dpi=150, bbox_inches="tight", format=p.suffix[1:])
     return paths
 
 

@@ -29,6 +29,8 @@ from matplotlib.figure import Figure
 from chemorad.catalog import views as cv
 from chemorad.catalog.load import Catalog
 from chemorad.chain.specificity import TARGET_SF, conditions
+from chemorad.errors import ChemoradError
+from chemorad.io_atomic import write_text
 from chemorad.profile.predict import RESISTANT_PERCENTILE, Predictions, primary_records
 from chemorad.profile.readers import Profile
 from chemorad.report.figures import figure_and_ax
@@ -383,7 +385,18 @@ def report_targets(samples: list[str], out: Path) -> dict[str, Path]:
     """Where each sample's report goes: `out` itself when it ends in .html (one sample), else `out`/<sample>.html."""
     if out.suffix.lower() == ".html":
         return {samples[0]: out}
-    return {s: out / f"{_safe(s)}.html" for s in samples}
+    targets: dict[str, Path] = {}
+    seen: dict[str, str] = {}
+    for s in samples:
+        name = f"{_safe(s)}.html"
+        # compared without case too: on a case-insensitive file system (macOS, Windows) T1 and t1 are one file
+        other = seen.setdefault(name.lower(), s)
+        if other != s:
+            raise ChemoradError(
+                f"samples {other!r} and {s!r} would both be reported in {out / name}; rename one of them"
+            )
+        targets[s] = out / name
+    return targets
 
 
 def write_reports(
@@ -399,5 +412,5 @@ def write_reports(
     targets = report_targets(list(pred.scores.scores.index), out)
     for sample, path in targets.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_report(cat, pred, prof, sample, level, regimens=regimens), encoding="utf-8")
+        write_text(path, render_report(cat, pred, prof, sample, level, regimens=regimens))
         yield path

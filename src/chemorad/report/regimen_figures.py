@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chemorad.report.figures import figure_and_ax
+from chemorad.report.figures import figure_and_ax, plain
 
 
 def regimen_figure(panel: dict, ax=None):
@@ -15,7 +15,7 @@ def regimen_figure(panel: dict, ax=None):
     """
     rows = panel["table"]
     fig, ax = figure_and_ax(ax, (7.5, 0.45 * len(rows) + 1.2))
-    names = [r["regimen"] for r in rows]
+    names = [plain(r["regimen"]) for r in rows]
     tcp = np.array([r["tcp"] for r in rows])
     lo = np.array([r["tcp_low"] for r in rows])
     hi = np.array([r["tcp_high"] for r in rows])
@@ -29,6 +29,6 @@ def regimen_figure(panel: dict, ax=None):
     ax.set_yticks(y, names, fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"tumour control probability ({panel.get('patients', '?')} virtual patients, 95% interval)")
-    ax.set_title(f"{panel.get('sample', '')}: TCP per regimen", fontsize=10)
+    ax.set_title(f"{plain(panel.get('sample', ''))}: TCP per regimen", fontsize=10)
     fig.tight_layout()
     return fig

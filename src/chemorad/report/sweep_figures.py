@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from chemorad.report.figures import save, subplots
+from chemorad.report.figures import plain, save, subplots
 
 LABELS = {
     "log_kill": "log10 cell kill (N0 / nadir)",
@@ -33,14 +33,14 @@ def arm_comparison_figure(means: pd.DataFrame, stem: Path, paired: pd.DataFrame 
         x = np.arange(len(arms))
         err = np.vstack([sub["mean"] - sub["ci_low"], sub["ci_high"] - sub["mean"]])
         ax.errorbar(x, sub["mean"], yerr=np.nan_to_num(err), fmt="o", capsize=4, color="C0")
-        ax.set_xticks(x, arms, rotation=20, fontsize=8)
+        ax.set_xticks(x, [plain(a) for a in arms], rotation=20, fontsize=8)
         ax.set_title(LABELS.get(outcome, outcome), fontsize=9)
         if paired is not None and not paired.empty:
             lines = [
                 f"{d.arm} - {d.reference}: {d.mean_difference:+.3g} [{d.ci_low:+.3g}, {d.ci_high:+.3g}]"
                 for d in paired[paired["outcome"] == outcome].itertuples()
             ]
-            ax.text(0.02, 0.98, "\n".join(lines), transform=ax.transAxes, va="top", fontsize=6.5)
+            ax.text(0.02, 0.98, plain("\n".join(lines)), transform=ax.transAxes, va="top", fontsize=6.5)
     for ax in axes.ravel()[len(outcomes) :]:
         ax.axis("off")
     fig.suptitle("Arms on the same points: mean and 95% interval (text: paired difference, 95% interval)", fontsize=11)
@@ -64,7 +64,7 @@ def tornado_figure(indices: pd.DataFrame, outcome: str, stem: Path) -> list[Path
         ax.axvline(0, color="k", lw=0.5)
         ax.set_xlim(-0.3, 1.3)  # indices are shares of variance; wide small-N intervals are clipped, not rescaled
         ax.set_xlabel("share of output variance")
-        ax.set_title(f"{arm}: {LABELS.get(outcome, outcome)}", fontsize=9)
+        ax.set_title(f"{plain(arm)}: {LABELS.get(outcome, outcome)}", fontsize=9)
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return save(fig, stem)
@@ -79,7 +79,7 @@ def outcome_vs_parameter_figure(points: pd.DataFrame, parameters: list[str], out
     for ax, p in zip(axes.ravel(), parameters, strict=False):
         for i, arm in enumerate(arms):
             sub = points[points["arm"] == arm]
-            ax.scatter(sub[p], sub[outcome], s=8, alpha=0.6, color=f"C{i}", label=arm)
+            ax.scatter(sub[p], sub[outcome], s=8, alpha=0.6, color=f"C{i}", label=plain(arm))
         ax.set_xlabel(p, fontsize=8)
         ax.set_ylabel(LABELS.get(outcome, outcome), fontsize=8)
         ax.legend(fontsize=7)

@@ -40,12 +40,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chemorad.errors import ChemoradError
+from chemorad.io_atomic import LOCK, replacing, write_bytes, write_text
+from chemorad.io_atomic import folder_lock as _folder_lock
 from chemorad.sweep.evaluate import evaluate_point
 from chemorad.sweep.spec import Sweep
 
 MANIFEST = "manifest.json"
 LEDGER = "batches.jsonl"
-LOCK = ".lock"
 FORMAT = 1
 MAX_BATCH = 500
 
@@ -82,10 +83,9 @@ def run_batch(task: BatchTask, cat: Any = None) -> tuple[int, int, float, str]:
 
 def write_atomic(table: pa.Table, path: Path, row_group_size: int | None = None) -> str:
     """Write a Parquet file under a hidden temporary name, then rename it into place; return its SHA-256."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp, row_group_size=row_group_size)
-    digest = file_sha256(tmp)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        pq.write_table(table, tmp, row_group_size=row_group_size)
+        digest = file_sha256(tmp)
     return digest
 
 
@@ -149,33 +149,13 @@ def check_batch(out: Path, manifest: dict, batch: int, ledger: dict[int, dict]) 
     return None if rows == expected else f"{rows} rows, expected {expected}"
 
 
-@contextmanager
-def folder_lock(out: Path) -> Iterator[bool]:
-    """Hold `out/.lock` for the run; yields whether `out` was created here. A second holder is refused."""
-    import fcntl
-
-    created = not out.exists()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise ChemoradError(f"--out {out}: exists and is not a folder") from None
-    handle = open(out / LOCK, "a+")  # held open for the whole run
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise ChemoradError(
-            f"--out {out}: another chemorad sweep is writing to this folder; wait for it to finish "
-            "(then --resume if it was interrupted) or choose another folder"
-        ) from None
-    try:
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        yield created
-    finally:
-        handle.close()
+def folder_lock(out: Path):
+    """Hold `out/.lock` for the run (`chemorad.io_atomic.folder_lock`); yields whether `out` was created here."""
+    return _folder_lock(
+        out,
+        hint="another sweep may be running; wait for it to finish (then --resume if it was interrupted) or choose "
+        "another folder",
+    )
 
 
 def default_batch_size(n_points: int) -> int:
@@ -253,11 +233,27 @@ def create_folder(out: Path, sweep: Sweep, source: Path | None, design: pd.DataF
     (out / "results").mkdir(parents=True, exist_ok=True)
     write_atomic(pa.Table.from_pandas(design, preserve_index=False), out / "design.parquet", row_group_size=size)
     if source is not None:
-        shutil.copyfile(source, out / "sweep.yaml")
-    tmp = out / f".{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2))
-    os.replace(tmp, out / MANIFEST)  # last: a manifest means the design is on disk
+        write_bytes(out / "sweep.yaml", Path(source).read_bytes())
+    write_text(out / MANIFEST, json.dumps(manifest, indent=2))  # last: a manifest means the design is on disk
     return manifest
+
+
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start worker processes with SIGINT ignored (an ignored signal stays ignored across exec, and Python then
+    installs no KeyboardInterrupt handler): Ctrl-C in a terminal reaches the whole process group, and only this
+    process should answer it, by closing the cluster and printing one line, not each worker its own traceback."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be changed from the main thread
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
@@ -280,13 +276,16 @@ def dask_client(workers: int = 2, scheduler: str | None = None, timeout_s: float
         return
     if workers < 1:
         raise ChemoradError(f"--workers must be at least 1 (got {workers})")
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,  # the simulator is NumPy-bound Python; processes, not threads, give parallelism
-        processes=True,
-        dashboard_address=":0",
-        silence_logs=logging.ERROR,
-    )
+    with _workers_ignore_ctrl_c():
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,  # the simulator is NumPy-bound Python; processes, not threads, give parallelism
+            processes=True,
+            dashboard_address=":0",
+            # a task's error reaches the client as the exception of its future; the workers' own logs would only
+            # repeat it, or print the tracebacks of their connections closing when the run is stopped (Ctrl-C)
+            silence_logs=logging.CRITICAL,
+        )
     client = Client(cluster)
     try:
         yield client
@@ -337,7 +336,7 @@ def _run(client, sweep: Sweep, out: Path, source, manifest, batch_size, data, pr
         manifest = create_folder(out, sweep, source, design_points(sweep, *data), batch_size)
     size = manifest["batch_size"]
     info = RunInfo(manifest["n_points"], manifest["n_batches"], size)
-    for stale in (out / "results").glob(".*.tmp"):  # left by an interrupted run
+    for stale in (out / "results").glob(".*.tmp*"):  # left by an interrupted run
         stale.unlink()
     ledger = read_ledger(out)
     todo = []

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chemorad.catalog import Catalog, catalog
 from chemorad.dynamics.scenario import _path, parse_scenario
+from chemorad.dynamics.schedule import refuse_bool_numbers
+from chemorad.dynamics.simulator import check_budget
 from chemorad.errors import ChemoradError, closest, read_yaml
 from chemorad.evidence.scores import SD_PER_ACTIVITY
 from chemorad.sweep.paths import check_path, with_values
@@ -24,6 +26,11 @@ from chemorad.sweep.paths import check_path, with_values
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, raw: Any) -> Any:
+        return refuse_bool_numbers(cls, raw)
 
 
 class Parameter(_Strict):
@@ -77,7 +84,7 @@ class SweepSpec(_Strict):
     parameters: list[Parameter] = Field(default_factory=list)
     design: Design
     replicates: int = Field(1, gt=0, description="simulations per point and arm (one seed per point)")
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
 
 
 @dataclass(frozen=True)
@@ -162,7 +169,8 @@ def parse_sweep(
             integer[p.path] = check_path(tree, p.path, f"{label} in arm {name}", cat)
             for value in _ends(p):
                 try:
-                    parse_scenario(with_values(tree, {p.path: value}), "scenario", cat=cat)
+                    sc = parse_scenario(with_values(tree, {p.path: value}), "scenario", cat=cat)
+                    check_budget(sc, spec.replicates)  # steps and memory, before any point is built
                 except ChemoradError as exc:
                     detail = str(exc).removeprefix("scenario: ")
                     raise ChemoradError(f"{label} ({p.path}) = {value:g} in arm {name}: {detail}") from None
