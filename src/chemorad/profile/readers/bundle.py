@@ -23,6 +23,18 @@ def _as_samples(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Profile field or extra key -> (bundle data set whose `in_<flag>` column says the line is there, loader)
+_LAYERS = {
+    "ccle_expression": ("ccle_expression", lambda data: ds.load_ccle_expression(data=data)),
+    "driver_mutation": ("genomic_features", lambda data: _driver(ds.load_genomic_features(data=data))),
+    "expression": ("expression", lambda data: ds.load_expression(data=data)),
+    "mutations": ("mutations", lambda data: ds.load_mutations(data=data)),
+    "copy_number": ("copy_number", lambda data: ds.load_copy_number(data=data)),
+    "protein": ("rppa", lambda data: ds.load_rppa(data=data)),
+}
+_EXTRA = ("ccle_expression", "driver_mutation")
+
+
 def from_cell_line(name: str, data: str | os.PathLike[str] | None = None) -> Profile:
     """The Profile of a cell line of the data bundle (name in any spelling, via `names.canonical_name`).
 
@@ -38,37 +50,29 @@ def from_cell_line(name: str, data: str | os.PathLike[str] | None = None) -> Pro
         tail = f"; closest: {', '.join(hint)}" if hint else ""
         raise ChemoradError(f"unknown cell line {name!r} (as {key!r}) in the data bundle{tail}")
     row = lines.loc[key]
-
-    def one(flag: str, loader) -> pd.DataFrame | None:
+    fields: dict = {"extra": {}, "sources": {}}
+    for layer, (flag, loader) in _LAYERS.items():
         if not bool(row[f"in_{flag}"]):
-            return None
-        frame = loader()
-        return _as_samples(frame.loc[[key]])
+            continue
+        frame = _as_samples(loader(data).loc[[key]])
+        if layer in _EXTRA:
+            fields["extra"][layer] = frame
+        else:
+            fields[layer] = frame
+        fields["sources"][layer] = ds.DATASETS[flag].filename
+    fields["expression_scale"] = "log" if "expression" in fields else None
+    messages: list[str] = []
+    fields["tissue"] = _line_tissue(key, row, messages)
+    fields["sources"]["tissue"] = "datasets.cell_lines()"
+    return Profile(**fields, warnings=messages)
 
-    prof = Profile()
-    prof.expression = one("expression", lambda: ds.load_expression(data=data))
-    prof.expression_scale = "log" if prof.expression is not None else None
-    prof.mutations = one("mutations", lambda: ds.load_mutations(data=data))
-    prof.copy_number = one("copy_number", lambda: ds.load_copy_number(data=data))
-    prof.protein = one("rppa", lambda: ds.load_rppa(data=data))
-    for extra, flag, loader in (
-        ("ccle_expression", "ccle_expression", lambda: ds.load_ccle_expression(data=data)),
-        ("driver_mutation", "genomic_features", lambda: _driver(ds.load_genomic_features(data=data))),
-    ):
-        frame = one(flag, loader)
-        if frame is not None:
-            prof.extra[extra] = frame
-            prof.sources[extra] = ds.DATASETS[flag].filename
-    for layer, flag in (
-        ("expression", "expression"),
-        ("mutations", "mutations"),
-        ("copy_number", "copy_number"),
-        ("protein", "rppa"),
-    ):
-        if getattr(prof, layer) is not None:
-            prof.sources[layer] = ds.DATASETS[flag].filename
+
+def _line_tissue(key: str, row: pd.Series, messages: list[str]) -> pd.DataFrame:
+    """The one-row tissue table of a bundle line, from its row of `datasets.cell_lines()`."""
     known = isinstance(row["tissue"], str)
-    prof.tissue = pd.DataFrame(
+    if not known:
+        _warn(messages, f"cell line {key!r}: no harmonised tissue in the bundle; predictions without tissue")
+    return pd.DataFrame(
         {
             "tissue": [row["tissue"] if known else None],
             "tissue_given": [row["tissue"] if known else None],
@@ -78,7 +82,3 @@ def from_cell_line(name: str, data: str | os.PathLike[str] | None = None) -> Pro
         },
         index=pd.Index([key], name=SAMPLE, dtype=object),
     )
-    prof.sources["tissue"] = "datasets.cell_lines()"
-    if not known:
-        _warn(prof.warnings, f"cell line {key!r}: no harmonised tissue in the bundle; predictions without tissue")
-    return prof

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,15 @@ from chemorad.profile.readers.tables import SAMPLE, _listed, _warn
 
 _PROFILE_FILES = ("expression", "mutations", "copy_number", "rppa", "ccle_expression", "genomic_features")
 _TISSUE_FILES = ("cell_lines", "yard", "rppa", "genomic_features")
+#: bundle file -> (Profile field or extra key, loader of the folder's file); expression is read apart (floor genes)
+_LAYER_OF: dict[str, tuple[str, Callable[[Path], pd.DataFrame]]] = {
+    "mutations": ("mutations", lambda root: ds.load_mutations(data=root)),
+    "copy_number": ("copy_number", lambda root: ds.load_copy_number(data=root)),
+    "rppa": ("protein", lambda root: ds.load_rppa(data=root)),
+    "ccle_expression": ("ccle_expression", lambda root: ds.load_ccle_expression(data=root)),
+    "genomic_features": ("driver_mutation", lambda root: _driver(ds.load_genomic_features(data=root))),
+}
+_EXTRA = ("ccle_expression", "driver_mutation")
 
 
 def read_profiles_dir(
@@ -37,78 +47,85 @@ def read_profiles_dir(
     """
     root = ds.data_dir(path)
     present = {n for n in (*_PROFILE_FILES, *_TISSUE_FILES) if (root / ds.DATASETS[n].filename).is_file()}
-    molecular = [n for n in _PROFILE_FILES if n in present]
-    if not molecular:
+    if not any(n in present for n in _PROFILE_FILES):
         wanted = ", ".join(ds.DATASETS[n].filename for n in _PROFILE_FILES)
         raise ChemoradError(f"{root}: no profile file found; expected at least one of {wanted}")
-    prof = Profile()
-    fname = {n: ds.DATASETS[n].filename for n in ds.DATASETS}
+    messages: list[str] = []
+    fields: dict = {"extra": {}, "sources": {}, "notes": []}
     if "expression" in present:
-        expr = ds.load_expression(data=root, drop_floor=False)
-        try:
-            floor = set(ds.floor_genes(reference))
-        except ChemoradError:
-            floor = None
-            _warn(prof.warnings, f"{root}: no reference data bundle; floor-value expression genes kept")
-        if floor:
-            expr = expr.loc[:, ~expr.columns.isin(floor)]
-        prof.expression, prof.expression_scale = _as_samples(expr), "log"
-        prof.sources["expression"] = fname["expression"]
-        prof.notes.append(f"{fname['expression']}: expression scale 'log' (the bundle layout: GDSC RMA log2 levels)")
-    if "mutations" in present:
-        prof.mutations = _as_samples(ds.load_mutations(data=root))
-        prof.sources["mutations"] = fname["mutations"]
-    if "copy_number" in present:
-        prof.copy_number = _as_samples(ds.load_copy_number(data=root))
-        prof.sources["copy_number"] = fname["copy_number"]
-    if "rppa" in present:
-        prof.protein = _as_samples(ds.load_rppa(data=root))
-        prof.sources["protein"] = fname["rppa"]
-    if "ccle_expression" in present:
-        prof.extra["ccle_expression"] = _as_samples(ds.load_ccle_expression(data=root))
-        prof.sources["ccle_expression"] = fname["ccle_expression"]
-    if "genomic_features" in present:
-        prof.extra["driver_mutation"] = _as_samples(_driver(ds.load_genomic_features(data=root)))
-        prof.sources["driver_mutation"] = fname["genomic_features"]
+        fields.update(_expression(root, reference, messages))
+    for name, (layer, load) in _LAYER_OF.items():
+        if name in present:
+            frame = _as_samples(load(root))
+            if layer in _EXTRA:
+                fields["extra"][layer] = frame
+            else:
+                fields[layer] = frame
+            fields["sources"][layer] = ds.DATASETS[name].filename
     if present & set(_TISSUE_FILES):
-        prof.tissue = _dir_tissue(root, present, prof.warnings)
-        prof.sources["tissue"] = ", ".join(fname[n] for n in _TISSUE_FILES if n in present)
-    prof.check_consistency()
-    return prof
+        fields["tissue"] = _dir_tissue(root, present, messages)
+        fields["sources"]["tissue"] = ", ".join(ds.DATASETS[n].filename for n in _TISSUE_FILES if n in present)
+    return Profile(**fields, warnings=messages).checked()
 
 
-def _dir_tissue(root: Path, present: set[str], messages: list[str]) -> pd.DataFrame:  # noqa: C901 - one vote per annotation file, kept together for reading
-    """Tissue per line from whichever annotation files are present (the vote of `datasets.cell_lines`)."""
-    votes: dict[str, list[tuple[str, str]]] = {}
-    given: dict[str, str] = {}
+def _expression(root: Path, reference: str | os.PathLike[str] | None, messages: list[str]) -> dict:
+    """The expression fields of a folder: GDSC RMA levels without the reference bundle's floor genes."""
+    expr = ds.load_expression(data=root, drop_floor=False)
+    try:
+        floor = set(ds.floor_genes(reference))
+    except ChemoradError:
+        floor = None
+        _warn(messages, f"{root}: no reference data bundle; floor-value expression genes kept")
+    if floor:
+        expr = expr.loc[:, ~expr.columns.isin(floor)]
+    name = ds.DATASETS["expression"].filename
+    return {
+        "expression": _as_samples(expr),
+        "expression_scale": "log",
+        "sources": {"expression": name},
+        "notes": [f"{name}: expression scale 'log' (the bundle layout: GDSC RMA log2 levels)"],
+    }
 
-    def vote(line: str, source: str, label: object, vocabulary: str) -> None:
-        votes.setdefault(line, [])
-        if label is None or (isinstance(label, float) and np.isnan(label)):
-            return
-        given.setdefault(line, str(label))
-        try:
-            mapped = harmonise_tissue(label, vocabulary) if vocabulary != "ccle_name" else split_ccle_name(label)[1]
-        except KeyError:
-            return
-        if mapped:
-            votes[line].append((source, mapped))
 
+def _tissue_labels(root: Path, present: set[str]) -> Iterable[tuple[str, str, object, str]]:
+    """(line, source, label, vocabulary) for every tissue label in the folder's annotation files."""
     if "rppa" in present:
         raw = pd.read_csv(root / ds.DATASETS["rppa"].filename, usecols=["cell_line", "ccle_name"])
         for line, ccle in zip(raw["cell_line"], raw["ccle_name"], strict=True):
-            vote(canonical_name(line), "ccle", ccle, "ccle_name")
+            yield canonical_name(line), "ccle", ccle, "ccle_name"
     if "yard" in present:
         for line, t in ds.load_yard(data=root)["tissue_yard"].items():
-            vote(line, "yard", t, "yard")
+            yield line, "yard", t, "yard"
     if "cell_lines" in present:
         cl = ds.load_cell_lines(data=root)
         for col in ("tissue_gdsc2", "tissue_gdsc1"):
             for line, t in cl[col].items():
-                vote(line, col, t, "gdsc")
+                yield line, col, t, "gdsc"
     if "genomic_features" in present:
         for line, t in ds.load_genomic_features(data=root)["TISSUE_FACTOR"].items():
-            vote(line, "TISSUE_FACTOR", t, "gdsc")
+            yield line, "TISSUE_FACTOR", t, "gdsc"
+
+
+def _harmonised(label: object, vocabulary: str) -> str | None:
+    """The harmonised tissue of one label (None when the vocabulary does not map it)."""
+    try:
+        return harmonise_tissue(label, vocabulary) if vocabulary != "ccle_name" else split_ccle_name(label)[1]
+    except KeyError:
+        return None
+
+
+def _dir_tissue(root: Path, present: set[str], messages: list[str]) -> pd.DataFrame:
+    """Tissue per line from whichever annotation files are present (the vote of `datasets.cell_lines`)."""
+    votes: dict[str, list[tuple[str, str]]] = {}
+    given: dict[str, str] = {}
+    for line, source, label, vocabulary in _tissue_labels(root, present):
+        votes.setdefault(line, [])
+        if label is None or (isinstance(label, float) and np.isnan(label)):
+            continue
+        given.setdefault(line, str(label))
+        mapped = _harmonised(label, vocabulary)
+        if mapped:
+            votes[line].append((source, mapped))
     rows = {}
     for line, v in votes.items():
         tissue, source, _ = ds._pick_tissue(v)  # the same rule as datasets.cell_lines()

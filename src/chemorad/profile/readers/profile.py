@@ -1,13 +1,19 @@
 """The `Profile`: one or more samples' molecular layers in the bundle's shapes, read from files or built from the
-bundle, with the consistency check of sample ids between layers."""
+bundle, with the consistency check of sample ids between layers.
+
+A `Profile` is frozen: its layer tables are not copied, but no attribute can be rebound, `extra` and `sources` are
+read-only mappings, and `warnings` and `notes` are tuples. A changed profile is a new one (`dataclasses.replace`,
+`Profile.subset`, `Profile.checked`).
+"""
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from types import MappingProxyType
 
 import pandas as pd
 
@@ -23,7 +29,7 @@ from chemorad.profile.readers.tissues import read_tissues
 LAYERS = ("expression", "mutations", "copy_number", "protein", "tissue")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Profile:
     """Per-sample molecular layers of one or more tumours or cell lines, in the bundle's shapes (samples x features).
 
@@ -35,6 +41,9 @@ class Profile:
     extra: further bundle layers named as in `evidence.scores` ('ccle_expression': z-scores; 'driver_mutation':
     GDSC `GENE_mut` features). sources: layer -> the file it came from (used in messages). warnings: what was reported
     while reading; notes: how orientation and scale were decided.
+
+    Frozen: `extra` and `sources` are stored as read-only mappings and `warnings`, `notes` as tuples (any mapping or
+    iterable is accepted when building one). Build a changed profile with `dataclasses.replace`.
     """
 
     expression: pd.DataFrame | None = None
@@ -46,10 +55,23 @@ class Profile:
     copy_number_raw: pd.DataFrame | None = None
     protein: pd.DataFrame | None = None
     tissue: pd.DataFrame | None = None
-    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    extra: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # the one place a frozen instance is written to: own copies, so the caller's dict or list cannot change it
+        object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
+        object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+        object.__setattr__(self, "notes", tuple(self.notes))
+
+    def __reduce__(self):
+        # a read-only mapping cannot be pickled or deep-copied; rebuild from plain dicts
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        state["extra"], state["sources"] = dict(self.extra), dict(self.sources)
+        return (_rebuild, (type(self), state))
 
     @classmethod
     def from_files(
@@ -63,41 +85,24 @@ class Profile:
         orientation: Orientation = "auto",
         data: str | os.PathLike[str] | None = None,
     ) -> Profile:
-        """Read whichever files are given with the readers above, then `check_consistency()`."""
-        prof = cls()
+        """Read whichever files are given with the format readers, then `checked()` (sample ids between layers)."""
+        parts: list[dict] = []
         if expression is not None:
             e = read_expression(expression, scale=scale, orientation=orientation, data=data)
-            prof.expression, prof.expression_scale = e.matrix, e.scale
-            prof.sources["expression"] = Path(expression).name
-            prof.notes += list(e.notes)
-            prof.warnings += list(e.warnings)
+            parts.append(_part("expression", expression, e, expression=e.matrix, expression_scale=e.scale))
         if maf is not None:
             m = read_maf(maf, data=data)
-            prof.mutations, prof.mutations_lof = m.any_nonsilent, m.loss_of_function
-            prof.mutations_missense_or_inframe = m.missense_or_inframe
-            prof.sources["mutations"] = Path(maf).name
-            prof.warnings += list(m.warnings)
+            layers = {"mutations": m.any_nonsilent, "mutations_lof": m.loss_of_function}
+            parts.append(_part("mutations", maf, m, mutations_missense_or_inframe=m.missense_or_inframe, **layers))
         if copy_number is not None:
             c = read_copy_number(copy_number, data=data)
-            prof.copy_number, prof.copy_number_raw = c.calls, c.raw
-            prof.sources["copy_number"] = Path(copy_number).name
-            prof.notes += list(c.notes)
-            prof.warnings += list(c.warnings)
+            parts.append(_part("copy_number", copy_number, c, copy_number=c.calls, copy_number_raw=c.raw))
         if protein is not None:
             p = read_protein(protein, data=data)
-            prof.protein = p.matrix
-            prof.sources["protein"] = Path(protein).name
-            prof.notes += list(p.notes)
-            prof.warnings += list(p.warnings)
+            parts.append(_part("protein", protein, p, protein=p.matrix))
         if tissues is not None:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", ProfileWarning)
-                prof.tissue = read_tissues(tissues)
-            for w in caught:
-                _warn(prof.warnings, str(w.message))
-            prof.sources["tissue"] = Path(tissues).name
-        prof.check_consistency()
-        return prof
+            parts.append(_tissue_part(tissues))
+        return cls(**_combine(parts)).checked()
 
     # -- views ---------------------------------------------------------------------------------------------------
     def layers(self) -> dict[str, pd.DataFrame]:
@@ -152,9 +157,6 @@ class Profile:
             protein=cut(self.protein),
             tissue=cut(self.tissue),
             extra={k: cut(v) for k, v in self.extra.items()},
-            sources=dict(self.sources),
-            warnings=list(self.warnings),
-            notes=list(self.notes),
         )
 
     def score_layers(self) -> dict[str, pd.DataFrame]:
@@ -173,7 +175,8 @@ class Profile:
     # -- checks --------------------------------------------------------------------------------------------------
     def check_consistency(self) -> list[str]:
         """Compare sample ids between layers. No sample in every layer -> ChemoradError; otherwise each sample missing
-        from a layer is a warning ("sample 'X' is in expression.tsv but not in mutations.maf"). Returns the warnings.
+        from a layer is a warning ("sample 'X' is in expression.tsv but not in mutations.maf"), issued as
+        `ProfileWarning` and returned. The profile is not changed: `checked()` returns one that carries them.
         """
         layers = self.layers()
         if not layers:
@@ -198,8 +201,51 @@ class Profile:
         for (have, lack), samples in groups.items():  # one line per pattern, not per sample
             who = f"sample {samples[0]!r}" if len(samples) == 1 else f"{len(samples)} samples ({_listed(samples)})"
             _warn(messages, f"{who} {'is' if len(samples) == 1 else 'are'} in {have} but not in {lack}")
-        self.warnings += messages
         return messages
+
+    def checked(self) -> Profile:
+        """This profile with the warnings of `check_consistency()` added to `warnings` (a new Profile)."""
+        found = self.check_consistency()
+        return replace(self, warnings=(*self.warnings, *found)) if found else self
+
+
+def _rebuild(cls: type[Profile], state: dict) -> Profile:
+    return cls(**state)
+
+
+def _part(layer: str, path: str | os.PathLike[str], result, **values) -> dict:
+    """One file's share of a Profile: its layers, its source name, and the reader's notes and warnings."""
+    return {
+        **values,
+        "sources": {layer: Path(path).name},
+        "notes": tuple(getattr(result, "notes", ())),
+        "warnings": tuple(result.warnings),
+    }
+
+
+def _tissue_part(path: str | os.PathLike[str]) -> dict:
+    """The tissue table's share; `read_tissues` only issues its warnings, so they are caught and kept here."""
+    messages: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ProfileWarning)
+        table = read_tissues(path)
+    for w in caught:
+        _warn(messages, str(w.message))
+    return {"tissue": table, "sources": {"tissue": Path(path).name}, "warnings": tuple(messages)}
+
+
+def _combine(parts: list[dict]) -> dict:
+    """Profile fields from the files' shares: layers as given; sources merged; notes and warnings in file order."""
+    out: dict = {"sources": {}, "notes": (), "warnings": ()}
+    for part in parts:
+        for key, value in part.items():
+            if key == "sources":
+                out["sources"].update(value)
+            elif key in ("notes", "warnings"):
+                out[key] += value
+            else:
+                out[key] = value
+    return out
 
 
 def _id_hint(sets: dict[str, set[str]]) -> str:
