@@ -118,47 +118,9 @@ def read_maf(
     path, labels, body = _load_table(path, allow_empty=True)
     body.columns = labels
     where = str(path)
-    missing = [c for c in MAF_REQUIRED if c not in labels]
-    if missing:
-        hint = closest(missing[0], labels)
-        tail = f" (closest: {', '.join(hint)})" if hint else ""
-        raise ChemoradError(f"{where}: no column {missing[0]!r}{tail}; expected a MAF with {', '.join(MAF_REQUIRED)}")
     messages: list[str] = []
-    rows = body.loc[:, [c for c in (*MAF_REQUIRED, *MAF_KEPT) if c in labels]].copy()
-    if rows["Tumor_Sample_Barcode"].isna().any():
-        first = int(np.flatnonzero(rows["Tumor_Sample_Barcode"].isna().to_numpy())[0])
-        raise ChemoradError(f"{where}: empty Tumor_Sample_Barcode in variant row {first + 1}; expected a sample id")
-    source = {}
-    for raw in rows["Tumor_Sample_Barcode"].unique():
-        source.setdefault(sample_id(raw), []).append(str(raw))
-    merged = {k: v for k, v in source.items() if len(v) > 1}
-    if merged:
-        _warn(
-            messages,
-            f"{where}: Tumor_Sample_Barcode values merged at the TCGA sample level: "
-            + "; ".join(f"{k} <- {', '.join(v)}" for k, v in list(merged.items())[:_MAX_LISTED]),
-        )
-    rows.insert(0, SAMPLE, [sample_id(s) for s in rows["Tumor_Sample_Barcode"]])
-    rows["Hugo_Symbol"] = rows["Hugo_Symbol"].fillna("").str.strip()
-    vc = rows["Variant_Classification"].fillna("").str.strip()
-    rows["class"] = vc.map(VARIANT_CLASS)
-    unknown_classes = sorted(set(vc[rows["class"].isna()]))
-    if unknown_classes:
-        n = int(rows["class"].isna().sum())
-        _warn(
-            messages,
-            f"{where}: {n} row(s) with Variant_Classification not in the class table ignored: "
-            f"{_listed(unknown_classes)}; expected a class of readers.VARIANT_CLASS (docs/profile_inputs.md)",
-        )
-    classified = rows.loc[rows["class"].notna()]
-    nameless = classified["Hugo_Symbol"].isin(["", "Unknown"])
-    if (nameless & (classified["class"] != SILENT)).any():
-        _warn(
-            messages,
-            f"{where}: {int((nameless & (classified['class'] != SILENT)).sum())} non-silent row(s) "
-            "without a Hugo_Symbol ignored",
-        )
-    classified = classified.loc[~nameless].rename(columns={"Hugo_Symbol": "gene"})
+    rows, source = _maf_rows(body, labels, where, messages)
+    classified, unknown_classes = _classify(rows, where, messages)
     extra = [] if samples is None else [sample_id(s) for s in samples]
     index = pd.Index(list(dict.fromkeys([*rows[SAMPLE], *extra])), name=SAMPLE, dtype=object)
     if len(index) == 0:
@@ -166,15 +128,7 @@ def read_maf(
             f"{where}: no variant rows; expected at least one (pass samples=[...] to record sequenced samples "
             "without variants)"
         )
-    genes = pd.Index(sorted(classified["gene"].unique()), dtype=object)
-    calls = {}
-    for cls, members in ((LOF, {LOF}), (MISSENSE, {MISSENSE}), (ANY, {LOF, MISSENSE})):
-        hits = classified.loc[classified["class"].isin(members), [SAMPLE, "gene"]].drop_duplicates()
-        arr = np.zeros((len(index), len(genes)), dtype=np.int8)
-        if len(hits):
-            arr[index.get_indexer(hits[SAMPLE]), genes.get_indexer(hits["gene"])] = 1
-        mat = pd.DataFrame(arr, index=index, columns=genes)
-        calls[cls] = mat
+    calls = _calls(classified, index)
     known = known_genes(data)
     nonsilent = sorted(set(classified.loc[classified["class"] != SILENT, "gene"]))
     unknown = [g for g in nonsilent if g not in known]
@@ -194,3 +148,68 @@ def read_maf(
         path=where,
         warnings=tuple(messages),
     )
+
+
+def _maf_rows(
+    body: pd.DataFrame, labels: list[str], where: str, messages: list[str]
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """The required and kept columns with a `sample` column first, and sample id -> barcodes as written."""
+    missing = [c for c in MAF_REQUIRED if c not in labels]
+    if missing:
+        hint = closest(missing[0], labels)
+        tail = f" (closest: {', '.join(hint)})" if hint else ""
+        raise ChemoradError(f"{where}: no column {missing[0]!r}{tail}; expected a MAF with {', '.join(MAF_REQUIRED)}")
+    rows = body.loc[:, [c for c in (*MAF_REQUIRED, *MAF_KEPT) if c in labels]].copy()
+    if rows["Tumor_Sample_Barcode"].isna().any():
+        first = int(np.flatnonzero(rows["Tumor_Sample_Barcode"].isna().to_numpy())[0])
+        raise ChemoradError(f"{where}: empty Tumor_Sample_Barcode in variant row {first + 1}; expected a sample id")
+    source: dict[str, list[str]] = {}
+    for raw in rows["Tumor_Sample_Barcode"].unique():
+        source.setdefault(sample_id(raw), []).append(str(raw))
+    merged = {k: v for k, v in source.items() if len(v) > 1}
+    if merged:
+        _warn(
+            messages,
+            f"{where}: Tumor_Sample_Barcode values merged at the TCGA sample level: "
+            + "; ".join(f"{k} <- {', '.join(v)}" for k, v in list(merged.items())[:_MAX_LISTED]),
+        )
+    rows.insert(0, SAMPLE, [sample_id(s) for s in rows["Tumor_Sample_Barcode"]])
+    return rows, source
+
+
+def _classify(rows: pd.DataFrame, where: str, messages: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The rows with a known Variant_Classification and a gene, with their `class` and the gene as `gene`; and the
+    unknown classes (ignored with a warning)."""
+    rows["Hugo_Symbol"] = rows["Hugo_Symbol"].fillna("").str.strip()
+    vc = rows["Variant_Classification"].fillna("").str.strip()
+    rows["class"] = vc.map(VARIANT_CLASS)
+    unknown_classes = sorted(set(vc[rows["class"].isna()]))
+    if unknown_classes:
+        n = int(rows["class"].isna().sum())
+        _warn(
+            messages,
+            f"{where}: {n} row(s) with Variant_Classification not in the class table ignored: "
+            f"{_listed(unknown_classes)}; expected a class of readers.VARIANT_CLASS (docs/profile_inputs.md)",
+        )
+    classified = rows.loc[rows["class"].notna()]
+    nameless = classified["Hugo_Symbol"].isin(["", "Unknown"])
+    if (nameless & (classified["class"] != SILENT)).any():
+        _warn(
+            messages,
+            f"{where}: {int((nameless & (classified['class'] != SILENT)).sum())} non-silent row(s) "
+            "without a Hugo_Symbol ignored",
+        )
+    return classified.loc[~nameless].rename(columns={"Hugo_Symbol": "gene"}), unknown_classes
+
+
+def _calls(classified: pd.DataFrame, index: pd.Index) -> dict[str, pd.DataFrame]:
+    """0/1 matrices (samples `index` x every classified gene) per alteration class of `CLASSES`."""
+    genes = pd.Index(sorted(classified["gene"].unique()), dtype=object)
+    calls = {}
+    for cls, members in ((LOF, {LOF}), (MISSENSE, {MISSENSE}), (ANY, {LOF, MISSENSE})):
+        hits = classified.loc[classified["class"].isin(members), [SAMPLE, "gene"]].drop_duplicates()
+        arr = np.zeros((len(index), len(genes)), dtype=np.int8)
+        if len(hits):
+            arr[index.get_indexer(hits[SAMPLE]), genes.get_indexer(hits["gene"])] = 1
+        calls[cls] = pd.DataFrame(arr, index=index, columns=genes)
+    return calls

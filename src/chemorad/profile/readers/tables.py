@@ -149,6 +149,21 @@ def _separator(path: Path, header: str) -> str:
     return "\t" if header.count("\t") >= header.count(",") and "\t" in header else ","
 
 
+def _load_parquet(path: Path) -> tuple[Path, list[str], pd.DataFrame]:
+    """`_load_table` for a Parquet file: a named index becomes the first column; values keep their types."""
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError: a damaged or non-Parquet file
+        raise ChemoradError(f"{path}: not a readable Parquet file ({' '.join(str(exc).split())[:160]})") from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()
+    if frame.shape[0] == 0:
+        raise ChemoradError(f"{path}: no data rows; expected a header line and at least one row")
+    labels = [str(c) for c in frame.columns]
+    frame.columns = range(frame.shape[1])
+    return path, labels, frame
+
+
 def _load_table(path: str | os.PathLike[str], allow_empty: bool = False) -> tuple[Path, list[str], pd.DataFrame]:
     """(path, header labels, body with positional columns 0..n-1) of a CSV/TSV/Parquet table; text read as strings.
 
@@ -157,17 +172,7 @@ def _load_table(path: str | os.PathLike[str], allow_empty: bool = False) -> tupl
     if not path.is_file():
         raise ChemoradError(f"{path}: file not found")
     if _base_suffix(path) == ".parquet":
-        try:
-            frame = pd.read_parquet(path)
-        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError: a damaged or non-Parquet file
-            raise ChemoradError(f"{path}: not a readable Parquet file ({' '.join(str(exc).split())[:160]})") from None
-        if not isinstance(frame.index, pd.RangeIndex):
-            frame = frame.reset_index()
-        if frame.shape[0] == 0:
-            raise ChemoradError(f"{path}: no data rows; expected a header line and at least one row")
-        labels = [str(c) for c in frame.columns]
-        frame.columns = range(frame.shape[1])
-        return path, labels, frame
+        return _load_parquet(path)
     if _base_suffix(path) == ".seg":
         raise ChemoradError(
             f"{path}: segmented copy number (.seg) is not read; chemorad needs gene-level calls, e.g. GISTIC2's "
