@@ -43,7 +43,6 @@ ALLOWED = {
     "cli/demo.py": 4,  # the demo's cisplatin schedules, the doxorubicin/cisplatin hypoxia note
     "dynamics/calibration.py": 4,  # clinical calibration: cisplatin radiosensitisation, the PF induction regimen
     "profile/bounds.py": 6,  # RANGES per (data set, metric): the ResponseDataset's physical range
-    "profile/readers.py": 4,  # the bundle file 'yard' and its tissue-vote label: datasets.YARD
     "profile/regimens.py": 4,  # standard regimens' drugs and their ln IC50 SDs
     "report/profile_report.py": 3,  # WATERFALL_DRUGS shown first
     # moved by the application layer (issue 25) from cli/regimens.py and web/app.py; the web's default therapies were

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import gzip
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -445,6 +448,37 @@ def test_profile_no_common_sample_is_an_error(tmp_path, levels):
 def test_profile_without_layers_is_an_error():
     with pytest.raises(ChemoradError, match="no layer given"):
         Profile().check_consistency()
+
+
+def test_profile_is_frozen_and_checks_return_a_new_profile(levels):
+    expr = levels.rename_axis("sample")  # S1, S2, S3
+    muts = pd.DataFrame({"TP53": [1, 0]}, index=pd.Index(["S1", "S2"], name="sample"), dtype=np.int8)
+    sources = {"expression": "e.tsv", "mutations": "m.maf"}
+    prof = Profile(expression=expr, expression_scale="log", mutations=muts, sources=sources, warnings=["read"])
+    sources["protein"] = "p.tsv"  # the caller's dict is copied, not shared
+    assert dict(prof.sources) == {"expression": "e.tsv", "mutations": "m.maf"}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        prof.tissue = None
+    with pytest.raises(TypeError):
+        prof.sources["tissue"] = "t.csv"
+    with pytest.raises(TypeError):
+        prof.extra["ccle_expression"] = expr
+    with pytest.warns(ProfileWarning, match="sample 'S3' is in e.tsv but not in m.maf"):
+        found = prof.check_consistency()
+    assert found == ["sample 'S3' is in e.tsv but not in m.maf"] and prof.warnings == ("read",)
+    with pytest.warns(ProfileWarning):
+        checked = prof.checked()
+    assert checked.warnings == ("read", found[0]) and prof.warnings == ("read",)
+    assert checked.expression is prof.expression  # layers are shared, not copied
+    complete = prof.subset(["S1", "S2"])
+    assert complete.checked() is complete  # nothing to add: the same profile
+
+
+def test_profile_pickles_and_deep_copies(levels):
+    prof = Profile(expression=levels.rename_axis("sample"), expression_scale="log", sources={"expression": "e.tsv"})
+    for twin in (pickle.loads(pickle.dumps(prof)), copy.deepcopy(prof)):
+        assert dict(twin.sources) == {"expression": "e.tsv"} and twin.warnings == ()
+        pd.testing.assert_frame_equal(twin.expression, prof.expression)
 
 
 # ---------------------------------------------------------------------------------------------- the real data bundle

@@ -7,6 +7,7 @@ files, or bundle cell lines) becomes one `Profile`.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -84,12 +85,10 @@ def _merge(profs: list[Profile]) -> Profile:
         copy_number=cat([p.copy_number for p in profs]),
         protein=cat([p.protein for p in profs]),
         tissue=cat([p.tissue for p in profs]),
+        extra={key: cat([p.extra.get(key) for p in profs]) for key in {k for p in profs for k in p.extra}},
+        sources={k: v for p in profs for k, v in p.sources.items()},
+        warnings=[w for p in profs for w in p.warnings],
     )
-    for key in {k for p in profs for k in p.extra}:
-        out.extra[key] = cat([p.extra.get(key) for p in profs])
-    for p in profs:
-        out.sources.update(p.sources)
-        out.warnings += p.warnings
     if out.samples and len(set(out.samples)) != len(out.samples):
         raise ChemoradError("--cell-line: the same line was given twice")
     return out
@@ -97,8 +96,7 @@ def _merge(profs: list[Profile]) -> Profile:
 
 def _with_tissue(prof: Profile, label: str) -> Profile:
     mapped, source, known, note = tissue_label(label)
-    if not known:
-        prof.warnings.append(f"--tissue {label!r}: {note}; predictions are made without a tissue adjustment")
+    added = () if known else (f"--tissue {label!r}: {note}; predictions are made without a tissue adjustment",)
     rows = pd.DataFrame(
         {"tissue": mapped, "tissue_given": label, "source": source, "known": known, "note": note},
         index=pd.Index(prof.samples, name="sample", dtype=object),
@@ -107,9 +105,9 @@ def _with_tissue(prof: Profile, label: str) -> Profile:
         have = prof.tissue[prof.tissue["known"].astype(bool)] if "known" in prof.tissue else prof.tissue
         rows.update(have)
         rows["known"] = rows["known"].astype(bool)
-    prof.tissue = rows
-    prof.sources.setdefault("tissue", "--tissue")
-    return prof
+    sources = dict(prof.sources)
+    sources.setdefault("tissue", "--tissue")
+    return replace(prof, tissue=rows, sources=sources, warnings=(*prof.warnings, *added))
 
 
 RECORD_KEYS = (
