@@ -398,6 +398,10 @@ class TestFilesAndState:
             table = f"sample,tissue\nS1,{label}\nS2,lung\n".encode()
             res = request(app, "POST", "/tumour", files={"maf": ("m.maf", maf), "tissues": ("t.csv", table)})
             assert res.status == 400 and "sample S1" in res.text and hint in res.text, res.text[-800:]
+        from types import SimpleNamespace
+
+        none_given = pd.DataFrame({"tissue": [None], "tissue_given": [float("nan")], "known": [False]}, index=["S1"])
+        tumour.check_samples(SimpleNamespace(samples=["S1"], tissue=none_given), ["lung"])  # no tissue: not refused
         page = request(app, "GET", "/tumour")
         assert "<option>central_nervous_system</option>" in page.text and 'name="tissues"' in page.text
 

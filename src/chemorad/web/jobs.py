@@ -126,10 +126,10 @@ class Jobs:
                     f"the server already has {len(self._queue)} simulations waiting (at most {limits.MAX_QUEUED}): "
                     "try again when some have finished"
                 )
+            self._save(job, scenario=scenario_path.read_bytes())  # before a worker can take it and save its end
             self._jobs[job.id] = job
             self._queue.append((job, sim))
             self._cond.notify_all()
-        self._save(job, scenario=scenario_path.read_bytes())
         return job
 
     def cancel(self, job_id: str) -> Job:

@@ -87,13 +87,13 @@ def check_samples(prof, tissues: list[str]) -> None:
         )
     if prof.tissue is None or not tissues:
         return
-    table = prof.tissue
-    bad = [
-        (str(s), str(r.get("tissue_given", r["tissue"])))
-        for s, r in table.iterrows()
-        if (not bool(r.get("known", True)) and str(r.get("tissue_given", "")).strip())
-        or (bool(r.get("known", True)) and str(r["tissue"]) not in tissues)
-    ]
+    bad = []
+    for sample, row in prof.tissue.iterrows():
+        label = row.get("tissue_given", row["tissue"])
+        if label is None or (isinstance(label, float) and label != label) or not str(label).strip():
+            continue  # no tissue given: predicted without a tissue adjustment, as the prediction notes say
+        if not bool(row.get("known", True)) or str(row["tissue"]) not in tissues:
+            bad.append((str(sample), str(label)))
     if not bad:
         return
     parts = []
