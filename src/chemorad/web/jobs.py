@@ -37,6 +37,8 @@ from chemorad.web.limits import Cost
 BROWSER = "browser"  # the sub-folder of the runs folder holding the runs started in the browser
 ACTIVE = ("queued", "running")
 _ID = re.compile(r"^[0-9a-f]{12}$")
+#: matplotlib is not thread-safe (its mathtext parser failed when two workers drew at once, found by the load test)
+_DRAWING = threading.Lock()
 
 
 class _Cancelled(Exception):
@@ -188,7 +190,8 @@ class Jobs:
         try:
             res = sim.run(progress=progress)
             job.summary = res.summary
-            self._save_results(job, res.summary, draw_simulation(res.dataset))
+            with _DRAWING:
+                self._save_results(job, res.summary, draw_simulation(res.dataset))
             job.state = "done"
         except _Cancelled:
             job.state = "cancelled"
