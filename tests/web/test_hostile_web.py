@@ -256,6 +256,13 @@ class TestBoundedWork:
         big = big.replace("replicates: 2", "replicates: 100")
         res = request(web, "POST", "/api/simulations", files={"scenario": ("big.yaml", big.encode())})
         assert res.status == 400 and "MB" in res.json()["error"] and "web server runs at most" in res.json()["error"]
+        many = TINY.replace("replicates: 2", "replicates: 50000")  # the file's own replicates are bounded too
+        res = request(web, "POST", "/api/simulations", files={"scenario": ("many.yaml", many.encode())})
+        assert res.status == 400 and "at most 200 replicates" in res.json()["error"]
+        slow = TINY.replace("days: 10", "days: 1000").replace("dt_days: 0.5", "dt_days: 0.05")
+        slow = slow.replace("replicates: 2", "replicates: 200")  # 20,000 steps x 200 x 2 states: 8e6 units
+        res = request(web, "POST", "/api/simulations", files={"scenario": ("slow.yaml", slow.encode())})
+        assert res.status == 400 and "work units" in res.json()["error"]
         assert request(web, "GET", "/api/simulations").json() == []
 
     def test_running_jobs_together_stay_within_the_memory_and_work_limits(self, ctx, tmp_path) -> None:

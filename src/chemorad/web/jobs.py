@@ -117,7 +117,13 @@ class Jobs:
         if replicates is not None and not 1 <= replicates <= limits.MAX_REPLICATES:
             raise ChemoradError(f"replicates {replicates}: give 1 to {limits.MAX_REPLICATES} in the browser")
         sim = simulation_job(self.ctx, scenario_path, replicates)
-        cost = limits.job_cost(sim.scenario, replicates or sim.scenario.simulation.replicates)
+        reps = replicates or sim.scenario.simulation.replicates
+        if reps > limits.MAX_REPLICATES:
+            raise ChemoradError(
+                f"simulation.replicates {reps:,}: the web server runs at most {limits.MAX_REPLICATES} replicates "
+                "(give fewer in the Replicates field, or use the command line)"
+            )
+        cost = limits.job_cost(sim.scenario, reps)
         why = limits.over_job_limit(cost)
         if why:
             raise ChemoradError(why)

@@ -6,8 +6,9 @@ The values are engineering bounds for a laptop-sized server (stated in docs/web.
 - uploads: `MAX_UPLOAD_BYTES` per file as sent, `MAX_INFLATED_BYTES` once a ``.gz`` is decompressed (streamed, the
   decompression stops at the cap), `MAX_LINES` lines per file, `MAX_SAMPLES` samples per prediction;
 - predictions: at most `PREDICT_SLOTS` at once, `PREDICT_WAITING` more waiting, others refused with 503;
-- simulations: `WORKERS` worker threads take jobs from a queue of at most `MAX_QUEUED`; one job's recorded arrays
-  (`job_cost`) may need at most `MAX_JOB_BYTES`, and a worker starts a job only while the jobs running together stay
+- simulations: `WORKERS` worker threads take jobs from a queue of at most `MAX_QUEUED`; one job has at most
+  `MAX_REPLICATES` replicates, its recorded arrays (`job_cost`) may need at most `MAX_JOB_BYTES` and its work at most
+  `MAX_JOB_WORK`, and a worker starts a job only while the jobs running together stay
   within `MAX_RUNNING_BYTES` and `MAX_RUNNING_WORK` (steps x replicates x cells in exact mode, x clone states
   otherwise).
 """
@@ -33,7 +34,11 @@ MAX_QUEUED = 200
 MAX_REPLICATES = 200
 MAX_JOB_BYTES = 512 * 2**20
 MAX_RUNNING_BYTES = 1024 * 2**20
-MAX_RUNNING_WORK = 4e9
+#: work units of one job: measured 2.5e-4 CPU s per unit in tau mode with evolving mechanisms (the example
+#: evolution_docetaxel_then_rt.yaml, 6.4e4 units in 16.4 s) and 1e-5 s deterministic (hn_radiotherapy_70gy.yaml,
+#: 9.6e4 units in 1.05 s), one run each on this project's 2-core machine: 4e6 units is about 15 min of CPU at worst
+MAX_JOB_WORK = 4e6
+MAX_RUNNING_WORK = 8e6
 
 
 class Busy(ChemoradError):
@@ -75,10 +80,10 @@ def over_job_limit(cost: Cost) -> str | None:
             f"{MAX_JOB_BYTES / 2**20:,.0f} MB per simulation: use fewer replicates, a larger dt_days, or "
             "`chemorad simulate` on the command line"
         )
-    if cost.work > MAX_RUNNING_WORK:
+    if cost.work > MAX_JOB_WORK:
         return (
             f"this simulation is {cost.work:.3g} work units (steps x replicates x cells or states); "
-            f"the web server runs at most {MAX_RUNNING_WORK:.3g}: use fewer replicates, mode tau or the command line"
+            f"the web server runs at most {MAX_JOB_WORK:.3g}: use fewer replicates, a larger dt_days or the CLI"
         )
     return None
 
