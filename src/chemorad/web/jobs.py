@@ -179,6 +179,8 @@ class Jobs:
             job, sim = self._next()
             try:
                 self._run(job, sim)
+            except Exception as exc:  # noqa: BLE001 - a worker must outlive any one job
+                job.error, job.state = f"internal error: {type(exc).__name__}: {exc}", "failed"
             finally:
                 with self._cond:
                     self._running.pop(job.id, None)
