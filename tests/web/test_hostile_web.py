@@ -410,7 +410,7 @@ class TestFilesAndState:
         none_given = pd.DataFrame({"tissue": [None], "tissue_given": [float("nan")], "known": [False]}, index=["S1"])
         tumour.check_samples(SimpleNamespace(samples=["S1"], tissue=none_given), ["lung"])  # no tissue: not refused
         page = request(app, "GET", "/tumour")
-        assert "<option>central_nervous_system</option>" in page.text and 'name="tissues"' in page.text
+        assert '<option value="central_nervous_system">' in page.text and 'name="tissues"' in page.text
 
 
 # --------------------------------------------------------------------------------------- 4. bounded loopback load test
