@@ -1,59 +1,106 @@
-"""A minimal in-process HTTP GET for an ASGI app (Starlette's TestClient needs httpx, which is not a dependency):
-builds the request scope, runs the app on a fresh event loop and collects status, headers and body."""
+"""A minimal in-process HTTP client for the ASGI app (no httpx in the environment): one request, one response."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 
 @dataclass
-class Reply:
-    status_code: int
+class Response:
+    status: int
     headers: dict[str, str]
-    content: bytes
+    body: bytes
 
     @property
     def text(self) -> str:
-        return self.content.decode("utf-8")
+        return self.body.decode("utf-8", "replace")
 
     def json(self):
         import json
 
-        return json.loads(self.text)
+        return json.loads(self.body)
+
+    @property
+    def status_code(self) -> int:  # the names Starlette's TestClient uses
+        return self.status
+
+    @property
+    def content(self) -> bytes:
+        return self.body
 
 
-def get(app, url: str) -> Reply:
-    """GET `url` (path and query) from `app`; redirects are not followed."""
-    parts = urlsplit(url)
+def multipart(fields: dict[str, str] | None = None, files: dict[str, tuple[str, bytes]] | None = None):
+    """(content-type, body) of a multipart/form-data form."""
+    boundary = uuid.uuid4().hex
+    parts = []
+    for k, v in (fields or {}).items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode())
+    for k, (name, data) in (files or {}).items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        )
+        parts.append(head.encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return f"multipart/form-data; boundary={boundary}", b"".join(parts)
+
+
+async def _call(app, method: str, path: str, headers: dict[str, str], body: bytes) -> Response:
+    raw_path, _, query = path.partition("?")
+    from urllib.parse import unquote
+
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
-        "path": parts.path,
-        "raw_path": parts.path.encode(),
-        "query_string": parts.query.encode(),
+        "path": unquote(raw_path),
+        "raw_path": raw_path.encode(),
+        "query_string": query.encode(),
         "root_path": "",
-        "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
+        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
+        "client": ("127.0.0.1", 12345),
+        "server": ("127.0.0.1", 8000),
     }
-    status: list[int] = []
-    headers: dict[str, str] = {}
-    body: list[bytes] = []
+    sent = False
+    out = {"status": 0, "headers": {}, "body": b""}
 
     async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
 
     async def send(message):
         if message["type"] == "http.response.start":
-            status.append(message["status"])
-            headers.update({k.decode().lower(): v.decode() for k, v in message.get("headers", [])})
+            out["status"] = message["status"]
+            out["headers"] = {k.decode().lower(): v.decode() for k, v in message.get("headers", [])}
         elif message["type"] == "http.response.body":
-            body.append(message.get("body", b""))
+            out["body"] += message.get("body", b"")
 
-    asyncio.run(app(scope, receive, send))
-    return Reply(status[0], headers, b"".join(body))
+    try:
+        await app(scope, receive, send)
+    except Exception:  # noqa: BLE001 - Starlette re-raises after sending its 500: the status is what a client sees
+        out["status"] = out["status"] or 500
+    return Response(out["status"], out["headers"], out["body"])
+
+
+def request(app, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"", **form) -> Response:
+    """`method path` with Host: localhost unless `headers` name another; `form` (fields/files) sent as multipart."""
+    hdrs = {"host": "localhost:8000", **(headers or {})}
+    if form:
+        ctype, body = multipart(form.get("fields"), form.get("files"))
+        hdrs["content-type"] = ctype
+    if body:
+        hdrs["content-length"] = str(len(body))
+    return asyncio.run(_call(app, method, path, hdrs, body))
+
+
+def get(app, url: str) -> Response:
+    """GET `url` (path and query) from `app` as a local browser would; redirects are not followed."""
+    return request(app, "GET", url)

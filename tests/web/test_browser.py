@@ -98,11 +98,12 @@ def patient_files(shared_data, tmp_path_factory) -> dict[str, Path]:
 
 def _submit_tumour(browser, server, files: dict[str, Path], tissue: str) -> float:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
 
     browser.get(server + "/tumour")
     for name, path in files.items():
         browser.find_element(By.NAME, name).send_keys(str(path))
-    browser.find_element(By.NAME, "tissue").send_keys(tissue)
+    Select(browser.find_element(By.NAME, "tissue")).select_by_value(tissue)  # one of the bundle's tissues
     therapies = browser.find_element(By.NAME, "therapies")
     therapies.clear()
     therapies.send_keys("radiotherapy,cisplatin")

@@ -1,8 +1,10 @@
 """Results folders of earlier runs, found under the server's runs folder, and the shipped example scenarios.
 
 A `chemorad simulate --out DIR` folder holds summary.csv (and simulation.nc, figures); a `chemorad sweep --out DIR`
-folder holds manifest.json (and results/, report/ after `chemorad sweep-report`). Only files inside the runs folder are
-ever served.
+folder holds manifest.json (and results/, report/ after `chemorad sweep-report`). Runs started in the browser are
+written under ``browser/`` (`chemorad.web.jobs`). Only figures and tables (`SHOWN`) inside a run that `find_runs` lists
+are ever served: never a hidden file or folder, nothing elsewhere under the runs folder. The runs folder defaults to a
+chemorad folder of the user's data directory (`default_runs_dir`), not the folder the server was started in.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pandas as pd
 from chemorad.errors import ChemoradError
 
 MAX_DEPTH = 3
+MAX_REL = 1000  # characters of a path asked for
 MAX_ROWS = 200
 SHOWN = (".png", ".svg", ".csv", ".json", ".yaml")
 
@@ -61,10 +64,28 @@ def find_runs(root: Path) -> list[Run]:
     return out
 
 
+def default_runs_dir() -> Path:
+    """``$CHEMORAD_RUNS``, else ``$XDG_DATA_HOME/chemorad/runs``, else ``~/.local/share/chemorad/runs``."""
+    env = os.environ.get("CHEMORAD_RUNS")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "chemorad" / "runs"
+
+
 def _inside(root: Path, rel: str) -> Path:
-    path = (root / rel).resolve()
-    if not path.is_relative_to(root) or not path.exists():
-        raise ChemoradError(f"run {rel!r}: not found under the runs folder {root}")
+    """`rel` under `root`: refused when too long, with a NUL, a hidden part, or outside `root` once resolved."""
+    shown = rel[:80] + ("..." if len(rel) > 80 else "")
+    parts = Path(rel).parts
+    if len(rel) > MAX_REL or "\x00" in rel or any(p.startswith(".") for p in parts):
+        raise ChemoradError(f"run {shown!r}: not found under the runs folder")
+    try:
+        path = (root / rel).resolve()
+        found = path.is_relative_to(root) and path.exists()
+    except (OSError, ValueError):
+        found = False
+    if not found:
+        raise ChemoradError(f"run {shown!r}: not found under the runs folder")
     return path
 
 
@@ -77,9 +98,11 @@ def open_run(root: Path, rel: str) -> Run:
 
 
 def run_file(root: Path, rel: str) -> Path:
+    """A figure or table inside one of the runs `find_runs` lists (nothing else under the runs folder)."""
     path = _inside(root, rel)
-    if not path.is_file() or path.suffix not in SHOWN:
-        raise ChemoradError(f"file {rel!r}: not a figure or table of a run")
+    known = {r.path.resolve() for r in find_runs(root)}
+    if not path.is_file() or path.suffix not in SHOWN or not any(p in known for p in path.parents):
+        raise ChemoradError(f"file {rel[:80]!r}: not a figure or table of a run")
     return path
 
 

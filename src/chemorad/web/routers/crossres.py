@@ -17,6 +17,7 @@ from chemorad.web.svg import Bar, bar_chart
 
 router = APIRouter()
 N_BOOT = 100  # bootstrap resamples of the conditional view (a page answers in seconds)
+MAX_CACHED = 256  # conditional queries kept per server
 
 
 def crossres_table(ex: Explorer) -> pd.DataFrame:
@@ -30,13 +31,25 @@ def crossres_table(ex: Explorer) -> pd.DataFrame:
 
 
 def conditional_table(ex: Explorer, observed: str, targets: str) -> pd.DataFrame:
-    """The conditional for the page and the API, on the server's cached tables (targets empty: the defaults)."""
+    """The conditional for the page and the API, on the server's cached tables (targets empty: the defaults),
+    computed once per server (the explorer's bundle) and query and kept (at most `MAX_CACHED` queries; a refused
+    query is not kept)."""
+    cache = vars(ex).setdefault("_conditional_cache", {})
+    key = (observed.strip(), tuple(split_ids(targets) or ()))
+    if key not in cache:
+        if len(cache) >= MAX_CACHED:
+            cache.pop(next(iter(cache)))
+        cache[key] = _conditional(ex, *key)
+    return cache[key]
+
+
+def _conditional(ex: Explorer, observed: str, targets: tuple[str, ...]) -> pd.DataFrame:
     tables = ex.evidence_tables()
     if tables is None:
         raise ChemoradError(ex.error("evidence_tables") or "the conditional view needs the data bundle (--data DIR)")
     sc, resp, _ = tables
     evidence = EvidenceData(sc.scores, resp, ex.tissue())
-    query = ConditionalQuery(observed, split_ids(targets) or None, n_boot=N_BOOT, seed=0)
+    query = ConditionalQuery(observed, list(targets) or None, n_boot=N_BOOT, seed=0)
     return conditional(ex.ctx, query, evidence=evidence).table
 
 

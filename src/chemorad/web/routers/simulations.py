@@ -1,5 +1,5 @@
-"""Simulations started from the browser (`chemorad.app.simulation` in a background thread, `chemorad.web.jobs`) and
-the results folders of earlier `chemorad simulate --out` and `chemorad sweep` runs."""
+"""Simulations started from the browser (`chemorad.app.simulation` queued for a worker, `chemorad.web.jobs`): start,
+list, poll, cancel; and the results folders of earlier `chemorad simulate --out` and `chemorad sweep` runs."""
 
 from __future__ import annotations
 
@@ -12,16 +12,17 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from chemorad.errors import ChemoradError
 from chemorad.report.html import table_view
-from chemorad.web import runs
+from chemorad.web import limits, runs
 from chemorad.web.jobs import Job, Jobs
+from chemorad.web.limits import NotFound
 from chemorad.web.pages import ExplorerDep, JobsDep, Pages, PagesDep
 from chemorad.web.services import Explorer
-from chemorad.web.uploads import save_upload
+from chemorad.web.uploads import save_upload, shown_name
 
 router = APIRouter()
 
 
-def simulations_view(pages: Pages, ex: Explorer, status: int = 200, error: str | None = None):
+def simulations_view(pages: Pages, ex: Explorer, jobs: Jobs, status: int = 200, error: str | None = None):
     return pages.page(
         "simulations.html",
         status,
@@ -29,22 +30,39 @@ def simulations_view(pages: Pages, ex: Explorer, status: int = 200, error: str |
         examples=runs.examples(),
         found=runs.find_runs(ex.runs_dir),
         runs_dir=ex.runs_dir,
+        jobs=jobs.list(),
         error=error,
     )
 
 
 @router.get("/simulations", response_class=HTMLResponse, include_in_schema=False)
-def simulations_page(ex: ExplorerDep, pages: PagesDep) -> HTMLResponse:
-    return simulations_view(pages, ex)
+def simulations_page(ex: ExplorerDep, jobs: JobsDep, pages: PagesDep) -> HTMLResponse:
+    return simulations_view(pages, ex, jobs)
+
+
+def _replicates(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 6:
+        raise ChemoradError(f"replicates {text[:20]!r}: give a whole number from 1 to {limits.MAX_REPLICATES}")
+    return int(text)
 
 
 async def start_job(jobs: Jobs, example: str, upload: UploadFile | None, replicates: str) -> Job:
-    reps = int(replicates) if replicates.strip() else None
+    """Save the upload (or take the example), validate and queue it; messages name the file as the user chose it."""
+    reps = _replicates(replicates)
     with tempfile.TemporaryDirectory(prefix="chemorad-scenario-") as tmp:
-        path = await save_upload(upload, Path(tmp), "scenario", limit=1 << 20)
+        path = await save_upload(upload, Path(tmp), "scenario", limit=limits.MAX_SCENARIO_BYTES)
         if path is None:
             path = runs.example_path(example)
-        return jobs.start(path, reps)
+        try:
+            return jobs.start(path, reps)
+        except ChemoradError as exc:
+            if upload is None or path.parent != Path(tmp):
+                raise
+            msg = str(exc).replace(str(path), shown_name(upload.filename)).replace(tmp, "")
+            raise type(exc)(msg) from None
 
 
 @router.post("/simulations", include_in_schema=False)
@@ -58,9 +76,8 @@ async def simulations_post(
 ):
     try:
         job = await start_job(jobs, example, scenario, replicates)
-    except (ChemoradError, ValueError) as exc:
-        msg = str(exc) if isinstance(exc, ChemoradError) else f"--replicates {replicates!r}: not a whole number"
-        return simulations_view(pages, ex, 400, msg)
+    except ChemoradError as exc:
+        return simulations_view(pages, ex, jobs, 503 if isinstance(exc, limits.Busy) else 400, str(exc))
     return RedirectResponse(f"/simulations/{job.id}", status_code=303)
 
 
@@ -68,7 +85,7 @@ async def simulations_post(
 def job_page(job_id: str, jobs: JobsDep, pages: PagesDep) -> HTMLResponse:
     job = jobs.get(job_id)
     if job is None:
-        return pages.error(f"simulation {job_id!r}: no such run on this server", 404)
+        return pages.error(f"simulation {job_id[:40]!r}: no such run on this server", 404)
     summary = table_view(job.summary.round(4)) if job.summary is not None else None
     return pages.page("job.html", title=f"Simulation {job.name}", job=job, summary=summary)
 
@@ -84,13 +101,33 @@ async def simulations_api(
     return (await start_job(jobs, example, scenario, replicates)).record()
 
 
+@router.post("/simulations/{job_id}/cancel", include_in_schema=False)
+def job_cancel_form(job_id: str, jobs: JobsDep) -> RedirectResponse:
+    jobs.cancel(job_id)
+    return RedirectResponse(f"/simulations/{job_id}", status_code=303)
+
+
+@router.get("/api/simulations", tags=["dynamics"])
+def jobs_api(jobs: JobsDep) -> list[dict]:
+    """Every simulation of this server and of earlier ones in the runs folder, newest first (without summaries)."""
+    return [{**j.record(), "summary": None} for j in jobs.list()]
+
+
 @router.get("/api/simulations/{job_id}", tags=["dynamics"])
 def job_api(job_id: str, jobs: JobsDep) -> dict:
     """A simulation's state, progress (done of total steps) and, once done, its summary per replicate."""
     job = jobs.get(job_id)
     if job is None:
-        raise ChemoradError(f"simulation {job_id!r}: no such run on this server")
+        raise NotFound(f"simulation {job_id[:40]!r}: no such run on this server")
     return job.record()
+
+
+@router.delete("/api/simulations/{job_id}", tags=["dynamics"])
+def job_cancel_api(job_id: str, jobs: JobsDep) -> dict:
+    """Cancel a simulation: a queued one at once, a running one at its next step (its state says when it ended)."""
+    if jobs.get(job_id) is None:
+        raise NotFound(f"simulation {job_id[:40]!r}: no such run on this server")
+    return jobs.cancel(job_id).record()
 
 
 @router.get("/api/runs", tags=["dynamics"])

@@ -21,7 +21,7 @@
     var text = document.getElementById("progress-text");
     var poll = function () {
       fetch("/api/simulations/" + job.dataset.job).then(function (r) { return r.json(); }).then(function (s) {
-        if (s.state === "done" || s.state === "failed") { window.location.reload(); return; }
+        if (s.state !== "queued" && s.state !== "running") { window.location.reload(); return; }
         if (bar) { bar.value = s.fraction; }
         if (text) { text.textContent = s.done + " / " + (s.total || "?") + " steps"; }
         window.setTimeout(poll, 400);
