@@ -261,3 +261,64 @@ def _calibrated_specificity(cat, fmt, activity, po2, long, posterior, threshold)
         title=f"Calibrated specificity at activity {activity:g} (posterior median, 90% credible interval; touched: "
         f"RF >= {threshold} or <= 1/{threshold})",
     )
+
+
+# --------------------------------------------------------------------------------------------- chemorad catalog ...
+catalog_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@catalog_app.callback()
+def _catalog_group() -> None:
+    """Views of the catalog as a whole: `chemorad catalog provenance` (how every effect size was obtained)."""
+
+
+@catalog_app.command("provenance")
+def provenance(
+    fmt: FormatOpt = Format.table,
+    posterior: Annotated[
+        Path | None,
+        typer.Option(help="A `chemorad calibrate` output whose width ratios decide `data` (default: the shipped one)."),
+    ] = None,
+    no_posterior: Annotated[
+        bool, typer.Option("--no-posterior", help="Typed classes only: no effect is `data`.")
+    ] = False,
+) -> None:
+    """Provenance of every effect size (read, data, bounded, recalled, placeholder): counts, and each placeholder.
+
+    `data`: not read, and the calibrated posterior's 90% interval of the size is less than half as wide as the prior's
+    (`chemorad.catalog.provenance`).
+    """
+    from chemorad.catalog import provenance as pv
+
+    cat = current_catalog()
+    ratios = None
+    if not no_posterior:
+        from chemorad.calibration import posterior as post
+        from chemorad.calibration.spec import chain_spec
+
+        spec, idata = chain_spec(cat), post.load(posterior)
+        post.check_matches(spec, idata)
+        ratios = post.width_ratios(spec, idata)
+    elif posterior is not None:
+        raise ChemoradError("--posterior and --no-posterior exclude each other")
+    table = pv.effect_provenance(cat, ratios)
+    counts = pv.provenance_counts(table)
+    rule = f"data: not read and posterior/prior 90% width ratio < {pv.DATA_WIDTH_RATIO}"
+    if fmt is Format.json:
+        print(
+            to_json(
+                [
+                    {
+                        "rule": rule,
+                        "measured_share": pv.measured_share(table),
+                        "counts": counts.to_dict("records"),
+                        "effects": table.to_dict("records"),
+                    }
+                ]
+            )
+        )
+        return
+    emit(counts, [], fmt, title=f"Provenance of {len(table)} effect sizes ({rule})")
+    ph = table[table["provenance"] == "placeholder"]
+    shown = ph[["effect", "acts_on", "size", "width_ratio"]].assign(basis=ph["basis"].str.slice(0, 100))
+    emit(shown.fillna("-"), [], fmt, title=f"{len(ph)} placeholders")
