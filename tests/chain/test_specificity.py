@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -77,7 +78,27 @@ def test_cli_json_covers_every_mechanism_and_therapy() -> None:
     assert {r["mechanism"] for r in recs} == set(CAT.mechanisms)
     assert {r["therapy"] for r in recs} == set(CAT.therapies)
     assert {r["condition"] for r in recs} == {"oxic", "hypoxic"}
-    assert set(recs[0]) == {"mechanism", "therapy", "condition", "resistance_factor", "verdict"}
+    assert set(recs[0]) == {
+        "mechanism",
+        "therapy",
+        "condition",
+        "resistance_factor",
+        "verdict",
+        "loss_resistance_factor",
+        "loss_verdict",
+    }
+
+
+def test_cli_reports_gain_and_loss_verdicts() -> None:
+    """Issue 22: both directions. HR loss touches platinum far more than radiation (11.6x vs 2x): a loss verdict."""
+    res = CliRunner().invoke(app, ["specificity", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    import io
+
+    df = pd.read_csv(io.StringIO(res.stdout)).set_index("mechanism")
+    assert {"gain_verdict", "loss_verdict", "loss_radiation_rf"} <= set(df.columns)
+    assert (df["gain_verdict"] == df["verdict"]).all()  # at the default activity 1 the gain is the old verdict
+    assert df.loc["hr_repair", "loss_radiation_rf"] < 1 / 1.2  # HR loss sensitises to radiation
 
 
 @pytest.mark.parametrize(

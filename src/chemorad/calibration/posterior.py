@@ -145,14 +145,24 @@ def save(idata, path: str | os.PathLike[str], compress: bool = False) -> Path:
 # --------------------------------------------------------------------------------------------- calibrated specificity
 def _rf_draws(cat: Catalog, spec: ChainSpec, idata, activity: float, po2_mmhg: float | None) -> tuple[np.ndarray, dict]:
     """RF (n_draws, n_conditions, n_mechanisms, n_therapies) and the conditions {name: pO2}."""
+    from chemorad.chain.specificity import single_mechanism_phenotypes
+
+    return rf_draws_for(cat, spec, idata, single_mechanism_phenotypes(cat, activity).activities, po2_mmhg)
+
+
+def rf_draws_for(
+    cat: Catalog, spec: ChainSpec, idata, activities: np.ndarray, po2_mmhg: float | None = None
+) -> tuple[np.ndarray, dict]:
+    """RF (n_draws, n_conditions, n_rows - 1, n_therapies) of rows 1.. of `activities` (n_rows, n_mechanisms) against
+    its row 0 (the reference cell), per posterior draw and oxygen condition, and the conditions {name: pO2}."""
     import jax
     import jax.numpy as jnp
 
     from chemorad.calibration import forward as F
-    from chemorad.chain.specificity import TARGET_SF, conditions, single_mechanism_phenotypes
+    from chemorad.chain.specificity import TARGET_SF, conditions
 
     conds = conditions(cat, po2_mmhg)
-    A = jnp.asarray(single_mechanism_phenotypes(cat, activity).activities)
+    A = jnp.asarray(activities)
     rad = np.flatnonzero(spec.is_radiation)
 
     def one(theta, ln_ic50, ln_alpha, ln_beta, po2):

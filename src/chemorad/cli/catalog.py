@@ -214,7 +214,13 @@ def specificity(
     """
     import numpy as np
 
-    from chemorad.chain.specificity import THRESHOLD, resistance_factors, specificity_records, verdicts
+    from chemorad.chain.specificity import (
+        THRESHOLD,
+        both_directions,
+        resistance_factors,
+        specificity_records,
+        verdicts,
+    )
 
     if not (np.isfinite(activity) and abs(activity) <= 10):
         raise ChemoradError(f"--activity must be a number within [-10, 10] catalog steps (got {activity})")
@@ -228,12 +234,20 @@ def specificity(
         raise ChemoradError("--posterior needs --calibrated")
     rf = resistance_factors(cat, activity=activity, po2_mmhg=po2)
     table = verdicts(cat, rf)
+    # both directions: the mechanism gained (+|activity|) and lost (-|activity|), each with its verdict
+    rf_g, tab_g, rf_l, tab_l = both_directions(cat, activity, po2)
+    table = table.assign(
+        gain_verdict=tab_g["verdict"].to_numpy(),
+        loss_verdict=tab_l["verdict"].to_numpy(),
+        loss_radiation_rf=tab_l["radiation_rf"].to_numpy(),
+    )
     df = rf.merge(table[["mechanism", "verdict"]], on="mechanism") if long else table
     emit(
         df,
-        specificity_records(rf, table),
+        specificity_records(rf, table, rf_l, tab_l),
         fmt,
-        title=f"Computed specificity at activity {activity:g} (touched: RF >= {THRESHOLD} or <= 1/{THRESHOLD})",
+        title=f"Computed specificity at activity {activity:g}; gain/loss verdicts at +-{abs(activity):g} (touched: "
+        f"RF >= {THRESHOLD} or <= 1/{THRESHOLD})",
     )
 
 
@@ -251,15 +265,29 @@ def _calibrated_specificity(cat, fmt, activity, po2, long, posterior, threshold)
             f"chemorad: note: {len(added)} effect(s) added to the catalog since the calibration take their prior "
             f"({', '.join(added[:3])}); run `chemorad calibrate` to update\n"
         )
-    rf, table = post.calibrated_specificity(cat, spec, idata, activity, po2)
-    cols = ["mechanism", "verdict", "verdict_probability", "radiation_rf", "claimed", "agreement"]
-    df = rf if long else table[cols]
+    if long:
+        rf, table = post.calibrated_specificity(cat, spec, idata, activity, po2)
+        emit(
+            rf,
+            post.specificity_records(rf, table),
+            fmt,
+            title=f"Calibrated specificity at activity {activity:g} (posterior median, 90% credible interval)",
+        )
+        return
+    from chemorad.calibration.verdicts import mechanism_verdicts
+
+    if activity == 0:
+        raise ChemoradError("--activity 0 switches no mechanism on; give a non-zero activity with --calibrated")
+    table = mechanism_verdicts(cat, spec, idata, threshold, po2_mmhg=po2, activity=activity)
+    cols = ["mechanism", "direction", "verdict", "probability", "rf_low_radiation", "rf_high_radiation"]
+    cols += ["strongest_drug", "rf_low_drug", "rf_high_drug", "deciding_measurement"]
     emit(
-        df,
-        post.specificity_records(rf, table),
+        table[cols].astype(object).where(table[cols].notna(), "-"),
+        table.astype(object).where(table.notna(), None).to_dict("records"),
         fmt,
-        title=f"Calibrated specificity at activity {activity:g} (posterior median, 90% credible interval; touched: "
-        f"RF >= {threshold} or <= 1/{threshold})",
+        title=f"Calibrated verdicts for gain (+{abs(activity):g}) and loss (-{abs(activity):g}): decided only where "
+        f"the 90% credible interval excludes no effect (RF {threshold}) on identified sizes, else undetermined "
+        f"with the deciding measurement",
     )
 
 
