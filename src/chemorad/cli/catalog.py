@@ -253,6 +253,8 @@ def specificity(
 
 def _calibrated_specificity(cat, fmt, activity, po2, long, posterior, threshold) -> None:
     """`specificity --calibrated` (owned by the calibration package; kept apart from the uncalibrated path)."""
+    if activity == 0 and not long:
+        raise ChemoradError("--activity 0 switches no mechanism on; give a non-zero activity with --calibrated")
     from chemorad.calibration import posterior as post
     from chemorad.calibration.spec import chain_spec
 
@@ -276,8 +278,6 @@ def _calibrated_specificity(cat, fmt, activity, po2, long, posterior, threshold)
         return
     from chemorad.calibration.verdicts import mechanism_verdicts
 
-    if activity == 0:
-        raise ChemoradError("--activity 0 switches no mechanism on; give a non-zero activity with --calibrated")
     table = mechanism_verdicts(cat, spec, idata, threshold, po2_mmhg=po2, activity=activity)
     cols = ["mechanism", "direction", "verdict", "probability", "rf_low_radiation", "rf_high_radiation"]
     cols += ["strongest_drug", "rf_low_drug", "rf_high_drug", "deciding_measurement"]
