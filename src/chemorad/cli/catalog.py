@@ -104,44 +104,17 @@ def gene(
     symbol: Annotated[str, typer.Argument(metavar="SYMBOL", help="HGNC gene symbol, e.g. ABCB1.")],
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Mechanisms a gene marks and the therapies they touch."""
+    """Mechanisms a gene marks and the therapies they touch.
+
+    Every gene the catalog or the perturbation table names is found: a marker, a therapy's transporter, enzyme or
+    target, a perturbed gene, or a gene a mechanism's text names; a gene that marks no mechanism says why
+    ("named, not a marker, because ...").
+    """
+    from chemorad.catalog.genes import gene_roles, gene_symbol
+
     cat = current_catalog()
-    symbol = cat.gene(symbol)
-    rows = []
-    for m in cat.mechanisms_for_gene(symbol):
-        for mk in (mk for mk in m.markers if mk.gene == symbol):
-            rows.append(
-                {
-                    "gene": symbol,
-                    "role": "marker" if mk.tissue == "tumour" else "host-tissue marker",
-                    "mechanism": m.id,
-                    "alteration": mk.alteration.value,
-                    "sign": mk.sign,
-                    "therapies": cat.therapies_for_marker(m, symbol),
-                }
-            )
-    for t in cat.therapies_for_gene(symbol):
-        roles = [
-            name
-            for name, genes in (
-                ("pump substrate", t.transporter_substrates),
-                ("uptake transporter", t.uptake_transporters),
-                ("inactivating enzyme", t.inactivating_enzymes),
-                ("activating enzyme", t.activating_enzymes),
-                ("target", t.targets),
-            )
-            if symbol in genes
-        ]
-        rows.append(
-            {
-                "gene": symbol,
-                "role": "; ".join(roles),
-                "mechanism": None,
-                "alteration": None,
-                "sign": None,
-                "therapies": [t.id],
-            }
-        )
+    symbol = gene_symbol(cat, symbol)
+    rows = gene_roles(cat, symbol)
     shown = [
         {
             **{k: "-" if v is None else v for k, v in row.items()},
