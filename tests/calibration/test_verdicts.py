@@ -90,3 +90,17 @@ def test_cli_calibrated_json_carries_verdict_probability_or_deciding_measurement
 def test_cli_calibrated_zero_activity_is_one_line() -> None:
     res = CliRunner().invoke(app, ["specificity", "--calibrated", "--activity", "0"])
     assert res.exit_code == 2 and "--activity" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_verdict_basis_names_each_source_and_their_agreement(table) -> None:
+    from chemorad.calibration.verdicts import verdict_basis
+
+    basis = verdict_basis(CAT, table.reset_index()).set_index(["mechanism", "direction"])
+    assert len(basis) == len(table)
+    tp53 = basis.loc[("tp53_pathway_loss", "gain")]
+    # the PIDE pairs (1.19-1.52) and HCT116 (0.8, recalled) are both listed: their range shows the conflict
+    assert tp53["perturbations_radiation"].startswith("resists") and "0.8-" in tp53["perturbations_radiation"]
+    assert basis.loc[("efflux_abcb1", "gain"), "perturbations_drugs"].startswith("resists")
+    assert basis.loc[("immune_microenvironment", "gain"), "agreement_radiation"] == "no experiment"
+    allowed = {"agree", "conflict", "posterior open", "no experiment"}
+    assert set(basis["agreement_radiation"]) | set(basis["agreement_drugs"]) <= allowed

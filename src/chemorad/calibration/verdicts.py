@@ -216,3 +216,81 @@ def _row(cat, mid, d, states, draws_r, stats, rad, ther, threshold) -> dict:  # 
         "reason": reason,
         "deciding_measurement": deciding,
     }
+
+
+# ------------------------------------------------------------------------------------ what each verdict rests on
+def _class(lo: float, hi: float, threshold: float) -> str:
+    if lo >= threshold:
+        return "resists"
+    if hi <= 1 / threshold:
+        return "sensitises"
+    if 1 / threshold < lo and hi < threshold:
+        return "no effect"
+    return "spans"
+
+
+def _measured(cat: Catalog, mid: str, direction: str, radiation: bool, threshold: float) -> str:
+    """The perturbation entries of `mid` that moved it in `direction` on radiation (or on drugs): their class and
+    range, perturbed/control oriented so that > 1 is resistance (every metric of the table is)."""
+    from chemorad.chain.perturbations import activity_for
+
+    sign = DIRECTIONS[direction]
+    vals = [
+        (p.id, p.value)
+        for p in cat.perturbations.values()
+        if p.mechanism == mid
+        and p.therapy is not None
+        and cat.is_radiation(p.therapy) == radiation
+        and activity_for(cat, p)[0] == sign
+    ]
+    if not vals:
+        return "none measured"
+    v = np.array([x for _, x in vals])
+    med = float(np.exp(np.median(np.log(v))))
+    cls = _class(med, med, threshold)
+    return f"{cls} ({len(v)} entries, {v.min():.3g}-{v.max():.3g})"
+
+
+def _agree(measured: str, posterior: str) -> str:
+    if measured == "none measured":
+        return "no experiment"
+    m = measured.split(" (")[0]
+    if posterior == "spans" or m == posterior:
+        return "agree" if m == posterior else "posterior open"
+    return "conflict"
+
+
+def verdict_basis(cat: Catalog, table: pd.DataFrame, threshold: float | None = None) -> pd.DataFrame:
+    """Per mechanism and direction, what the verdict of `table` (`mechanism_verdicts`) rests on, source by source.
+
+    Columns: perturbations_radiation / perturbations_drugs (the table's experiments that moved the mechanism in this
+    direction: class of their median fold, count and range; '> 1' is resistance), posterior_radiation / posterior_drugs
+    (class of the 90% interval of RF: radiation's, and the most affected drug's), claims (what the literature claims),
+    agreement_radiation / agreement_drugs (experiments vs posterior: agree, conflict, posterior open, no experiment).
+    The posterior is fitted with a per-line general-sensitivity term, so it is the cell-line evidence after general
+    sensitivity is removed; it also saw the perturbation entries, so their agreement is partly by construction.
+    """
+    from chemorad.chain.specificity import THRESHOLD
+
+    threshold = threshold or THRESHOLD
+    rows = []
+    for r in table.itertuples():
+        m = cat.mechanisms[r.mechanism]
+        pr = _measured(cat, r.mechanism, r.direction, True, threshold)
+        pd_ = _measured(cat, r.mechanism, r.direction, False, threshold)
+        qr = _class(r.rf_low_radiation, r.rf_high_radiation, threshold)
+        qd = _class(r.rf_low_drug, r.rf_high_drug, threshold)
+        rows.append(
+            {
+                "mechanism": r.mechanism,
+                "direction": r.direction,
+                "perturbations_radiation": pr,
+                "perturbations_drugs": pd_,
+                "posterior_radiation": qr,
+                "posterior_drugs": qd,
+                "claims": "; ".join(dict.fromkeys(c.specificity.value for c in m.claims)),
+                "agreement_radiation": _agree(pr, qr),
+                "agreement_drugs": _agree(pd_, qd),
+            }
+        )
+    return pd.DataFrame(rows)

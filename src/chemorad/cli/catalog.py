@@ -249,11 +249,13 @@ def _calibrated_specificity(cat, fmt, activity, po2, long, posterior, threshold)
             title=f"Calibrated specificity at activity {activity:g} (posterior median, 90% credible interval)",
         )
         return
-    from chemorad.calibration.verdicts import mechanism_verdicts
+    from chemorad.calibration.verdicts import mechanism_verdicts, verdict_basis
 
     table = mechanism_verdicts(cat, spec, idata, threshold, po2_mmhg=po2, activity=activity)
+    table = table.merge(verdict_basis(cat, table, threshold), on=["mechanism", "direction"])
     cols = ["mechanism", "direction", "verdict", "probability", "rf_low_radiation", "rf_high_radiation"]
-    cols += ["strongest_drug", "rf_low_drug", "rf_high_drug", "deciding_measurement"]
+    cols += ["strongest_drug", "rf_low_drug", "rf_high_drug", "agreement_radiation", "agreement_drugs"]
+    cols += ["deciding_measurement"]
     emit(
         table[cols].astype(object).where(table[cols].notna(), "-"),
         table.astype(object).where(table.notna(), None).to_dict("records"),
