@@ -85,15 +85,31 @@ def _state(lo: float, hi: float, acting: list[str], threshold: float) -> str:
     return "spans" if all(c in IDENTIFIED_TOUCH for c in acting) else "unidentified"
 
 
+#: how an isogenic pair realises an alteration, and the opposite change
+_PAIR = {
+    "overexpression": ("overexpressing", "knockout or knockdown"),
+    "amplification": ("overexpressing", "knockout or knockdown"),
+    "protein_overexpression": ("overexpressing", "knockout or knockdown"),
+    "activating_mutation": ("activating-mutant knock-in", "knockout or inhibited"),
+    "loss_of_function_mutation": ("knockout or loss-of-function mutant", "wild-type re-expressing"),
+    "deletion": ("knockout", "re-expressing"),
+    "underexpression": ("knockdown", "overexpressing"),
+    "protein_loss": ("knockout", "re-expressing"),
+    "promoter_methylation": ("knockdown (or methylated)", "re-expressing"),
+    "microrna_loss": ("microRNA-knockdown", "microRNA-overexpressing"),
+}
+
+
 def _measurement(cat: Catalog, mid: str, direction: str, therapy: str) -> str:
+    """The isogenic experiment that would decide the verdict: the mechanism's first tumour marker changed so that the
+    activity moves in `direction` (its alteration when that raises activity on gain or lowers it on loss, else the
+    opposite change), measured on `therapy`."""
     m = cat.mechanisms[mid]
     tumour = [mk for mk in m.markers if mk.tissue == "tumour" and not mk.in_vivo_only]
-    gene = (tumour or m.markers)[0].gene
-    raises = tumour[0].sign if tumour else 1
-    # the pair that moves the mechanism in this direction: raising the gene raises activity when the marker's sign
-    # and alteration agree
-    gain_gene = (raises > 0) == (direction == "gain")
-    pair = f"{gene}-overexpressing vs parental" if gain_gene else f"{gene} knockout or knockdown vs control"
+    mk = (tumour or m.markers)[0]
+    same, opposite = _PAIR[mk.alteration.value]
+    along = (mk.sign > 0) == (direction == "gain")  # does the marker's own alteration move activity this way?
+    pair = f"{mk.gene} {same if along else opposite} vs control"
     if cat.is_radiation(therapy):
         return f"clonogenic survival after X-rays (dose-modifying factor at SF 0.1) of an isogenic {pair} pair"
     return f"{therapy} IC50 (72-h viability) of an isogenic {pair} pair"
@@ -246,8 +262,9 @@ def _measured(cat: Catalog, mid: str, direction: str, radiation: bool, threshold
     if not vals:
         return "none measured"
     v = np.array([x for _, x in vals])
-    med = float(np.exp(np.median(np.log(v))))
-    cls = _class(med, med, threshold)
+    # radiation: the median of its experiments; drugs: the strongest one (compared with the most affected drug)
+    mid_v = float(np.exp(np.median(np.log(v)))) if radiation else float(v[np.abs(np.log(v)).argmax()])
+    cls = _class(mid_v, mid_v, threshold)
     return f"{cls} ({len(v)} entries, {v.min():.3g}-{v.max():.3g})"
 
 
@@ -264,7 +281,8 @@ def verdict_basis(cat: Catalog, table: pd.DataFrame, threshold: float | None = N
     """Per mechanism and direction, what the verdict of `table` (`mechanism_verdicts`) rests on, source by source.
 
     Columns: perturbations_radiation / perturbations_drugs (the table's experiments that moved the mechanism in this
-    direction: class of their median fold, count and range; '> 1' is resistance), posterior_radiation / posterior_drugs
+    direction: class of their median fold for radiation, of the strongest one for drugs, count and range; '> 1' is
+    resistance), posterior_radiation / posterior_drugs
     (class of the 90% interval of RF: radiation's, and the most affected drug's), claims (what the literature claims),
     agreement_radiation / agreement_drugs (experiments vs posterior: agree, conflict, posterior open, no experiment).
     The posterior is fitted with a per-line general-sensitivity term, so it is the cell-line evidence after general
