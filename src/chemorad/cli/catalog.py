@@ -90,7 +90,8 @@ def _card(r: dict) -> str:
     ]
     lines += ["", "## Effects in the damage chain"]
     lines += [
-        f"- {e['quantity']} x {e['size']:g} on {e['acts_on']} [{e['source']}]: {e['basis']}" for e in r["effects"]
+        f"- {e['quantity']} x {e['size']:g} on {e['acts_on']} [{e['source']}; {e['provenance']}]: {e['basis']}"
+        for e in r["effects"]
     ] or ["- none at the single-cell level"]
     lines += ["", "## Evidence"]
     lines += [f"- {e['model_system']}: {e['effect']} [{e['reference']}]" for e in r["evidence"]]
