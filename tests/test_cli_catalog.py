@@ -97,3 +97,31 @@ def test_filters_combine() -> None:
     cat = catalog()
     assert ids and all("radiotherapy" in cat.therapies_for(cat.mechanisms[i]) for i in ids)
     assert all("repair" in [s.value for s in cat.mechanisms[i].stages] for i in ids)
+
+
+def test_gene_nqo1_is_found_and_says_why_it_is_not_a_marker() -> None:
+    """Issue 22: NQO1 is named in bioreductive_activation and in two perturbation entries; it marks no mechanism."""
+    res = run("gene", "NQO1", "--format", "json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert not [r for r in rows if r["role"] == "marker"]
+    perturbed = [r for r in rows if r["role"].startswith("perturbed")]
+    assert perturbed and "nqo1_nih3t3_transfected_mitomycin_c" in perturbed[0]["detail"]
+    bio = [r for r in rows if r["mechanism"] == "bioreductive_activation"]
+    assert bio and "not a marker because NQO1 transfection" in bio[0]["detail"]
+
+
+@pytest.mark.parametrize(("symbol", "mechanism"), [("NFKB2", "nfkb_survival_signalling"), ("XRCC3", "hr_repair")])
+def test_perturbed_pathway_members_are_named_not_markers(symbol: str, mechanism: str) -> None:
+    res = run("gene", symbol, "--format", "json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert [r for r in rows if r["mechanism"] == mechanism and "named, not a marker" in r["role"]]
+
+
+def test_every_perturbed_gene_is_found() -> None:
+    from chemorad.catalog.genes import perturbed_symbols
+
+    for p in catalog().perturbations.values():
+        for g in perturbed_symbols(p.gene):
+            assert run("gene", g, "--format", "json").exit_code == 0, g

@@ -25,7 +25,7 @@ def test_calibrate_rejects_zero_steps() -> None:
 
 
 def test_specificity_calibrated_json_has_intervals_and_verdict_probabilities() -> None:
-    res = runner.invoke(app, ["specificity", "--calibrated", "--po2", "40", "-f", "json"])
+    res = runner.invoke(app, ["specificity", "--calibrated", "--long", "--po2", "40", "-f", "json"])
     assert res.exit_code == 0, res.output
     records = json.loads(res.stdout)
     assert records

@@ -109,7 +109,8 @@ def test_death_stage_placeholders_are_gone() -> None:
     for mid in (*five, "tp53_pathway_loss"):
         for e in CAT.mechanisms[mid].effects:
             assert e.endpoint is not None, mid
-            assert e.size != 0.8 or "recalled" in e.basis, mid
+            # issue 22: a default 0.8 may remain only where no fold was found, and then it is classed as such
+            assert e.size != 0.8 or e.provenance in ("recalled", "placeholder"), mid
 
 
 def test_missing_determinants_are_catalogued_and_act() -> None:

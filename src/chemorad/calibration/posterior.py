@@ -147,14 +147,24 @@ def save(idata, path: str | os.PathLike[str], compress: bool = False) -> Path:
 # --------------------------------------------------------------------------------------------- calibrated specificity
 def _rf_draws(cat: Catalog, spec: ChainSpec, idata, activity: float, po2_mmhg: float | None) -> tuple[np.ndarray, dict]:
     """RF (n_draws, n_conditions, n_mechanisms, n_therapies) and the conditions {name: pO2}."""
+    from chemorad.chain.specificity import single_mechanism_phenotypes
+
+    return rf_draws_for(cat, spec, idata, single_mechanism_phenotypes(cat, activity).activities, po2_mmhg)
+
+
+def rf_draws_for(
+    cat: Catalog, spec: ChainSpec, idata, activities: np.ndarray, po2_mmhg: float | None = None
+) -> tuple[np.ndarray, dict]:
+    """RF (n_draws, n_conditions, n_rows - 1, n_therapies) of rows 1.. of `activities` (n_rows, n_mechanisms) against
+    its row 0 (the reference cell), per posterior draw and oxygen condition, and the conditions {name: pO2}."""
     import jax
     import jax.numpy as jnp
 
     from chemorad.calibration import forward as F
-    from chemorad.chain.specificity import TARGET_SF, conditions, single_mechanism_phenotypes
+    from chemorad.chain.specificity import TARGET_SF, conditions
 
     conds = conditions(cat, po2_mmhg)
-    A = jnp.asarray(single_mechanism_phenotypes(cat, activity).activities)
+    A = jnp.asarray(activities)
     rad = np.flatnonzero(spec.is_radiation)
 
     def one(theta, ln_ic50, ln_alpha, ln_beta, po2):
@@ -247,3 +257,29 @@ def specificity_records(rf: pd.DataFrame, table: pd.DataFrame) -> list[dict]:
         }
         for r in rf.itertuples()
     ]
+
+
+# ------------------------------------------------------------------------------------------ identification of effects
+def width_ratios(spec: ChainSpec, idata, level: float = LEVEL) -> dict[str, float]:
+    """Posterior/prior width of the `level` interval of each catalog effect's magnitude (`catalog.provenance`).
+
+    Keyed by the effect label without the per-substrate suffix (`mechanism:quantity:index`); an effect with one
+    parameter per substrate gets the largest of its ratios. The prior is normal on theta (`spec.effect_prior_sd`), so
+    its width is 2 z sd with z the standard-normal quantile at (1 + level) / 2; an effect absent from the posterior
+    (added since the calibration) gets no ratio.
+    """
+    from scipy.stats import norm
+
+    post = draws(idata, "theta")
+    col = {str(x): i for i, x in enumerate(idata.posterior["effect"].values)}
+    z = float(norm.ppf(0.5 + level / 2))
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    out: dict[str, float] = {}
+    for e, name in enumerate(spec.effect_name):
+        if name not in col:
+            continue
+        x = post[:, col[name]]
+        ratio = float(np.quantile(x, hi_q) - np.quantile(x, lo_q)) / (2 * z * float(spec.effect_prior_sd[e]))
+        key = ":".join(name.split(":")[:3])
+        out[key] = max(out.get(key, 0.0), ratio)
+    return out

@@ -190,6 +190,24 @@ def _cross_check(cat: Catalog, directory: Path) -> None:
                     )
 
 
+def _check_provenance(cat: Catalog) -> None:
+    """Every effect size has a provenance class; `read` needs the sentence and where it was read; an explicit `loss`
+    has its own class (`Effect.provenance`)."""
+    for m in cat.mechanisms.values():
+        for i, e in enumerate(m.effects):
+            where = f"catalog file mechanisms.yaml, entry {m.id!r}, field effects.{i}"
+            if e.provenance == "read":
+                for f in ("quote", "read_from"):
+                    if not (getattr(e, f) or "").strip():
+                        raise ChemoradError(f"{where}.{f}: an effect with provenance 'read' needs its {f}")
+            if e.loss is not None and e.loss_provenance is None:
+                raise ChemoradError(f"{where}.loss_provenance: an explicit loss needs its provenance class")
+            if e.loss_provenance == "read":
+                for f in ("loss_quote", "loss_read_from"):
+                    if not (getattr(e, f) or "").strip():
+                        raise ChemoradError(f"{where}.{f}: a loss with provenance 'read' needs its {f}")
+
+
 def _cross_check_perturbations(cat: Catalog) -> None:
     for p in cat.perturbations.values():
         if p.mechanism is not None and p.mechanism not in cat.mechanisms:
@@ -217,6 +235,7 @@ def load_catalog(directory: Path | str) -> Catalog:
     pert = directory / "perturbations.yaml"
     cat = Catalog(**parts, perturbations=read_perturbations(pert) if pert.exists() else {})
     _cross_check(cat, directory)
+    _check_provenance(cat)
     _cross_check_perturbations(cat)
     return cat
 

@@ -11,7 +11,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from chemorad.catalog.registry import RESPONSE_DATASETS, Modality
 
@@ -207,6 +207,20 @@ class Selector(Frozen):
         return ", ".join(parts) or "all therapies"
 
 
+#: How an effect size was obtained, as typed in the catalog: `read` (a sentence quoted from the place it was read),
+#: `bounded` (the bundle's association bounds it), `recalled` (from memory, unverified), `placeholder` (an
+#: order-of-magnitude choice). The fifth class, `data` (identified by the calibration), is computed from the shipped
+#: posterior by `catalog.provenance`, never typed.
+TypedProvenance = Literal["read", "bounded", "recalled", "placeholder"]
+PROVENANCE_CLASSES: tuple[str, ...] = ("read", "data", "bounded", "recalled", "placeholder")
+
+
+def _typed_provenance(v: object) -> object:
+    if v == "data":
+        raise ValueError("'data' is computed from the calibrated posterior (chemorad catalog provenance), not typed")
+    return v
+
+
 class Effect(Frozen):
     """How mechanism activity changes one damage-chain quantity (PhysiCell-rules style: signal -> behaviour)."""
 
@@ -234,6 +248,16 @@ class Effect(Frozen):
         description="ids of perturbations.yaml entries the size was taken from: checking the model against them is a "
         "consistency check, not a test (`chemorad perturbations --check` marks them)",
     )
+    provenance: Annotated[TypedProvenance, BeforeValidator(_typed_provenance)] = Field(
+        description="how the size was obtained: read, bounded, recalled or placeholder (`TypedProvenance`)"
+    )
+    quote: str | None = Field(None, description="read: the sentence or table row the size comes from, word for word")
+    read_from: str | None = Field(None, description="read: where the quote was read (address, and figure/abstract)")
+    loss_provenance: Annotated[TypedProvenance | None, BeforeValidator(_typed_provenance)] = Field(
+        None, description="how the explicit `loss` was obtained (required with `loss`)"
+    )
+    loss_quote: str | None = None
+    loss_read_from: str | None = None
 
     @model_validator(mode="after")
     def _size(self) -> Effect:

@@ -59,6 +59,11 @@ def mechanism_record(cat: Catalog, m: Mechanism) -> dict:
                 "size": e.size,
                 "source": e.source,
                 "basis": e.basis,
+                "provenance": e.provenance,
+                "quote": e.quote,
+                "read_from": e.read_from,
+                "loss": e.loss,
+                "loss_provenance": e.loss_provenance,
             }
             for e in m.effects
         ],

@@ -139,10 +139,20 @@ def verdicts(cat: Catalog, rf: pd.DataFrame, threshold: float = THRESHOLD) -> pd
     return pd.DataFrame(rows)
 
 
-def specificity_records(rf: pd.DataFrame, table: pd.DataFrame) -> list[dict]:
-    """JSON records: mechanism, therapy, condition, resistance_factor, verdict (the mechanism's verdict)."""
+def both_directions(cat: Catalog, activity: float = 1.0, po2_mmhg: float | None = None) -> tuple[pd.DataFrame, ...]:
+    """(rf gain, verdicts gain, rf loss, verdicts loss): each mechanism alone at +|activity| (overexpression,
+    activation) and at -|activity| (knockdown, knockout, inhibition); the verdict rule is the same for both."""
+    a = abs(activity)
+    rf_g = resistance_factors(cat, activity=a, po2_mmhg=po2_mmhg)
+    rf_l = resistance_factors(cat, activity=-a, po2_mmhg=po2_mmhg)
+    return rf_g, verdicts(cat, rf_g), rf_l, verdicts(cat, rf_l)
+
+
+def specificity_records(rf: pd.DataFrame, table: pd.DataFrame, rf_loss=None, table_loss=None) -> list[dict]:
+    """JSON records: mechanism, therapy, condition, resistance_factor, verdict (the mechanism's verdict), and with the
+    loss tables (`both_directions`) loss_resistance_factor and loss_verdict."""
     v = dict(zip(table["mechanism"], table["verdict"], strict=True))
-    return [
+    out = [
         {
             "mechanism": r.mechanism,
             "therapy": r.therapy,
@@ -152,3 +162,9 @@ def specificity_records(rf: pd.DataFrame, table: pd.DataFrame) -> list[dict]:
         }
         for r in rf.itertuples()
     ]
+    if rf_loss is not None and table_loss is not None:
+        vl = dict(zip(table_loss["mechanism"], table_loss["verdict"], strict=True))
+        for rec, r in zip(out, rf_loss.itertuples(), strict=True):
+            rec["loss_resistance_factor"] = r.resistance_factor
+            rec["loss_verdict"] = vl[r.mechanism]
+    return out

@@ -42,6 +42,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Radiotherapy and the drugs in the catalog, with their resistance-relevant properties.",
     ),
     "references": ("chemorad.cli.catalog:references", "The bibliography behind every mechanism, parameter and claim."),
+    "catalog": (
+        "chemorad.cli.catalog:catalog_app",
+        "Views of the catalog as a whole: `chemorad catalog provenance` (how every effect size was obtained).",
+    ),
     "specificity": (
         "chemorad.cli.catalog:specificity",
         "Computed specificity: resistance factor of every mechanism on every therapy, and a verdict per mechanism.",

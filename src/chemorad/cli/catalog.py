@@ -90,7 +90,8 @@ def _card(r: dict) -> str:
     ]
     lines += ["", "## Effects in the damage chain"]
     lines += [
-        f"- {e['quantity']} x {e['size']:g} on {e['acts_on']} [{e['source']}]: {e['basis']}" for e in r["effects"]
+        f"- {e['quantity']} x {e['size']:g} on {e['acts_on']} [{e['source']}; {e['provenance']}]: {e['basis']}"
+        for e in r["effects"]
     ] or ["- none at the single-cell level"]
     lines += ["", "## Evidence"]
     lines += [f"- {e['model_system']}: {e['effect']} [{e['reference']}]" for e in r["evidence"]]
@@ -104,44 +105,17 @@ def gene(
     symbol: Annotated[str, typer.Argument(metavar="SYMBOL", help="HGNC gene symbol, e.g. ABCB1.")],
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Mechanisms a gene marks and the therapies they touch."""
+    """Mechanisms a gene marks and the therapies they touch.
+
+    Every gene the catalog or the perturbation table names is found: a marker, a therapy's transporter, enzyme or
+    target, a perturbed gene, or a gene a mechanism's text names; a gene that marks no mechanism says why
+    ("named, not a marker, because ...").
+    """
+    from chemorad.catalog.genes import gene_roles, gene_symbol
+
     cat = current_catalog()
-    symbol = cat.gene(symbol)
-    rows = []
-    for m in cat.mechanisms_for_gene(symbol):
-        for mk in (mk for mk in m.markers if mk.gene == symbol):
-            rows.append(
-                {
-                    "gene": symbol,
-                    "role": "marker" if mk.tissue == "tumour" else "host-tissue marker",
-                    "mechanism": m.id,
-                    "alteration": mk.alteration.value,
-                    "sign": mk.sign,
-                    "therapies": cat.therapies_for_marker(m, symbol),
-                }
-            )
-    for t in cat.therapies_for_gene(symbol):
-        roles = [
-            name
-            for name, genes in (
-                ("pump substrate", t.transporter_substrates),
-                ("uptake transporter", t.uptake_transporters),
-                ("inactivating enzyme", t.inactivating_enzymes),
-                ("activating enzyme", t.activating_enzymes),
-                ("target", t.targets),
-            )
-            if symbol in genes
-        ]
-        rows.append(
-            {
-                "gene": symbol,
-                "role": "; ".join(roles),
-                "mechanism": None,
-                "alteration": None,
-                "sign": None,
-                "therapies": [t.id],
-            }
-        )
+    symbol = gene_symbol(cat, symbol)
+    rows = gene_roles(cat, symbol)
     shown = [
         {
             **{k: "-" if v is None else v for k, v in row.items()},
@@ -214,7 +188,13 @@ def specificity(
     """
     import numpy as np
 
-    from chemorad.chain.specificity import THRESHOLD, resistance_factors, specificity_records, verdicts
+    from chemorad.chain.specificity import (
+        THRESHOLD,
+        both_directions,
+        resistance_factors,
+        specificity_records,
+        verdicts,
+    )
 
     if not (np.isfinite(activity) and abs(activity) <= 10):
         raise ChemoradError(f"--activity must be a number within [-10, 10] catalog steps (got {activity})")
@@ -228,17 +208,27 @@ def specificity(
         raise ChemoradError("--posterior needs --calibrated")
     rf = resistance_factors(cat, activity=activity, po2_mmhg=po2)
     table = verdicts(cat, rf)
+    # both directions: the mechanism gained (+|activity|) and lost (-|activity|), each with its verdict
+    rf_g, tab_g, rf_l, tab_l = both_directions(cat, activity, po2)
+    table = table.assign(
+        gain_verdict=tab_g["verdict"].to_numpy(),
+        loss_verdict=tab_l["verdict"].to_numpy(),
+        loss_radiation_rf=tab_l["radiation_rf"].to_numpy(),
+    )
     df = rf.merge(table[["mechanism", "verdict"]], on="mechanism") if long else table
     emit(
         df,
-        specificity_records(rf, table),
+        specificity_records(rf, table, rf_l, tab_l),
         fmt,
-        title=f"Computed specificity at activity {activity:g} (touched: RF >= {THRESHOLD} or <= 1/{THRESHOLD})",
+        title=f"Computed specificity at activity {activity:g}; gain/loss verdicts at +-{abs(activity):g} (touched: "
+        f"RF >= {THRESHOLD} or <= 1/{THRESHOLD})",
     )
 
 
 def _calibrated_specificity(cat, fmt, activity, po2, long, posterior, threshold) -> None:
     """`specificity --calibrated` (owned by the calibration package; kept apart from the uncalibrated path)."""
+    if activity == 0 and not long:
+        raise ChemoradError("--activity 0 switches no mechanism on; give a non-zero activity with --calibrated")
     from chemorad.calibration import posterior as post
     from chemorad.calibration.spec import chain_spec
 
@@ -251,13 +241,88 @@ def _calibrated_specificity(cat, fmt, activity, po2, long, posterior, threshold)
             f"chemorad: note: {len(added)} effect(s) added to the catalog since the calibration take their prior "
             f"({', '.join(added[:3])}); run `chemorad calibrate` to update\n"
         )
-    rf, table = post.calibrated_specificity(cat, spec, idata, activity, po2)
-    cols = ["mechanism", "verdict", "verdict_probability", "radiation_rf", "claimed", "agreement"]
-    df = rf if long else table[cols]
+    if long:
+        rf, table = post.calibrated_specificity(cat, spec, idata, activity, po2)
+        emit(
+            rf,
+            post.specificity_records(rf, table),
+            fmt,
+            title=f"Calibrated specificity at activity {activity:g} (posterior median, 90% credible interval)",
+        )
+        return
+    from chemorad.calibration.verdicts import mechanism_verdicts, verdict_basis
+
+    table = mechanism_verdicts(cat, spec, idata, threshold, po2_mmhg=po2, activity=activity)
+    table = table.merge(verdict_basis(cat, table, threshold), on=["mechanism", "direction"])
+    cols = ["mechanism", "direction", "verdict", "probability", "rf_low_radiation", "rf_high_radiation"]
+    cols += ["strongest_drug", "rf_low_drug", "rf_high_drug", "agreement_radiation", "agreement_drugs"]
+    cols += ["deciding_measurement"]
     emit(
-        df,
-        post.specificity_records(rf, table),
+        table[cols].astype(object).where(table[cols].notna(), "-"),
+        table.astype(object).where(table.notna(), None).to_dict("records"),
         fmt,
-        title=f"Calibrated specificity at activity {activity:g} (posterior median, 90% credible interval; touched: "
-        f"RF >= {threshold} or <= 1/{threshold})",
+        title=f"Calibrated verdicts for gain (+{abs(activity):g}) and loss (-{abs(activity):g}): decided only where "
+        f"the 90% credible interval excludes no effect (RF {threshold}) on identified sizes, else undetermined "
+        f"with the deciding measurement",
     )
+
+
+# --------------------------------------------------------------------------------------------- chemorad catalog ...
+catalog_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@catalog_app.callback()
+def _catalog_group() -> None:
+    """Views of the catalog as a whole: `chemorad catalog provenance` (how every effect size was obtained)."""
+
+
+@catalog_app.command("provenance")
+def provenance(
+    fmt: FormatOpt = Format.table,
+    posterior: Annotated[
+        Path | None,
+        typer.Option(help="A `chemorad calibrate` output whose width ratios decide `data` (default: the shipped one)."),
+    ] = None,
+    no_posterior: Annotated[
+        bool, typer.Option("--no-posterior", help="Typed classes only: no effect is `data`.")
+    ] = False,
+) -> None:
+    """Provenance of every effect size (read, data, bounded, recalled, placeholder): counts, and each placeholder.
+
+    `data`: not read, and the calibrated posterior's 90% interval of the size is less than half as wide as the prior's
+    (`chemorad.catalog.provenance`).
+    """
+    from chemorad.catalog import provenance as pv
+
+    cat = current_catalog()
+    ratios = None
+    if not no_posterior:
+        from chemorad.calibration import posterior as post
+        from chemorad.calibration.spec import chain_spec
+
+        spec, idata = chain_spec(cat), post.load(posterior)
+        post.check_matches(spec, idata)
+        ratios = post.width_ratios(spec, idata)
+    elif posterior is not None:
+        raise ChemoradError("--posterior and --no-posterior exclude each other")
+    table = pv.effect_provenance(cat, ratios)
+    counts = pv.provenance_counts(table)
+    rule = f"data: not read and posterior/prior 90% width ratio < {pv.DATA_WIDTH_RATIO}"
+    if fmt is Format.json:
+        print(
+            to_json(
+                [
+                    {
+                        "rule": rule,
+                        "measured_share": pv.measured_share(table),
+                        "counts": counts.to_dict("records"),
+                        "effects": table.to_dict("records"),
+                    }
+                ]
+            )
+        )
+        return
+    emit(counts, [], fmt, title=f"Provenance of {len(table)} effect sizes ({rule})")
+    ph = table[table["provenance"] == "placeholder"]
+    shown = ph[["effect", "acts_on", "size", "width_ratio"]].assign(basis=ph["basis"].str.slice(0, 100))
+    emit(shown.fillna("-"), [], fmt, title=f"{len(ph)} placeholders")
