@@ -114,6 +114,9 @@ class MechanismVerdict(_Strict):
     chain_verdict: str
     probability: float | None = Field(description="posterior share of draws with the verdict; None without one")
     probability_source: str
+    deciding_measurement: str | None = Field(
+        None, description="for an undetermined calibrated verdict: the measurement that would decide it"
+    )
     radiation_rf: float
     drugs_by_class: dict[str, list[dict]]
     data_verdict: str

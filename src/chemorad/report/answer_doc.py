@@ -94,22 +94,28 @@ def _touched_by_class(cat: Catalog, rf: pd.DataFrame) -> pd.DataFrame:
 
 
 def _posterior_table(cat: Catalog) -> pd.DataFrame | None:
-    from chemorad.calibration import posterior as post
-    from chemorad.calibration.spec import chain_spec
+    """The calibrated verdicts per (mechanism, direction) from the shipped posterior
+    (`calibration.verdicts.mechanism_verdicts`: a verdict only where the 90% interval decides it on read or
+    data-identified sizes, else `undetermined` with the deciding measurement); None without a usable posterior."""
+    from chemorad.calibration.verdicts import mechanism_verdicts as calibrated_verdicts
     from chemorad.errors import ChemoradError
 
     try:
-        idata = post.load(None)
-        _, table = post.calibrated_specificity(cat, chain_spec(cat), idata, 1.0, None)
+        table = calibrated_verdicts(cat)
     except ChemoradError:
         return None
-    return table.set_index("mechanism")
+    return table.set_index(["mechanism", "direction"])
+
+
+def _probability(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def mechanism_verdicts(cat: Catalog, posterior: bool = True, rf: dict | None = None) -> pd.DataFrame:
     """THE adapter over the model's verdicts (module docstring): one row per mechanism x direction (gain, loss) with
-    model_verdict, chain_verdict, probability (None without a posterior), probability_source, radiation_rf and
-    drugs_by_class. Replace its body when `chain.specificity` / `calibration.posterior` give loss and undetermined.
+    model_verdict (the calibrated verdict for gain and loss, `undetermined` where the posterior cannot decide),
+    chain_verdict (the uncalibrated chain), probability (None when undetermined or without a posterior),
+    probability_source, deciding_measurement, radiation_rf and drugs_by_class.
     `rf`: {activity: `resistance_factors` table}, to reuse tables already computed."""
     post = _posterior_table(cat) if posterior else None
     rf_tables = rf
@@ -121,17 +127,18 @@ def mechanism_verdicts(cat: Catalog, posterior: bool = True, rf: dict | None = N
         by_class = _touched_by_class(cat, rf)
         for mid in cat.mechanisms:
             chain_v = str(table.at[mid, "verdict"])
-            use_post = direction == "gain" and post is not None and mid in post.index
+            row = post.loc[(mid, direction)] if post is not None and (mid, direction) in post.index else None
             rows.append(
                 {
                     "mechanism": mid,
                     "direction": direction,
                     "chain_verdict": chain_v,
-                    "model_verdict": str(post.at[mid, "verdict"]) if use_post else chain_v,
-                    "probability": float(post.at[mid, "verdict_probability"]) if use_post else None,
-                    "probability_source": "calibrated posterior (shipped)" if use_post else "none (chain only)",
-                    "radiation_rf": float(post.at[mid, "radiation_rf"])
-                    if use_post
+                    "model_verdict": str(row["verdict"]) if row is not None else chain_v,
+                    "probability": _probability(row["probability"]) if row is not None else None,
+                    "probability_source": "calibrated posterior (shipped)" if row is not None else "none (chain only)",
+                    "deciding_measurement": (row["deciding_measurement"] or None) if row is not None else None,
+                    "radiation_rf": float(row["rf_radiation"])
+                    if row is not None
                     else float(table.at[mid, "radiation_rf"]),
                     "drugs_by_class": by_class[mid],
                 }
@@ -157,6 +164,10 @@ def data_verdict(calls: dict[str, str], radiation: str) -> str:
 
 
 def _final(model: str, data: str, p: float | None) -> tuple[str, str, float]:
+    if model == "undetermined":  # the posterior interval spans no effect and a large one (calibration.verdicts)
+        if data != "undetermined":
+            return data, "cell-line data alone (the posterior does not decide it)", 2.0
+        return "undetermined", "neither the posterior nor the cell-line data decide it", 0.0
     if data != "undetermined":
         if data in COMPATIBLE.get(model, {model}) or model in COMPATIBLE.get(data, {data}):
             return model, "model and data agree", 3.0 + (p or 0.0)
@@ -242,6 +253,7 @@ def _mechanism_part(cat: Catalog, model: pd.DataFrame, mech_per: pd.DataFrame | 
                 "chain_verdict": r.chain_verdict,
                 "probability": p,
                 "probability_source": r.probability_source,
+                "deciding_measurement": r.deciding_measurement,
                 "radiation_rf": r.radiation_rf,
                 "drugs_by_class": r.drugs_by_class,
                 "data_verdict": data_v,
@@ -418,13 +430,14 @@ def _unknowns(cat: Catalog, mechanisms: list[dict], alterations: list[dict], rad
                 "verdict": r["verdict"],
                 "basis": r["basis"],
                 "radiation_lines_needed": need,
-                "experiment": (
+                "experiment": r.get("deciding_measurement")
+                or (
                     f"perturb ({r['direction']}) {', '.join(r['marker_genes'][:2]) or r['mechanism']} and measure "
                     + " and ".join(
                         {"radiation": "clonogenic radiation survival", "drug": "drug IC50"}[m] for m in missing
                     )
                 )
-                if missing
+                if (missing or r.get("deciding_measurement"))
                 else "",
             }
         )
