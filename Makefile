@@ -21,7 +21,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	@echo "[make] running chemorad demo: 7 stages, each reports its progress and time"
+	@echo "[make] running chemorad demo: 8 stages, each reports its progress and time"
 	$(BIN)/chemorad demo --out $(OUT) --force
 
 test: $(VENV)/.installed-test
