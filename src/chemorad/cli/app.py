@@ -84,8 +84,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "calibrate-clinical": (
         "chemorad.cli.clinical:calibrate_clinical_cmd",
-        "Fit the population parameters (clonogens, radiosensitivity spread, repopulation, cisplatin) to clinical "
-        "targets.",
+        "Fit a tumour site's population parameters to its training trials; --check predicts its validation trials.",
     ),
     "predict": (
         "chemorad.cli.profile:predict_cmd",

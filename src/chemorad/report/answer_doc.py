@@ -202,7 +202,8 @@ def _source_href(doi: str | None, pmid: str | None, url: str | None) -> str:
         return f"https://doi.org/{doi}"
     if pmid:
         return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
-    return url or ""
+    # `read_from` is often prose ("PIDE 3.4 pide34.csv, ... (5, 6)"): only an address can be a link target
+    return url if url and url.startswith(("http://", "https://")) else ""
 
 
 def _claims(cat: Catalog, mid: str, verdict: str) -> list[dict]:

@@ -36,6 +36,11 @@ def _fmt(value, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
+def linked_numbers(text: str, href: str) -> str:
+    """`text` with every number in it (a dose, a survival level) linked to `href`, where the text's rule is stated."""
+    return NUMBER.sub(lambda m: f"[{m.group(0)}]({href})", _safe(text))
+
+
 def num(value, href: str, digits: int = 3) -> str:
     """A number as a Markdown link to its source ('-' when missing)."""
     text = _fmt(value, digits)
@@ -280,7 +285,7 @@ def _unknowns(doc: dict) -> list[str]:
     for m in u["mechanisms"][:MAX_ROWS]:
         lines.append(
             f"| {m['mechanism']} | {m['direction']} | {m['verdict']} | {_safe(m['basis'])} | "
-            f"{num(m['radiation_lines_needed'], '#methods')} | {_safe(m['experiment']) or '-'} |"
+            f"{num(m['radiation_lines_needed'], '#methods')} | {linked_numbers(m['experiment'], '#posterior') or '-'} |"
         )
     lines.append("")
     if u["alterations"]:
