@@ -58,3 +58,13 @@ def test_json_is_the_kb_export_with_the_answer(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["schema_version"] == KB_SCHEMA_VERSION and doc["records"] == [] and doc["answer"]["data_missing"]
+
+
+def test_an_existing_answer_is_refused_without_force_and_replaced_with_it(tmp_path):
+    """Issue 27's rule for every --out: an earlier output is kept unless --force, and refused before any work."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "answer.md").write_text("earlier answer\n")
+    res = CliRunner().invoke(app, ["answer", "--out", str(out), "--data", str(tmp_path / "none")])
+    assert res.exit_code == 2 and "already holds answer.md" in res.output and "--force" in res.output
+    assert (out / "answer.md").read_text() == "earlier answer\n"

@@ -67,6 +67,7 @@ def answer_cmd(
     data: Annotated[
         Path | None, typer.Option("--data", help="Data folder (default: $CHEMORAD_DATA, else ../shared/data).")
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an earlier answer.<format> in --out.")] = False,
 ) -> None:
     """The answer as one document: which mechanisms are unique to chemotherapy or radiotherapy, which alterations
     give cross-resistance, and what is not known.
@@ -75,11 +76,17 @@ def answer_cmd(
     and the model alone and says so on its first line. The computed answer is cached (keyed by the catalog and bundle
     contents), so a second run only renders it.
     """
+    from chemorad.io_atomic import write_text
     from chemorad.report.answer_doc import cached_answer
     from chemorad.report.answer_render import answer_html, answer_markdown
 
     ctx = current()
     cat = ctx.catalog
+    if out is not None:  # refused before any work
+        if out.exists() and not out.is_dir():
+            raise ChemoradError(f"--out {out}: not a folder")
+        if (out / f"answer.{fmt.value}").exists() and not force:
+            raise ChemoradError(f"--out {out}: already holds answer.{fmt.value}; choose a new folder or pass --force")
     names = _therapies(cat, therapies)
     folder = _data(ctx, data)
     tissue = _tissue(folder, tissue)
@@ -96,11 +103,8 @@ def answer_cmd(
     if out is None:
         sys.stdout.write(text)
     else:
-        if out.exists() and not out.is_dir():
-            raise ChemoradError(f"--out {out}: not a folder")
         out.mkdir(parents=True, exist_ok=True)
-        path = out / f"answer.{fmt.value}"
-        path.write_text(text, encoding="utf-8")
+        path = write_text(out / f"answer.{fmt.value}", text)  # beside, then renamed: an old answer is never half-lost
         err.print(f"wrote {path}")
     err.print(f"answer {'from the cache' if hit else 'computed'} in {took:.1f} s")
 
