@@ -1,7 +1,7 @@
 """`chemorad answer` on the full bundle: time of the first run (nothing cached but the parsed bundle), of a cached
 run, and the headline counts that BENCHMARKS.md reports.
 
-    CHEMORAD_CACHE=/tmp/bench-answer-cache python benchmarks/bench_answer.py [--data DIR]
+    CHEMORAD_CACHE=bench-answer-cache python benchmarks/bench_answer.py [--data DIR]
 
 The answer cache entry is removed first, so the first run computes everything after the parse cache; state the load
 (`cat /proc/loadavg`) next to the figures.

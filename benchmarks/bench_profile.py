@@ -1,7 +1,7 @@
 """Cross-validated accuracy of the profile model: chemorad's mechanism-score model vs a tissue-only baseline vs ridge on
 every usable GDSC expression gene, for radiation and every cytotoxic drug with data (Yard, GDSC1, GDSC2, CTRP).
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_profile.py [--splits 5] [--seed 0] [--boot 500] [--csv /tmp/cv.csv]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_profile.py [--splits 5] [--seed 0] [--boot 500] [--csv cv.csv]
 
 Protocol (`chemorad.profile.model.cross_validate_models`): one seeded assignment of every line of the bundle to one of K
 folds, shared by every response and contender; per response, the lines with a response, a tissue, catalog-marker

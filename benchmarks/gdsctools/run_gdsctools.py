@@ -2,7 +2,7 @@
 
 Runs inside benchmarks/.venv-gdsctools (see setup_venv.sh), not the chemorad venv:
 
-    benchmarks/.venv-gdsctools/bin/python benchmarks/gdsctools/run_gdsctools.py --out /tmp/x/gdsctools.parquet
+    benchmarks/.venv-gdsctools/bin/python benchmarks/gdsctools/run_gdsctools.py --out gdsctools.parquet
 
 What gdsctools does (read from gdsctools/anova.py and models.py, 1.0.1): for each drug with >= 6 IC50s and each
 feature, the lines with an IC50 for that drug; the test runs only when the feature has >= 3 positive and >= 3

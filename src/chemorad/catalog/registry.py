@@ -109,7 +109,7 @@ RESPONSE_DATASETS: dict[str, ResponseDataset] = {
             "Radiation profiling of 533 cell lines (Yard et al. 2016, Nat Commun 7:11428)",
             "https://doi.org/10.1038/ncomms11428",
         ),
-        ResponseDataset(  # optional: read in place from the data folder when present (`evidence.pide`)
+        ResponseDataset(  # optional: read in place from the data folder when present (`bundle.pide`)
             "pide",
             "PIDE 3.4",
             Modality.radiation,
