@@ -32,24 +32,9 @@ HOME = {
     "bundle/pide.py",
 }
 
-#: file -> literals left (issue 25). Owners: profile/ and report/ and cli/ and web/ (application layer and readers),
-#: calibration/ (one chain), chain/ (array namespace), dynamics/calibration.py (dynamics, not this issue's part).
+#: file -> literals left (issue 25). calibration/ belongs to the one-chain work (issue 25), which rewrites predict.py.
 ALLOWED = {
-    "calibration/data.py": 7,  # DRUG_KIND and DATASETS: to come from the registry (primary metric, datasets_for)
-    "calibration/model.py": 8,  # NOISE_SCALE per data set, the Yard likelihood branch: the ResponseDataset's own
     "calibration/predict.py": 4,  # the Yard interval row, a hand-written preference order: the registry's preference
-    "calibration/synthetic.py": 4,  # TRUE_SIGMA per data set of the synthetic problems
-    "chain/microenvironment.py": 2,  # doxorubicin's penetration length: a therapy parameter for therapies.yaml
-    "cli/demo.py": 4,  # the demo's cisplatin schedules, the doxorubicin/cisplatin hypoxia note
-    "dynamics/calibration.py": 4,  # clinical calibration: cisplatin radiosensitisation, the PF induction regimen
-    "profile/bounds.py": 6,  # RANGES per (data set, metric): the ResponseDataset's physical range
-    "profile/regimens.py": 4,  # standard regimens' drugs and their ln IC50 SDs
-    "report/profile_report.py": 3,  # WATERFALL_DRUGS shown first
-    # moved by the application layer (issue 25) from cli/regimens.py and web/app.py; the web's default therapies were
-    # one string "radiotherapy,cisplatin,docetaxel" (not counted) and are now cat.radiotherapy.id plus two literals
-    "app/regimens.py": 2,  # DRUGS of the standard regimens (cisplatin, fluorouracil)
-    "app/conditional.py": 5,  # drugs offered first in the conditional form
-    "web/routers/tumour.py": 2,  # the tumour form's default drugs beside the catalog's radiotherapy
 }
 
 

@@ -60,3 +60,44 @@ def test_radiotherapy_is_found_by_modality() -> None:
     assert cat.therapy_for_response(key) is cat.radiotherapy
     assert cat.therapy_for_response("gdsc2|Cisplatin|ln_ic50").id == "cisplatin"
     assert cat.therapy_for_response("gdsc2|NotADrug|ln_ic50") is None
+
+
+def test_every_declared_loader_is_the_one_the_bundle_uses() -> None:
+    from chemorad.bundle import datasets as ds
+    from chemorad.bundle import pide
+
+    for dataset_id, load in ds.RESPONSE_LOADERS.items():
+        assert getattr(load, "func", load).__name__ == response_dataset(dataset_id).loader
+    assert callable(getattr(pide, response_dataset("pide").loader))
+
+
+def test_calibrated_data_sets_declare_likelihood_noise_and_an_order() -> None:
+    from chemorad.catalog.registry import Likelihood, calibrated_datasets
+
+    cal = calibrated_datasets()
+    assert [d.id for d in cal] == ["gdsc1", "gdsc2", "ctrp", "yard"]  # the order of the calibration's arrays
+    assert all(d.noise_scale > 0 for d in cal)
+    kinds = list(Likelihood)
+    assert [kinds.index(d.likelihood) for d in cal] == sorted(kinds.index(d.likelihood) for d in cal)
+    # one survival-curve data set: CalibrationData holds one set of curves
+    assert sum(d.likelihood is Likelihood.survival_curve for d in cal) == 1
+    assert response_dataset("pide").likelihood is None
+
+
+def test_a_half_declared_data_set_is_refused() -> None:
+    from chemorad.catalog.registry import Likelihood, ResponseDataset
+
+    with pytest.raises(ValueError, match="likelihood and a noise scale"):
+        ResponseDataset("x", "X", Modality.drug, ("auc",), "auc", 9, "s", likelihood=Likelihood.affine_auc)
+    with pytest.raises(ValueError, match="ranges or negated"):
+        ResponseDataset("x", "X", Modality.drug, ("auc",), "auc", 9, "s", ranges=(("sf2", 0.0, 1.0),))
+
+
+def test_physical_ranges_come_from_the_registry() -> None:
+    from chemorad.catalog.registry import physical_range
+
+    assert physical_range("yard|radiotherapy|auc") == (0.0, 10.0)  # 0-10 Gy (Yard 2016)
+    assert physical_range("yard|radiotherapy|neg_alpha") == (float("-inf"), 0.0)
+    assert physical_range("gdsc2|Cisplatin|auc") == (0.0, 1.0)
+    assert physical_range("gdsc2|Cisplatin|ln_ic50") == (float("-inf"), float("inf"))
+    assert physical_range("nosuch|x|auc") == (float("-inf"), float("inf"))

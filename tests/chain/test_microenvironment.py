@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate
 
+from chemorad.catalog import catalog
 from chemorad.chain import microenvironment as me
 from chemorad.errors import ChemoradError
 
@@ -78,11 +79,14 @@ def test_no_consumption_is_uniform() -> None:
 
 
 def test_drug_penetration() -> None:
-    # Doxorubicin halves 40-50 um from the nearest vessel (Primeau et al. 2005; Minchinton & Tannock 2006).
-    assert me.drug_penetration(45.0) == pytest.approx(0.5)
-    assert me.drug_penetration(0.0) == 1.0
+    half_at_45 = 45.0 / np.log(2.0)  # exp(-x / lambda) halves at x = lambda ln 2
+    assert me.drug_penetration(45.0, half_at_45) == pytest.approx(0.5)
+    assert me.drug_penetration(0.0, half_at_45) == 1.0
     assert me.drug_penetration(100.0, np.inf) == 1.0
-    assert np.all(np.diff(me.drug_penetration(np.linspace(0, 200, 21))) < 0)
+    assert np.all(np.diff(me.drug_penetration(np.linspace(0, 200, 21), half_at_45)) < 0)
+    # doxorubicin's catalog length halves exposure 40-50 um from the nearest vessel (Primeau et al. 2005)
+    lam = catalog().therapies["doxorubicin"].parameters["penetration_length_um"].value
+    assert me.drug_penetration(40.0, lam) > 0.5 > me.drug_penetration(50.0, lam)
 
 
 def test_cell_distribution_weights_and_means() -> None:
@@ -142,7 +146,7 @@ def test_hypoxic_fraction_threshold_is_inclusive() -> None:
         (lambda: me.krogh_po2(2.0), "radius_um must lie between"),
         (lambda: me.krogh_po2(50.0, consumption_mmhg_s=-1.0), "consumption_mmhg_s"),
         (lambda: me.krogh_po2(50.0, capillary_po2_mmhg=np.nan), "capillary_po2_mmhg"),
-        (lambda: me.drug_penetration(-1.0), "distance_um"),
+        (lambda: me.drug_penetration(-1.0, 65.0), "distance_um"),
         (lambda: me.cell_distribution(0), "n_rings"),
         (lambda: me.cell_distribution(10, tissue_radius_um=3.0), "tissue_radius_um"),
         (lambda: me.two_compartment_environment(1.5), "hypoxic_fraction"),

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from chemorad.app.defaults import shown_first
 from chemorad.catalog import Catalog
 from chemorad.context import Context
 from chemorad.errors import ChemoradError, unknown
 
-#: targets when none are given: radiotherapy and the drugs most often given with it (those in the catalog)
-COMMON_DRUGS = ("cisplatin", "docetaxel", "doxorubicin", "fluorouracil", "gemcitabine")
+#: targets when none are given: radiotherapy and the drugs most often given with it (those in the catalog;
+#: app/data/defaults.yaml)
+COMMON_DRUGS = shown_first("conditional_targets")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from chemorad.catalog import Catalog
 from chemorad.context import Context
 from chemorad.errors import ChemoradError, read_yaml
 
-DRUGS = ["cisplatin", "fluorouracil"]  # the drugs of the standard regimens
 SIMULATING = "simulating regimens"
 
 
@@ -68,6 +67,7 @@ def regimens(
     `request.patients` virtual patients per sample. `progress` is told the fits, then the samples simulated."""
     from chemorad.profile.predict import primary_records
     from chemorad.profile.regimens import (
+        LN_IC50_SD,
         STANDARD_REGIMENS,
         regimen_tcp,
         sample_gard_alpha,
@@ -87,7 +87,7 @@ def regimens(
     if not chosen and site is None:
         raise ChemoradError("--no-standard: give --regimen-file as well, or there is nothing to simulate")
     rt = cat.radiotherapy.id
-    result = predict(ctx, inputs.model_copy(update={"therapies": [rt, *DRUGS], "level": 0.9}), progress=progress)
+    result = predict(ctx, inputs.model_copy(update={"therapies": [rt, *LN_IC50_SD], "level": 0.9}), progress=progress)
     primary = primary_records(result.predictions.records)
     samples = list(result.profile.samples)
     tables, notes, summaries = [], [], []

@@ -33,6 +33,7 @@ import pandas as pd
 
 from chemorad.calibration.spec import ChainSpec
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import Likelihood, calibrated_datasets, response_dataset
 from chemorad.errors import ChemoradError
 
 PROLIFERATION_GENES = (
@@ -58,9 +59,13 @@ PROLIFERATION_GENES = (
     "CCNA2",
     "UBE2C",
 )
-#: the primary drug metric modelled per dataset; Yard enters as surviving fractions at each dose
-DRUG_KIND = {"gdsc1": "ln_ic50", "gdsc2": "ln_ic50", "ctrp": "auc"}
-DATASETS = ("gdsc1", "gdsc2", "ctrp", "yard")
+#: the data sets the calibration fits, in the order `col_dataset` indexes them (`registry.calibrated_datasets`)
+DATASETS = tuple(d.id for d in calibrated_datasets())
+#: the primary drug metric modelled per drug data set; a radiation survival curve enters as surviving fractions at each
+#: dose instead
+DRUG_KIND = {d.id: d.primary_metric for d in calibrated_datasets() if d.likelihood is not Likelihood.survival_curve}
+#: the one radiation survival-curve data set (`yard_line`, `yard_dose_gy`, `yard_sf` hold its curves)
+CURVE_DATASET = next(d.id for d in calibrated_datasets() if d.likelihood is Likelihood.survival_curve)
 #: genes (most variable over the bundle's lines) and principal components of the expression basis
 BASIS_GENES = 2000
 BASIS_COMPONENTS = 60
@@ -233,7 +238,7 @@ def bundle_data(
         y = y[y.index.isin(pos)]
         if len(y) < 10:
             continue
-        is_auc = DRUG_KIND[dataset] == "auc"
+        is_auc = response_dataset(dataset).likelihood is Likelihood.affine_auc
         mu, sd = (float(y.mean()), float(y.std(ddof=0)) or 1.0) if is_auc else (0.0, 1.0)
         k = len(cols)
         cols.append(col)

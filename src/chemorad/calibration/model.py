@@ -45,8 +45,9 @@ import numpyro
 import numpyro.distributions as dist
 
 from chemorad.calibration import forward as F
-from chemorad.calibration.data import DATASETS, CalibrationData, Mask
+from chemorad.calibration.data import CURVE_DATASET, DATASETS, CalibrationData, Mask
 from chemorad.calibration.spec import ChainSpec
+from chemorad.catalog.registry import calibrated_datasets
 
 jax.tree_util.register_pytree_node(Mask, lambda m: ((m.drug, m.yard, m.pert), None), lambda _, c: Mask(*c))
 
@@ -55,7 +56,8 @@ SF2_DOSE_GY = 2.0
 TAU0 = 0.1
 #: the radiation ln dose for 50% survival uses these bisection steps (enough for 1e-6 relative in the likelihood)
 RAD_ITERATIONS = 40
-NOISE_SCALE = {"gdsc1": 2.0, "gdsc2": 2.0, "ctrp": 1.0, "yard": 0.2}
+#: HalfNormal scale of each calibrated data set's noise sd, as the registry declares it (`ResponseDataset.noise_scale`)
+NOISE_SCALE = {d.id: d.noise_scale for d in calibrated_datasets()}
 
 
 def marker_pairs(d: CalibrationData) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +104,7 @@ def model(spec: ChainSpec, d: CalibrationData, mask: Mask | None = None, observe
     sig = {
         k: numpyro.sample(f"sigma_{k}", dist.HalfNormal(NOISE_SCALE[k]))
         for k in DATASETS
-        if (k == "yard" and len(d.yard_sf)) or (k != "yard" and np.any(d.col_dataset == DATASETS.index(k)))
+        if (len(d.yard_sf) if k == CURVE_DATASET else np.any(d.col_dataset == DATASETS.index(k)))
     }
     C = len(d.columns)
     mod = F.modifiers(F.effect_matrices(spec, theta), A)
@@ -118,9 +120,8 @@ def model(spec: ChainSpec, d: CalibrationData, mask: Mask | None = None, observe
     if len(d.yard_sf):
         t = d.yard_therapy
         sf = F.radiation_sf(spec, p, mod[d.yard_line, t, :], d.yard_dose_gy * jnp.exp(-ell[d.yard_line, t]))
-        numpyro.sample(
-            "obs_yard", _masked(dist.Normal(sf, sig["yard"]), mask, "yard"), obs=d.yard_sf if observed else None
-        )
+        fn = dist.Normal(sf, sig[CURVE_DATASET])
+        numpyro.sample("obs_yard", fn if mask is None else fn.mask(mask.yard), obs=d.yard_sf if observed else None)
     if len(d.pert_ln_fold):
         sigma_p = numpyro.sample("sigma_pert", dist.HalfNormal(0.5))
         ln_rf = perturbation_ln_rf(spec, p, d, A)

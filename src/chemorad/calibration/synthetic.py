@@ -16,9 +16,12 @@ import numpy as np
 from chemorad.calibration.data import DATASETS, CalibrationData, attach_perturbations
 from chemorad.calibration.spec import ChainSpec, chain_spec
 from chemorad.catalog.load import Catalog
+from chemorad.catalog.registry import Likelihood, response_dataset
 
-#: the true noise of each data set in the synthetic problems
-TRUE_SIGMA = {"gdsc1": 0.4, "gdsc2": 0.4, "ctrp": 0.3, "yard": 0.04, "pert": 0.2}
+#: the true noise of each kind of data set in the synthetic problems (ln uM; standardised AUC; surviving fraction)
+SIGMA_OF_KIND = {Likelihood.ln_ic50: 0.4, Likelihood.affine_auc: 0.3, Likelihood.survival_curve: 0.04}
+#: the true noise of each calibrated data set (by its kind) and of the perturbation entries ('pert', ln fold)
+TRUE_SIGMA = {k: SIGMA_OF_KIND[response_dataset(k).likelihood] for k in DATASETS} | {"pert": 0.2}
 YARD_DOSES_GY = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 
@@ -46,7 +49,9 @@ def design(
     mm = np.zeros((J, M))
     mm[np.arange(J), owner] = 1.0
     drugs = [i for i in range(len(spec.therapies)) if not spec.is_radiation[i]]
-    cols = [(0, t) for t in drugs] + [(2, drugs[0])]
+    kind = [response_dataset(k).likelihood for k in DATASETS]
+    ic50, auc = kind.index(Likelihood.ln_ic50), kind.index(Likelihood.affine_auc)
+    cols = [(ic50, t) for t in drugs] + [(auc, drugs[0])]
     n_obs = n_lines * len(cols)
     rad = np.flatnonzero(spec.is_radiation)
     n_yard = n_lines * len(YARD_DOSES_GY) if len(rad) else 0
@@ -61,7 +66,7 @@ def design(
         columns=tuple(f"{DATASETS[ds]}|{spec.therapies[t]}|synthetic" for ds, t in cols),
         col_dataset=np.array([ds for ds, _ in cols]),
         col_therapy=np.array([t for _, t in cols]),
-        col_is_auc=np.array([ds == 2 for ds, _ in cols]),
+        col_is_auc=np.array([ds == auc for ds, _ in cols]),
         col_centre=np.zeros(len(cols)),
         col_scale=np.ones(len(cols)),
         obs_line=np.tile(np.arange(n_lines), len(cols)),

@@ -34,9 +34,26 @@ SCHEDULE_RADIATION = "radiotherapy"
 SCHEDULE_DRUG = "drug"
 
 
+class Likelihood(StrEnum):
+    """How the calibration (`chemorad.calibration.model`) sees a data set's observations.
+
+    The member order is the order of the calibrated data sets (`calibrated_datasets`): drug screens first.
+    """
+
+    #: Normal on the ln IC50 (ln uM) itself, with a per-column offset (GDSC)
+    ln_ic50 = "ln_ic50"
+    #: Normal on the AUC standardised per column, through an affine link a_c + s_c (ln IC50 - ln IC50_t) (CTRP)
+    affine_auc = "affine_auc"
+    #: Normal on the surviving fraction at each measured dose of a radiation survival curve (Yard)
+    survival_curve = "survival_curve"
+
+
+_INF = float("inf")
+
+
 @dataclass(frozen=True)
 class ResponseDataset:
-    """A cell-line response data set: what it measures, its metrics and which one is primary.
+    """A cell-line response data set: what it measures, how it is read, its metrics and how the calibration sees it.
 
     Attributes
     ----------
@@ -48,6 +65,17 @@ class ResponseDataset:
     preference : rank when a therapy has several data sets (0 = preferred).
     source : where the data come from (citation text).
     url : the publication's DOI link, which documents cite for every number taken from the data set.
+    loader : the name of the function of `chemorad.bundle.datasets` (or `chemorad.bundle.pide`) that reads the table
+        as published; the bundle's `RESPONSE_LOADERS` holds it under this data set's id.
+    negated : metrics stored as minus the published quantity, so that higher = more resistant (Yard's LQ alpha is
+        stored as ``neg_alpha``); every other metric keeps the published direction (higher AUC, IC50 or surviving
+        fraction = more resistant).
+    ranges : (metric, lowest, highest): the values the metric can physically take (`profile.bounds` clips
+        predictions to them); a metric not listed is unbounded (the module docstring's table says why each holds).
+    likelihood : how the Bayesian calibration models the primary metric (`Likelihood`); None: not calibrated on.
+    noise_scale : scale of the HalfNormal prior of the data set's noise sd in the calibration, on the likelihood's
+        scale (ln uM; standardised AUC; surviving fraction): a weakly informative modelling choice, several times the
+        replicate scatter, not a measured number.
     """
 
     id: str
@@ -58,14 +86,43 @@ class ResponseDataset:
     preference: int
     source: str
     url: str = ""
+    loader: str = ""
+    negated: tuple[str, ...] = ()
+    ranges: tuple[tuple[str, float, float], ...] = ()
+    likelihood: Likelihood | None = None
+    noise_scale: float | None = None
 
-    def __post_init__(self) -> None:
-        if self.primary_metric not in self.metrics:  # a programming error in the registry itself
+    def __post_init__(self) -> None:  # programming errors in the registry itself
+        if self.primary_metric not in self.metrics:
             raise ValueError(f"{self.id}: primary metric {self.primary_metric!r} not among {self.metrics}")
+        stray = {m for m, _, _ in self.ranges} | set(self.negated)
+        if not stray <= set(self.metrics):
+            raise ValueError(f"{self.id}: ranges or negated name metrics {sorted(stray - set(self.metrics))}")
+        if (self.likelihood is None) != (self.noise_scale is None):
+            raise ValueError(f"{self.id}: a calibrated data set needs both a likelihood and a noise scale")
+
+    def physical_range(self, metric: str) -> tuple[float, float]:
+        """(lowest, highest) value `metric` can take; (-inf, inf) when it has no physical bound."""
+        return next(((lo, hi) for m, lo, hi in self.ranges if m == metric), (-_INF, _INF))
 
 
 #: The response data sets of the bundle, in order of preference. GDSC2 is preferred over GDSC1 (newer assay, same
 #: lines); CTRP reports AUC only; Yard et al. 2016 is the radiation screen (9-day clonogenic-proxy survival, 0-10 Gy).
+#:
+#: Physical ranges (`ResponseDataset.ranges`), from the data bundle's README and each metric's definition:
+#:
+#: | data set, metric | range | why |
+#: | --- | --- | --- |
+#: | yard auc | [0, 10] | area under the surviving fraction over 0-10 Gy (Yard et al. 2016, Nat Commun 7:11428) |
+#: | yard sf2 | [0, 1] | LQ surviving fraction at 2 Gy (chemorad's `fit_lq`) |
+#: | yard neg_alpha | (-inf, 0] | -alpha, alpha >= 0 |
+#: | gdsc1 / gdsc2 auc | [0, 1] | area under the fitted dose-response curve as a fraction of the tested range (GDSC) |
+#: | ctrp auc | [0, inf) | area under the viability curve over the tested doses (upper end: the compound's range) |
+#: | gdsc ln_ic50 | unbounded | natural log of an IC50 in uM: any real number |
+#:
+#: Noise scales (`ResponseDataset.noise_scale`, the calibration's HalfNormal prior of each data set's noise sd): 2 ln uM
+#: for GDSC ln IC50, 1 for CTRP's standardised AUC, 0.2 for a Yard surviving fraction (modelling choices, stated in
+#: `chemorad.calibration.model`'s docstring).
 RESPONSE_DATASETS: dict[str, ResponseDataset] = {
     d.id: d
     for d in (
@@ -78,6 +135,10 @@ RESPONSE_DATASETS: dict[str, ResponseDataset] = {
             0,
             "Genomics of Drug Sensitivity in Cancer, release 2 (Iorio et al. 2016, Cell 166:740)",
             "https://doi.org/10.1016/j.cell.2016.06.017",
+            loader="load_gdsc_response",
+            ranges=(("auc", 0.0, 1.0),),
+            likelihood=Likelihood.ln_ic50,
+            noise_scale=2.0,
         ),
         ResponseDataset(
             "gdsc1",
@@ -88,6 +149,10 @@ RESPONSE_DATASETS: dict[str, ResponseDataset] = {
             1,
             "Genomics of Drug Sensitivity in Cancer, release 1 (Yang et al. 2013, Nucleic Acids Res 41:D955)",
             "https://doi.org/10.1016/j.cell.2016.06.017",
+            loader="load_gdsc_response",
+            ranges=(("auc", 0.0, 1.0),),
+            likelihood=Likelihood.ln_ic50,
+            noise_scale=2.0,
         ),
         ResponseDataset(
             "ctrp",
@@ -98,6 +163,10 @@ RESPONSE_DATASETS: dict[str, ResponseDataset] = {
             2,
             "Cancer Therapeutics Response Portal v2 (Seashore-Ludlow et al. 2015, Cancer Discov 5:1210)",
             "https://doi.org/10.1158/2159-8290.CD-15-0235",
+            loader="load_ctrp",
+            ranges=(("auc", 0.0, _INF),),
+            likelihood=Likelihood.affine_auc,
+            noise_scale=1.0,
         ),
         ResponseDataset(
             "yard",
@@ -108,6 +177,11 @@ RESPONSE_DATASETS: dict[str, ResponseDataset] = {
             3,
             "Radiation profiling of 533 cell lines (Yard et al. 2016, Nat Commun 7:11428)",
             "https://doi.org/10.1038/ncomms11428",
+            loader="load_yard",
+            negated=("neg_alpha",),
+            ranges=(("auc", 0.0, 10.0), ("sf2", 0.0, 1.0), ("neg_alpha", -_INF, 0.0)),
+            likelihood=Likelihood.survival_curve,
+            noise_scale=0.2,
         ),
         ResponseDataset(  # optional: read in place from the data folder when present (`bundle.pide`)
             "pide",
@@ -118,6 +192,8 @@ RESPONSE_DATASETS: dict[str, ResponseDataset] = {
             4,
             "Clonogenic photon survival, Particle Irradiation Data Ensemble 3.4 (Friedrich et al. 2021, J Radiat Res "
             "62:645)",
+            loader="pide_lines",
+            negated=("neg_alpha",),
         ),
     )
 }
@@ -133,6 +209,22 @@ def response_dataset(dataset_id: str) -> ResponseDataset:
 def datasets_for(modality: Modality | str) -> list[ResponseDataset]:
     """The data sets that measure `modality`, in order of preference."""
     return sorted((d for d in RESPONSE_DATASETS.values() if d.modality == modality), key=lambda d: d.preference)
+
+
+def calibrated_datasets() -> tuple[ResponseDataset, ...]:
+    """The data sets the Bayesian calibration fits (those with a `likelihood`), ordered by likelihood kind (the order
+    of `Likelihood`: drug screens first) and then by id. The calibration indexes its data sets in this order."""
+    kinds = list(Likelihood)
+    calibrated = (d for d in RESPONSE_DATASETS.values() if d.likelihood is not None)
+    return tuple(sorted(calibrated, key=lambda d: (kinds.index(d.likelihood), d.id)))
+
+
+def physical_range(key: ResponseKey | str) -> tuple[float, float]:
+    """(lowest, highest) value a response column's metric can take; (-inf, inf) when it has no physical bound or its
+    data set is not registered."""
+    key = key if isinstance(key, ResponseKey) else ResponseKey.parse(key)
+    d = RESPONSE_DATASETS.get(key.dataset)
+    return d.physical_range(key.metric) if d is not None else (-_INF, _INF)
 
 
 def primary_metric(dataset_id: str) -> str:

@@ -57,7 +57,6 @@ __all__ = [
     "CONSUMPTION_MMHG_S",
     "TISSUE_RADIUS_UM",
     "HYPOXIA_THRESHOLD_MMHG",
-    "PENETRATION_LENGTH_UM",
     "CellDistribution",
     "PO2Distribution",
     "consumption_for_diffusion_distance",
@@ -75,7 +74,6 @@ DIFFUSION_UM2_S = 2000.0
 DIFFUSION_DISTANCE_UM = 150.0
 TISSUE_RADIUS_UM = 100.0
 HYPOXIA_THRESHOLD_MMHG = 10.0
-PENETRATION_LENGTH_UM = {"doxorubicin": 45.0 / float(np.log(2.0))}
 
 
 def _krogh_drop(r, r_c, r_outer):
@@ -176,12 +174,12 @@ def krogh_po2(
     return out[()] if out.ndim == 0 else out
 
 
-def drug_penetration(distance_um, penetration_length_um=PENETRATION_LENGTH_UM["doxorubicin"]):
+def drug_penetration(distance_um, penetration_length_um):
     """Drug exposure relative to the perivascular level at `distance_um` from the nearest vessel: exp(-x / lambda).
 
-    The default lambda is doxorubicin's, 65 um (half-distance 40-50 um; Primeau et al. 2005, Clin Cancer Res 11:8782;
-    Minchinton & Tannock 2006, Nat Rev Cancer 6:583); `PENETRATION_LENGTH_UM` lists per-drug values. lambda = inf
-    means uniform exposure.
+    A drug's lambda is its catalog parameter `penetration_length_um` (therapies.yaml, with its source: doxorubicin's
+    65 um from a half-distance of 40-50 um, Primeau et al. 2005, Clin Cancer Res 11:8782). lambda = inf means uniform
+    exposure.
     """
     x = nonnegative("distance_um", distance_um)
     lam = positive("penetration_length_um", penetration_length_um, allow_inf=True)

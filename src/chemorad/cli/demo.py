@@ -17,10 +17,10 @@ import numpy as np
 import typer
 from rich.console import Console
 
+from chemorad.app.defaults import demo
 from chemorad.bundle import datasets as ds
 from chemorad.catalog import Catalog
 from chemorad.catalog import views as cv
-from chemorad.catalog.registry import SCHEDULE_RADIATION
 from chemorad.catalog.schema import Phase
 from chemorad.chain.phenotype import phenotype
 from chemorad.chain.specificity import conditions, resistance_factors, verdicts
@@ -176,20 +176,8 @@ def dynamics_outputs(w: _Writer, say) -> None:
     w.written += simulation_figure(res.dataset, w.out / "dynamics_simulation")
 
 
-DEMO_SCENARIO = {
-    "name": "Head and neck, 70 Gy / 35 fractions + weekly cisplatin 40 mg/m2",
-    "tumour": {"initial_cells": 1e9, "doubling_time_days": 4.0, "hypoxic_fraction": 0.15},
-    "clones": [
-        {"name": "parental", "fraction": 0.99},
-        {"name": "tp53_loss", "fraction": 0.01, "activities": {"tp53_pathway_loss": 1.0}},
-    ],
-    "evolution": {"mechanisms": ["nhej_repair", "radical_scavenging_glutathione"], "rate_per_division": 1e-6},
-    "schedule": [
-        {"kind": SCHEDULE_RADIATION, "dose_gy": 2.0, "fractions": 35},
-        {"kind": "drug", "therapy": "cisplatin", "dose_mg_m2": 40, "cycle_days": 7, "cycles": 6},
-    ],
-    "simulation": {"days": 120, "replicates": 20, "seed": 1},
-}
+#: the demo's example simulation (app/data/defaults.yaml, where its values are described)
+DEMO_SCENARIO = demo("scenario")
 
 
 def claims_outputs(cat: Catalog, w: _Writer, data: Path) -> None:
@@ -236,28 +224,8 @@ def cohort_outputs(w: _Writer, data: Path, scores, say, workers: int = 2) -> Non
     )
 
 
-DEMO_COHORT = {
-    "name": "demo-hn-cohort",
-    "base": {
-        "name": "Head and neck, 60 Gy / 30 fractions from day 7",
-        "tumour": {"initial_cells": 1e9, "doubling_time_days": 4.0, "hypoxic_fraction": 0.15, "redistribution": False},
-        "evolution": {"mechanisms": ["nhej_repair"], "rate_per_division": 1e-6},
-        "schedule": [{"kind": SCHEDULE_RADIATION, "start_day": 7, "dose_gy": 2.0, "fractions": 30}],
-        "simulation": {"days": 90, "dt_days": 1.0, "mode": "deterministic"},
-    },
-    "arms": [
-        {"name": "rt_alone"},
-        {
-            "name": "cisplatin_then_rt",
-            "schedule": [
-                {"kind": "drug", "therapy": "cisplatin", "dose_mg_m2": 100, "cycles": 1},
-                {"kind": SCHEDULE_RADIATION, "start_day": 7, "dose_gy": 2.0, "fractions": 30},
-            ],
-        },
-    ],
-    "design": {"kind": "cohort", "members": 200, "tissue": "upper_aerodigestive_tract"},
-    "seed": 7,
-}
+#: the demo's example cohort: one cisplatin cycle before radiotherapy or not (app/data/defaults.yaml)
+DEMO_COHORT = demo("cohort")
 
 
 def catalog_outputs(cat: Catalog, w: _Writer) -> None:
@@ -305,7 +273,7 @@ def survival_panels(cat: Catalog, rf) -> list[dict]:
         {"title": "Radiation: cell-cycle phase (oxic)", "xlabel": "dose (Gy)", "x": dose_gy, "curves": phases},
     ]
     oxic = rf[rf["condition"] == "oxic"]
-    for drug in ("doxorubicin", "cisplatin"):
+    for drug in demo("survival_panel_drugs"):
         ic50 = cat.therapies[drug].parameters["ic50_um"].value
         conc = np.logspace(np.log10(ic50) - 3, np.log10(ic50) + 4, 120)
         sub = oxic[oxic["therapy"] == drug]

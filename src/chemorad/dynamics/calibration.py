@@ -32,7 +32,7 @@ import yaml
 
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import SCHEDULE_RADIATION
-from chemorad.dynamics.presets import calibration_record, load_calibration  # noqa: F401 (re-exported)
+from chemorad.dynamics.presets import calibration_record, clinical_regimen, load_calibration  # noqa: F401 (re-exported)
 
 PARAMS = (
     "log10_clonogens",
@@ -85,7 +85,7 @@ def sections(theta: np.ndarray) -> dict:
     return {
         "tumour": {**FIXED["tumour"], "initial_cells": round(10**n0, 6), "accelerated_doubling_days": t_acc},
         "patients": {**FIXED["patients"], "radiosensitivity_sd": sd},
-        "chemo": {**FIXED["chemo"], "potency_fold": 10**fold, "radiosensitisation": {"cisplatin": eps}},
+        "chemo": {**FIXED["chemo"], "potency_fold": 10**fold, "radiosensitisation": {RADIOSENSITISED_DRUG: eps}},
     }
 
 
@@ -94,14 +94,12 @@ def rt(fractions: int, start: float = 0.0, gap: bool = False) -> dict:
     return {"kind": SCHEDULE_RADIATION, "dose_gy": 2.0, "fractions": fractions, "start_day": start, "gaps_days": gaps}
 
 
-REGIMEN_CONCOMITANT = [rt(35), {"kind": "drug", "therapy": "cisplatin", "dose_mg_m2": 40, "cycle_days": 7, "cycles": 6}]
-# Induction as in most MACH-NC induction trials: cisplatin 100 mg/m2 + fluorouracil 1000 mg/m2/day x 4 (PF), every
-# 21 days x 3, then the radiotherapy course (recalled regimen; Pignon et al. 2009 list PF as the usual induction).
-REGIMEN_INDUCTION = [
-    {"kind": "drug", "therapy": "cisplatin", "dose_mg_m2": 100, "cycle_days": 21, "cycles": 3},
-    {"kind": "drug", "therapy": "fluorouracil", "dose_mg_m2": 4000, "cycle_days": 21, "cycles": 3},
-    rt(35, start=63.0),
-]
+# The concomitant (weekly cisplatin with 70 Gy/35) and induction (PF x3, then 70 Gy/35) regimens of the MACH-NC
+# targets, with their sources in data/regimens.yaml.
+REGIMEN_CONCOMITANT = clinical_regimen("concomitant")
+REGIMEN_INDUCTION = clinical_regimen("induction")
+#: the drug whose radiosensitisation is fitted: the drug of the concomitant regimen
+RADIOSENSITISED_DRUG = next(i["therapy"] for i in REGIMEN_CONCOMITANT if i["kind"] != SCHEDULE_RADIATION)
 
 
 def population_tcp(

@@ -1,7 +1,11 @@
-"""Packaged clinical calibrations (`data/clinical_<name>.yaml`, written by `chemorad calibrate-clinical`)."""
+"""Packaged clinical calibrations (`data/clinical_<name>.yaml`, written by `chemorad calibrate-clinical`) and the
+packaged regimens (`data/regimens.yaml`: the standard regimens of `chemorad regimens`, the clinical calibration's
+chemotherapy regimens and the spread of each regimen drug's potency, each with its source)."""
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 
 import yaml
@@ -33,3 +37,23 @@ def calibration_record(name: str, where: str = "scenario") -> dict:
             f"tumour sites: {', '.join(sites)}"
         )
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _regimens_file() -> dict:
+    return yaml.safe_load((DATA / "regimens.yaml").read_text(encoding="utf-8"))
+
+
+def standard_regimens() -> dict[str, list[dict]]:
+    """The standard regimens, name -> schedule items (scenario `schedule` format), in the file's order (a copy)."""
+    return {name: copy.deepcopy(r["schedule"]) for name, r in _regimens_file()["standard"].items()}
+
+
+def clinical_regimen(role: str) -> list[dict]:
+    """The schedule of the clinical calibration's regimen `role` ('concomitant' or 'induction'), a standard one."""
+    return standard_regimens()[_regimens_file()["clinical_calibration"][role]]
+
+
+def drug_potency_sd() -> dict[str, float]:
+    """Drug id -> sd of ln IC50 across the bundle's cell lines, for the drugs of the standard regimens."""
+    return {drug: float(v["value"]) for drug, v in _regimens_file()["drug_potency_sd"].items()}

@@ -6,7 +6,7 @@ From a tumour's predictions (`profile.predict`, primary metric per therapy, high
   quantile of the calibrated population's radiosensitivity, z = -Phi^-1(p) (resistant = low), so its radiation log
   kill is exp(sd_s z) times the median patient's (`patients.radiosensitivity_z`);
 - drugs: the percentile of its predicted ln IC50 gives a potency multiplier exp(-sd_d Phi^-1(p)), sd_d the spread of
-  ln IC50 across the bundle's lines (`LN_IC50_SD`, measured from gdsc2_response.parquet);
+  ln IC50 across the bundle's lines (`LN_IC50_SD`, measured from gdsc2_response.parquet; dynamics/data/regimens.yaml);
 - everything the profile does not inform (clonogen number, Tpot, hypoxic fraction) is drawn from the calibrated
   population (`calibration: hnscc`), so the TCP of a regimen is the mean over virtual patients who share this
   tumour's radiosensitivity, and its interval (Jeffreys) covers the finite virtual cohort.
@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 
 from chemorad.catalog.load import Catalog
-from chemorad.catalog.registry import SCHEDULE_RADIATION
-from chemorad.dynamics.calibration import REGIMEN_INDUCTION, rt
+from chemorad.dynamics.presets import drug_potency_sd, standard_regimens
 from chemorad.errors import ChemoradError
 
 # Coefficients of the rank-based RSI (Eschrich et al. 2009, Int J Radiat Oncol Biol Phys 75:489), read from a public
@@ -44,21 +43,10 @@ RSI_RANK = {
     "IRF1": -0.0441682719957224,
 }
 GARD_BETA = 0.05  # Gy^-2, Scott et al. 2017 (recalled)
-# sd of ln IC50 across the bundle's cell lines (gdsc2_response.parquet: cisplatin 525 lines, 5-fluorouracil 666).
-LN_IC50_SD = {"cisplatin": 1.837, "fluorouracil": 1.695}
-
-_WEEKLY_CIS = {"kind": "drug", "therapy": "cisplatin", "dose_mg_m2": 40, "cycle_days": 7, "cycles": 6}
-_Q3W_CIS = {"kind": "drug", "therapy": "cisplatin", "dose_mg_m2": 100, "cycle_days": 21, "cycles": 3}
-STANDARD_REGIMENS: dict[str, list[dict]] = {
-    "conventional 70 Gy/35 (5/week)": [rt(35)],
-    "accelerated 70 Gy/35 (6/week)": [{**rt(35), "per_week": 6}],
-    "hyperfractionated 81.6 Gy/68 (1.2 Gy twice daily)": [
-        {"kind": SCHEDULE_RADIATION, "dose_gy": 1.2, "fractions": 68, "per_day": 2, "interval_h": 6.0}
-    ],
-    "70 Gy/35 + weekly cisplatin 40 mg/m2": [rt(35), _WEEKLY_CIS],
-    "70 Gy/35 + cisplatin 100 mg/m2 every 3 weeks": [rt(35), _Q3W_CIS],
-    "induction PF x3 then 70 Gy/35": REGIMEN_INDUCTION,
-}
+#: drug -> sd of ln IC50 across the bundle's cell lines (dynamics/data/regimens.yaml, with where each was measured)
+LN_IC50_SD = drug_potency_sd()
+#: name -> schedule items of the standard regimens (dynamics/data/regimens.yaml, each with its source)
+STANDARD_REGIMENS: dict[str, list[dict]] = standard_regimens()
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from chemorad.app.defaults import shown_first
 from chemorad.catalog import views as cv
 from chemorad.catalog.load import Catalog
 from chemorad.chain.specificity import TARGET_SF, conditions
@@ -47,8 +48,9 @@ DATA_SOURCES = (
     "Protein (RPPA): Li et al. 2017, Cancer Cell 31:225 (CCLE). RNA-seq z-scores: Ghandi et al. 2019, Nature 569:503.",
     "Prediction intervals: jackknife, Barber, Candes, Ramdas & Tibshirani 2021, Ann Stat 49:486.",
 )
-# Shown first when predicted, after the catalog's radiotherapy: the three drugs most often given with it.
-WATERFALL_DRUGS = ("cisplatin", "docetaxel", "doxorubicin")
+# Shown first when predicted, after the catalog's radiotherapy: the three drugs most often given with it
+# (app/data/defaults.yaml).
+WATERFALL_DRUGS = shown_first("report_waterfalls")
 N_WATERFALLS = 4
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
+from chemorad.app.defaults import shown_first
 from chemorad.app.inputs import ProfileInputs, split_ids
 from chemorad.app.predict import PredictionResult, predict
 from chemorad.errors import ChemoradError
@@ -59,7 +60,7 @@ SCALE = "auto"
 
 def default_therapies(ex: Explorer) -> str:
     """What the form proposes: radiotherapy (the catalog's id) and two drugs often given with it."""
-    return ",".join([ex.cat.radiotherapy.id, "cisplatin", "docetaxel"])
+    return ",".join([ex.cat.radiotherapy.id, *shown_first("tumour_form")])
 
 
 def bundle_tissues(ex: Explorer) -> list[str]:
