@@ -916,6 +916,9 @@ REPLICATE_RELEASES = ("gdsc1", "gdsc2")
 #: The column that names the compound in each long (drug) response table.
 COMPOUND_COLUMN = {"gdsc1": "drug", "gdsc2": "drug", "ctrp": "compound"}
 
+#: The column of the published area under the survival curve in each radiation response table that has one.
+AUC_COLUMN = {YARD: "auc_yard"}
+
 
 def load_response(dataset_id: str, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """The table of response data set `dataset_id` (`RESPONSE_LOADERS`); an unknown id is a one-line error."""

@@ -42,15 +42,22 @@ def split(col: str) -> tuple[str, str, str]:
 
 
 def radiation_responses(cat: Catalog, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """Yard AUC and chemorad's LQ fit (SF2, -alpha) per line, under the catalog's name for the Yard compound."""
-    compound = cat.radiotherapy.datasets[ds.YARD]
-    yard = ds.load_yard(data)
-    fits = fit_lq(yard)
-    out = pd.DataFrame(index=yard.index)
-    out[column(ds.YARD, compound, "auc")] = yard["auc_yard"]
-    out[column(ds.YARD, compound, "sf2")] = fits["sf2"].reindex(yard.index)
-    out[column(ds.YARD, compound, "neg_alpha")] = -fits["alpha"].reindex(yard.index)
-    return out
+    """Every registered radiation data set of the bundle (Yard), under the catalog's name for its compound: each metric
+    the registry declares, the published AUC (`datasets.AUC_COLUMN`) or chemorad's LQ fit of the curves (SF2, -alpha).
+    """
+    rad_sets = {d.id: d for d in datasets_for(Modality.radiation)}
+    names = cat.radiotherapy.datasets
+    frames = []
+    for dataset in (k for k in ds.RESPONSE_LOADERS if k in rad_sets and k in names):
+        table = ds.load_response(dataset, data)
+        fits = fit_lq(table)
+        lq = {"sf2": fits["sf2"], "neg_alpha": -fits["alpha"]}
+        out = pd.DataFrame(index=table.index)
+        for metric in rad_sets[dataset].metrics:
+            value = table[ds.AUC_COLUMN[dataset]] if metric == "auc" else lq[metric].reindex(table.index)
+            out[column(dataset, names[dataset], metric)] = value
+        frames.append(out)
+    return pd.concat(frames, axis=1) if frames else pd.DataFrame()
 
 
 def radiation_dose_responses(cat: Catalog, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
