@@ -43,7 +43,8 @@ def split(col: str) -> tuple[str, str, str]:
 
 def radiation_responses(cat: Catalog, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Every registered radiation data set of the bundle (Yard), under the catalog's name for its compound: each metric
-    the registry declares, the published AUC (`datasets.AUC_COLUMN`) or chemorad's LQ fit of the curves (SF2, -alpha).
+    the registry declares, the published AUC (`datasets.AUC_COLUMN`) or chemorad's LQ fit of the curves (SF2, -alpha),
+    negated where the registry says (`ResponseDataset.negated`) so that higher = more resistant.
     """
     rad_sets = {d.id: d for d in datasets_for(Modality.radiation)}
     names = cat.radiotherapy.datasets
@@ -51,11 +52,11 @@ def radiation_responses(cat: Catalog, data: str | os.PathLike[str] | None = None
     for dataset in (k for k in ds.RESPONSE_LOADERS if k in rad_sets and k in names):
         table = ds.load_response(dataset, data)
         fits = fit_lq(table)
-        lq = {"sf2": fits["sf2"], "neg_alpha": -fits["alpha"]}
+        lq = {"sf2": fits["sf2"], "neg_alpha": fits["alpha"]}  # as fitted; the registry says which to negate
         out = pd.DataFrame(index=table.index)
         for metric in rad_sets[dataset].metrics:
             value = table[ds.AUC_COLUMN[dataset]] if metric == "auc" else lq[metric].reindex(table.index)
-            out[column(dataset, names[dataset], metric)] = value
+            out[column(dataset, names[dataset], metric)] = -value if metric in rad_sets[dataset].negated else value
         frames.append(out)
     return pd.concat(frames, axis=1) if frames else pd.DataFrame()
 
