@@ -24,6 +24,7 @@ import jax
 import numpy as np
 
 from chemorad.calibration.data import CalibrationData, Mask, check_nonempty
+from chemorad.calibration.forward import use_float64
 from chemorad.calibration.model import model
 from chemorad.calibration.spec import ChainSpec
 from chemorad.errors import ChemoradError
@@ -56,6 +57,7 @@ def run(spec: ChainSpec, d: CalibrationData, settings: Settings = Settings(), ma
     if settings.method not in METHODS:
         raise ChemoradError(f"method: expected one of {', '.join(METHODS)}, got {settings.method!r}")
     check_nonempty(d)
+    use_float64()
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
     if settings.method == "nuts":
@@ -113,6 +115,7 @@ class Calibrator:
         from numpyro.infer.autoguide import AutoLowRankMultivariateNormal, AutoNormal
         from numpyro.infer.initialization import init_to_median
 
+        use_float64()
         self.spec, self.d, self.s = spec, d, settings
         # start at the priors' medians (the catalog's values), not uniform(-2, 2) on the unconstrained space
         guide_class = AutoLowRankMultivariateNormal if settings.guide == "lowrank" else AutoNormal

@@ -87,6 +87,7 @@ def model(spec: ChainSpec, d: CalibrationData, mask: Mask | None = None, observe
     """The numpyro model (module docstring). `mask` (arrays, may be traced) says which observations enter the
     likelihood; the parameters of a line whose observations are all masked keep their prior (an unseen line).
     `observed` False draws the observations instead (simulation)."""
+    F.use_float64()  # the calibration's precision, also when the model is run outside `infer` (simulation)
     T, K, P = len(spec.therapies), len(d.tissues), d.G.shape[1]
     n_pairs = int(d.marker_mechanism.sum())
     theta = numpyro.sample("theta", dist.Normal(spec.effect_prior_mean, spec.effect_prior_sd))

@@ -67,6 +67,9 @@ def ln_dose_draws(
     and tissues alone (all three required; `seen` does not apply)."""
     import jax.numpy as jnp
 
+    from chemorad.calibration.forward import use_float64
+
+    use_float64()
     g = _globals(idata, spec)
     S = g["theta"].shape[0]
     rng = np.random.default_rng(seed)
@@ -140,6 +143,7 @@ def yard_sf_draws(
     from chemorad.calibration import forward as F
     from chemorad.calibration.model import activities
 
+    F.use_float64()
     g = _globals(idata, spec)
     t = d.yard_therapy
     z = d.Z[rows] if Z is None else Z
@@ -197,6 +201,7 @@ def explain(
     from chemorad.calibration import forward as F
     from chemorad.calibration.model import activities
 
+    F.use_float64()
     g = _globals(idata, spec)
     z = d.Z[row : row + 1] if Z is None else Z
     carried = np.flatnonzero(d.marker_mechanism.T @ (z[0] != 0))

@@ -65,6 +65,7 @@ def summary(spec: ChainSpec, d: CalibrationData, idata, diag: dict) -> dict:
     from chemorad.calibration import forward as F
     from chemorad.calibration.model import perturbation_ln_rf
 
+    F.use_float64()
     theta = draws(idata, "theta")
     effects = []
     for e, name in enumerate(spec.effect_name):
