@@ -114,9 +114,9 @@ def main(argv: list[str] | None = None) -> int:
             held = fold == k
             idata, diag = fit(d.mask_lines(held), k)
             rows = np.flatnonzero(held)
-            ln_d, ell = P.ln_dose_draws(spec, d, idata, rows, seed=k)
+            got = P.rows_predictive(spec, d, idata, rows, seed=k)
             for c in range(len(d.columns)):
-                pred = P.column_draws(spec, d, idata, ln_d, c, noise=True, seed=k)
+                pred = d.col_centre[c] + d.col_scale[c] * got["drug"][:, :, c]
                 oof[d.columns[c]][rows] = np.median(pred, axis=0)
                 lo, hi = np.quantile(pred, 0.05, axis=0), np.quantile(pred, 0.95, axis=0)
                 sel = d.obs_column == c
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                 cover_n.append(keep.sum())
                 pit_drug.append(np.mean(pred[:, idx] < obs_val[keep], axis=0))
             if rad >= 0:
-                sf = P.yard_sf_draws(spec, d, idata, rows, ell)
+                sf = got["yard_sf"]
                 oof_yard[rows] = np.median(np.trapezoid(sf, P.YARD_GRID_GY, axis=2), axis=0)
                 oof_sf[rows] = np.quantile(sf, [0.05, 0.5, 0.95], axis=0).transpose(1, 0, 2)
                 # coverage of the observed surviving fractions (assay noise sigma_yard included)
@@ -203,14 +203,14 @@ def main(argv: list[str] | None = None) -> int:
         t = spec.therapy_index(tid)
         idata, diag = fit(d.mask_therapy(t), 100 + t)
         rows = np.arange(d.n_lines)
-        ln_d, ell = P.ln_dose_draws(spec, d, idata, rows, seed=t, seen=True)
+        got = P.rows_predictive(spec, d, idata, rows, seed=t, seen=True)
         naive = others_mean(t)
         targets = []
         if spec.is_radiation[t]:
-            targets.append(("yard", "auc", np.median(P.yard_auc_draws(spec, d, idata, rows, ell), axis=0), yard_auc))
+            targets.append(("yard", "auc", np.median(P.yard_auc(got["yard_sf"]), axis=0), yard_auc))
         for c, col in enumerate(d.columns):
             if d.col_therapy[c] == t:
-                pred = np.median(P.column_draws(spec, d, idata, ln_d, c, noise=False), axis=0)
+                pred = np.median(d.col_centre[c] + d.col_scale[c] * got["mean_drug"][:, :, c], axis=0)
                 targets.append((*col.split("|")[::2], pred, resp[col]))
         for dataset, metric, pred, obs in targets:
             r, n = rho(pred, obs)

@@ -1,4 +1,6 @@
-"""The JAX chain (calibration.forward) equals the NumPy chain (chain.survival) at the catalog's values."""
+"""One chain under two namespaces: `chain.kernel` run by `chain.survival` (NumPy, the catalog's values) and by
+`calibration.forward` (jax.numpy, parameters as arrays) gives the same numbers; JAX's 64-bit mode is not switched by
+importing the package."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from chemorad.calibration.loeo import empty_data  # noqa: E402
 from chemorad.calibration.model import perturbation_ln_rf  # noqa: E402
 from chemorad.calibration.spec import chain_spec  # noqa: E402
 from chemorad.catalog import catalog  # noqa: E402
+from chemorad.catalog.schema import Quantity  # noqa: E402
 from chemorad.chain import from_array  # noqa: E402
+from chemorad.chain import kernel as K  # noqa: E402
 from chemorad.chain.perturbations import check  # noqa: E402
 from chemorad.chain.survival import Environment, dose_for_survival, survival  # noqa: E402
 
@@ -36,7 +40,7 @@ def test_surviving_fraction_equals_numpy_chain(therapy: str, po2: float) -> None
     dose = 2.0 if SPEC.is_radiation[t] else float(np.exp(SPEC.ln_ic50[t]))
     ref = survival(CAT, therapy, dose, from_array(CAT, a), Environment(po2_mmhg=po2))
     got = np.asarray(F.survival(SPEC, P, t, dose, a, po2))
-    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-300)
 
 
 def test_ln_dose_for_half_survival_equals_numpy_bisection() -> None:
@@ -48,7 +52,58 @@ def test_ln_dose_for_half_survival_equals_numpy_bisection() -> None:
         ref = np.log(dose_for_survival(CAT, therapy, 0.5, from_array(CAT, a)))
         got = np.asarray(F.radiation_ln_dose(SPEC, P, mod[:, t, :], 0.5)) if SPEC.is_radiation[t] else ln_ic50[:, t]
         ok = np.isfinite(ref)  # a cell that never reaches 50% has inf in NumPy and a large finite value here
-        np.testing.assert_allclose(got[ok], ref[ok], atol=1e-6)
+        np.testing.assert_allclose(got[ok], ref[ok], atol=1e-9)  # two root-finders (closed form, bisection) agree
+
+
+def _kernel_inputs(xp, seed: int = 5, n: int = 40):
+    rng = np.random.default_rng(seed)
+    mod = {q: xp.asarray(np.exp(rng.normal(0.0, 0.7, n))) for q in Quantity}
+    mod[Quantity.late_s_fraction] = xp.asarray(rng.uniform(-0.2, 1.2, n))  # clipped to [0, 1] by the kernel
+    po2 = xp.asarray(np.concatenate([rng.uniform(0.0, 80.0, n - 2), [0.0, np.inf]]))
+    r = K.RadiationParams(0.3, 0.03, 2.8, 3.0, 0.65, 0.5, 0.6)
+    return mod, po2, r
+
+
+def _kernel_outputs(xp) -> dict[str, object]:
+    """Every formula of `chain.kernel` on the same inputs, evaluated with namespace `xp`."""
+    mod, po2, r = _kernel_inputs(xp)
+    k = K.radiation_dose_factor(xp, mod, po2, r)
+    delivery = K.delivery(xp, mod, 0.8) * K.hypoxic_activation(xp, po2 * mod[Quantity.po2], 3.2, 2.0, 40.0)
+    ec50 = 1.7 * mod[Quantity.target_ec50]
+    lam = K.max_kill(xp, mod, 4.6, K.drug_oxygen_factor(xp, mod, po2, 0.4, r))
+    return {
+        "oxygen_sensitivity": K.oxygen_sensitivity(xp, po2, r.oer_max, r.k_mmhg),
+        "dose_factor": k,
+        "radiation_sf": K.radiation_survival(xp, k, 3.0, r, 0.7, mod[Quantity.late_s_fraction]),
+        "drug_sf": K.drug_survival(xp, lam, K.occupancy(xp, 2.0 * delivery, ec50, 1.3)),
+        "drug_ln_dose": K.drug_ln_dose(xp, ec50, delivery, lam, 1.3, 0.3),
+    }
+
+
+def test_every_kernel_formula_is_one_implementation_under_numpy_and_jax() -> None:
+    import jax.numpy as jnp
+
+    ref, got = _kernel_outputs(np), _kernel_outputs(jnp)
+    for name, value in ref.items():
+        assert isinstance(value, np.ndarray), name
+        np.testing.assert_allclose(np.asarray(got[name]), value, rtol=1e-13, err_msg=name)
+
+
+def test_importing_the_package_leaves_jax_in_32_bit_mode() -> None:
+    """The 64-bit switch happens where calibration runs (`forward.use_float64`), not at import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import jax, chemorad, chemorad.calibration, chemorad.chain\n"
+        "from chemorad.calibration import forward, infer, loeo, model, posterior, predict, workflow\n"
+        "assert not jax.config.jax_enable_x64, 'an import switched JAX to 64-bit'\n"
+        "forward.use_float64()\n"
+        "assert jax.config.jax_enable_x64\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "JAX_ENABLE_X64"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_radiation_dose_gradient_matches_finite_difference() -> None:

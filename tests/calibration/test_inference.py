@@ -60,10 +60,46 @@ def test_a_masked_line_keeps_its_prior(problem, fitted) -> None:
     assert np.all(np.abs(eps[:, :5].std(axis=0) - 1.0) < 0.25)
 
 
-def test_a_deliberately_short_nuts_run_fails_its_diagnostics(problem) -> None:
+@pytest.fixture(scope="module")
+def short_nuts(problem):
+    """A deliberately short NUTS run, its diagnostics not checked (the first test checks them)."""
     spec, d, _ = problem
+    return run(spec, d, Settings(method="nuts", warmup=5, samples=10, chains=2, seed=0, check=False))
+
+
+def test_a_deliberately_short_nuts_run_fails_its_diagnostics(short_nuts) -> None:
     with pytest.raises(ChemoradError, match="diagnostics failed"):
-        run(spec, d, Settings(method="nuts", warmup=5, samples=10, chains=2, seed=0))
+        check(short_nuts[1])
+
+
+def test_the_log_likelihood_is_stored_and_is_the_models_density(problem, short_nuts) -> None:
+    """Each observation's stored log density equals N(y; chain prediction, sigma) recomputed by hand for a draw (the
+    perturbation sites), and ArviZ's PSIS-LOO on it obeys elpd_loo = lppd - p_loo."""
+    from scipy.special import logsumexp
+    from scipy.stats import norm
+
+    from chemorad.calibration import forward as F
+    from chemorad.calibration.infer import predictive_accuracy
+    from chemorad.calibration.model import activities, perturbation_ln_rf
+
+    spec, d, _ = problem
+    idata = short_nuts[0]
+    ll = idata.log_likelihood
+    assert {"obs_drug", "obs_yard", "obs_pert"} <= set(ll.data_vars)
+    assert ll["obs_drug"].shape == (2, 10, len(d.obs_value)) and ll["obs_pert"].shape == (2, 10, len(d.pert_ln_fold))
+    np.testing.assert_array_equal(idata.observed_data["obs_yard"].values, d.yard_sf)
+    post = idata.posterior.isel(chain=1, draw=7)
+    p = F.ChainParams(*(post[k].values for k in ("theta", "ln_ic50", "ln_alpha", "ln_beta")))
+    mean = np.asarray(perturbation_ln_rf(spec, p, d, activities(d, post["w"].values)))
+    want = norm.logpdf(d.pert_ln_fold, mean, float(post["sigma_pert"]))
+    np.testing.assert_allclose(ll["obs_pert"].values[1, 7], want, rtol=1e-5)
+    acc = predictive_accuracy(idata)
+    for site in ("obs_drug", "obs_yard", "obs_pert"):
+        x = ll[site].values.reshape(20, -1).astype(float)
+        lppd = float(np.sum(logsumexp(x, axis=0) - np.log(20)))
+        assert acc[site]["n"] == x.shape[1]
+        assert acc[site]["elpd_loo"] == pytest.approx(lppd - acc[site]["p_loo"], rel=1e-5)
+        assert acc[site]["elpd_waic"] == pytest.approx(lppd - acc[site]["p_waic"], rel=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -115,10 +151,11 @@ def test_an_unseen_line_is_predicted_from_its_expression_covariates() -> None:
     rad = spec.therapy_index("radiotherapy")
     true_ell[:, rad] += d.G[:20] @ (truth["rad_b"] * truth["rad_b_scale"])
 
-    def corr(G, therapy):
-        _, ell = P.ln_dose_draws(spec, d, idata, np.arange(20), seed=0, G=G)
+    def corr(ell, therapy):
         t = spec.therapy_index(therapy)
         return np.corrcoef(np.median(ell, axis=0)[:, t], true_ell[:, t])[0, 1]
 
-    assert corr(None, "doxorubicin") > 0.7 and corr(None, "radiotherapy") > 0.6
-    assert corr(np.zeros((20, d.G.shape[1])), "doxorubicin") < 0.4  # without the covariates the signal is gone
+    ell = P.ln_dose_draws(spec, d, idata, np.arange(20), seed=0)[1]  # one posterior predictive for both therapies
+    assert corr(ell, "doxorubicin") > 0.7 and corr(ell, "radiotherapy") > 0.6
+    no_covariates = P.ln_dose_draws(spec, d, idata, np.arange(20), seed=0, G=np.zeros((20, d.G.shape[1])))[1]
+    assert corr(no_covariates, "doxorubicin") < 0.4  # without the covariates the signal is gone

@@ -1,24 +1,18 @@
-"""The damage chain in jax.numpy: the same formulas as `chemorad.chain.survival`, differentiable in every parameter.
+"""The damage chain under jax.numpy: `chain.kernel`'s formulas with the calibrated parameters as arrays.
 
-Parameters that the calibration infers enter as arrays (`ChainParams`): the effect magnitudes theta (one per
-`ChainSpec` effect, log scale), each therapy's reference ln IC50 and radiation's ln alpha and ln beta. With theta at
-the catalog values these functions equal the NumPy chain to floating-point precision (tests/calibration).
+There is one chain. Its formulas live in `chain/kernel.py`, written against an array namespace; `chain.survival` runs
+them with NumPy and the catalog's values, this module runs them with jax.numpy so that every parameter the calibration
+infers is differentiable. Those parameters enter as arrays (`ChainParams`): the effect magnitudes theta (one per
+`ChainSpec` effect, log scale), each therapy's reference ln IC50 and radiation's ln alpha and ln beta. What is only here
+is the JAX plumbing: the effect matrices built from theta, all therapies at once on the last axes, the closed-form ln
+IC50 of drugs (`kernel.drug_ln_dose`) and a bisection for radiation with an implicit-function gradient.
 
-Formulas (module doc of `chain/survival.py`; A: activities (n, n_mechanisms); W_t: therapy t's effect matrix):
+Shapes: activities A (n, n_mechanisms); modifiers (n, n_therapies, n_quantities), a therapy's modifiers
+(..., n_quantities). The catalog's values give the NumPy chain's numbers (tests/calibration/test_forward.py).
 
-    modifier_q = exp((A+ W+_t + A- W-_t)_q) for fold and clearance quantities, the sum itself for add quantities
-    radiation:  k = m(pO2 f_po2) [(1 - f_ind s)/(1 - f_ind s0)] L
-                SF(D) = (1 - x) e^(-a kD - b (kD)^2) + x SF(D; k S_lateS)
-    drug:       C_act = C T U A A_hyp / max(F_E F_I, r_min),  occ = C_act^h / (C_act^h + (EC50 F_ec50)^h),
-                lambda = kappa F_emax L occ [(1 - f_O2) + f_O2 m(pO2 f_po2)(1 - s)/(1 - s0)],  SF = e^(-lambda)
-
-and the closed-form ln IC50 of a drug (SF = 1/2, from lambda = ln 2):
-
-    occ* = ln 2 / (kappa F_emax L O)
-    ln IC50 = ln(EC50 F_ec50) + (1/h) ln(occ* / (1 - occ*)) - ln(T U A A_hyp / max(F_E F_I, r_min))
-
-which is what `chain.dose_for_survival(..., 0.5, ...)` finds by bisection; occ* >= 1 (never reaches 50%) is clipped
-to `OCC_MAX`, a finite ln IC50 above any tested concentration, so gradients stay finite.
+JAX computes in float32 unless 64-bit mode is on; importing this module does not switch it (that would change every
+other JAX user in the process). `use_float64()` switches it, and the calibration's entry points call it (`infer.run`,
+`infer.Calibrator`, `loeo`, `predict`, `posterior.rf_draws_for`).
 """
 
 from __future__ import annotations
@@ -31,13 +25,17 @@ import numpy as np
 
 from chemorad.calibration.spec import FOLD, ChainSpec, Q
 from chemorad.catalog.schema import Quantity
-from chemorad.chain.survival import MIN_RETAINED_LOSS
-
-jax.config.update("jax_enable_x64", True)
+from chemorad.chain import kernel as K
 
 #: largest target occupancy used by the closed-form ln IC50 (occ* beyond it: the drug cannot halve survival)
 OCC_MAX = 1.0 - 1e-6
-_FOLD = jnp.asarray(FOLD)
+_FOLD = np.asarray(FOLD)
+
+
+def use_float64() -> None:
+    """Switch JAX to 64-bit floats (the calibration's precision; module docstring). Idempotent."""
+    if not jax.config.jax_enable_x64:
+        jax.config.update("jax_enable_x64", True)
 
 
 @dataclass(frozen=True)
@@ -83,75 +81,56 @@ def modifiers(w: jnp.ndarray, activities: jnp.ndarray) -> jnp.ndarray:
     return jnp.where(_FOLD, jnp.exp(s), s)
 
 
+def _view(mod: jnp.ndarray) -> dict[Quantity, jnp.ndarray]:
+    """The modifiers (..., n_quantities) as the {quantity: (...)} mapping `chain.kernel` reads."""
+    return {q: mod[..., j] for q, j in Q.items()}
+
+
+def radiation_params(spec: ChainSpec, p: ChainParams) -> K.RadiationParams:
+    return K.RadiationParams(
+        jnp.exp(p.ln_alpha), jnp.exp(p.ln_beta), spec.oer_max, spec.k_mmhg, spec.f_ind, spec.s0, spec.phase_late_s
+    )
+
+
 def oxygen_sensitivity(spec: ChainSpec, po2_mmhg) -> jnp.ndarray:
-    """m(p) = (1 + (OER_max - 1) p/(p + K)) / OER_max (chain/radiation.py)."""
-    p = jnp.asarray(po2_mmhg)
-    frac = jnp.where(jnp.isinf(p), 1.0, p / jnp.where(jnp.isinf(p), 1.0, p + spec.k_mmhg))
-    return (1.0 + (spec.oer_max - 1.0) * frac) / spec.oer_max
+    """m(p) = (1 + (OER_max - 1) p/(p + K)) / OER_max (`chain.kernel.oxygen_sensitivity`)."""
+    return K.oxygen_sensitivity(jnp, jnp.asarray(po2_mmhg), spec.oer_max, spec.k_mmhg)
 
 
 def scavenging_factor(spec: ChainSpec, fold: jnp.ndarray) -> jnp.ndarray:
-    """(1 - f s)/(1 - f s0), s = c/(1 + c), c = fold s0/(1 - s0)."""
-    c = spec.s0 / (1.0 - spec.s0) * fold
-    s = c / (1.0 + c)
-    return (1.0 - spec.f_ind * s) / (1.0 - spec.f_ind * spec.s0)
-
-
-def _q(mod: jnp.ndarray, q: Quantity) -> jnp.ndarray:
-    return mod[..., Q[q]]
+    """(1 - f s)/(1 - f s0), s = c/(1 + c), c = fold s0/(1 - s0) (`chain.kernel.scavenging_factor`)."""
+    return K.scavenging_factor(jnp, fold, spec.f_ind, spec.s0)
 
 
 def radiation_sf(spec: ChainSpec, p: ChainParams, mod: jnp.ndarray, dose_gy, po2_mmhg=40.0, g=1.0) -> jnp.ndarray:
     """Surviving fraction after `dose_gy`; mod: (..., n_quantities) radiation modifiers; broadcasts with dose."""
-    k = (
-        oxygen_sensitivity(spec, po2_mmhg * _q(mod, Quantity.po2))
-        * scavenging_factor(spec, _q(mod, Quantity.radical_scavenging))
-        * _q(mod, Quantity.lesion_lethality)
-    )
-    alpha, beta = jnp.exp(p.ln_alpha), jnp.exp(p.ln_beta)
-    x = jnp.clip(_q(mod, Quantity.late_s_fraction), 0.0, 1.0)
-
-    def sf(k_eff):
-        d = k_eff * dose_gy
-        return jnp.exp(-alpha * d - g * beta * d * d)
-
-    return (1.0 - x) * sf(k) + x * sf(k * spec.phase_late_s)
+    m = _view(mod)
+    r = radiation_params(spec, p)
+    k = K.radiation_dose_factor(jnp, m, po2_mmhg, r)
+    return K.radiation_survival(jnp, k, dose_gy, r, g, m[Quantity.late_s_fraction])
 
 
 def _drug_parts(spec: ChainSpec, p: ChainParams, mod: jnp.ndarray, po2_mmhg):
     """(delivery factor, EC50, max kill) per cell and therapy: mod has shape (..., n_therapies, n_quantities)."""
-    delivery = (
-        _q(mod, Quantity.tissue_exposure)
-        * _q(mod, Quantity.uptake)
-        * _q(mod, Quantity.activation)
-        / jnp.maximum(_q(mod, Quantity.efflux) * _q(mod, Quantity.inactivation), MIN_RETAINED_LOSS)
-    )
-    h, k = jnp.asarray(spec.hyp_fold), jnp.asarray(spec.hyp_k)
-    p_hyp = po2_mmhg * _q(mod, Quantity.po2)
-    delivery = delivery * (1.0 + (h - 1.0) * k / (k + p_hyp)) / (1.0 + (h - 1.0) * k / (k + spec.p_oxic))
-    ec50 = jnp.exp(p.ln_ic50) * spec.ec50_factor * _q(mod, Quantity.target_ec50)
-    f_o2 = jnp.asarray(spec.f_o2)
-    oxygen = (1.0 - f_o2) + f_o2 * oxygen_sensitivity(spec, po2_mmhg * _q(mod, Quantity.po2)) * scavenging_factor(
-        spec, _q(mod, Quantity.radical_scavenging)
-    )
-    lam_max = spec.kappa * _q(mod, Quantity.target_emax) * _q(mod, Quantity.lesion_lethality) * oxygen
-    return delivery, ec50, lam_max
+    m = _view(mod)
+    p_hyp = po2_mmhg * m[Quantity.po2]
+    delivery = K.delivery(jnp, m) * K.hypoxic_activation(jnp, p_hyp, spec.hyp_fold, spec.hyp_k, spec.p_oxic)
+    ec50 = jnp.exp(p.ln_ic50) * spec.ec50_factor * m[Quantity.target_ec50]
+    oxygen = K.drug_oxygen_factor(jnp, m, po2_mmhg, spec.f_o2, radiation_params(spec, p))
+    return delivery, ec50, K.max_kill(jnp, m, spec.kappa, oxygen)
 
 
 def drug_sf(spec: ChainSpec, p: ChainParams, mod: jnp.ndarray, conc_um, po2_mmhg=40.0) -> jnp.ndarray:
     """Surviving fraction of every therapy (last axis) at extracellular `conc_um` (broadcast)."""
     delivery, ec50, lam_max = _drug_parts(spec, p, mod, po2_mmhg)
-    c_act = conc_um * delivery
-    occ = 1.0 / (1.0 + (ec50 / jnp.maximum(c_act, 1e-300)) ** spec.hill)
-    return jnp.exp(-lam_max * occ)
+    return K.drug_survival(jnp, lam_max, K.occupancy(jnp, conc_um * delivery, ec50, spec.hill))
 
 
 def drug_ln_ic50(spec: ChainSpec, p: ChainParams, mod: jnp.ndarray, po2_mmhg=40.0, target_sf=0.5) -> jnp.ndarray:
-    """ln of the concentration (uM) giving `target_sf` (0.5: the IC50), closed form (module docstring), every therapy
-    on the last axis."""
+    """ln of the concentration (uM) giving `target_sf` (0.5: the IC50), closed form (`chain.kernel.drug_ln_dose`),
+    every therapy on the last axis."""
     delivery, ec50, lam_max = _drug_parts(spec, p, mod, po2_mmhg)
-    occ = jnp.clip(-jnp.log(target_sf) / lam_max, 1e-12, OCC_MAX)
-    return jnp.log(ec50) + jnp.log(occ / (1.0 - occ)) / spec.hill - jnp.log(delivery)
+    return K.drug_ln_dose(jnp, ec50, delivery, lam_max, spec.hill, target_sf, OCC_MAX)
 
 
 def radiation_ln_dose(

@@ -10,8 +10,11 @@
   ELBO_REL_TOL of its magnitude (a still-descending fit is reported as not converged). Draws come from the guide.
 
 The posterior is an ArviZ InferenceData: group `posterior` (every sample site but the per-line eps, which is kept
-for the training lines only when `keep_lines`), `sample_stats` (NUTS: diverging, tree depth) and attributes with the
-method, seed, diagnostics and the names of effects, therapies, mechanisms, features, tissues, columns and lines.
+for the training lines only when `keep_lines`), `sample_stats` (NUTS: diverging, tree depth), `log_likelihood` (each
+observation's log density under each draw, from `numpyro.infer.log_likelihood`, float32; the observations a mask left
+out are dropped) with `observed_data`, and attributes with the method, seed, diagnostics and the names of effects,
+therapies, mechanisms, features, tissues, columns and lines. PSIS-LOO and WAIC come from ArviZ on that group
+(`predictive_accuracy`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import jax
 import numpy as np
 
 from chemorad.calibration.data import CalibrationData, Mask, check_nonempty
+from chemorad.calibration.forward import use_float64
 from chemorad.calibration.model import model
 from chemorad.calibration.spec import ChainSpec
 from chemorad.errors import ChemoradError
@@ -56,6 +60,7 @@ def run(spec: ChainSpec, d: CalibrationData, settings: Settings = Settings(), ma
     if settings.method not in METHODS:
         raise ChemoradError(f"method: expected one of {', '.join(METHODS)}, got {settings.method!r}")
     check_nonempty(d)
+    use_float64()
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
     if settings.method == "nuts":
@@ -63,7 +68,8 @@ def run(spec: ChainSpec, d: CalibrationData, settings: Settings = Settings(), ma
     else:
         samples, stats, diag = Calibrator(spec, d, settings).fit(mask, settings.seed, say)
     diag["wall_time_s"] = time.perf_counter() - t0
-    idata = to_inference_data(spec, d, samples, stats, settings, diag)
+    log_lik = log_likelihood(spec, d, samples, mask)
+    idata = to_inference_data(spec, d, samples, stats, settings, diag, log_lik, mask)
     if settings.check:
         check(diag)
     return idata, diag
@@ -113,6 +119,7 @@ class Calibrator:
         from numpyro.infer.autoguide import AutoLowRankMultivariateNormal, AutoNormal
         from numpyro.infer.initialization import init_to_median
 
+        use_float64()
         self.spec, self.d, self.s = spec, d, settings
         # start at the priors' medians (the catalog's values), not uniform(-2, 2) on the unconstrained space
         guide_class = AutoLowRankMultivariateNormal if settings.guide == "lowrank" else AutoNormal
@@ -163,6 +170,64 @@ class Calibrator:
         return samples, {"elbo_loss": losses}, diag
 
 
+#: observation sites of `calibration.model`, their dimension in the InferenceData and the Mask field that selects them
+OBSERVATIONS = {"obs_drug": ("drug_obs", "drug"), "obs_yard": ("yard_obs", "yard"), "obs_pert": ("pert_obs", "pert")}
+
+
+def log_likelihood(spec: ChainSpec, d: CalibrationData, samples: dict, mask: Mask | None = None) -> dict:
+    """{site: (chain, draw, n) float32} log density of each observation in the likelihood under each draw: the model's
+    own likelihood (`numpyro.infer.log_likelihood`, one draw at a time), the observations `mask` left out dropped."""
+    from numpyro.infer import log_likelihood as numpyro_ll
+
+    use_float64()
+    out = numpyro_ll(model, samples, spec, d, mask, batch_ndims=2)
+    keep = {
+        k: np.ones(np.shape(v)[-1], bool) if mask is None else getattr(mask, OBSERVATIONS[k][1]) for k, v in out.items()
+    }
+    return {k: np.asarray(v)[..., keep[k]].astype(np.float32) for k, v in out.items() if keep[k].any()}
+
+
+def observed_values(d: CalibrationData, mask: Mask | None = None) -> dict:
+    """{site: observed values} of the observations in the likelihood (the `observed_data` group)."""
+    values = {"obs_drug": d.obs_value, "obs_yard": d.yard_sf, "obs_pert": d.pert_ln_fold}
+    out = {}
+    for k, v in values.items():
+        keep = np.ones(len(v), bool) if mask is None else getattr(mask, OBSERVATIONS[k][1])
+        if len(v) and keep.any():
+            out[k] = np.asarray(v)[keep]
+    return out
+
+
+def predictive_accuracy(idata) -> dict:
+    """PSIS-LOO (Vehtari, Gelman & Gabry 2017, Stat Comput 27:1413) and WAIC (Watanabe 2010, JMLR 11:3571) of each
+    observation site, from ArviZ (`az.loo`, `az.waic`) on the `log_likelihood` group: elpd, its standard error, the
+    effective number of parameters and the number of observations whose Pareto k exceeds 0.7 (LOO unreliable there).
+    Empty when the InferenceData has no log-likelihood (a posterior made before it was stored)."""
+    import warnings
+
+    import arviz as az
+
+    if "log_likelihood" not in idata.groups():
+        return {}
+    out = {}
+    for site in idata.log_likelihood.data_vars:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the Pareto k counts below say when LOO is unreliable
+            loo = az.loo(idata, var_name=site, pointwise=True)
+            waic = az.waic(idata, var_name=site)
+        out[str(site)] = {
+            "n": int(idata.log_likelihood[site].shape[-1]),
+            "elpd_loo": float(loo["elpd_loo"]),
+            "se_loo": float(loo["se"]),
+            "p_loo": float(loo["p_loo"]),
+            "pareto_k_above_0.7": int(np.sum(np.asarray(loo["pareto_k"]) > 0.7)),
+            "elpd_waic": float(waic["elpd_waic"]),
+            "se_waic": float(waic["se"]),
+            "p_waic": float(waic["p_waic"]),
+        }
+    return out
+
+
 def check(diag: dict) -> None:
     """Raise ChemoradError naming the failed diagnostic (thresholds in the module docstring)."""
     if diag["method"] == "nuts":
@@ -186,7 +251,16 @@ def check(diag: dict) -> None:
         raise ChemoradError(f"calibration diagnostics failed ({diag['method']}): " + "; ".join(problems))
 
 
-def to_inference_data(spec: ChainSpec, d: CalibrationData, samples: dict, stats: dict, s: Settings, diag: dict):
+def to_inference_data(
+    spec: ChainSpec,
+    d: CalibrationData,
+    samples: dict,
+    stats: dict,
+    s: Settings,
+    diag: dict,
+    log_lik: dict | None = None,
+    mask: Mask | None = None,
+):
     """ArviZ InferenceData with named dimensions (module docstring)."""
     import arviz as az
 
@@ -235,8 +309,18 @@ def to_inference_data(spec: ChainSpec, d: CalibrationData, samples: dict, stats:
         }
         dims |= {k: ["basis_gene"] for k in ("basis_mean", "basis_sd", "basis_prolif")}
         dims |= {"basis_components": ["component", "basis_gene"], "basis_pc_sd": ["component"]}
+    observed = None
+    if log_lik:
+        observed = {k: v for k, v in observed_values(d, mask).items() if k in log_lik}
+        dims |= {k: [OBSERVATIONS[k][0]] for k in log_lik}
     idata = az.from_dict(
-        posterior=samples, sample_stats=sample_stats or None, constant_data=constant, coords=coords, dims=dims
+        posterior=samples,
+        sample_stats=sample_stats or None,
+        log_likelihood=log_lik or None,
+        observed_data=observed,
+        constant_data=constant,
+        coords=coords,
+        dims=dims,
     )
     idata.posterior.attrs.update(
         {

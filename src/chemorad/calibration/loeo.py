@@ -62,6 +62,7 @@ def leave_one_out(cat: Catalog, spec: ChainSpec, steps: int = 1500, draws: int =
     from chemorad.calibration.infer import Calibrator, Settings
     from chemorad.calibration.model import perturbation_ln_rf
 
+    F.use_float64()
     d = attach_perturbations(cat, spec, empty_data(spec))
     n = len(d.pert_ln_fold)
     if n < 2:

@@ -85,10 +85,16 @@ def line_ln_dose(spec: ChainSpec, p: F.ChainParams, mod: jnp.ndarray) -> jnp.nda
     return out
 
 
-def model(spec: ChainSpec, d: CalibrationData, mask: Mask | None = None, observed: bool = True) -> None:
+def model(
+    spec: ChainSpec, d: CalibrationData, mask: Mask | None = None, observed: bool = True, predict: bool = False
+) -> None:
     """The numpyro model (module docstring). `mask` (arrays, may be traced) says which observations enter the
     likelihood; the parameters of a line whose observations are all masked keep their prior (an unseen line).
-    `observed` False draws the observations instead (simulation)."""
+    `observed` False draws the observations instead (simulation). `predict` True also records, for
+    `numpyro.infer.Predictive` (`calibration.predict`), the line terms `ell` (N, T), `ln_dose` (N, T: the chain's ln
+    dose for 50% survival plus ell, radiation by bisection) and the noise-free means `mean_drug` and `mean_yard` of the
+    observation sites."""
+    F.use_float64()  # the calibration's precision, also when the model is run outside `infer` (simulation)
     T, K, P = len(spec.therapies), len(d.tissues), d.G.shape[1]
     n_pairs = int(d.marker_mechanism.sum())
     theta = numpyro.sample("theta", dist.Normal(spec.effect_prior_mean, spec.effect_prior_sd))
@@ -108,18 +114,25 @@ def model(spec: ChainSpec, d: CalibrationData, mask: Mask | None = None, observe
     }
     C = len(d.columns)
     mod = F.modifiers(F.effect_matrices(spec, theta), A)
+    if predict:
+        numpyro.deterministic("ell", ell)
+        numpyro.deterministic("ln_dose", line_ln_dose(spec, p, mod) + ell)
     if C:
         offset = numpyro.sample("col_offset", dist.Normal(jnp.zeros(C), 0.5))
         slope = numpyro.sample("col_slope", dist.HalfNormal(jnp.ones(C)))
         ln_dose = F.drug_ln_ic50(spec, p, mod) + ell  # (N, T)
         pred = _column_prediction(d, spec, ln_dose, ln_ic50, offset, slope, d.obs_line, d.obs_column)
         sigma = jnp.stack([sig.get(k, 1.0) for k in DATASETS])[d.col_dataset[d.obs_column]]
+        if predict:
+            numpyro.deterministic("mean_drug", pred)
         numpyro.sample(
             "obs_drug", _masked(dist.Normal(pred, sigma), mask, "drug"), obs=d.obs_value if observed else None
         )
     if len(d.yard_sf):
         t = d.yard_therapy
         sf = F.radiation_sf(spec, p, mod[d.yard_line, t, :], d.yard_dose_gy * jnp.exp(-ell[d.yard_line, t]))
+        if predict:
+            numpyro.deterministic("mean_yard", sf)
         fn = dist.Normal(sf, sig[CURVE_DATASET])
         numpyro.sample("obs_yard", fn if mask is None else fn.mask(mask.yard), obs=d.yard_sf if observed else None)
     if len(d.pert_ln_fold):

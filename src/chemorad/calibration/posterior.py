@@ -163,6 +163,7 @@ def rf_draws_for(
     from chemorad.calibration import forward as F
     from chemorad.chain.specificity import TARGET_SF, conditions
 
+    F.use_float64()
     conds = conditions(cat, po2_mmhg)
     A = jnp.asarray(activities)
     rad = np.flatnonzero(spec.is_radiation)

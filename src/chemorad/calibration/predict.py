@@ -1,24 +1,26 @@
 """Posterior predictions of the calibrated chain: responses with intervals, explanations by mechanism.
 
-For each posterior draw s and sample i (markers z_i, expression covariates g_i, tissue k):
+Predictions are the posterior predictive of `calibration.model` itself, drawn by `numpyro.infer.Predictive`: each
+sample to predict becomes a line of the model (markers z_i, expression covariates g_i, tissue k) and every posterior
+draw s is substituted into the model, which then draws what the posterior does not fix:
 
-    A_i = z_i W_s,   r_if = g_i b_f,s + eps_if,  eps ~ N(0, 1) for a sample predicted as unseen (its prior: mean
-    g_i b_f,s, not 0), or eps_if,s from the posterior when the line was in the calibration and `seen`;
-    ell_it = sum_f c_tf,s r_if + c_t0,s u_k,s + v_kt,s (+ g_i b_rad,s for radiation)  (u, v drawn from their pooled
-    prior for a tissue the calibration never saw)
-    ln D50_it = chain ln dose (closed form for drugs) + ell_it
-    GDSC ln IC50 = ln D50 + o_c;  CTRP AUC = centre + scale (a_c + s_c (ln D50 - ln IC50_t));
-    Yard AUC = trapezoid of SF_chain(d e^(-ell)) over 0..10 Gy (the published AUC's range, Yard et al. 2016)
+    A_i = z_i W_s,   r_if = g_i b_f,s + eps_if,  eps ~ N(0, 1) (the sample is a line the calibration never saw: its
+    prior, mean g_i b_f,s, not 0);  ell_it = sum_f c_tf,s r_if + c_t0,s u_k,s + v_kt,s (+ g_i b_rad,s for radiation),
+    u, v drawn from their pooled prior for a tissue the calibration never saw;
+    GDSC ln IC50 = chain ln IC50 + ell + o_c;  CTRP AUC = centre + scale (a_c + s_c (ln D50 - ln IC50_t)), each plus
+    its data set's noise (the model's observation sites, drawn);
+    Yard AUC = trapezoid of SF_chain(d e^(-ell)) over 0..10 Gy (the published AUC's range, Yard et al. 2016), from
+    the model's noise-free mean of its Yard site on that grid.
 
-plus the data set's noise for the predictive interval (equal-tailed, `level`). Explanations: the change in the median
-ln D50 when one mechanism's activity is set to 0 (the sample without that mechanism), reported per mechanism with its
-damage-chain stages; positive = the mechanism makes the sample more resistant. Samples outside the bundle come in as
-`SampleInputs` (`profile.calibrated.sample_inputs` builds them from files).
+Intervals are equal-tailed (`level`). Explanations: the change in the median ln D50 when one mechanism's activity is
+set to 0 (the sample without that mechanism), from the chain alone (the line terms cancel), reported per mechanism with
+its damage-chain stages; positive = the mechanism makes the sample more resistant. Samples outside the bundle come in
+as `SampleInputs` (`profile.calibrated.sample_inputs` builds them from files).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -31,23 +33,123 @@ from chemorad.errors import ChemoradError
 YARD_GRID_GY = np.linspace(0.0, 10.0, 21)
 
 
-def _globals(idata, spec: ChainSpec | None = None) -> dict:
-    names = ("theta", "ln_ic50", "ln_alpha", "ln_beta", "w", "gs_coef", "tissue", "tau_tissue", "tissue_therapy")
-    out = {k: draws(idata, k) for k in names}
-    if spec is not None:
-        from chemorad.calibration.posterior import theta_draws
+def _globals(idata, spec: ChainSpec) -> dict:
+    """The chain's global parameters per draw (explanations): marker weights w, theta in the catalog's effect order,
+    potencies and radiation's ln alpha, ln beta."""
+    from chemorad.calibration.posterior import theta_draws
 
-        out["theta"] = theta_draws(spec, idata)
-    from chemorad.calibration.model import loadings
-
-    free = draws(idata, "loading_factor") if "loading_factor" in idata.posterior else None
-    out["loading"] = np.asarray(loadings(draws(idata, "loading"), free))  # (S, T, F)
-    out["tau_tissue_therapy"] = draws(idata, "tau_tissue_therapy")
-    for k in ("col_offset", "col_slope"):
-        out[k] = draws(idata, k) if k in idata.posterior else None
-    for k in DATASETS:
-        out[f"sigma_{k}"] = draws(idata, f"sigma_{k}") if f"sigma_{k}" in idata.posterior else None
+    out = {k: draws(idata, k) for k in ("ln_ic50", "ln_alpha", "ln_beta", "w")}
+    out["theta"] = theta_draws(spec, idata)
     return out
+
+
+def _prediction_data(d: CalibrationData, Z: np.ndarray, G: np.ndarray, tissues, seen_tissues: list[str]):
+    """(data, number of unseen tissues): the samples as the lines of a `CalibrationData` for the model, every (sample,
+    column) pair and every Yard grid dose an observation site (values 0: they are drawn, not conditioned on), no
+    perturbations. A tissue the calibration never saw gets a slot of its own per sample (drawn from its prior)."""
+    n = len(Z)
+    k_idx = np.array([seen_tissues.index(k) if k in seen_tissues else -1 for k in tissues], dtype=int).reshape(n)
+    unseen = np.flatnonzero(k_idx < 0)
+    k_idx[unseen] = len(seen_tissues) + np.arange(len(unseen))
+    C, grid = len(d.columns), YARD_GRID_GY if d.yard_therapy >= 0 else np.zeros(0)
+    empty = np.zeros(0)
+    out = replace(
+        d,
+        lines=tuple(f"sample{i}" for i in range(n)),
+        tissues=(*seen_tissues, *(f"unseen{i}" for i in unseen)),
+        tissue=k_idx,
+        Z=np.asarray(Z, dtype=float),
+        G=np.asarray(G, dtype=float),
+        obs_line=np.repeat(np.arange(n), C),
+        obs_column=np.tile(np.arange(C), n),
+        obs_value=np.zeros(n * C),
+        yard_line=np.repeat(np.arange(n), len(grid)),
+        yard_dose_gy=np.tile(grid, n),
+        yard_sf=np.zeros(n * len(grid)),
+        pert_line=empty.astype(int),
+        pert_mechanism=empty.astype(int),
+        pert_activity=empty,
+        pert_therapy=empty.astype(int),
+        pert_ln_fold=empty,
+        pert_target_sf=empty,
+        pert_id=(),
+    )
+    return out, len(unseen)
+
+
+def _posterior_samples(spec: ChainSpec, idata, n_unseen: int, rng: np.random.Generator) -> dict:
+    """The posterior as {site: (S, ...) float64} for `Predictive`: every site but the lines' eps (an unseen line takes
+    its prior), theta in the catalog's effect order (`posterior.theta_draws`), the standardised tissue effects extended
+    by N(0, 1) prior draws for the unseen tissues (the model's prior of `tissue` and `tissue_therapy`)."""
+    from chemorad.calibration.posterior import theta_draws
+
+    out = {str(k): draws(idata, str(k)).astype(float) for k in idata.posterior.data_vars if k != "gs_eps"}
+    out["theta"] = theta_draws(spec, idata)
+    S = out["theta"].shape[0]
+    if n_unseen:
+        out["tissue"] = np.concatenate([out["tissue"], rng.normal(size=(S, n_unseen))], axis=1)
+        T = out["tissue_therapy"].shape[-1]
+        out["tissue_therapy"] = np.concatenate([out["tissue_therapy"], rng.normal(size=(S, n_unseen, T))], axis=1)
+    return out
+
+
+def predictive_draws(
+    spec: ChainSpec,
+    d: CalibrationData,
+    idata,
+    Z: np.ndarray,
+    G: np.ndarray,
+    tissues,
+    seed: int = 0,
+    eps: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """The posterior predictive of `calibration.model` for samples given by markers Z (n, J), expression covariates G
+    (n, P) and tissue names (None: unknown), each as a line the calibration never saw (module docstring), from
+    `numpyro.infer.Predictive` with the posterior's draws (deterministic sites such as the marker weights w kept).
+
+    Returns (S = draws): `drug` (S, n, C) each column's response with the data set's noise on the modelled scale,
+    `mean_drug` (S, n, C) without noise, `yard_sf` (S, n, len(YARD_GRID_GY)) the chain's surviving fraction on the Yard
+    grid without noise (absent without radiation), `ell` (S, n, T) the line terms and `ln_dose` (S, n, T) the chain's
+    ln dose for 50% survival plus ell. `eps` (S, n, factors): the lines' own posterior residuals instead of their prior
+    (lines the calibration saw, `rows_predictive`)."""
+    import jax
+    from numpyro.infer import Predictive
+
+    from chemorad.calibration.forward import use_float64
+    from chemorad.calibration.model import model
+
+    use_float64()
+    rng = np.random.default_rng(seed)
+    n, C = len(Z), len(d.columns)
+    seen = [str(t) for t in idata.posterior["tissue_name"].values]
+    dn, n_unseen = _prediction_data(d, Z, G, [None] * n if tissues is None else list(tissues), seen)
+    samples = _posterior_samples(spec, idata, n_unseen, rng)
+    if eps is not None:
+        samples["gs_eps"] = np.asarray(eps, dtype=float)
+    sites = ["ell", "ln_dose"] + (["obs_drug", "mean_drug"] if C else []) + (["mean_yard"] if len(dn.yard_sf) else [])
+    pred = Predictive(model, samples, return_sites=sites, condition_deterministic=True, batch_ndims=1)
+    got = {k: np.asarray(v) for k, v in pred(jax.random.PRNGKey(seed), spec, dn, None, False, True).items()}
+    S = samples["theta"].shape[0]
+    out = {"ell": got["ell"], "ln_dose": got["ln_dose"]}
+    if C:
+        out["drug"] = got["obs_drug"].reshape(S, n, C)
+        out["mean_drug"] = got["mean_drug"].reshape(S, n, C)
+    if "mean_yard" in got:
+        out["yard_sf"] = got["mean_yard"].reshape(S, n, len(YARD_GRID_GY))
+    return out
+
+
+def rows_predictive(
+    spec: ChainSpec, d: CalibrationData, idata, rows: np.ndarray, seed: int = 0, seen: bool = False
+) -> dict[str, np.ndarray]:
+    """`predictive_draws` of rows `rows` of `d` (their markers, covariates and tissues). `seen`: the rows were in the
+    calibration, so their residuals eps come from the posterior (e.g. a therapy left out, the lines kept); otherwise
+    they are predicted as unseen lines."""
+    eps = None
+    if seen and "gs_eps" in idata.posterior:
+        eps = draws(idata, "gs_eps")[:, rows]
+    tissues = [d.tissues[k] for k in d.tissue[rows]]
+    return predictive_draws(spec, d, idata, d.Z[rows], d.G[rows], tissues, seed, eps)
 
 
 def ln_dose_draws(
@@ -58,125 +160,34 @@ def ln_dose_draws(
     seed: int = 0,
     seen: bool = False,
     Z: np.ndarray | None = None,
-    zero_mechanism: int | None = None,
     G: np.ndarray | None = None,
     tissues: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(ln D50 (S, n, T) including the line terms, ell (S, n, T)) for rows `rows` of `d`; Z, G and tissues override
-    the rows' markers, expression covariates and tissue names. `rows` None: samples outside the bundle, given by Z, G
-    and tissues alone (all three required; `seen` does not apply)."""
-    import jax.numpy as jnp
-
-    g = _globals(idata, spec)
-    S = g["theta"].shape[0]
-    rng = np.random.default_rng(seed)
+    """(ln D50 (S, n, T) including the line terms, ell (S, n, T)) for rows `rows` of `d` (`rows_predictive`; `seen` as
+    there); Z, G and tissues override the rows' markers, expression covariates and tissue names. `rows` None: samples
+    outside the bundle, given by Z, G and tissues alone (all three required; `seen` does not apply)."""
     if rows is None and (Z is None or G is None or tissues is None):
         raise ValueError("ln_dose_draws: without rows, give Z, G and tissues")
-    n = len(Z) if rows is None else len(rows)
-    z = d.Z[rows] if Z is None else Z
-    G = d.G[rows] if G is None else G
-    F = g["loading"].shape[-1]
-    if seen and rows is not None and "gs_eps" in idata.posterior:
-        eps = draws(idata, "gs_eps")[:, rows].reshape(S, n, F)
+    if rows is not None and Z is None and G is None and tissues is None:
+        got = rows_predictive(spec, d, idata, rows, seed, seen)
     else:
-        eps = rng.normal(size=(S, n, F))
-    tissue_seen = np.asarray([str(t) for t in idata.posterior["tissue_name"].values])
-    k_names = np.asarray(d.tissues)[d.tissue[rows]] if tissues is None else np.asarray(tissues)
-    k_idx = np.array([np.flatnonzero(tissue_seen == k)[0] if k in tissue_seen else -1 for k in k_names], dtype=int)
-    k_idx = k_idx.reshape(n)
-    u = np.where(k_idx >= 0, g["tissue"][:, np.maximum(k_idx, 0)], rng.normal(size=(S, n)))
-    u = u * g["tau_tissue"][:, None]
-    T = len(spec.therapies)
-    v_new = rng.normal(size=(S, n, T))
-    v = np.where((k_idx >= 0)[None, :, None], g["tissue_therapy"][:, np.maximum(k_idx, 0), :], v_new)
-    v = v * g["tau_tissue_therapy"][:, None, None]
-    r = np.einsum("np,spf->snf", G, g["gs_coef"].reshape(S, G.shape[1], F)) + eps
-    c = g["loading"]
-    ell = np.einsum("snf,stf->snt", r, c) + c[:, None, :, 0] * u[:, :, None] + v
-    rad = np.flatnonzero(spec.is_radiation)
-    if "rad_coef" in idata.posterior and len(rad):
-        ell[:, :, rad[0]] += draws(idata, "rad_coef") @ G.T
-    out = np.asarray(_chain_fn(spec, d, zero_mechanism)(*_chain_args(g), jnp.asarray(z)))
-    return out + ell, ell
+        z = d.Z[rows] if Z is None else Z
+        G = d.G[rows] if G is None else G
+        tissues = [d.tissues[k] for k in d.tissue[rows]] if tissues is None else tissues
+        eps = draws(idata, "gs_eps")[:, rows] if seen and rows is not None and "gs_eps" in idata.posterior else None
+        got = predictive_draws(spec, d, idata, z, G, tissues, seed, eps)
+    return got["ln_dose"], got["ell"]
+
+
+def yard_auc(yard_sf: np.ndarray) -> np.ndarray:
+    """Yard AUC (Gy): the trapezoid of surviving fractions on YARD_GRID_GY (last axis) over 0..10 Gy."""
+    return np.trapezoid(yard_sf, YARD_GRID_GY, axis=-1)
 
 
 def _chain_args(g: dict) -> tuple:
     import jax.numpy as jnp
 
     return tuple(jnp.asarray(g[k]) for k in ("w", "theta", "ln_ic50", "ln_alpha", "ln_beta"))
-
-
-def _chain_fn(spec: ChainSpec, d: CalibrationData, zero_mechanism: int | None = None):
-    """jit(vmap over draws) of (w, theta, ln_ic50, ln_alpha, ln_beta, Z) -> chain ln D50 (n, T) per draw."""
-    import jax
-
-    from chemorad.calibration import forward as F
-    from chemorad.calibration.model import activities
-
-    rad = np.flatnonzero(spec.is_radiation)
-
-    def one(w, theta, ln_ic50, ln_alpha, ln_beta, z):
-        A = activities(d, w, z)
-        if zero_mechanism is not None:
-            A = A.at[:, zero_mechanism].set(0.0)
-        p = F.ChainParams(theta, ln_ic50, ln_alpha, ln_beta)
-        mod = F.modifiers(F.effect_matrices(spec, theta), A)
-        ln_d = F.drug_ln_ic50(spec, p, mod)
-        for t in rad:
-            ln_d = ln_d.at[:, t].set(F.radiation_ln_dose(spec, p, mod[:, t, :], 0.5, iterations=40))
-        return ln_d
-
-    return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, None)))
-
-
-def yard_sf_draws(
-    spec: ChainSpec, d: CalibrationData, idata, rows: np.ndarray | None, ell: np.ndarray, Z=None
-) -> np.ndarray:
-    """(S, n, len(YARD_GRID_GY)) the chain's surviving fraction of each draw on the Yard dose grid (no assay noise);
-    the markers are rows `rows` of `d`, or Z (rows None)."""
-    import jax
-    import jax.numpy as jnp
-
-    from chemorad.calibration import forward as F
-    from chemorad.calibration.model import activities
-
-    g = _globals(idata, spec)
-    t = d.yard_therapy
-    z = d.Z[rows] if Z is None else Z
-
-    def one(w, theta, ln_ic50, ln_alpha, ln_beta, e):
-        A = activities(d, w, z)
-        p = F.ChainParams(theta, ln_ic50, ln_alpha, ln_beta)
-        mod = F.modifiers(F.effect_matrices(spec, theta), A)[:, t, :]
-        dose = jnp.asarray(YARD_GRID_GY)[None, :] * jnp.exp(-e)[:, None]
-        return F.radiation_sf(spec, p, mod[:, None, :], dose)
-
-    f = jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0)))
-    return np.asarray(f(*_chain_args(g), jnp.asarray(ell[:, :, t])))
-
-
-def yard_auc_draws(
-    spec: ChainSpec, d: CalibrationData, idata, rows: np.ndarray | None, ell: np.ndarray, Z=None
-) -> np.ndarray:
-    """(S, n) Yard AUC (Gy) of each draw: the trapezoid of the chain's surviving fraction over 0..10 Gy."""
-    return np.trapezoid(yard_sf_draws(spec, d, idata, rows, ell, Z), YARD_GRID_GY, axis=2)
-
-
-def column_draws(
-    spec: ChainSpec, d: CalibrationData, idata, ln_dose: np.ndarray, column: int, noise: bool, seed: int = 0
-) -> np.ndarray:
-    """(S, n) predicted response of one drug column on its published scale (module docstring)."""
-    g = _globals(idata, spec)
-    t = d.col_therapy[column]
-    x = ln_dose[:, :, t]
-    if d.col_is_auc[column]:
-        y = g["col_offset"][:, column, None] + g["col_slope"][:, column, None] * (x - g["ln_ic50"][:, t, None])
-    else:
-        y = x + g["col_offset"][:, column, None]
-    if noise:
-        sig = g[f"sigma_{DATASETS[d.col_dataset[column]]}"]
-        y = y + np.random.default_rng(seed).normal(size=y.shape) * sig[:, None]
-    return d.col_centre[column] + d.col_scale[column] * y
 
 
 def interval(x: np.ndarray, level: float = 0.9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -197,6 +208,7 @@ def explain(
     from chemorad.calibration import forward as F
     from chemorad.calibration.model import activities
 
+    F.use_float64()
     g = _globals(idata, spec)
     z = d.Z[row : row + 1] if Z is None else Z
     carried = np.flatnonzero(d.marker_mechanism.T @ (z[0] != 0))
@@ -248,19 +260,19 @@ def predict_samples(
     the likelihood of the observed value, N(y; prediction, sigma of its data set), and the draws resampled by weight
     (importance sampling from the prior predictive of the line terms). `observed.ess` is set to the effective sample
     size 1 / sum(w^2) of the weights."""
-    kw = {"Z": inputs.Z, "G": inputs.G, "tissues": inputs.tissues}
     use = idata if observed is None else replicate_draws(idata, OBSERVED_REPLICAS)
-    ln_d, ell = ln_dose_draws(spec, d, use, None, seed=seed, **kw)
-    columns = {c: column_draws(spec, d, use, ln_d, c, noise=True, seed=seed) for c in range(len(d.columns))}
-    yard = yard_auc_draws(spec, d, use, None, ell, Z=inputs.Z) if d.yard_therapy >= 0 else None
+    got = predictive_draws(spec, d, use, inputs.Z, inputs.G, inputs.tissues, seed)
+    columns = {c: d.col_centre[c] + d.col_scale[c] * got["drug"][:, :, c] for c in range(len(d.columns))}
+    yard = yard_auc(got["yard_sf"]) if "yard_sf" in got else None
     if observed is not None:
         if len(inputs.samples) != 1:
             raise ChemoradError(f"--observed: give one sample (got {len(inputs.samples)})")
         if observed.column is None:
             mean, sd = yard[:, 0], yard_auc_noise(d, draws(use, "sigma_yard"))
         else:
-            mean = column_draws(spec, d, use, ln_d, observed.column, noise=False)[:, 0]
-            sd = _globals(use, spec)[f"sigma_{DATASETS[d.col_dataset[observed.column]]}"] * d.col_scale[observed.column]
+            c = observed.column
+            mean = d.col_centre[c] + d.col_scale[c] * got["mean_drug"][:, 0, c]
+            sd = draws(use, f"sigma_{DATASETS[d.col_dataset[c]]}") * d.col_scale[c]
         logw = -0.5 * ((observed.value - mean) / sd) ** 2 - np.log(sd)
         w = np.exp(logw - logw.max())
         w /= w.sum()

@@ -4,7 +4,8 @@ The summary lists, per parameter group, the prior (catalog) value next to the po
 interval: effect sizes as folds (exp theta for fold and clearance effects), potencies as IC50 in uM, the noise of each
 data set, each therapy's loading on the general-sensitivity term, the largest marker weights, and how many perturbation
 entries the calibrated chain puts within 2-fold of the measured value (in-sample: the leave-one-experiment-out figure
-is `chemorad perturbations --check --calibrated`).
+is `chemorad perturbations --check --calibrated`), and the expected log predictive density of each data kind by
+PSIS-LOO and WAIC (ArviZ on the stored log-likelihood, `infer.predictive_accuracy`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from chemorad.calibration.data import DATASETS, CalibrationData
-from chemorad.calibration.infer import Settings, run
+from chemorad.calibration.infer import Settings, predictive_accuracy, run
 from chemorad.calibration.posterior import draws, save, shipped_path, thin_globals
 from chemorad.calibration.spec import ChainSpec, chain_spec
 from chemorad.catalog.load import Catalog
@@ -65,6 +66,7 @@ def summary(spec: ChainSpec, d: CalibrationData, idata, diag: dict) -> dict:
     from chemorad.calibration import forward as F
     from chemorad.calibration.model import perturbation_ln_rf
 
+    F.use_float64()
     theta = draws(idata, "theta")
     effects = []
     for e, name in enumerate(spec.effect_name):
@@ -130,6 +132,7 @@ def summary(spec: ChainSpec, d: CalibrationData, idata, diag: dict) -> dict:
         "potency": potency,
         "top_marker_weights": markers,
         "perturbations_in_sample": pert,
+        "predictive_accuracy": predictive_accuracy(idata),
     }
 
 
@@ -144,6 +147,13 @@ def summary_markdown(s: dict) -> str:
     lines.append(eff.to_markdown(index=False, floatfmt=".3g") if _has_tabulate() else eff.to_string(index=False))
     if s["perturbations_in_sample"]:
         lines += ["", f"Perturbations (in-sample): {s['perturbations_in_sample']}"]
+    if s.get("predictive_accuracy"):
+        lines += ["", "## Expected log predictive density (ArviZ PSIS-LOO and WAIC)", ""]
+        lines += [
+            f"- {k} (n {v['n']}): elpd_loo {v['elpd_loo']:.1f} (se {v['se_loo']:.1f}, p_loo {v['p_loo']:.1f}, "
+            f"{v['pareto_k_above_0.7']} with Pareto k > 0.7); elpd_waic {v['elpd_waic']:.1f} (p_waic {v['p_waic']:.1f})"
+            for k, v in s["predictive_accuracy"].items()
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chemorad.chain import kernel
 from chemorad.chain.validate import finite, in_range, nonnegative, positive
 from chemorad.errors import ChemoradError
 
@@ -179,9 +180,7 @@ def oxygen_sensitivity(po2_mmhg, oer_max=3.0, k_mmhg=3.0):
     p = nonnegative("po2_mmhg", po2_mmhg, allow_inf=True)
     om = in_range("oer_max", finite("oer_max", oer_max), 1.0, np.inf)
     k = positive("k_mmhg", k_mmhg)
-    with np.errstate(invalid="ignore"):
-        frac = np.where(np.isinf(p), 1.0, p / (p + k))
-    return (1.0 + (om - 1.0) * frac) / om
+    return kernel.oxygen_sensitivity(np, p, om, k)
 
 
 def oer(po2_mmhg, oer_max=3.0, k_mmhg=3.0):

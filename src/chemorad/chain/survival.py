@@ -51,21 +51,11 @@ import numpy as np
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import Modality
 from chemorad.catalog.schema import Phase, Quantity, Therapy
-from chemorad.chain import radiation as rad
+from chemorad.chain import kernel as K
+from chemorad.chain.kernel import DEFAULT_MAX_LOG_KILL, LN2, MIN_RETAINED_LOSS  # noqa: F401 - public names of the chain
 from chemorad.chain.phenotype import Phenotype, effect_weights, modifiers
 from chemorad.chain.validate import finite, nonnegative
 from chemorad.errors import ChemoradError
-
-LN2 = float(np.log(2.0))
-# Maximum log kill of a drug at saturating target engagement (ln 100: two logs). Order of magnitude: 72-h viability
-# screens (Iorio et al. 2016, Cell 166:740) rarely resolve survival below ~1%; only the shape near IC50 matters for
-# resistance factors of delivery and EC50 mechanisms, which are independent of it.
-DEFAULT_MAX_LOG_KILL = float(np.log(100.0))
-# Smallest loss of drug (in units of the reference cell's) that knockdowns of pumps and enzymes can leave: passive
-# diffusion out of the cell and dilution by growth remain. Order of magnitude (no source gives it in general): losing
-# every clearance at most raises intracellular drug 20-fold, above the largest single-enzyme knockdown effects in
-# the perturbation table.
-MIN_RETAINED_LOSS = 0.05
 
 
 @dataclass(frozen=True)
@@ -90,17 +80,18 @@ def _param(t: Therapy, name: str, default: float | None = None) -> float:
     return default
 
 
-def _scavenging_factor(t_rad: Therapy, fold: np.ndarray) -> np.ndarray:
-    """(1 - f s)/(1 - f s0) with s = c/(1+c), c = c0 * fold; f = indirect share (radiation's parameters)."""
-    f_ind = _param(t_rad, "indirect_fraction")
-    s0 = _param(t_rad, "gsh_scavenged_fraction")
-    c = s0 / (1.0 - s0) * fold
-    s = c / (1.0 + c)
-    return (1.0 - f_ind * s) / (1.0 - f_ind * s0)
-
-
-def _oxygen_sensitivity(t_rad: Therapy, po2_mmhg: np.ndarray) -> np.ndarray:
-    return 1.0 / rad.oer(po2_mmhg, oer_max=_param(t_rad, "oer_max"), k_mmhg=_param(t_rad, "k_mmhg"))
+def _radiation_params(t_rad: Therapy, lq: bool = True) -> K.RadiationParams:
+    """The radiation entry's parameters for `chain.kernel` (the catalog's values); `lq` False: without the LQ
+    parameters (NaN), which a drug's oxygen-dependent kill does not use."""
+    return K.RadiationParams(
+        alpha=_param(t_rad, "alpha_per_gy") if lq else float("nan"),
+        beta=_param(t_rad, "beta_per_gy2") if lq else float("nan"),
+        oer_max=_param(t_rad, "oer_max"),
+        k_mmhg=_param(t_rad, "k_mmhg"),
+        f_ind=_param(t_rad, "indirect_fraction"),
+        s0=_param(t_rad, "gsh_scavenged_fraction"),
+        late_s=_param(t_rad, "phase_sensitivity_late_S", 1.0),
+    )
 
 
 def _radiation_reference(cat: Catalog) -> Therapy:
@@ -108,40 +99,25 @@ def _radiation_reference(cat: Catalog) -> Therapy:
 
 
 def radiation_survival(cat: Catalog, therapy: Therapy, dose_gy, ph: Phenotype, env: Environment) -> np.ndarray:
-    """Surviving fraction of each cell (shape broadcast of dose_gy against (n_cells,)). Formula in the module doc."""
+    """Surviving fraction of each cell (shape broadcast of dose_gy against (n_cells,)). Formula in the module doc;
+    computed by `chain.kernel`."""
     dose = nonnegative("dose_gy", dose_gy)
     po2 = nonnegative("po2_mmhg", env.po2_mmhg, allow_inf=True)
     mod = modifiers(effect_weights(cat, therapy), ph)
-    k = (
-        _oxygen_sensitivity(therapy, po2 * mod[Quantity.po2])
-        * _scavenging_factor(therapy, mod[Quantity.radical_scavenging])
-        * mod[Quantity.lesion_lethality]
-    )
-    alpha, beta = _param(therapy, "alpha_per_gy"), _param(therapy, "beta_per_gy2")
-
-    def sf(k_eff: np.ndarray) -> np.ndarray:
-        d = k_eff * dose
-        return np.exp(-alpha * d - env.g * beta * d * d)
-
+    r = _radiation_params(therapy)
+    k = K.radiation_dose_factor(np, mod, po2, r)
     if env.phase is not None:
-        return sf(k * _param(therapy, f"phase_sensitivity_{env.phase.value}"))
-    x = np.clip(mod[Quantity.late_s_fraction], 0.0, 1.0)
-    out = sf(k)
-    if np.any(x > 0):
-        out = (1.0 - x) * out + x * sf(k * _param(therapy, "phase_sensitivity_late_S"))
-    return out
-
-
-def _hypoxic_activation(cat: Catalog, therapy: Therapy, po2_mmhg: np.ndarray) -> np.ndarray:
-    """A_hyp(p) of a bioreductive prodrug (module doc), 1 at the radiation entry's oxic pO2."""
-    h = _param(therapy, "hypoxic_activation_fold")
-    k = _param(therapy, "hypoxic_activation_k_mmhg")
-    p_oxic = _param(_radiation_reference(cat), "oxic_po2_mmhg")
-    return (1.0 + (h - 1.0) * k / (k + po2_mmhg)) / (1.0 + (h - 1.0) * k / (k + p_oxic))
+        return K.lq_survival(
+            np, k * _param(therapy, f"phase_sensitivity_{env.phase.value}"), dose, r.alpha, r.beta, env.g
+        )
+    x = mod[Quantity.late_s_fraction]
+    # the late-S term is skipped (it adds exactly 0) when no cell has a late-S share: one exp less per cell
+    return K.radiation_survival(np, k, dose, r, env.g, x if np.any(x > 0) else None)
 
 
 def drug_survival(cat: Catalog, therapy: Therapy, conc_um, ph: Phenotype, env: Environment) -> np.ndarray:
-    """Surviving fraction of each cell after the assay exposure at extracellular `conc_um` (formula: module doc)."""
+    """Surviving fraction of each cell after the assay exposure at extracellular `conc_um` (formula: module doc;
+    computed by `chain.kernel`)."""
     conc = nonnegative("conc_um", conc_um)
     po2 = nonnegative("po2_mmhg", env.po2_mmhg, allow_inf=True)
     dist = nonnegative("distance_um", env.distance_um)
@@ -149,33 +125,25 @@ def drug_survival(cat: Catalog, therapy: Therapy, conc_um, ph: Phenotype, env: E
     penetration = 1.0
     if "penetration_length_um" in therapy.parameters:
         penetration = np.exp(-dist / _param(therapy, "penetration_length_um"))
-    c_act = (
-        conc
-        * mod[Quantity.tissue_exposure]
-        * penetration
-        * mod[Quantity.uptake]
-        / np.maximum(mod[Quantity.efflux] * mod[Quantity.inactivation], MIN_RETAINED_LOSS)
-        * mod[Quantity.activation]
-    )
+    c_act = conc * K.delivery(np, mod, penetration)
     if "hypoxic_activation_fold" in therapy.parameters:
-        c_act = c_act * _hypoxic_activation(cat, therapy, po2 * mod[Quantity.po2])
+        p_oxic = _param(_radiation_reference(cat), "oxic_po2_mmhg")
+        fold, k_hyp = _param(therapy, "hypoxic_activation_fold"), _param(therapy, "hypoxic_activation_k_mmhg")
+        c_act = c_act * K.hypoxic_activation(np, po2 * mod[Quantity.po2], fold, k_hyp, p_oxic)
     h = _param(therapy, "hill", 1.0)
     kappa = _param(therapy, "max_log_kill", DEFAULT_MAX_LOG_KILL)
     ec50 = _param(therapy, "ic50_um", 1.0) * ((kappa - LN2) / LN2) ** (1.0 / h) * mod[Quantity.target_ec50]
-    occ = 1.0 / (1.0 + (ec50 / np.maximum(c_act, 1e-300)) ** h)
+    occ = K.occupancy(np, c_act, ec50, h)
     f_o2 = therapy.oxygen_dependence.value if therapy.oxygen_dependence else 0.0
     oxygen = 1.0
     if f_o2 > 0:
-        r = _radiation_reference(cat)
-        oxygen = (1.0 - f_o2) + f_o2 * _oxygen_sensitivity(r, po2 * mod[Quantity.po2]) * _scavenging_factor(
-            r, mod[Quantity.radical_scavenging]
-        )
-    lam = kappa * mod[Quantity.target_emax] * mod[Quantity.lesion_lethality] * occ * oxygen
+        oxygen = K.drug_oxygen_factor(np, mod, po2, f_o2, _radiation_params(_radiation_reference(cat), lq=False))
+    lam_max = K.max_kill(np, mod, kappa, oxygen)
     if env.phase is not None and therapy.phase_specificity and env.phase not in therapy.phase_specificity:
         # A phase-specific agent spares cells outside its phases during a short exposure (Bruce, Meeker & Valeriote
         # 1966, J Natl Cancer Inst 37:233, the phase-specific class of agents).
-        lam = np.zeros_like(lam)
-    return np.exp(-lam)
+        lam_max = np.zeros_like(lam_max * occ)
+    return K.drug_survival(np, lam_max, occ)
 
 
 def survival(cat: Catalog, therapy: str | Therapy, dose, ph: Phenotype, env: Environment | None = None) -> np.ndarray:
