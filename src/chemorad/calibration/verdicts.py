@@ -12,7 +12,12 @@ each therapy's state is
                   therapy is identified: `read` or `data` (`catalog.provenance`);
     untouched     1/T < lo and hi < T, and every effect size acting on it is `read`, `data` or `bounded`;
     spans         anything else with identified sizes (the interval holds both no effect and an effect);
-    unidentified  the interval excludes or includes no effect only because of a `placeholder` or `recalled` size.
+    unidentified  the interval excludes or includes no effect only because of a `placeholder` or `recalled` size;
+    wide          the interval excludes no effect on identified sizes but is at least `MAX_SPAN` wide (hi / lo): as
+                  wide as the prior interval of a placeholder fold, e^(2 x 1.645 x `spec.PLACEHOLDER_SD`) = 26.8,
+                  so the data say no more about the size than an order-of-magnitude guess does (an interval of RF
+                  28 to 5.6 million says "resistance" but not how much, and the dominant/shared verdicts compare
+                  sizes).
 
 Radiation's state is its therapy's; the drugs' state is touched if any drug is touched, untouched if every drug is
 untouched or has no effect, undetermined otherwise. The verdict is `radiotherapy_only` (radiation touched, drugs
@@ -30,7 +35,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from chemorad.calibration.spec import ChainSpec
+from chemorad.calibration.spec import PLACEHOLDER_SD, ChainSpec
 from chemorad.catalog.load import Catalog, selector_matches
 from chemorad.catalog.provenance import effect_key
 
@@ -38,6 +43,8 @@ LEVEL = 0.9
 IDENTIFIED_TOUCH = ("read", "data")
 IDENTIFIED_NO_EFFECT = ("read", "data", "bounded")
 DIRECTIONS = {"gain": 1.0, "loss": -1.0}
+#: widest 90% RF interval (hi / lo) that can carry a verdict: that of a placeholder fold's prior (module docstring)
+MAX_SPAN = float(np.exp(2 * 1.6448536269514722 * PLACEHOLDER_SD))
 COLUMNS = [
     "mechanism",
     "direction",
@@ -75,11 +82,13 @@ def effect_classes(cat: Catalog, width_ratio: dict[str, float] | None) -> dict[t
     return out
 
 
-def _state(lo: float, hi: float, acting: list[str], threshold: float) -> str:
+def _state(lo: float, hi: float, acting: list[str], threshold: float, max_span: float = MAX_SPAN) -> str:
     if not acting:
         return "no_effect"
     if lo >= threshold or hi <= 1 / threshold:
-        return "touched" if all(c in IDENTIFIED_TOUCH for c in acting) else "unidentified"
+        if not all(c in IDENTIFIED_TOUCH for c in acting):
+            return "unidentified"
+        return "touched" if hi / lo < max_span else "wide"
     if 1 / threshold < lo and hi < threshold:
         return "untouched" if all(c in IDENTIFIED_NO_EFFECT for c in acting) else "unidentified"
     return "spans" if all(c in IDENTIFIED_TOUCH for c in acting) else "unidentified"
@@ -160,6 +169,13 @@ def mechanism_verdicts(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+_WHY = {
+    "spans": "the 90% interval spans no effect",
+    "unidentified": "rests on placeholder or recalled sizes",
+    "wide": f"the 90% interval is as wide as a placeholder's prior (hi/lo >= {MAX_SPAN:.3g})",
+}
+
+
 def _row(cat, mid, d, states, draws_r, stats, rad, ther, threshold) -> dict:  # noqa: C901 (one rule, spelled out)
     """One table row from the therapies' states and the draws of one mechanism and direction (module docstring)."""
     from chemorad.chain.specificity import verdict
@@ -200,14 +216,14 @@ def _row(cat, mid, d, states, draws_r, stats, rad, ther, threshold) -> dict:  # 
     else:
         open_t = [ther[ri].id] if not (rad_on or rad_off) else []
         if not open_t:
-            cand = [t for t in drug_idx if states[ther[t].id] in ("spans", "unidentified")]
+            cand = [t for t in drug_idx if states[ther[t].id] in ("spans", "unidentified", "wide")]
             cand.sort(key=lambda t: -abs(np.log(hi[t] / lo[t])))
             open_t = [ther[cand[0]].id] if cand else []
         which = open_t[0] if open_t else None
         why = states.get(which, "")
         reason = (
             f"radiation {s_rad}; drugs {s_drugs}; {which}: "
-            + ("the 90% interval spans no effect" if why == "spans" else "rests on placeholder or recalled sizes")
+            + _WHY[why]
             + f" (RF {lo[ther.index(cat.therapies[which])]:.3g}-{hi[ther.index(cat.therapies[which])]:.3g})"
             if which
             else f"radiation {s_rad}; drugs {s_drugs}"
