@@ -293,7 +293,16 @@ def _agree(measured: str, posterior: str) -> str:
     return "conflict"
 
 
-def verdict_basis(cat: Catalog, table: pd.DataFrame, threshold: float | None = None) -> pd.DataFrame:
+def _agree_cells(cells: str, posterior: str) -> str:
+    c = cells.split(" (")[0]
+    if c in ("resists", "sensitises"):
+        return "agree" if c == posterior else ("posterior open" if posterior == "spans" else "conflict")
+    return "cell lines mixed" if c == "conflict" else "no association"
+
+
+def verdict_basis(
+    cat: Catalog, table: pd.DataFrame, threshold: float | None = None, cell_lines: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per mechanism and direction, what the verdict of `table` (`mechanism_verdicts`) rests on, source by source.
 
     Columns: perturbations_radiation / perturbations_drugs (the table's experiments that moved the mechanism in this
@@ -301,8 +310,11 @@ def verdict_basis(cat: Catalog, table: pd.DataFrame, threshold: float | None = N
     resistance), posterior_radiation / posterior_drugs
     (class of the 90% interval of RF: radiation's, and the most affected drug's), claims (what the literature claims),
     agreement_radiation / agreement_drugs (experiments vs posterior: agree, conflict, posterior open, no experiment).
-    The posterior is fitted with a per-line general-sensitivity term, so it is the cell-line evidence after general
-    sensitivity is removed; it also saw the perturbation entries, so their agreement is partly by construction.
+    The posterior is fitted with a per-line general-sensitivity term; it also saw the perturbation entries, so their
+    agreement is partly by construction. With `cell_lines` (`calibration.association.cell_line_basis`): the
+    mechanism's own cell-line associations after tissue and the calibration's general factor, cell_lines_radiation /
+    cell_lines_drugs, and their agreement with the posterior, agreement_cell_lines_radiation / _drugs (agree,
+    conflict, posterior open, cell lines mixed: decided tests disagree, no association: none decided or none run).
     """
     from chemorad.chain.specificity import THRESHOLD
 
@@ -327,4 +339,14 @@ def verdict_basis(cat: Catalog, table: pd.DataFrame, threshold: float | None = N
                 "agreement_drugs": _agree(pd_, qd),
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if cell_lines is None:
+        return out
+    cols = ["mechanism", "direction", "cell_lines_radiation", "cell_lines_drugs"]
+    out = out.merge(cell_lines[cols], on=["mechanism", "direction"], how="left")
+    out[cols[2:]] = out[cols[2:]].fillna("untested")
+    for k in ("radiation", "drugs"):
+        out[f"agreement_cell_lines_{k}"] = [
+            _agree_cells(c, q) for c, q in zip(out[f"cell_lines_{k}"], out[f"posterior_{k}"], strict=True)
+        ]
+    return out
