@@ -22,7 +22,9 @@ each therapy's state is
 Radiation's state is its therapy's; the drugs' state is touched if any drug is touched, untouched if every drug is
 untouched or has no effect, undetermined otherwise. The verdict is `radiotherapy_only` (radiation touched, drugs
 untouched), `chemotherapy_only` (the mirror), `none` (both untouched), or, both touched, the `chain.specificity.verdict`
-of the median RFs among shared / radiotherapy_dominant / chemotherapy_dominant; in every other case it is
+of the median RFs among shared / radiotherapy_dominant / chemotherapy_dominant, over radiation and the drugs whose
+state is touched, untouched or no_effect (a wide, spanning or unidentified drug never shapes a verdict; the
+`strongest_drug` of a decided row is the most affected of these); in every other case it is
 `undetermined`, with no probability, and `deciding_measurement` names the experiment that would decide it (the
 therapy class whose state is open, its most uncertain therapy, and an isogenic pair of the mechanism's first marker).
 `probability` of a decided verdict is the share of draws whose per-draw verdict is that verdict.
@@ -192,6 +194,8 @@ def _row(cat, mid, d, states, draws_r, stats, rad, ther, threshold) -> dict:  # 
         s_drugs = "untouched"
     else:
         s_drugs = "undetermined"
+    # sizes are compared over the decided drugs only: a wide, spanning or unidentified drug never shapes a verdict
+    settled = np.array([t for t in drug_idx if states[ther[t].id] in ("touched", "untouched", "no_effect")], dtype=int)
     rad_on = s_rad == "touched"
     rad_off = s_rad in ("untouched", "no_effect")
     if rad_on and s_drugs == "untouched":
@@ -201,14 +205,14 @@ def _row(cat, mid, d, states, draws_r, stats, rad, ther, threshold) -> dict:  # 
     elif rad_off and s_drugs == "untouched":
         v = "none"
     elif rad_on and s_drugs == "touched":
-        v = verdict(float(med[ri]), med[drug_idx], threshold)
+        v = verdict(float(med[ri]), med[settled], threshold)
         v = v if v in ("shared", "radiotherapy_dominant", "chemotherapy_dominant") else "shared"
     else:
         v = "undetermined"
     prob, reason, deciding = None, "", None
     if v != "undetermined":
         votes = Counter(
-            verdict(float(draws_r[s, ri]) if ri is not None else 1.0, draws_r[s, drug_idx], threshold)
+            verdict(float(draws_r[s, ri]) if ri is not None else 1.0, draws_r[s, settled], threshold)
             for s in range(draws_r.shape[0])
         )
         prob = votes.get(v, 0) / draws_r.shape[0]
@@ -229,7 +233,8 @@ def _row(cat, mid, d, states, draws_r, stats, rad, ther, threshold) -> dict:  # 
             else f"radiation {s_rad}; drugs {s_drugs}"
         )
         deciding = _measurement(cat, mid, d, which) if which else None
-    strongest = max(drug_idx, key=lambda t: abs(np.log(med[t])), default=None)
+    shown = settled if v != "undetermined" and len(settled) else drug_idx  # a decided row shows what decided it
+    strongest = max(shown, key=lambda t: abs(np.log(med[t])), default=None)
     return {
         "mechanism": mid,
         "direction": d,
