@@ -18,22 +18,11 @@ An effect selected by a transporter (`acts_on.transporter_substrate`, e.g. ABCB1
 effect shares one parameter across the therapies its selector matches. `pairs` maps each (therapy, mechanism, quantity)
 slot of the chain's effect matrices to the parameter that fills it.
 
-Prior width per parameter (`prior_sd`, log scale), from the effect's provenance class (`Effect.provenance`,
-`catalog.provenance`), never from the wording of its basis:
-- `read` and solved from named perturbation experiments (`Effect.from_perturbations`): `MEASURED_SD` (narrow);
-- `read` otherwise, and `bounded` (the bundle's association bounds it): `SOURCED_SD`;
-- `recalled` (from memory, unverified) and `placeholder` (an order-of-magnitude choice): `PLACEHOLDER_SD` (wide), so
-  that such a size cannot make a narrow posterior, and hence a verdict, from its prior alone.
-An effect with an explicit loss that moves with theta (its gain weight is not 0, its loss weight not 0) takes the
-narrower of its gain's and its loss's widths: both weights are one parameter, so a read loss pins the gain as well.
-The catalog records no per-size uncertainty, so a read size gets the stated default, not its paper's error bar:
-`SOURCED_SD` = 0.5 puts the 90% prior interval at a factor e^(1.645 x 0.5) = 2.3 either way, the project's within-2-fold
-agreement criterion (`chemorad perturbations --check`): a convention, not a measured spread. Between-laboratory drug
-potencies can differ far more ("drug potencies that varied as much as 200-fold between groups", a report of Niepel et
-al. 2019, Cell Systems, read at the-scientist.com/potential-causes-of-irreproducibility-revealed-66146; volume and DOI
-10.1016/j.cels.2019.06.005 recalled). That a mechanism has perturbation entries does not narrow the priors of its other
-sizes: those entries enter the calibration through its likelihood, and counting them in the prior too would use them
-twice.
+Prior width per parameter (`prior_sd`, log scale), by the source of the catalog value:
+- `MEASURED_SD` when the size was taken from perturbation experiments (`Effect.from_perturbations`) or the
+  catalog's perturbation table measured the mechanism (narrow);
+- `PLACEHOLDER_SD` when the effect's basis says it is an order-of-magnitude choice (wide);
+- `SOURCED_SD` otherwise (a published number the size reproduces).
 """
 
 from __future__ import annotations
@@ -43,15 +32,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from chemorad.catalog.load import Catalog, selector_matches
-from chemorad.catalog.schema import FORM, Effect, Quantity, Therapy
+from chemorad.catalog.schema import FORM, Quantity, Therapy
 from chemorad.chain.phenotype import _QUANTITIES
 from chemorad.chain.survival import DEFAULT_MAX_LOG_KILL, LN2
 
 #: prior sd (natural-log units) of an effect magnitude measured by a perturbation experiment: a factor e^0.25 = 1.3
 MEASURED_SD = 0.25
-#: prior sd of a read size not solved from a named experiment, and of a bounded one: a factor e^0.5 = 1.65 either way
+#: prior sd of an effect with a published basis: a factor e^0.5 = 1.65 either way
 SOURCED_SD = 0.5
-#: prior sd of a placeholder (order-of-magnitude) or recalled size: a factor e^1 = 2.7 either way
+#: prior sd of an unsourced order-of-magnitude effect size: a factor e^1 = 2.7 either way
 PLACEHOLDER_SD = 1.0
 #: prior sd of a drug's reference ln IC50 around the catalog's value (GDSC-derived), and without one
 POTENCY_SD = 1.0
@@ -129,29 +118,13 @@ def _weights(form: str, size: float, loss: float) -> tuple[float, float]:
     return size, -loss
 
 
-def prior_width(provenance: str | None, from_perturbations: bool = False) -> float:
-    """The prior sd (natural-log units) of an effect magnitude from its typed provenance class (module docstring).
-
-    Raises ValueError for `data` (computed from a posterior, never a prior's source) or an unknown class."""
-    if provenance == "read":
-        return MEASURED_SD if from_perturbations else SOURCED_SD
-    if provenance == "bounded":
-        return SOURCED_SD
-    if provenance in ("recalled", "placeholder"):
+def prior_width(basis: str, measured: bool) -> float:
+    """The prior sd of an effect magnitude from its source (module docstring)."""
+    if measured:
+        return MEASURED_SD
+    if basis.strip().lower().startswith("order of magnitude"):
         return PLACEHOLDER_SD
-    raise ValueError(f"no prior width for provenance class {provenance!r}")
-
-
-def effect_prior_width(e: Effect) -> float:
-    """`prior_width` of an effect: its gain's class, or the narrower of its gain's and its loss's when an explicit
-    loss moves with the same parameter (module docstring)."""
-    fp = bool(e.from_perturbations)
-    width = prior_width(e.provenance, fp)
-    if e.loss is not None and e.loss_provenance is not None:
-        gain, loss = _weights(FORM[e.quantity], float(e.size), float(e.effective_loss()))
-        if gain != 0 and loss != 0:
-            width = min(width, prior_width(e.loss_provenance, fp))
-    return width
+    return SOURCED_SD
 
 
 def measured_mechanisms(cat: Catalog) -> set[str]:
@@ -165,6 +138,7 @@ def chain_spec(cat: Catalog) -> ChainSpec:
     """Build the arrays of `ChainSpec` from a catalog."""
     mech_ids = tuple(cat.mechanisms)
     ther = list(cat.therapies.values())
+    measured = measured_mechanisms(cat)
     names, e_mech, e_q, mean, sd, fold, ratio, fixed, pairs = [], [], [], [], [], [], [], [], []
     for i, m in enumerate(cat.mechanisms.values()):
         for k, e in enumerate(m.effects):
@@ -181,7 +155,7 @@ def chain_spec(cat: Catalog) -> ChainSpec:
                 e_mech.append(i)
                 e_q.append(Q[e.quantity])
                 mean.append(gain)
-                width = effect_prior_width(e)
+                width = prior_width(e.basis, bool(getattr(e, "from_perturbations", None)) or m.id in measured)
                 sd.append(width * max(abs(gain), 0.05) if form == "add" else width)
                 fold.append(form != "add")
                 ratio.append(loss / gain if gain != 0 else 0.0)

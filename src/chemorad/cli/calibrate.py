@@ -38,11 +38,11 @@ def calibrate_cmd(
 ) -> None:
     """Calibrate the damage chain on the data: posterior of effect sizes, potencies, marker weights and noise.
 
-    The forward model is the chain itself (every mechanism at its stage), priors come from the catalog (width by
-    provenance class: narrow for read sizes solved from perturbation experiments, wide for placeholder and recalled
-    sizes), and the likelihood has the Yard surviving fractions at each dose, GDSC1/GDSC2 ln IC50, CTRP AUC and every
-    perturbation-table entry. Fails (exit 2) when the sampler's diagnostics are bad (R-hat, ESS, divergences; for VI a
-    non-converged ELBO). See docs/calibration.md.
+    The forward model is the chain itself (every mechanism at its stage), priors come from the catalog (narrow where
+    a perturbation measured an effect, wide for unsourced order-of-magnitude sizes), and the likelihood has the Yard
+    surviving fractions at each dose, GDSC1/GDSC2 ln IC50, CTRP AUC and every perturbation-table entry. Fails (exit 2)
+    when the sampler's diagnostics are bad (R-hat, ESS, divergences; for VI a non-converged ELBO). See
+    docs/calibration.md.
     """
     from chemorad.app.calibration import CalibrationRequest, calibrate_chain
     from chemorad.cli.context import current
