@@ -104,3 +104,45 @@ def test_verdict_basis_names_each_source_and_their_agreement(table) -> None:
     assert basis.loc[("immune_microenvironment", "gain"), "agreement_radiation"] == "no experiment"
     allowed = {"agree", "conflict", "posterior open", "no experiment"}
     assert set(basis["agreement_radiation"]) | set(basis["agreement_drugs"]) <= allowed
+
+
+def test_no_decided_verdict_rests_on_an_interval_as_wide_as_a_placeholder_prior(table) -> None:
+    """Issue 22: intervals reaching RF 5.6 million got a verdict; a touched therapy now needs hi/lo < MAX_SPAN."""
+    from chemorad.calibration.verdicts import MAX_SPAN
+
+    rad = table[table["state_radiation"] == "touched"]
+    assert (rad["rf_high_radiation"] / rad["rf_low_radiation"] < MAX_SPAN).all()
+    decided = table[table["verdict"] != "undetermined"]
+    # a decided row shows the most affected of the drugs that decided it: never one with a placeholder-wide interval
+    assert (decided["rf_high_drug"] / decided["rf_low_drug"] < MAX_SPAN).all()
+    erbb2 = table.loc[("target_erbb2_loss", "gain")]
+    assert erbb2["verdict"] == "undetermined" and "as wide as a placeholder" in erbb2["reason"]
+
+
+def test_cli_calibrated_cell_lines_json_carries_the_adjusted_associations(shared_data) -> None:
+    res = CliRunner().invoke(
+        app, ["specificity", "--calibrated", "--cell-lines", "-f", "json"], env={"CHEMORAD_DATA": str(shared_data)}
+    )
+    assert res.exit_code == 0, res.output
+    recs = json.loads(res.stdout)
+    assert len(recs) == 2 * len(CAT.mechanisms)
+    kinds = ("resists", "sensitises", "conflict", "open", "untested", "no chain effect")
+    for r in recs:
+        assert r["cell_lines_radiation"].startswith(kinds) and r["cell_lines_drugs"].startswith(kinds)
+        assert r["agreement_cell_lines_drugs"] in {
+            "agree",
+            "conflict",
+            "posterior open",
+            "cell lines mixed",
+            "no association",
+        }
+        if r["verdict"] == "undetermined":
+            assert r["probability"] is None and r["deciding_measurement"]
+    abcb1 = next(r for r in recs if r["mechanism"] == "efflux_abcb1" and r["direction"] == "gain")
+    assert abcb1["cell_lines_radiation"] == "no chain effect"
+
+
+def test_cli_cell_lines_needs_calibrated() -> None:
+    res = CliRunner().invoke(app, ["specificity", "--cell-lines"])
+    assert res.exit_code == 2 and "--cell-lines needs --calibrated" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1

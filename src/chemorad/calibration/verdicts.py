@@ -12,12 +12,19 @@ each therapy's state is
                   therapy is identified: `read` or `data` (`catalog.provenance`);
     untouched     1/T < lo and hi < T, and every effect size acting on it is `read`, `data` or `bounded`;
     spans         anything else with identified sizes (the interval holds both no effect and an effect);
-    unidentified  the interval excludes or includes no effect only because of a `placeholder` or `recalled` size.
+    unidentified  the interval excludes or includes no effect only because of a `placeholder` or `recalled` size;
+    wide          the interval excludes no effect on identified sizes but is at least `MAX_SPAN` wide (hi / lo): as
+                  wide as the prior interval of a placeholder fold, e^(2 x 1.645 x `spec.PLACEHOLDER_SD`) = 26.8,
+                  so the data say no more about the size than an order-of-magnitude guess does (an interval of RF
+                  28 to 5.6 million says "resistance" but not how much, and the dominant/shared verdicts compare
+                  sizes).
 
 Radiation's state is its therapy's; the drugs' state is touched if any drug is touched, untouched if every drug is
 untouched or has no effect, undetermined otherwise. The verdict is `radiotherapy_only` (radiation touched, drugs
 untouched), `chemotherapy_only` (the mirror), `none` (both untouched), or, both touched, the `chain.specificity.verdict`
-of the median RFs among shared / radiotherapy_dominant / chemotherapy_dominant; in every other case it is
+of the median RFs among shared / radiotherapy_dominant / chemotherapy_dominant, over radiation and the drugs whose
+state is touched, untouched or no_effect (a wide, spanning or unidentified drug never shapes a verdict; the
+`strongest_drug` of a decided row is the most affected of these); in every other case it is
 `undetermined`, with no probability, and `deciding_measurement` names the experiment that would decide it (the
 therapy class whose state is open, its most uncertain therapy, and an isogenic pair of the mechanism's first marker).
 `probability` of a decided verdict is the share of draws whose per-draw verdict is that verdict.
@@ -30,7 +37,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from chemorad.calibration.spec import ChainSpec
+from chemorad.calibration.spec import PLACEHOLDER_SD, ChainSpec
 from chemorad.catalog.load import Catalog, selector_matches
 from chemorad.catalog.provenance import effect_key
 
@@ -38,6 +45,8 @@ LEVEL = 0.9
 IDENTIFIED_TOUCH = ("read", "data")
 IDENTIFIED_NO_EFFECT = ("read", "data", "bounded")
 DIRECTIONS = {"gain": 1.0, "loss": -1.0}
+#: widest 90% RF interval (hi / lo) that can carry a verdict: that of a placeholder fold's prior (module docstring)
+MAX_SPAN = float(np.exp(2 * 1.6448536269514722 * PLACEHOLDER_SD))
 COLUMNS = [
     "mechanism",
     "direction",
@@ -75,11 +84,13 @@ def effect_classes(cat: Catalog, width_ratio: dict[str, float] | None) -> dict[t
     return out
 
 
-def _state(lo: float, hi: float, acting: list[str], threshold: float) -> str:
+def _state(lo: float, hi: float, acting: list[str], threshold: float, max_span: float = MAX_SPAN) -> str:
     if not acting:
         return "no_effect"
     if lo >= threshold or hi <= 1 / threshold:
-        return "touched" if all(c in IDENTIFIED_TOUCH for c in acting) else "unidentified"
+        if not all(c in IDENTIFIED_TOUCH for c in acting):
+            return "unidentified"
+        return "touched" if hi / lo < max_span else "wide"
     if 1 / threshold < lo and hi < threshold:
         return "untouched" if all(c in IDENTIFIED_NO_EFFECT for c in acting) else "unidentified"
     return "spans" if all(c in IDENTIFIED_TOUCH for c in acting) else "unidentified"
@@ -160,6 +171,13 @@ def mechanism_verdicts(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+_WHY = {
+    "spans": "the 90% interval spans no effect",
+    "unidentified": "rests on placeholder or recalled sizes",
+    "wide": f"the 90% interval is as wide as a placeholder's prior (hi/lo >= {MAX_SPAN:.3g})",
+}
+
+
 def _row(cat, mid, d, states, draws_r, stats, rad, ther, threshold) -> dict:  # noqa: C901 (one rule, spelled out)
     """One table row from the therapies' states and the draws of one mechanism and direction (module docstring)."""
     from chemorad.chain.specificity import verdict
@@ -176,6 +194,8 @@ def _row(cat, mid, d, states, draws_r, stats, rad, ther, threshold) -> dict:  # 
         s_drugs = "untouched"
     else:
         s_drugs = "undetermined"
+    # sizes are compared over the decided drugs only: a wide, spanning or unidentified drug never shapes a verdict
+    settled = np.array([t for t in drug_idx if states[ther[t].id] in ("touched", "untouched", "no_effect")], dtype=int)
     rad_on = s_rad == "touched"
     rad_off = s_rad in ("untouched", "no_effect")
     if rad_on and s_drugs == "untouched":
@@ -185,14 +205,14 @@ def _row(cat, mid, d, states, draws_r, stats, rad, ther, threshold) -> dict:  # 
     elif rad_off and s_drugs == "untouched":
         v = "none"
     elif rad_on and s_drugs == "touched":
-        v = verdict(float(med[ri]), med[drug_idx], threshold)
+        v = verdict(float(med[ri]), med[settled], threshold)
         v = v if v in ("shared", "radiotherapy_dominant", "chemotherapy_dominant") else "shared"
     else:
         v = "undetermined"
     prob, reason, deciding = None, "", None
     if v != "undetermined":
         votes = Counter(
-            verdict(float(draws_r[s, ri]) if ri is not None else 1.0, draws_r[s, drug_idx], threshold)
+            verdict(float(draws_r[s, ri]) if ri is not None else 1.0, draws_r[s, settled], threshold)
             for s in range(draws_r.shape[0])
         )
         prob = votes.get(v, 0) / draws_r.shape[0]
@@ -200,20 +220,21 @@ def _row(cat, mid, d, states, draws_r, stats, rad, ther, threshold) -> dict:  # 
     else:
         open_t = [ther[ri].id] if not (rad_on or rad_off) else []
         if not open_t:
-            cand = [t for t in drug_idx if states[ther[t].id] in ("spans", "unidentified")]
+            cand = [t for t in drug_idx if states[ther[t].id] in ("spans", "unidentified", "wide")]
             cand.sort(key=lambda t: -abs(np.log(hi[t] / lo[t])))
             open_t = [ther[cand[0]].id] if cand else []
         which = open_t[0] if open_t else None
         why = states.get(which, "")
         reason = (
             f"radiation {s_rad}; drugs {s_drugs}; {which}: "
-            + ("the 90% interval spans no effect" if why == "spans" else "rests on placeholder or recalled sizes")
+            + _WHY[why]
             + f" (RF {lo[ther.index(cat.therapies[which])]:.3g}-{hi[ther.index(cat.therapies[which])]:.3g})"
             if which
             else f"radiation {s_rad}; drugs {s_drugs}"
         )
         deciding = _measurement(cat, mid, d, which) if which else None
-    strongest = max(drug_idx, key=lambda t: abs(np.log(med[t])), default=None)
+    shown = settled if v != "undetermined" and len(settled) else drug_idx  # a decided row shows what decided it
+    strongest = max(shown, key=lambda t: abs(np.log(med[t])), default=None)
     return {
         "mechanism": mid,
         "direction": d,
@@ -277,7 +298,16 @@ def _agree(measured: str, posterior: str) -> str:
     return "conflict"
 
 
-def verdict_basis(cat: Catalog, table: pd.DataFrame, threshold: float | None = None) -> pd.DataFrame:
+def _agree_cells(cells: str, posterior: str) -> str:
+    c = cells.split(" (")[0]
+    if c in ("resists", "sensitises"):
+        return "agree" if c == posterior else ("posterior open" if posterior == "spans" else "conflict")
+    return "cell lines mixed" if c == "conflict" else "no association"
+
+
+def verdict_basis(
+    cat: Catalog, table: pd.DataFrame, threshold: float | None = None, cell_lines: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per mechanism and direction, what the verdict of `table` (`mechanism_verdicts`) rests on, source by source.
 
     Columns: perturbations_radiation / perturbations_drugs (the table's experiments that moved the mechanism in this
@@ -285,8 +315,11 @@ def verdict_basis(cat: Catalog, table: pd.DataFrame, threshold: float | None = N
     resistance), posterior_radiation / posterior_drugs
     (class of the 90% interval of RF: radiation's, and the most affected drug's), claims (what the literature claims),
     agreement_radiation / agreement_drugs (experiments vs posterior: agree, conflict, posterior open, no experiment).
-    The posterior is fitted with a per-line general-sensitivity term, so it is the cell-line evidence after general
-    sensitivity is removed; it also saw the perturbation entries, so their agreement is partly by construction.
+    The posterior is fitted with a per-line general-sensitivity term; it also saw the perturbation entries, so their
+    agreement is partly by construction. With `cell_lines` (`calibration.association.cell_line_basis`): the
+    mechanism's own cell-line associations after tissue and the calibration's general factor, cell_lines_radiation /
+    cell_lines_drugs, and their agreement with the posterior, agreement_cell_lines_radiation / _drugs (agree,
+    conflict, posterior open, cell lines mixed: decided tests disagree, no association: none decided or none run).
     """
     from chemorad.chain.specificity import THRESHOLD
 
@@ -311,4 +344,14 @@ def verdict_basis(cat: Catalog, table: pd.DataFrame, threshold: float | None = N
                 "agreement_drugs": _agree(pd_, qd),
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if cell_lines is None:
+        return out
+    cols = ["mechanism", "direction", "cell_lines_radiation", "cell_lines_drugs"]
+    out = out.merge(cell_lines[cols], on=["mechanism", "direction"], how="left")
+    out[cols[2:]] = out[cols[2:]].fillna("untested")
+    for k in ("radiation", "drugs"):
+        out[f"agreement_cell_lines_{k}"] = [
+            _agree_cells(c, q) for c, q in zip(out[f"cell_lines_{k}"], out[f"posterior_{k}"], strict=True)
+        ]
+    return out

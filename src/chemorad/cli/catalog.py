@@ -177,6 +177,14 @@ def specificity(
     posterior: Annotated[
         Path | None, typer.Option(help="With --calibrated: a `chemorad calibrate` output (default: the shipped one).")
     ] = None,
+    cell_lines: Annotated[
+        bool,
+        typer.Option(
+            "--cell-lines",
+            help="With --calibrated: add each mechanism's cell-line associations after tissue and the calibration's "
+            "general factor (needs the data bundle).",
+        ),
+    ] = False,
 ) -> None:
     """Computed specificity: resistance factor of every mechanism on every therapy, and a verdict per mechanism.
 
@@ -202,10 +210,10 @@ def specificity(
         raise ChemoradError(f"--po2 must be a finite pO2 >= 0 mmHg (got {po2})")
     cat = current_catalog()
     if calibrated:  # calibration: the posterior's version of the same table (chemorad.calibration.posterior)
-        _calibrated_specificity(cat, fmt, activity, po2, long, posterior, THRESHOLD)
+        _calibrated_specificity(cat, fmt, activity, po2, long, posterior, THRESHOLD, cell_lines)
         return
-    if posterior is not None:
-        raise ChemoradError("--posterior needs --calibrated")
+    if posterior is not None or cell_lines:
+        raise ChemoradError(f"{'--posterior' if posterior is not None else '--cell-lines'} needs --calibrated")
     rf = resistance_factors(cat, activity=activity, po2_mmhg=po2)
     table = verdicts(cat, rf)
     # both directions: the mechanism gained (+|activity|) and lost (-|activity|), each with its verdict
@@ -225,7 +233,7 @@ def specificity(
     )
 
 
-def _calibrated_specificity(cat, fmt, activity, po2, long, posterior, threshold) -> None:
+def _calibrated_specificity(cat, fmt, activity, po2, long, posterior, threshold, cell_lines=False) -> None:
     """`specificity --calibrated` (owned by the calibration package; kept apart from the uncalibrated path)."""
     if activity == 0 and not long:
         raise ChemoradError("--activity 0 switches no mechanism on; give a non-zero activity with --calibrated")
@@ -253,9 +261,15 @@ def _calibrated_specificity(cat, fmt, activity, po2, long, posterior, threshold)
     from chemorad.calibration.verdicts import mechanism_verdicts, verdict_basis
 
     table = mechanism_verdicts(cat, spec, idata, threshold, po2_mmhg=po2, activity=activity)
-    table = table.merge(verdict_basis(cat, table, threshold), on=["mechanism", "direction"])
+    cells = None
+    if cell_lines:
+        from chemorad.calibration.association import cell_line_basis
+
+        cells = cell_line_basis(cat, idata)
+    table = table.merge(verdict_basis(cat, table, threshold, cells), on=["mechanism", "direction"])
     cols = ["mechanism", "direction", "verdict", "probability", "rf_low_radiation", "rf_high_radiation"]
     cols += ["strongest_drug", "rf_low_drug", "rf_high_drug", "agreement_radiation", "agreement_drugs"]
+    cols += ["agreement_cell_lines_radiation", "agreement_cell_lines_drugs"] if cell_lines else []
     cols += ["deciding_measurement"]
     emit(
         table[cols].astype(object).where(table[cols].notna(), "-"),
