@@ -187,7 +187,13 @@ def test_a_scenario_without_calibration_is_not_silent(tmp_path) -> None:
     )
     res = runner.invoke(app, ["simulate", str(p)])
     assert res.exit_code == 0, res.output
-    assert "no `calibration:` key" in res.stderr and "hnscc" in res.stderr
+    err = " ".join(res.stderr.split())
+    # the stated default: hnscc's site model, named with the key, and the cell-level run labelled uncalibrated
+    assert "site calibration: hnscc (default: the scenario has no `calibration:` key" in err
+    assert "[uncalibrated cell-level run, not the site model]" in err
+    tcp = float(err.split("population TCP ")[1].split()[0])
+    want = tm.regimen_tcp(load_site("hnscc"), "70 Gy/35 (5/week)", patients=1000)["tcp"]
+    assert tcp == pytest.approx(want, abs=1e-3)  # 70 Gy/35 through the default is the site's own regimen
 
 
 def test_a_site_scenario_outside_the_validity_range_is_one_line(tmp_path) -> None:

@@ -196,12 +196,16 @@ def time_factor(v: dict[str, float]) -> float:
     return rb.time_factor(np.log(2) / v["repopulation_doubling_days"], v["alpha_per_gy"], v["alpha_beta_gy"])
 
 
-def scenario_items(schedule, cat) -> list[Radiotherapy | Drug]:
-    """A scenario's schedule with drug doses and cycle lengths filled from the catalog where not given."""
-    out = []
+def scenario_items(schedule, cat) -> tuple[list[Radiotherapy | Drug], list[str]]:
+    """A scenario's schedule with drug doses and cycle lengths filled from the catalog where not given, and one note
+    per drug left out because neither the scenario nor the catalog gives its dose (the site model needs mg/m2)."""
+    out, notes = [], []
     for it in schedule:
         if isinstance(it, Drug) and (it.dose_mg_m2 is None or it.cycle_days is None):
             pk = cat.therapies[it.therapy].pk
+            if pk is None:
+                notes.append(f"{it.therapy}: no dose_mg_m2/cycle_days in the scenario or the catalog; ignored")
+                continue
             it = it.model_copy(
                 update={
                     "dose_mg_m2": it.dose_mg_m2 or pk.dose_mg_m2.value,
@@ -209,37 +213,67 @@ def scenario_items(schedule, cat) -> list[Radiotherapy | Drug]:
                 }
             )
         out.append(it)
-    return out
+    return out, notes
+
+
+# The stated default of a scenario with radiotherapy and no `calibration:` key: the simulator's default tumour is a
+# head-and-neck carcinoma (Tpot 4 days, kick-off 28 days: docs/dynamics.md), so its clinical calibration is hnscc's.
+DEFAULT_SITE = "hnscc"
+
+
+def scenario_site(sc) -> tuple[str | None, bool]:
+    """(site, is_default): the tumour site whose model gives a scenario's clinical TCP, and whether it is the default.
+
+    A scenario whose `calibration:` names a site uses it; one without the key that has radiotherapy uses
+    `DEFAULT_SITE` (said by `calibration_notes`); anything else (no radiotherapy) has no site model.
+    """
+    from chemorad.dynamics.sites import site_names
+
+    if sc.calibration is not None:
+        return (sc.calibration if sc.calibration in site_names() else None), False
+    if any(isinstance(i, Radiotherapy) for i in sc.schedule):
+        return DEFAULT_SITE, True
+    return None, False
 
 
 def scenario_tcp(sc, cat) -> dict | None:
-    """The site model's population TCP for a scenario whose `calibration:` names a tumour site, else None."""
-    from chemorad.dynamics.sites import load_site, site_names
+    """The site model's population TCP for a scenario (its `calibration:` site, or the stated default), else None."""
+    from chemorad.dynamics.sites import load_site
 
-    if sc.calibration not in site_names():
+    name, default = scenario_site(sc)
+    if name is None:
         return None
-    site = load_site(sc.calibration, "calibration")
-    c = course(scenario_items(sc.schedule, cat), "schedule")
+    site = load_site(name, "calibration")
+    items, notes = scenario_items(sc.schedule, cat)
+    where = "schedule" if not default else f"schedule (site model, default calibration {DEFAULT_SITE})"
+    c = course(items, where)
     v = values(site)
     z = sc.patients.radiosensitivity_z
     pop = population(v, c, cohort(max(sc.simulation.replicates, 1000), sc.simulation.seed), radiosensitivity_z=z)
     return {
         "site": site.name,
+        "default": default,
         "model": "site model (dynamics.tcp_model)",
         "fitted_to": [t.name for t in site.training],
         "time_factor_gy_per_day": time_factor(v),
-        "warnings": drug_warnings(site, c),
+        "warnings": notes + drug_warnings(site, c),
         **pop,
     }
 
 
 def calibration_notes(sc, site_pop: dict | None) -> list[str]:
     """What `simulate` says about the calibration a scenario used (one line each), so none runs silently."""
-    from chemorad.dynamics.schedule import Radiotherapy
+    from chemorad.dynamics.sites import site_names
 
     if site_pop is not None:
+        how = (
+            f"site calibration: {site_pop['site']} (default: the scenario has no `calibration:` key; name one of "
+            f"{', '.join(site_names())} to choose the site)"
+            if site_pop.get("default")
+            else f"site calibration: {site_pop['site']}"
+        )
         lines = [
-            f"site calibration: {site_pop['site']} (site file {site_pop['site']}.yaml, fitted to "
+            f"{how} (site file {site_pop['site']}.yaml, fitted to "
             f"{'; '.join(site_pop['fitted_to'])}): population TCP {site_pop['tcp']:.3f} (95% interval "
             f"{site_pop['tcp_low']:.3f}-{site_pop['tcp_high']:.3f}, {site_pop['patients']} virtual patients); "
             f"time factor {site_pop['time_factor_gy_per_day']:.2f} Gy/day; the cell-level run below keeps "
@@ -248,13 +282,6 @@ def calibration_notes(sc, site_pop: dict | None) -> list[str]:
         return lines + [f"note: {w}" for w in site_pop["warnings"]]
     if sc.calibration is not None:
         return [f"calibration: {sc.calibration} (cell-level calibration of the simulator, docs/clinical.md)"]
-    if any(isinstance(i, Radiotherapy) for i in sc.schedule):
-        from chemorad.dynamics.sites import site_names
-
-        return [
-            "note: no `calibration:` key: the population is uncalibrated and its TCP is not a clinical prediction; "
-            f"name a tumour site ({', '.join(site_names())}) to get one"
-        ]
     return []
 
 
