@@ -118,9 +118,15 @@ def cohort(patients: int, seed: int) -> Cohort:
 
 
 def survivors(
-    v: dict[str, float], c: Course, co: Cohort, radiosensitivity_z: float | None = None, mgmt: str | None = None
+    v: dict[str, float],
+    c: Course,
+    co: Cohort,
+    radiosensitivity_z: float | None = None,
+    mgmt: str | None = None,
+    potency: dict[str, float] | None = None,
 ) -> np.ndarray:
-    """Expected clonogens left after the last fraction, per patient (formulas: module docstring)."""
+    """Expected clonogens left after the last fraction, per patient (formulas: module docstring; `potency`: see
+    `drug_factor`)."""
     z = co.z_sens if radiosensitivity_z is None else np.full_like(co.z_sens, radiosensitivity_z)
     alpha = v["alpha_per_gy"] * np.exp(v["radiosensitivity_sd"] * z)
     beta = alpha / v["alpha_beta_gy"]
@@ -128,7 +134,7 @@ def survivors(
     hc, ha, oer = v["hypoxic_fraction_chronic"], v["hypoxic_fraction_acute"], v["oer"]
     mu = np.log(2) / (v["repair_half_time_h"] / 24.0)
     g = rb.repair_factors(c.times, c.doses, mu)
-    f = drug_factor(v, c, co, mgmt)  # (R, n)
+    f = drug_factor(v, c, co, mgmt, potency)  # (R, n)
     lam = np.log(2) / v["repopulation_doubling_days"]
     k_re = v["reoxygenation_per_fraction"]
     ox, hy = n0 * (1 - hc), n0 * hc
@@ -147,14 +153,23 @@ def survivors(
     return ox + hy
 
 
-def drug_factor(v: dict[str, float], c: Course, co: Cohort, mgmt: str | None) -> np.ndarray:
-    """1 + e x min(cumulative dose / reference, 1.5) on the fractions a drug is active, per patient (R, n)."""
+def drug_factor(
+    v: dict[str, float], c: Course, co: Cohort, mgmt: str | None, potency: dict[str, float] | None = None
+) -> np.ndarray:
+    """1 + e x min(P x cumulative dose / reference, 1.5) on the fractions a drug is active, per patient (R, n).
+
+    P is one tumour's potency multiplier for the drug (`profile.regimens.tumour_parameters`: its IC50 is 1/P times
+    the median line's), taken as dose equivalence: the tumour responds to a dose as the site's median patient to P
+    times that dose. P = 1 (the default, and any drug not in `potency`) is the trial average e was fitted to; the cap
+    1.5 keeps the factor within 1.5 times the reference dose's effect, where the trials give no information.
+    """
     f = np.ones((co.z_sens.size, c.times.size))
+    potency = potency or {}
     for drug, cum in c.drug_fold.items():
         ref = v.get(f"drug:{drug}:reference")
         if ref is None:
             continue  # the site has no effect for this drug (said by `drug_warnings`)
-        amount = np.minimum(cum / ref, MAX_DRUG_FOLD)
+        amount = np.minimum(potency.get(drug, 1.0) * cum / ref, MAX_DRUG_FOLD)
         if f"drug:{drug}:radiosensitisation" in v:
             e = np.full(co.z_sens.size, v[f"drug:{drug}:radiosensitisation"])
         else:
@@ -183,11 +198,12 @@ def population(
     co: Cohort,
     radiosensitivity_z: float | None = None,
     mgmt: str | None = None,
+    potency: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """Population TCP (mean of exp(-N_r)) with its 95% Jeffreys interval over the virtual cohort."""
     from chemorad.dynamics.simulator import population_tcp
 
-    tcp = rb.poisson_tcp(survivors(v, c, co, radiosensitivity_z, mgmt))
+    tcp = rb.poisson_tcp(survivors(v, c, co, radiosensitivity_z, mgmt, potency))
     return population_tcp(tcp, deterministic=True)
 
 
