@@ -146,6 +146,26 @@ def test_calibrate_clinical_check_prints_the_validation_table() -> None:
     assert [r["target"] for r in doc["training"]] == ["CHHiP control arm 74 Gy/37"]
     assert {r["trial"] for r in doc["validation"]} == {v.name for v in load_site("prostate").validation}
     assert doc["agree"] == sum(bool(r["agrees"]) for r in doc["validation"])
+    assert doc["intervals_overlap"] == sum(bool(r["intervals_overlap"]) for r in doc["validation"])
+    for r in doc["validation"]:  # a difference inside the trial's interval means the intervals meet
+        assert r["model_low"] <= r["model_difference"] <= r["model_high"]
+        assert not r["agrees"] or r["intervals_overlap"]
+
+
+def test_interval_refits_cover_the_read_parameter_intervals() -> None:
+    """The model interval refits at the ends of each training target's interval and of each fixed parameter's read
+    interval (prostate: alpha and alpha/beta of Wang et al. 2003), one at a time."""
+    from chemorad.dynamics import site_calibration as sc
+
+    site = load_site("prostate")
+    refits = sc.interval_refits(site, patients=20)
+    with_ci = [n for n, s in site.parameters if s.ci95 is not None]
+    assert set(with_ci) == {"alpha_beta_gy", "alpha_per_gy"}
+    assert len(refits) == 2 * len([t for t in site.training if t.result.ci95]) + 2 * len(with_ci)
+    assert {r["alpha_beta_gy"] for r in refits} >= set(site.parameters.alpha_beta_gy.ci95)
+    # each refit still meets the training target: the clonogen number moves with alpha/beta
+    lows = [r for r in refits if r["alpha_beta_gy"] == site.parameters.alpha_beta_gy.ci95[0]]
+    assert lows[0]["log10_clonogens"] != pytest.approx(tm.values(site)["log10_clonogens"], abs=0.1)
 
 
 @pytest.mark.parametrize(
