@@ -269,3 +269,19 @@ def test_more_fractions_never_lower_tcp_and_tcp_is_a_probability(d, n, per_day, 
     a = tm.population(v, tm.course(_rt(d, n, **kw)), co)["tcp"]
     b = tm.population(v, tm.course(_rt(d, n + 1, **kw)), co)["tcp"]
     assert 0.0 <= a <= 1.0 and b >= a - 1e-12
+
+
+def test_dose_response_slope_matches_the_poisson_closed_form() -> None:
+    """Homogeneous patients, no hypoxia, no repopulation: TCP = exp(-N exp(-E D)), E = alpha + beta d, so
+    D50 = ln(N / ln 2) / E and gamma50 = ln 2 / 2 x ln(N / ln 2) (Poisson closed form)."""
+    from chemorad.dynamics import site_calibration as sc
+
+    v = {**tm.values(load_site("hnscc")), "radiosensitivity_sd": 0.0, "clonogens_log10_sd": 0.0}
+    v.update(hypoxic_fraction_chronic=0.0, hypoxic_fraction_acute=0.0, kickoff_days=1e6, log10_clonogens=3.0)
+    v.update(alpha_per_gy=0.3, alpha_beta_gy=10.0)
+    d50, g50 = sc.dose_response(v, patients=50)
+    big = np.log(1e3 / np.log(2))
+    assert d50 == pytest.approx(big / (0.3 + 0.03 * 2.0), rel=0.03)
+    assert g50 == pytest.approx(np.log(2) / 2 * big, rel=0.05)
+    flatter = sc.dose_response({**v, "radiosensitivity_sd": 0.3}, patients=400)[1]
+    assert flatter < g50  # an inter-patient spread flattens the population curve
