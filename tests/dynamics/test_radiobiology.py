@@ -285,3 +285,20 @@ def test_dose_response_slope_matches_the_poisson_closed_form() -> None:
     assert g50 == pytest.approx(np.log(2) / 2 * big, rel=0.05)
     flatter = sc.dose_response({**v, "radiosensitivity_sd": 0.3}, patients=400)[1]
     assert flatter < g50  # an inter-patient spread flattens the population curve
+
+
+def test_the_default_calibration_notes_a_schedule_it_does_not_cover(tmp_path) -> None:
+    """No `calibration:` key and fractions outside 1-20 Gy: the run is not refused (the default is a convenience)
+    but says, in one line naming the key and the value, that its TCP is uncalibrated."""
+    p = tmp_path / "s.yaml"
+    p.write_text(
+        "name: x\nschedule: [{kind: radiotherapy, dose_gy: 0.5, fractions: 10}]\n"
+        "simulation: {days: 20, dt_days: 0.5, mode: deterministic, replicates: 2}\n",
+        encoding="utf-8",
+    )
+    res = runner.invoke(app, ["simulate", str(p), "-f", "json"])
+    assert res.exit_code == 0, res.output
+    err = " ".join(res.stderr.split())
+    assert "no `calibration:` key, and the default site model (hnscc) does not cover this schedule" in err
+    assert "0.5 Gy per fraction" in err and "[uncalibrated cell-level run, not the site model]" in err
+    assert json.loads(res.stdout)["site_model"]["default"] is True

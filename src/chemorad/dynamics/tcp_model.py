@@ -261,8 +261,13 @@ def scenario_tcp(sc, cat) -> dict | None:
         return None
     site = load_site(name, "calibration")
     items, notes = scenario_items(sc.schedule, cat)
-    where = "schedule" if not default else f"schedule (site model, default calibration {DEFAULT_SITE})"
-    c = course(items, where)
+    try:
+        c = course(items, "schedule")
+    except ChemoradError as exc:
+        if not default:
+            raise  # a named site refuses a schedule outside its validity range
+        # the default is a convenience: a schedule it does not cover runs uncalibrated, and says so
+        return {"site": site.name, "default": True, "unavailable": str(exc)}
     v = values(site)
     z = sc.patients.radiosensitivity_z
     pop = population(v, c, cohort(max(sc.simulation.replicates, 1000), sc.simulation.seed), radiosensitivity_z=z)
@@ -281,6 +286,12 @@ def calibration_notes(sc, site_pop: dict | None) -> list[str]:
     """What `simulate` says about the calibration a scenario used (one line each), so none runs silently."""
     from chemorad.dynamics.sites import site_names
 
+    if site_pop is not None and "unavailable" in site_pop:
+        return [
+            f"note: no `calibration:` key, and the default site model ({site_pop['site']}) does not cover this "
+            f"schedule ({site_pop['unavailable']}): the population below is uncalibrated and its TCP is not a "
+            "clinical prediction"
+        ]
     if site_pop is not None:
         how = (
             f"site calibration: {site_pop['site']} (default: the scenario has no `calibration:` key; name one of "
