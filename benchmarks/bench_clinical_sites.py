@@ -92,7 +92,7 @@ def main() -> None:
         f"{sys.version.split()[0]}; load average at start {open('/proc/loadavg').read().split()[:3]}"
     )
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    total_agree = total = 0
+    total_agree = total = total_meet = 0
     for name in site_names():
         site = load_site(name)
         v = tm.values(site)
@@ -104,8 +104,12 @@ def main() -> None:
         val = sc.validate(site, v, 1000, 0, refits)
         took = time.perf_counter() - t0
         ok = int(val["agrees"].fillna(False).sum())
-        total_agree, total = total_agree + ok, total + len(val)
-        print(f"\n### Validation (never fitted; 1,000 virtual patients, seed 0; {ok} of {len(val)} agree)\n")
+        meet = int(val["intervals_overlap"].fillna(False).sum())
+        total_agree, total, total_meet = total_agree + ok, total + len(val), total_meet + meet
+        print(
+            f"\n### Validation (never fitted; 1,000 virtual patients, seed 0; {ok} of {len(val)} agree; "
+            f"{meet} of {len(val)} with the model's interval meeting the trial's)\n"
+        )
         cols = [
             "trial",
             "model_difference",
@@ -115,6 +119,7 @@ def main() -> None:
             "reported_low",
             "reported_high",
             "agrees",
+            "intervals_overlap",
         ]
         print(md(val[cols]))
         print(f"\n({len(refits)} interval refits and the table in {took:.1f} s)")
@@ -131,13 +136,18 @@ def main() -> None:
             f"\n1,000-patient TCP per regimen: median {1e3 * np.median(times):.0f} ms, max {1e3 * max(times):.0f} ms "
             f"over {len(times)} regimens"
         )
+        d50, g50 = sc.dose_response(v)
+        print(f"\n2-Gy dose-response (5 a week, 1,000 patients, seed 0): D50 {d50:.1f} Gy, gamma50 {g50:.2f}")
         d, tcp, dpf = dose_response(site, v)
         ax.plot(d, tcp, marker="o", label=f"{name} ({dpf:g} Gy/fraction)")
         print(
             "\nDose-response (reference regimen's fraction size, fraction number scaled; seed 1): "
             + ", ".join(f"{a:g} Gy {b:.3f}" for a, b in zip(d, tcp, strict=True))
         )
-    print(f"\n**Validation overall: {total_agree} of {total} trials agree within the trial's 95% interval.**")
+    print(
+        f"\n**Validation overall: {total_agree} of {total} trials agree within the trial's 95% interval; "
+        f"{total_meet} of {total} with the model's interval meeting the trial's.**"
+    )
     ax.set_xlabel("total dose (Gy), reference fraction size")
     ax.set_ylabel("population TCP (1,000 virtual patients)")
     ax.legend(fontsize=8)

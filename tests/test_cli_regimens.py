@@ -144,3 +144,44 @@ def test_regimen_figure_draws_one_bar_per_regimen() -> None:
     assert len(ax.patches) == 2
     assert sorted(p.get_width() for p in ax.patches) == [0.5, 0.7]
     assert any("GARD 30" in t.get_text() for t in ax.texts)
+
+
+def test_site_model_uses_the_tumours_drug_potency_as_dose_equivalence() -> None:
+    from chemorad.profile.regimens import site_regimen_tcp
+
+    def tcp(potency):
+        t = site_regimen_tcp("hnscc", TumourParameters("s", 0.0, None, potency, {}), patients=300)
+        return t.set_index("regimen")["tcp"]
+
+    weak, median, strong, none = tcp({"cisplatin": 0.2}), tcp({"cisplatin": 1.0}), tcp({"cisplatin": 5.0}), tcp({})
+    cis = [r for r in median.index if "cisplatin" in r]
+    alone = [r for r in median.index if "cisplatin" not in r]
+    assert cis and alone
+    assert (median == none).all()  # potency 1 is the trial average the drug effect was fitted to
+    assert (weak[cis] < median[cis]).all()
+    # stronger: higher TCP, up to the cap (3 x 100 mg/m2 is already 1.5 x the 200 mg/m2 reference)
+    assert (median[cis] <= strong[cis]).all() and (median[cis] < strong[cis]).any()
+    assert (weak[alone] == strong[alone]).all()  # radiotherapy alone does not see the drug's potency
+    # above 1.5 x the reference dose the effect is capped: a 5-fold and a 50-fold potency give the same TCP
+    assert (tcp({"cisplatin": 50.0})[cis] == strong[cis]).all()
+
+
+def test_report_regimen_panel_is_the_site_model(monkeypatch) -> None:
+    import types
+
+    import chemorad.profile.predict as pp
+    from chemorad.dynamics.sites import load_site
+    from chemorad.profile.regimens import regimen_panel, site_regimen_tcp
+
+    rec = pd.DataFrame({"sample": ["s", "s"], "therapy": [CAT.radiotherapy.id, "cisplatin"]})
+    rec["percentile_in_tissue"] = [84.134, 15.866]  # radioresistant (z = -1), cisplatin-sensitive
+    monkeypatch.setattr(pp, "primary_records", lambda r: r)
+    panel = regimen_panel(CAT, types.SimpleNamespace(records=rec), types.SimpleNamespace(), "s", patients=200)
+    assert panel["calibration"] == "hnscc"
+    table = pd.DataFrame(panel["table"]).set_index("regimen")
+    assert set(table.index) == set(load_site("hnscc").regimens)
+    params = tumour_parameters(rec, "s", CAT.radiotherapy.id)
+    want = site_regimen_tcp("hnscc", params, patients=200).set_index("regimen")["tcp"]
+    assert np.allclose(table["tcp"], want[table.index])
+    other = regimen_panel(CAT, types.SimpleNamespace(records=rec), types.SimpleNamespace(), "s", 200, site="prostate")
+    assert {r["regimen"] for r in other["table"]} == set(load_site("prostate").regimens)

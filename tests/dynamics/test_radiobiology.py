@@ -146,6 +146,26 @@ def test_calibrate_clinical_check_prints_the_validation_table() -> None:
     assert [r["target"] for r in doc["training"]] == ["CHHiP control arm 74 Gy/37"]
     assert {r["trial"] for r in doc["validation"]} == {v.name for v in load_site("prostate").validation}
     assert doc["agree"] == sum(bool(r["agrees"]) for r in doc["validation"])
+    assert doc["intervals_overlap"] == sum(bool(r["intervals_overlap"]) for r in doc["validation"])
+    for r in doc["validation"]:  # a difference inside the trial's interval means the intervals meet
+        assert r["model_low"] <= r["model_difference"] <= r["model_high"]
+        assert not r["agrees"] or r["intervals_overlap"]
+
+
+def test_interval_refits_cover_the_read_parameter_intervals() -> None:
+    """The model interval refits at the ends of each training target's interval and of each fixed parameter's read
+    interval (prostate: alpha and alpha/beta of Wang et al. 2003), one at a time."""
+    from chemorad.dynamics import site_calibration as sc
+
+    site = load_site("prostate")
+    refits = sc.interval_refits(site, patients=20)
+    with_ci = [n for n, s in site.parameters if s.ci95 is not None]
+    assert set(with_ci) == {"alpha_beta_gy", "alpha_per_gy"}
+    assert len(refits) == 2 * len([t for t in site.training if t.result.ci95]) + 2 * len(with_ci)
+    assert {r["alpha_beta_gy"] for r in refits} >= set(site.parameters.alpha_beta_gy.ci95)
+    # each refit still meets the training target: the clonogen number moves with alpha/beta
+    lows = [r for r in refits if r["alpha_beta_gy"] == site.parameters.alpha_beta_gy.ci95[0]]
+    assert lows[0]["log10_clonogens"] != pytest.approx(tm.values(site)["log10_clonogens"], abs=0.1)
 
 
 @pytest.mark.parametrize(
@@ -187,7 +207,13 @@ def test_a_scenario_without_calibration_is_not_silent(tmp_path) -> None:
     )
     res = runner.invoke(app, ["simulate", str(p)])
     assert res.exit_code == 0, res.output
-    assert "no `calibration:` key" in res.stderr and "hnscc" in res.stderr
+    err = " ".join(res.stderr.split())
+    # the stated default: hnscc's site model, named with the key, and the cell-level run labelled uncalibrated
+    assert "site calibration: hnscc (default: the scenario has no `calibration:` key" in err
+    assert "[uncalibrated cell-level run, not the site model]" in err
+    tcp = float(err.split("population TCP ")[1].split()[0])
+    want = tm.regimen_tcp(load_site("hnscc"), "70 Gy/35 (5/week)", patients=1000)["tcp"]
+    assert tcp == pytest.approx(want, abs=1e-3)  # 70 Gy/35 through the default is the site's own regimen
 
 
 def test_a_site_scenario_outside_the_validity_range_is_one_line(tmp_path) -> None:
@@ -243,3 +269,36 @@ def test_more_fractions_never_lower_tcp_and_tcp_is_a_probability(d, n, per_day, 
     a = tm.population(v, tm.course(_rt(d, n, **kw)), co)["tcp"]
     b = tm.population(v, tm.course(_rt(d, n + 1, **kw)), co)["tcp"]
     assert 0.0 <= a <= 1.0 and b >= a - 1e-12
+
+
+def test_dose_response_slope_matches_the_poisson_closed_form() -> None:
+    """Homogeneous patients, no hypoxia, no repopulation: TCP = exp(-N exp(-E D)), E = alpha + beta d, so
+    D50 = ln(N / ln 2) / E and gamma50 = ln 2 / 2 x ln(N / ln 2) (Poisson closed form)."""
+    from chemorad.dynamics import site_calibration as sc
+
+    v = {**tm.values(load_site("hnscc")), "radiosensitivity_sd": 0.0, "clonogens_log10_sd": 0.0}
+    v.update(hypoxic_fraction_chronic=0.0, hypoxic_fraction_acute=0.0, kickoff_days=1e6, log10_clonogens=3.0)
+    v.update(alpha_per_gy=0.3, alpha_beta_gy=10.0)
+    d50, g50 = sc.dose_response(v, patients=50)
+    big = np.log(1e3 / np.log(2))
+    assert d50 == pytest.approx(big / (0.3 + 0.03 * 2.0), rel=0.03)
+    assert g50 == pytest.approx(np.log(2) / 2 * big, rel=0.05)
+    flatter = sc.dose_response({**v, "radiosensitivity_sd": 0.3}, patients=400)[1]
+    assert flatter < g50  # an inter-patient spread flattens the population curve
+
+
+def test_the_default_calibration_notes_a_schedule_it_does_not_cover(tmp_path) -> None:
+    """No `calibration:` key and fractions outside 1-20 Gy: the run is not refused (the default is a convenience)
+    but says, in one line naming the key and the value, that its TCP is uncalibrated."""
+    p = tmp_path / "s.yaml"
+    p.write_text(
+        "name: x\nschedule: [{kind: radiotherapy, dose_gy: 0.5, fractions: 10}]\n"
+        "simulation: {days: 20, dt_days: 0.5, mode: deterministic, replicates: 2}\n",
+        encoding="utf-8",
+    )
+    res = runner.invoke(app, ["simulate", str(p), "-f", "json"])
+    assert res.exit_code == 0, res.output
+    err = " ".join(res.stderr.split())
+    assert "no `calibration:` key, and the default site model (hnscc) does not cover this schedule" in err
+    assert "0.5 Gy per fraction" in err and "[uncalibrated cell-level run, not the site model]" in err
+    assert json.loads(res.stdout)["site_model"]["default"] is True

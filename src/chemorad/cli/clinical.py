@@ -58,9 +58,12 @@ def calibrate_clinical_cmd(
         train = sc.training_table(s, v, tm.cohort(patients, seed))
         val = sc.validate(s, v, max(patients, 1000), seed, refits)
         ok = int(val["agrees"].fillna(False).sum())
+        meet = int(val["intervals_overlap"].fillna(False).sum())
+        d50, g50 = sc.dose_response(v, max(patients, 1000), seed)
         err.print(
-            f"{site}: time factor {tm.time_factor(v):.3f} Gy/day; validation: {ok} of {len(val)} trials agree within "
-            "the trial's 95% interval",
+            f"{site}: time factor {tm.time_factor(v):.3f} Gy/day; 2-Gy dose-response D50 {d50:.1f} Gy, gamma50 "
+            f"{g50:.2f}; validation: {ok} of {len(val)} trials agree within "
+            f"the trial's 95% interval ({meet} of {len(val)} with the model's interval meeting the trial's)",
             highlight=False,
             soft_wrap=True,
         )
@@ -68,6 +71,7 @@ def calibrate_clinical_cmd(
             from chemorad.cli.render import to_json
 
             doc = {"site": site, "time_factor_gy_per_day": tm.time_factor(v), "agree": ok, "trials": len(val)}
+            doc.update(intervals_overlap=meet, d50_gy=d50, gamma50=g50)
             tables = {"training": train, "validation": val, "mapping_sensitivity": sens}
             print(to_json({**doc, **{k: t.to_dict("records") for k, t in tables.items()}}))
             return

@@ -138,8 +138,11 @@ def simulate_cmd(
                     err.print(f"wrote {p}")
     for line in calibration_notes(sc, site_pop):
         err.print(line, highlight=False, soft_wrap=True)
-    label = sc.name if site_pop is None else f"{sc.name} [cell-level run, not the site model]"
-    err.print(_population_line(label, s, res.population))
+    label = sc.name
+    if site_pop is not None:
+        kind = "uncalibrated cell-level run" if site_pop["default"] else "cell-level run"
+        label = f"{sc.name} [{kind}, not the site model]"
+    err.print(_population_line(label, s, res.population), markup=False)  # the label's [...] is text, not markup
     emit(s.round(4), record, fmt, title="Simulation summary per replicate (virtual patient)")
 
 

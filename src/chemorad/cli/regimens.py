@@ -34,7 +34,8 @@ def regimens_cmd(
     """TCP with intervals for standard head and neck regimens (and yours) for one tumour, next to its GARD.
 
     The tumour's predicted radiosensitivity and cisplatin/5-FU responses set its patient-level parameters in the
-    calibrated HNSCC population (docs/clinical.md); the rest varies over virtual patients.
+    calibrated HNSCC population (docs/clinical.md); the rest varies over virtual patients. With --site S: the site
+    model on S's standard regimens, with the tumour's radiosensitivity quantile and drug potency.
     """
     request = RegimenRequest(regimen_file=regimen_file, standard=standard, patients=patients, seed=seed, site=site)
     with task_progress(err) as progress:

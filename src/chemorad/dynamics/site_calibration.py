@@ -8,9 +8,11 @@ as HR_OS^k (`mapping_exponent` k, default 1: the OS ratio applied to control as 
 sensitivity to k = 1.5 and 2.
 
 Validation (`validate`): for each validation trial, the model's TCP difference (arm - comparator) on the same
-virtual patients, its interval from refitting at the ends of the training targets' 95% intervals, and the trial's
+virtual patients, its interval from refitting at the ends of the training targets' 95% intervals (and of the fixed
+parameters' read intervals), and the trial's
 reported difference with its 95% interval: from the two arms' intervals (independent normal approximation), or
-from a reported hazard ratio applied to the reported comparator, comparator^HR.
+from a reported hazard ratio applied to the reported comparator, comparator^HR. `agrees`: the model's difference lies
+inside the trial's interval (the count reported); `intervals_overlap`: the weaker test that the two intervals meet.
 """
 
 from __future__ import annotations
@@ -70,15 +72,23 @@ class Fit:
     table: pd.DataFrame
 
 
-def fit(site: Site, patients: int = 200, seed: int = 0, k: float = 1.0, shift: dict[str, str] | None = None) -> Fit:
+def fit(
+    site: Site,
+    patients: int = 200,
+    seed: int = 0,
+    k: float = 1.0,
+    shift: dict[str, str] | None = None,
+    over: dict[str, float] | None = None,
+) -> Fit:
     """Least-squares fit of the site's fitted parameters to its training targets (from the site file's values).
 
-    `shift` maps a target name to `low`/`high`: fit to that end of the target's 95% interval (for intervals).
+    `shift` maps a target name to `low`/`high`: fit to that end of the target's 95% interval (for intervals);
+    `over` replaces fixed (not fitted) values, e.g. an end of a read parameter's interval.
     """
     from scipy.optimize import least_squares
 
     co = tm.cohort(patients, seed)
-    base = tm.values(site)
+    base = {**tm.values(site), **(over or {})}
     names = fitted_names(site)
     shift = shift or {}
     goal = [reported(t, k, shift.get(t.name, "value")) for t in site.training]
@@ -160,9 +170,11 @@ def validate(
         d, a, b = diff(v)
         others = [diff(r)[0] for r in (refits or [])]
         rep = reported_difference(val)
-        agree = None
+        agree = overlap = None
+        lo, hi = min([d, *others]), max([d, *others])
         if rep is not None and np.isfinite(rep[1]):
             agree = bool(rep[1] <= d <= rep[2])
+            overlap = bool(lo <= rep[2] and rep[1] <= hi)  # a weaker test: the two intervals meet
         rows.append(
             {
                 "trial": val.name,
@@ -172,12 +184,13 @@ def validate(
                 "model_arm": a,
                 "model_comparator": b,
                 "model_difference": d,
-                "model_low": min([d, *others]),
-                "model_high": max([d, *others]),
+                "model_low": lo,
+                "model_high": hi,
                 "reported_difference": np.nan if rep is None else rep[0],
                 "reported_low": np.nan if rep is None else rep[1],
                 "reported_high": np.nan if rep is None else rep[2],
                 "agrees": agree,
+                "intervals_overlap": overlap,
                 "source": _source(val),
             }
         )
@@ -192,13 +205,20 @@ def _source(val) -> str:
 
 
 def interval_refits(site: Site, patients: int = 200, seed: int = 0) -> list[dict[str, float]]:
-    """Refits at the low and high ends of every training target's 95% interval (one target shifted at a time)."""
+    """Refits at the low and high ends of every training target's 95% interval, and of every fixed parameter whose
+    source gives an interval (`ci95` in the site file), one at a time: the uncertainty the model interval carries."""
     out = []
     for t in site.training:
         if t.result.ci95 is None:
             continue
         for end in ("low", "high"):
             out.append(fit(site, patients, seed, shift={t.name: end}).values)
+    fitted = set(fitted_names(site))
+    for name, s in site.parameters:
+        if s.ci95 is None or name in fitted:
+            continue
+        for end in s.ci95:
+            out.append(fit(site, patients, seed, over={name: float(end)}).values)
     return out
 
 
@@ -248,3 +268,31 @@ def mapping_sensitivity(site: Site, patients: int = 200, seed: int = 0, ks=(1.0,
             }
         )
     return pd.DataFrame(rows)
+
+
+def dose_response(
+    v: dict[str, float], patients: int = 1000, seed: int = 0, dose_gy: float = 2.0
+) -> tuple[float, float]:
+    """(D50, gamma50) of the population dose-response in `dose_gy` fractions, 5 a week: D50 the total dose of TCP 0.5,
+    gamma50 = D50 x dTCP/dD there, the normalized slope that published dose-response fits report (a check of the
+    radiosensitivity spread, not a target).
+
+    Between the two whole numbers of fractions around TCP 0.5 the curve is interpolated in y = -ln(-ln TCP), which is
+    linear in dose for a homogeneous Poisson TCP, exp(-N exp(-E D)); then dTCP/dD = (ln 2 / 2) dy/dD at TCP 0.5, so
+    both values are exact in that limit (tested). NaN when TCP 0.5 is not crossed between 5 and 80 fractions.
+    """
+    co = tm.cohort(patients, seed)
+    n = np.arange(5, 81)
+    tcp = np.array(
+        [
+            tm.population(v, tm.course([{"kind": "radiotherapy", "dose_gy": dose_gy, "fractions": int(k)}]), co)["tcp"]
+            for k in n
+        ]
+    )
+    i = int(np.searchsorted(tcp, 0.5))  # the population TCP rises with the number of fractions
+    if i == 0 or i >= n.size or not 0 < tcp[i - 1] < tcp[i] < 1:
+        return float("nan"), float("nan")
+    y0, y1 = -np.log(-np.log(tcp[i - 1 : i + 1]))
+    dy = (y1 - y0) / dose_gy
+    d50 = dose_gy * n[i - 1] + (-np.log(np.log(2)) - y0) / dy
+    return float(d50), float(d50 * np.log(2) / 2 * dy)

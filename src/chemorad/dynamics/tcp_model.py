@@ -118,9 +118,15 @@ def cohort(patients: int, seed: int) -> Cohort:
 
 
 def survivors(
-    v: dict[str, float], c: Course, co: Cohort, radiosensitivity_z: float | None = None, mgmt: str | None = None
+    v: dict[str, float],
+    c: Course,
+    co: Cohort,
+    radiosensitivity_z: float | None = None,
+    mgmt: str | None = None,
+    potency: dict[str, float] | None = None,
 ) -> np.ndarray:
-    """Expected clonogens left after the last fraction, per patient (formulas: module docstring)."""
+    """Expected clonogens left after the last fraction, per patient (formulas: module docstring; `potency`: see
+    `drug_factor`)."""
     z = co.z_sens if radiosensitivity_z is None else np.full_like(co.z_sens, radiosensitivity_z)
     alpha = v["alpha_per_gy"] * np.exp(v["radiosensitivity_sd"] * z)
     beta = alpha / v["alpha_beta_gy"]
@@ -128,7 +134,7 @@ def survivors(
     hc, ha, oer = v["hypoxic_fraction_chronic"], v["hypoxic_fraction_acute"], v["oer"]
     mu = np.log(2) / (v["repair_half_time_h"] / 24.0)
     g = rb.repair_factors(c.times, c.doses, mu)
-    f = drug_factor(v, c, co, mgmt)  # (R, n)
+    f = drug_factor(v, c, co, mgmt, potency)  # (R, n)
     lam = np.log(2) / v["repopulation_doubling_days"]
     k_re = v["reoxygenation_per_fraction"]
     ox, hy = n0 * (1 - hc), n0 * hc
@@ -147,14 +153,23 @@ def survivors(
     return ox + hy
 
 
-def drug_factor(v: dict[str, float], c: Course, co: Cohort, mgmt: str | None) -> np.ndarray:
-    """1 + e x min(cumulative dose / reference, 1.5) on the fractions a drug is active, per patient (R, n)."""
+def drug_factor(
+    v: dict[str, float], c: Course, co: Cohort, mgmt: str | None, potency: dict[str, float] | None = None
+) -> np.ndarray:
+    """1 + e x min(P x cumulative dose / reference, 1.5) on the fractions a drug is active, per patient (R, n).
+
+    P is one tumour's potency multiplier for the drug (`profile.regimens.tumour_parameters`: its IC50 is 1/P times
+    the median line's), taken as dose equivalence: the tumour responds to a dose as the site's median patient to P
+    times that dose. P = 1 (the default, and any drug not in `potency`) is the trial average e was fitted to; the cap
+    1.5 keeps the factor within 1.5 times the reference dose's effect, where the trials give no information.
+    """
     f = np.ones((co.z_sens.size, c.times.size))
+    potency = potency or {}
     for drug, cum in c.drug_fold.items():
         ref = v.get(f"drug:{drug}:reference")
         if ref is None:
             continue  # the site has no effect for this drug (said by `drug_warnings`)
-        amount = np.minimum(cum / ref, MAX_DRUG_FOLD)
+        amount = np.minimum(potency.get(drug, 1.0) * cum / ref, MAX_DRUG_FOLD)
         if f"drug:{drug}:radiosensitisation" in v:
             e = np.full(co.z_sens.size, v[f"drug:{drug}:radiosensitisation"])
         else:
@@ -183,11 +198,12 @@ def population(
     co: Cohort,
     radiosensitivity_z: float | None = None,
     mgmt: str | None = None,
+    potency: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """Population TCP (mean of exp(-N_r)) with its 95% Jeffreys interval over the virtual cohort."""
     from chemorad.dynamics.simulator import population_tcp
 
-    tcp = rb.poisson_tcp(survivors(v, c, co, radiosensitivity_z, mgmt))
+    tcp = rb.poisson_tcp(survivors(v, c, co, radiosensitivity_z, mgmt, potency))
     return population_tcp(tcp, deterministic=True)
 
 
@@ -196,12 +212,16 @@ def time_factor(v: dict[str, float]) -> float:
     return rb.time_factor(np.log(2) / v["repopulation_doubling_days"], v["alpha_per_gy"], v["alpha_beta_gy"])
 
 
-def scenario_items(schedule, cat) -> list[Radiotherapy | Drug]:
-    """A scenario's schedule with drug doses and cycle lengths filled from the catalog where not given."""
-    out = []
+def scenario_items(schedule, cat) -> tuple[list[Radiotherapy | Drug], list[str]]:
+    """A scenario's schedule with drug doses and cycle lengths filled from the catalog where not given, and one note
+    per drug left out because neither the scenario nor the catalog gives its dose (the site model needs mg/m2)."""
+    out, notes = [], []
     for it in schedule:
         if isinstance(it, Drug) and (it.dose_mg_m2 is None or it.cycle_days is None):
             pk = cat.therapies[it.therapy].pk
+            if pk is None:
+                notes.append(f"{it.therapy}: no dose_mg_m2/cycle_days in the scenario or the catalog; ignored")
+                continue
             it = it.model_copy(
                 update={
                     "dose_mg_m2": it.dose_mg_m2 or pk.dose_mg_m2.value,
@@ -209,37 +229,78 @@ def scenario_items(schedule, cat) -> list[Radiotherapy | Drug]:
                 }
             )
         out.append(it)
-    return out
+    return out, notes
+
+
+# The stated default of a scenario with radiotherapy and no `calibration:` key: the simulator's default tumour is a
+# head-and-neck carcinoma (Tpot 4 days, kick-off 28 days: docs/dynamics.md), so its clinical calibration is hnscc's.
+DEFAULT_SITE = "hnscc"
+
+
+def scenario_site(sc) -> tuple[str | None, bool]:
+    """(site, is_default): the tumour site whose model gives a scenario's clinical TCP, and whether it is the default.
+
+    A scenario whose `calibration:` names a site uses it; one without the key that has radiotherapy uses
+    `DEFAULT_SITE` (said by `calibration_notes`); anything else (no radiotherapy) has no site model.
+    """
+    from chemorad.dynamics.sites import site_names
+
+    if sc.calibration is not None:
+        return (sc.calibration if sc.calibration in site_names() else None), False
+    if any(isinstance(i, Radiotherapy) for i in sc.schedule):
+        return DEFAULT_SITE, True
+    return None, False
 
 
 def scenario_tcp(sc, cat) -> dict | None:
-    """The site model's population TCP for a scenario whose `calibration:` names a tumour site, else None."""
-    from chemorad.dynamics.sites import load_site, site_names
+    """The site model's population TCP for a scenario (its `calibration:` site, or the stated default), else None."""
+    from chemorad.dynamics.sites import load_site
 
-    if sc.calibration not in site_names():
+    name, default = scenario_site(sc)
+    if name is None:
         return None
-    site = load_site(sc.calibration, "calibration")
-    c = course(scenario_items(sc.schedule, cat), "schedule")
+    site = load_site(name, "calibration")
+    items, notes = scenario_items(sc.schedule, cat)
+    try:
+        c = course(items, "schedule")
+    except ChemoradError as exc:
+        if not default:
+            raise  # a named site refuses a schedule outside its validity range
+        # the default is a convenience: a schedule it does not cover runs uncalibrated, and says so
+        return {"site": site.name, "default": True, "unavailable": str(exc)}
     v = values(site)
     z = sc.patients.radiosensitivity_z
     pop = population(v, c, cohort(max(sc.simulation.replicates, 1000), sc.simulation.seed), radiosensitivity_z=z)
     return {
         "site": site.name,
+        "default": default,
         "model": "site model (dynamics.tcp_model)",
         "fitted_to": [t.name for t in site.training],
         "time_factor_gy_per_day": time_factor(v),
-        "warnings": drug_warnings(site, c),
+        "warnings": notes + drug_warnings(site, c),
         **pop,
     }
 
 
 def calibration_notes(sc, site_pop: dict | None) -> list[str]:
     """What `simulate` says about the calibration a scenario used (one line each), so none runs silently."""
-    from chemorad.dynamics.schedule import Radiotherapy
+    from chemorad.dynamics.sites import site_names
 
+    if site_pop is not None and "unavailable" in site_pop:
+        return [
+            f"note: no `calibration:` key, and the default site model ({site_pop['site']}) does not cover this "
+            f"schedule ({site_pop['unavailable']}): the population below is uncalibrated and its TCP is not a "
+            "clinical prediction"
+        ]
     if site_pop is not None:
+        how = (
+            f"site calibration: {site_pop['site']} (default: the scenario has no `calibration:` key; name one of "
+            f"{', '.join(site_names())} to choose the site)"
+            if site_pop.get("default")
+            else f"site calibration: {site_pop['site']}"
+        )
         lines = [
-            f"site calibration: {site_pop['site']} (site file {site_pop['site']}.yaml, fitted to "
+            f"{how} (site file {site_pop['site']}.yaml, fitted to "
             f"{'; '.join(site_pop['fitted_to'])}): population TCP {site_pop['tcp']:.3f} (95% interval "
             f"{site_pop['tcp_low']:.3f}-{site_pop['tcp_high']:.3f}, {site_pop['patients']} virtual patients); "
             f"time factor {site_pop['time_factor_gy_per_day']:.2f} Gy/day; the cell-level run below keeps "
@@ -248,13 +309,6 @@ def calibration_notes(sc, site_pop: dict | None) -> list[str]:
         return lines + [f"note: {w}" for w in site_pop["warnings"]]
     if sc.calibration is not None:
         return [f"calibration: {sc.calibration} (cell-level calibration of the simulator, docs/clinical.md)"]
-    if any(isinstance(i, Radiotherapy) for i in sc.schedule):
-        from chemorad.dynamics.sites import site_names
-
-        return [
-            "note: no `calibration:` key: the population is uncalibrated and its TCP is not a clinical prediction; "
-            f"name a tumour site ({', '.join(site_names())}) to get one"
-        ]
     return []
 
 

@@ -152,8 +152,8 @@ def site_regimen_tcp(
     """TCP per regimen of a tumour site's model (its standard regimens, or `regimens`) for one tumour.
 
     The tumour's radiosensitivity quantile z (`params.radiosensitivity_z`) fixes its alpha in the site's population
-    (alpha exp(sd z)); clonogens, hypoxia and MGMT vary over the virtual patients. Drug potency multipliers of the
-    profile are not used by the site model (its drug effects are the trials' averages): said in docs/clinical.md.
+    (alpha exp(sd z)); its drug potency multipliers (`params.drug_potency`) scale the drug's dose in the site's drug
+    factor (dose equivalence, `tcp_model.drug_factor`); clonogens, hypoxia and MGMT vary over the virtual patients.
     """
     from chemorad.dynamics import tcp_model as tm
     from chemorad.dynamics.schedule import Radiotherapy
@@ -165,7 +165,7 @@ def site_regimen_tcp(
     for name, schedule in (regimens or site.regimens).items():
         items = tm.parse_items(schedule, f"regimen {name!r}")
         c = tm.course(items, f"regimen {name!r}")
-        pop = tm.population(v, c, co, radiosensitivity_z=params.radiosensitivity_z)
+        pop = tm.population(v, c, co, radiosensitivity_z=params.radiosensitivity_z, potency=params.drug_potency)
         rt_items = [i for i in items if isinstance(i, Radiotherapy)]
         rows.append(
             {
@@ -224,17 +224,23 @@ def sample_gard_alpha(profile, sample: str) -> tuple[float | None, float | None,
         return None, None, str(exc)
 
 
-def regimen_panel(cat: Catalog, pred, profile, sample: str, patients: int = 200, seed: int = 0) -> dict:
+def regimen_panel(
+    cat: Catalog, pred, profile, sample: str, patients: int = 1000, seed: int = 0, site: str | None = None
+) -> dict:
     """Everything the HTML report's regimen panel shows for one sample (a view model: plain values and a table).
 
+    The site model (`site_regimen_tcp`) on the standard regimens of `site` (default `tcp_model.DEFAULT_SITE`, hnscc,
+    the site of the package's standard regimens), with the tumour's radiosensitivity and drug potency.
     Keys: sample, parameters (TumourParameters as a dict), rsi, gard_alpha, note, table (records: regimen, tcp,
-    tcp_low, tcp_high, total_dose_gy, rt_days, gard), patients, calibration.
+    tcp_low, tcp_high, total_dose_gy, rt_days, gard), patients, calibration (the site).
     """
+    from chemorad.dynamics.tcp_model import DEFAULT_SITE
     from chemorad.profile.predict import primary_records
 
+    site = site or DEFAULT_SITE
     params = tumour_parameters(primary_records(pred.records), sample, cat.radiotherapy.id)
     rsi_value, alpha, note = sample_gard_alpha(profile, sample)
-    table = regimen_tcp(cat, params, patients=patients, seed=seed, gard_per_gy=alpha)
+    table = site_regimen_tcp(site, params, patients=patients, seed=seed, gard_per_gy=alpha)
     return {
         "sample": sample,
         "parameters": params.__dict__,
@@ -243,5 +249,5 @@ def regimen_panel(cat: Catalog, pred, profile, sample: str, patients: int = 200,
         "note": note,
         "table": table.to_dict("records"),
         "patients": patients,
-        "calibration": "hnscc",
+        "calibration": site,
     }

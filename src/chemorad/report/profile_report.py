@@ -100,6 +100,7 @@ class RegimenView:
     table: TableView
     patients: int
     note: str
+    site: str = "hnscc"  # the site model's tumour site (`profile.regimens.regimen_panel`)
 
 
 @dataclass(frozen=True)
@@ -344,6 +345,7 @@ def _regimens(cat: Catalog, pred: Predictions, prof: Profile, sample: str, rec: 
         table=table_view(table),
         patients=int(panel["patients"]),
         note=str(panel["note"] or ""),
+        site=str(panel["calibration"]),
     )
 
 
