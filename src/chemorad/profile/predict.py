@@ -348,7 +348,8 @@ def predict_profile(
     estimator: str = "marker",
 ) -> Predictions:
     """Score `profile`'s samples against the bundle and predict them with the fitted predictor of this bundle, catalog
-    and estimator (`fitted.fitted_models`: fitted once, then read from the cache folder; see module doc)."""
+    and estimator (`fitted.fitted_models`: fitted once, then read from the cache folder; a stored predictor of every
+    therapy serves a request for some, otherwise only the wanted `therapies` are fitted; see module doc)."""
     from chemorad.profile.fitted import fitted_models
 
     wanted = None if therapies is None else list(therapies)
@@ -356,7 +357,7 @@ def predict_profile(
         unknown_ids = sorted(set(wanted) - set(cat.therapies))
         if unknown_ids:
             raise ChemoradError(f"therapies: unknown id(s) {', '.join(unknown_ids)}")
-    fitted = fitted_models(cat, data, estimator, progress=progress)
+    fitted = fitted_models(cat, data, estimator, therapies=wanted, progress=progress)
     return predict_with(fitted, profile, data, wanted, level)
 
 
