@@ -13,20 +13,8 @@ below; this package tests claims on it.
 - `kb`, `kb_models`: the graded knowledge base and its versioned schema.
 """
 
-import importlib
-
-# Names resolved on first use (PEP 562): importing a submodule such as `evidence.scores` (on every prediction's path)
-# then does not import `associations` and, through it, scipy.stats (about 1 s of start-up).
-_WHERE = {
-    "associations": "associations",
-    "bh_fdr": "associations",
-    "covariate_design": "associations",
-    "partial_correlation": "associations",
-    "fit_lq": "curves",
-    "lq_auc": "curves",
-    "lq_d10": "curves",
-    "lq_survival": "curves",
-}
+from chemorad.evidence.associations import associations, bh_fdr, covariate_design, partial_correlation
+from chemorad.evidence.curves import fit_lq, lq_auc, lq_d10, lq_survival
 
 __all__ = [
     "associations",
@@ -38,9 +26,3 @@ __all__ = [
     "lq_survival",
     "partial_correlation",
 ]
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

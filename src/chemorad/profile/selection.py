@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import ResponseKey
@@ -141,8 +142,6 @@ def line_folds(lines: Iterable[str], n_splits: int = 5, seed: int | np.random.Ge
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return float("nan")
-    from scipy.stats import spearmanr  # here, not at the top: selection is on every prediction's import path
-
     return float(spearmanr(a, b).statistic)
 
 
