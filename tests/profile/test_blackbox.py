@@ -58,3 +58,34 @@ def test_percentiles_and_refusals(model):
         BlackBoxResponse(cv=1).fit(X, y)
     with pytest.raises(ChemoradError, match="base: unknown 'forest'"):
         BlackBoxResponse(base="forest").fit(X, y)
+
+
+def test_boosted_models_through_the_predict_path(shared_data):
+    """`--estimator boosted`'s models give records whose terms sum to the prediction, inside their interval, with the
+    black box's share named as such (no catalog link) in the top terms. The models are fitted once on all lines
+    (no folds: this checks the reading path, the folds are `test_predictor`'s)."""
+    from chemorad.bundle import datasets as ds
+    from chemorad.catalog.load import catalog
+    from chemorad.evidence.responses import responses
+    from chemorad.profile.activities import reference
+    from chemorad.profile.predictor import ProfilePredictor
+    from chemorad.profile.readers import from_cell_line
+    from chemorad.profile.training import fit_all
+
+    cat = catalog()
+    ref = reference(cat, shared_data)
+    tables = (ref.markers.dropna(how="all"), responses(cat, shared_data), ref.tissue)
+    pred = ProfilePredictor(cat, "boosted", therapies=["radiotherapy"])
+    pred.full_ = fit_all(cat, shared_data, therapies=["radiotherapy"], tables=tables, estimator=BlackBoxResponse)
+    pred.folds_, pred.fold_of_ = [], pd.Series(dtype=int)  # every sample by the full models
+    lines = ds.cell_lines(shared_data)
+    line = str(lines[(lines["n_datasets"] == lines["n_datasets"].max()) & lines["tissue"].notna()].index[0])
+    out = pred.predict(from_cell_line(line, shared_data), shared_data)
+    rec = out.records[out.records["dataset"] != "chain"]
+    assert set(rec["column"]) == set(pred.full_) and len(rec) >= 1
+    assert ((rec["interval_low"] <= rec["predicted"]) & (rec["predicted"] <= rec["interval_high"])).all()
+    sums = out.attributions.groupby("column")["contribution"].sum().reindex(rec["column"])
+    np.testing.assert_allclose(sums.to_numpy(), rec["predicted"].to_numpy(), rtol=1e-9)
+    for top in rec["top_mechanisms"]:
+        names = {t["mechanism"]: t["catalog_link"] for t in top}
+        assert names.get(UNATTRIBUTED) is False
