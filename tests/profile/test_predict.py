@@ -58,7 +58,7 @@ def test_the_sample_is_predicted_by_models_without_its_fold(result, line, shared
     line's fold's lines absent from its training responses."""
     from chemorad.profile.fitted import fitted_models
 
-    fitted = fitted_models(catalog(), shared_data)
+    fitted = fitted_models(catalog(), shared_data, therapies=["cisplatin", "radiotherapy"])  # the memo's
     models = result.models[line]
     fold = int(fitted.fold_of_[line])
     assert set(models) == {c for c, t in fitted.folds_[fold].therapy.items() if t in {"cisplatin", "radiotherapy"}}

@@ -133,3 +133,21 @@ def test_stored_state_is_reused_and_a_bad_one_rebuilt(shared_data, line, tmp_pat
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is stale" in err[0]
     assert ds.data_dir(shared_data).exists()
+
+
+def test_a_subset_is_fitted_alone_and_predicts_as_a_larger_state(shared_data, line, tmp_path):
+    """Without a stored predictor of every therapy, a request for some therapies fits only theirs; a predictor in
+    memory that covers a later request serves it; and each column's predictions are the same from a state of one
+    therapy as from a state of more (every column's models are fitted alone)."""
+    cat = catalog()
+    prof = from_cell_line(line, shared_data)
+    pf._MEMO.clear()
+    both = pr.fitted_predictor(cat, shared_data, therapies=["cisplatin", *RADIATION], cache_dir=tmp_path)
+    assert set(both.full_.therapy.values()) == {"cisplatin", "radiotherapy"}
+    assert pr.fitted_predictor(cat, shared_data, therapies=RADIATION, cache_dir=tmp_path) is both
+    pf._MEMO.clear()
+    alone = pr.fitted_predictor(cat, shared_data, therapies=RADIATION, cache_dir=tmp_path)
+    assert alone is not both and set(alone.full_.therapy.values()) == {"radiotherapy"}
+    a = alone.predict(prof, shared_data, therapies=RADIATION).records.set_index("column")["predicted"]
+    b = both.predict(prof, shared_data, therapies=RADIATION).records.set_index("column")["predicted"]
+    pd.testing.assert_series_equal(a.sort_index(), b.sort_index())

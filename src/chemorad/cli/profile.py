@@ -4,14 +4,13 @@ reasons and an HTML report out."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
 
-from chemorad.app.calibrated import CalibratedPrediction, predict_calibrated
 from chemorad.app.inputs import ProfileInputs
 from chemorad.app.predict import PredictionResult, predict
 from chemorad.cli.context import current
@@ -20,6 +19,9 @@ from chemorad.cli.render import Format, emit, print_messages, task_progress, to_
 from chemorad.errors import ChemoradError
 from chemorad.profile.inputs import records
 from chemorad.profile.predict import Predictions, primary_records
+
+if TYPE_CHECKING:  # the calibrated path's imports load only when --model calibrated asks for it
+    from chemorad.app.calibrated import CalibratedPrediction
 
 err = Console(stderr=True)
 GIVEN_KEYS = ["sample", "target", "model", "r", "p_resistant", "p_resistant_low", "p_resistant_high", "pct_median"]
@@ -100,8 +102,9 @@ def predict_cmd(
         str,
         typer.Option(
             "--estimator",
-            help="The fitted response models (--model ridge): marker (ridge on the catalog markers and tissue). Fitted "
-            "once per bundle, catalog and estimator and kept in the cache folder.",
+            help="The fitted response models (--model ridge): marker (default: ridge on the catalog markers and "
+            "tissue) or boosted (gradient-boosted trees on the same; no attribution by mechanism; kept in memory "
+            "only). Fitted once per bundle, catalog and estimator and kept in the cache folder (docs/profile.md).",
         ),
     ] = "marker",
 ) -> None:
@@ -121,6 +124,8 @@ def predict_cmd(
     except ChemoradError as exc:
         raise ChemoradError(f"--estimator: {exc}") from None
     if model == "calibrated":  # calibration: kept apart from the ridge path
+        from chemorad.app.calibrated import predict_calibrated
+
         result = predict_calibrated(current(), inputs, observed=observed)
         print_messages(err, [], result.notes)
         _show_calibrated(result, fmt)

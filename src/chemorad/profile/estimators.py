@@ -69,7 +69,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from chemorad.errors import ChemoradError
 
-__all__ = ["ALPHAS", "TISSUE", "TISSUE_ALPHAS", "ExpressionRidge", "ResponseModel", "TissueMeanModel"]
+__all__ = [
+    "ALPHAS",
+    "TISSUE",
+    "TISSUE_ALPHAS",
+    "ExpressionRidge",
+    "ResponseModel",
+    "TissueMeanModel",
+    "tissue_percentiles",
+]
 
 #: penalty grid for the standardised mechanism scores (and the expression genes, scaled by their number)
 ALPHAS = tuple(float(a) for a in np.logspace(-2, 4, 25))
@@ -301,6 +309,29 @@ def _loo_mse_path(F: np.ndarray, S: np.ndarray, y: np.ndarray, fixed_penalty: np
     return np.mean(loo**2, axis=0)
 
 
+def tissue_percentiles(y_train: np.ndarray, tissue_train: np.ndarray, pred, tissue) -> pd.DataFrame:
+    """Where each prediction falls among the observed responses `y_train` of the training lines of its tissue.
+
+    percentile = 100 * (#{y_i < pred} + #{y_i == pred} / 2) / n_t over training lines i of that tissue; a tissue not
+    seen in training is placed among all training lines (reference 'all lines'). Higher = more resistant. Columns:
+    percentile, n_reference, reference; indexed like `pred` when it is a Series.
+    """
+    p = np.asarray(pred, dtype=float).ravel()
+    labels = _labels(np.asarray(tissue, dtype=object).ravel(), len(p))
+    if len(labels) != len(p):
+        raise ChemoradError(f"tissue: {len(labels)} label(s) for {len(p)} prediction(s)")
+    rows = []
+    for value, lab in zip(p, labels, strict=True):
+        ref = y_train[tissue_train == lab] if lab is not None else y_train[:0]
+        where = lab
+        if len(ref) == 0:
+            ref, where = y_train, "all lines (unseen tissue)"
+        pct = 100.0 * (np.sum(ref < value) + 0.5 * np.sum(ref == value)) / len(ref)
+        rows.append({"percentile": pct, "n_reference": len(ref), "reference": where})
+    index = pred.index if isinstance(pred, pd.Series) else None
+    return pd.DataFrame(rows, index=index)
+
+
 # ------------------------------------------------------------------------------------------------- the model
 class ResponseModel(RegressorMixin, BaseEstimator):
     """Penalised linear model of one response from mechanism activity scores and tissue (formulas in the module doc).
@@ -466,26 +497,10 @@ class ResponseModel(RegressorMixin, BaseEstimator):
         )
 
     def percentile_in_tissue(self, pred, tissue) -> pd.DataFrame:
-        """Where each prediction falls among the observed responses of the training lines of its tissue.
-
-        percentile = 100 * (#{y_i < pred} + #{y_i == pred} / 2) / n_t over training lines i of that tissue; a tissue not
-        seen in training is placed among all training lines (reference 'all lines'). Higher = more resistant.
-        """
+        """Where each prediction falls among the observed responses of the training lines of its tissue
+        (`tissue_percentiles`)."""
         check_is_fitted(self, "coef_")
-        p = np.asarray(pred, dtype=float).ravel()
-        labels = _labels(np.asarray(tissue, dtype=object).ravel(), len(p))
-        if len(labels) != len(p):
-            raise ChemoradError(f"tissue: {len(labels)} label(s) for {len(p)} prediction(s)")
-        rows = []
-        for value, lab in zip(p, labels, strict=True):
-            ref = self.y_train_[self.tissue_train_ == lab] if lab is not None else self.y_train_[:0]
-            where = lab
-            if len(ref) == 0:
-                ref, where = self.y_train_, "all lines (unseen tissue)"
-            pct = 100.0 * (np.sum(ref < value) + 0.5 * np.sum(ref == value)) / len(ref)
-            rows.append({"percentile": pct, "n_reference": len(ref), "reference": where})
-        index = pred.index if isinstance(pred, pd.Series) else None
-        return pd.DataFrame(rows, index=index)
+        return tissue_percentiles(self.y_train_, self.tissue_train_, pred, tissue)
 
     def coefficients(self) -> pd.DataFrame:
         """Fitted terms, largest |coef| first: kind ('score', 'missingness', 'tissue'), name, coef."""

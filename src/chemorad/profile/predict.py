@@ -348,7 +348,8 @@ def predict_profile(
     estimator: str = "marker",
 ) -> Predictions:
     """Score `profile`'s samples against the bundle and predict them with the fitted predictor of this bundle, catalog
-    and estimator (`fitted.fitted_models`: fitted once, then read from the cache folder; see module doc)."""
+    and estimator (`fitted.fitted_models`: fitted once, then read from the cache folder; a stored predictor of every
+    therapy serves a request for some, otherwise only the wanted `therapies` are fitted; see module doc)."""
     from chemorad.profile.fitted import fitted_models
 
     wanted = None if therapies is None else list(therapies)
@@ -356,8 +357,13 @@ def predict_profile(
         unknown_ids = sorted(set(wanted) - set(cat.therapies))
         if unknown_ids:
             raise ChemoradError(f"therapies: unknown id(s) {', '.join(unknown_ids)}")
-    fitted = fitted_models(cat, data, estimator, progress=progress)
-    return predict_with(fitted, profile, data, wanted, level)
+    # the samples are scored (and refused when nothing of the catalog was measured) before any model is fitted
+    ref = reference(cat, data)
+    ss = sample_scores(cat, profile, ref)
+    check_finite_features(ss.markers, profile.sources)
+    _check_measured(ss)
+    fitted = fitted_models(cat, data, estimator, therapies=wanted, progress=progress)
+    return predict_with(fitted, profile, data, wanted, level, scores=(ref, ss))
 
 
 def _only(models: ModelSet, wanted: list[str] | None) -> ModelSet:
@@ -371,13 +377,23 @@ def _only(models: ModelSet, wanted: list[str] | None) -> ModelSet:
     return out
 
 
-def predict_with(fitted, profile: Profile, data=None, therapies: Iterable[str] | None = None, level: float = 0.9):
+def predict_with(
+    fitted,
+    profile: Profile,
+    data=None,
+    therapies: Iterable[str] | None = None,
+    level: float = 0.9,
+    scores: tuple | None = None,
+):
     """Predictions of `profile`'s samples by `fitted.FittedModels` (module doc): a bundle line by the
-    models of its cross-fitting fold, any other sample by the models fitted on every line."""
+    models of its cross-fitting fold, any other sample by the models fitted on every line. `scores`: (the bundle's
+    `activities.reference`, the profile's `activities.sample_scores`) when already computed."""
     cat = fitted.cat
     wanted = None if therapies is None else list(therapies)
-    ref = reference(cat, data)
-    ss = sample_scores(cat, profile, ref)
+    ref, ss = scores if scores is not None else (None, None)
+    if ss is None:
+        ref = reference(cat, data)
+        ss = sample_scores(cat, profile, ref)
     check_finite_features(ss.markers, profile.sources)
     bundle = set(ds.cell_lines(data).index)
     samples = list(ss.scores.index)
