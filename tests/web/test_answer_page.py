@@ -16,77 +16,24 @@ from html import unescape
 import pandas as pd
 import pytest
 from _asgi import get
+from _web_helpers import model_answer, with_answer
 
-from chemorad.app.answer import calibrated_verdicts
 from chemorad.context import Context
 from chemorad.report import answer_view as av
 from chemorad.web.app import create_app
 from chemorad.web.services import Explorer
 
-PLANTED = {
-    "alteration": "expr_high:ABCB1",
-    "kind": "expression high",
-    "genes": ["ABCB1"],
-    "n_altered": 40,
-    "radiation": "inconclusive",
-    "call": "drug effect, radiation undecided",
-    "call_without_general_factor": "undecided",
-    "drugs_resistant": ["docetaxel"],
-    "drugs_sensitive": [],
-    "drugs_no_effect": ["cisplatin"],
-    "drugs_inconclusive": [],
-    "radiation_altered_needed": 35.0,
-    "tests": {
-        t: {
-            "call": c,
-            "response": f"x|{t}|auc",
-            "dataset": "gdsc2",
-            "effect": e,
-            "effect_sd": e,
-            "ci_low": e - 0.1,
-            "ci_high": e + 0.1,
-            "margin": 0.05,
-            "q": q,
-            "n": 300,
-        }
-        for t, c, e, q in (
-            ("radiotherapy", "inconclusive", 0.02, 0.5),
-            ("docetaxel", "resistant", 0.8, 0.001),
-            ("cisplatin", "no effect", 0.0, 0.01),
-        )
-    },  # fmt: skip
-    "explanation": {
-        "mechanisms": [{"mechanism": "efflux_abcb1", "gene": "ABCB1", "marker": "overexpression", "change": 1}],
-        "predicted_rf": {"radiotherapy": 1.0, "docetaxel": 3.5, "cisplatin": 1.0},
-        "predicted_call": {"radiotherapy": "no effect", "docetaxel": "resistant", "cisplatin": "no effect"},
-        "model_predicts": {"agree": 1, "decided": 1},
-        "share_explained_radiation": None,
-        "perturbations": [],
-    },
-}
-UNDECIDED = {**PLANTED, "alteration": "TP53_mut", "kind": "mutation", "genes": ["TP53"], "call": "undecided"}
-
 
 @pytest.fixture(scope="module")
 def tables():
-    from chemorad.report import answer_doc
-
     ctx = Context.create()
-    cal = calibrated_verdicts(ctx)
-    mp = pytest.MonkeyPatch()  # the answer takes the same calibrated table instead of computing it again
-    mp.setattr(answer_doc, "_posterior_table", lambda cat: cal.set_index(["mechanism", "direction"]))
-    doc = answer_doc.compute_answer(ctx.catalog, None)
-    mp.undo()
-    doc["alterations"] = [PLANTED, UNDECIDED]
-    return ctx, doc, cal
+    return (ctx, *model_answer(ctx))
 
 
 @pytest.fixture(scope="module")
 def app(tables):
     ctx, doc, cal = tables
-    ex = Explorer(ctx, n_boot=20)
-    ex.answer_doc, ex.calibrated = (lambda: doc), (lambda: cal)
-    return create_app(ex)
+    return create_app(with_answer(Explorer(ctx, n_boot=20), doc, cal))
 
 
 def _cells(html: str) -> list[tuple[str, str, str]]:
@@ -189,3 +136,63 @@ def test_the_rendered_page_is_kept_and_the_memo_is_bounded(tables) -> None:
     assert ex.memo(("p", 7), lambda: -1) == 7 and len(calls) == Explorer.MEMO_SIZE + 5
     assert ex.memo(("p", 0), lambda: -1) == -1  # the oldest were dropped
     assert len(ex._memo) == Explorer.MEMO_SIZE
+
+
+def _tiny():
+    """A two-mechanism catalog view, answer and calibrated table made by hand (no posterior)."""
+    from types import SimpleNamespace
+
+    from chemorad.calibration.verdicts import COLUMNS
+
+    stage = SimpleNamespace(value="delivery")
+    cat = SimpleNamespace(
+        mechanisms={
+            "pump": SimpleNamespace(name="A pump", stages=[stage]),
+            "repair": SimpleNamespace(name="DNA repair", stages=[SimpleNamespace(value="repair")]),
+        }
+    )
+    verdict = {("pump", "gain"): ("chemotherapy_only", 0.97), ("pump", "loss"): ("none", 0.9),
+               ("repair", "gain"): ("shared", 0.85), ("repair", "loss"): ("undetermined", None)}  # fmt: skip
+    doc = {
+        "radiation": "radiotherapy",
+        "mechanisms": [
+            {"mechanism": m, "direction": d, "verdict": v, "probability": p, "basis": "model alone"}
+            for (m, d), (v, p) in verdict.items()
+        ],  # fmt: skip
+    }
+    rows = []
+    for (m, d), (v, _) in verdict.items():
+        touched = v in ("chemotherapy_only", "shared")
+        rows.append(dict.fromkeys(COLUMNS) | {
+            "mechanism": m, "direction": d, "verdict": v, "rf_radiation": 1.5 if v == "shared" else 1.0,
+            "rf_low_radiation": 1.3, "rf_high_radiation": 1.7, "state_radiation": "touched" if v == "shared" else
+            "no_effect", "strongest_drug": "cisplatin", "rf_drug": 3.0 if touched else 0.5, "rf_low_drug": 2.0,
+            "rf_high_drug": 4.0, "state_drugs": "touched" if touched else "undetermined"})  # fmt: skip
+    return cat, doc, pd.DataFrame(rows)
+
+
+def test_the_grid_takes_the_answers_verdict_and_the_calibrated_states() -> None:
+    cat, doc, cal = _tiny()
+    rows = av.verdict_grid(cat, doc, cal)
+    assert [r["id"] for r in rows] == ["pump", "repair"]
+    pump, repair = rows
+    assert pump["gain"]["style"].label == "chemotherapy only" and pump["gain"]["probability"] == 0.97
+    assert pump["gain"]["chemo"]["style"].symbol == "▲" and pump["gain"]["radiation"]["style"].symbol == "–"
+    assert repair["loss"]["probability"] is None and repair["loss"]["style"].symbol == "?"
+    assert repair["gain"]["radiation"]["rf"] == 1.5 and repair["gain"]["radiation"]["style"].symbol == "▲"
+    assert av.verdict_counts(rows)["shared"] == 1 and sum(av.verdict_counts(rows).values()) == 4
+    assert [r["id"] for r in av.filter_grid(rows, verdict="shared")] == ["repair"]
+    assert [r["id"] for r in av.filter_grid(rows, stage="delivery")] == ["pump"]
+    assert [r["id"] for r in av.filter_grid(rows, q="REPAIR")] == ["repair"]
+    flat = av.grid_table(rows)
+    assert len(flat) == 4 and flat.loc[flat["verdict"] == "undetermined", "probability"].isna().all()
+    # a mechanism missing from the calibrated table is left out, not shown with made-up states
+    assert [r["id"] for r in av.verdict_grid(cat, doc, cal[cal["mechanism"] == "pump"])] == ["pump"]
+
+
+def test_alterations_are_named_by_their_genes_and_kind() -> None:
+    assert av.alteration_label({"genes": ["TP53"], "kind": "mutation"}) == "TP53 mutation"
+    assert av.alteration_label({"genes": ["A", "B", "C", "D"], "kind": "copy-number gain"}) == (
+        "A, B, C ... copy-number gain"
+    )
+    assert av.alteration_label({"genes": [], "kind": "copy-number loss"}) == "copy-number loss region"

@@ -32,6 +32,11 @@ def matrix_data(ex: Explorer, stage: str | None, therapy: str | None, verdict: s
 def matrix_page(
     ex: ExplorerDep, pages: PagesDep, stage: str = "", therapy: str = "", verdict: str = ""
 ) -> HTMLResponse:
+    # rendered once per query while the tables last (the explorer's bounded memo)
+    return ex.memo(("matrix", stage, therapy, verdict), lambda: _matrix_page(ex, pages, stage, therapy, verdict))
+
+
+def _matrix_page(ex: Explorer, pages, stage: str, therapy: str, verdict: str) -> HTMLResponse:
     m = matrix_data(ex, stage, therapy, verdict)
     therapies = list(dict.fromkeys(m["therapy"]))
     cells = {(r["mechanism"], r["therapy"]): r for r in m.to_dict("records")}
