@@ -54,6 +54,11 @@ def pytest_collection_modifyitems(config, items):
         where = Path(str(item.path)).relative_to(root).as_posix() + "::" + item.name.split("[")[0]
         if _DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.data)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "browser" in fixtures:  # any test driving chromium, wherever it lives
+            item.add_marker(pytest.mark.browser)
+        if {"browser", "server"} & fixtures:  # a real `chemorad serve` on the bundle: minutes of warm-up
+            item.add_marker(pytest.mark.slow)
         for marker, places in (("jax", _JAX), ("browser", _BROWSER), ("slow", _SLOW)):
             if where.startswith(places):
                 item.add_marker(getattr(pytest.mark, marker))

@@ -39,3 +39,74 @@ def load_seconds(driver) -> float:
     return driver.execute_script(
         "const n = performance.getEntriesByType('navigation')[0]; return (n.loadEventEnd - n.startTime) / 1000;"
     )
+
+
+#: an alteration planted into the model-only answer (the bundle's scans take minutes; the pages only show the record)
+PLANTED = {
+    "alteration": "expr_high:ABCB1",
+    "kind": "expression high",
+    "genes": ["ABCB1"],
+    "n_altered": 40,
+    "radiation": "inconclusive",
+    "call": "drug effect, radiation undecided",
+    "call_without_general_factor": "undecided",
+    "drugs_resistant": ["docetaxel"],
+    "drugs_sensitive": [],
+    "drugs_no_effect": ["cisplatin"],
+    "drugs_inconclusive": [],
+    "radiation_altered_needed": 35.0,
+    "tests": {
+        t: {
+            "call": c,
+            "response": f"x|{t}|auc",
+            "dataset": "gdsc2",
+            "effect": e,
+            "effect_sd": e,
+            "ci_low": e - 0.1,
+            "ci_high": e + 0.1,
+            "margin": 0.05,
+            "q": q,
+            "n": 300,
+        }
+        for t, c, e, q in (
+            ("radiotherapy", "inconclusive", 0.02, 0.5),
+            ("docetaxel", "resistant", 0.8, 0.001),
+            ("cisplatin", "no effect", 0.0, 0.01),
+        )
+    },  # fmt: skip
+    "explanation": {
+        "mechanisms": [{"mechanism": "efflux_abcb1", "gene": "ABCB1", "marker": "overexpression", "change": 1}],
+        "predicted_rf": {"radiotherapy": 1.0, "docetaxel": 3.5, "cisplatin": 1.0},
+        "predicted_call": {"radiotherapy": "no effect", "docetaxel": "resistant", "cisplatin": "no effect"},
+        "model_predicts": {"agree": 1, "decided": 1},
+        "share_explained_radiation": None,
+        "perturbations": [],
+    },
+}
+UNDECIDED = {**PLANTED, "alteration": "TP53_mut", "kind": "mutation", "genes": ["TP53"], "call": "undecided"}
+
+
+def model_answer(ctx) -> tuple[dict, object]:
+    """(doc, calibrated): `compute_answer` without the data bundle (catalog and model: fast) on the real calibrated
+    verdicts (`app.answer.calibrated_verdicts`, cached in the session's cache folder, so a test server reads them back),
+    with `PLANTED` (called) and `UNDECIDED` as its alterations."""
+    import pytest
+
+    from chemorad.app.answer import calibrated_verdicts
+    from chemorad.report import answer_doc
+
+    cal = calibrated_verdicts(ctx)
+    mp = pytest.MonkeyPatch()  # the answer takes the same calibrated table instead of computing it again
+    mp.setattr(answer_doc, "_posterior_table", lambda cat: cal.set_index(["mechanism", "direction"]))
+    try:
+        doc = answer_doc.compute_answer(ctx.catalog, None)
+    finally:
+        mp.undo()
+    doc["alterations"] = [PLANTED, UNDECIDED]
+    return doc, cal
+
+
+def with_answer(ex, doc: dict, cal):
+    """`ex` (an `Explorer`) serving `doc` and `cal` as its answer tables."""
+    ex.answer_doc, ex.calibrated = (lambda: doc), (lambda: cal)
+    return ex

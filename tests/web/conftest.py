@@ -21,8 +21,10 @@ from _web_helpers import get_json, record, rss_mb
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-# The first start computes the matrix and the cross-resistance (about 40 s on a busy 2-core machine).
-READY_TIMEOUT_S = 600
+# The start computes the matrix and the cross-resistance (about 40 s on a busy 2-core machine) and, since the session's
+# cache folder is new, the answer of the whole bundle (about 2.5 min with the machine to itself, up to 10 min at load
+# 20 on 2 cores).
+READY_TIMEOUT_S = 1200
 
 
 def _missing(what: str) -> None:
@@ -76,6 +78,7 @@ def server(shared_data, runs_dir, tmp_path_factory):
         record("server_warm_up_s", time.perf_counter() - t0)
         time.sleep(1.0)
         record("server_rss_at_rest_mb", rss_mb(proc.pid))
+        _SERVER["pid"] = proc.pid
         yield base
     finally:
         proc.terminate()
@@ -83,6 +86,15 @@ def server(shared_data, runs_dir, tmp_path_factory):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+_SERVER: dict[str, int] = {}
+
+
+@pytest.fixture(scope="session")
+def server_pid(server) -> int:
+    """The process id of the `server` fixture's `chemorad serve` (for its memory)."""
+    return _SERVER["pid"]
 
 
 @pytest.fixture(scope="session")
@@ -114,6 +126,8 @@ def browser(tmp_path_factory):
     driver_path = CHROMEDRIVER if Path(CHROMEDRIVER).exists() else shutil.which("chromedriver")
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=opts)
     driver.set_page_load_timeout(600)
+    # a form post that predicts waits for its page: minutes on a busy machine, beyond selenium's 120 s per command
+    driver.command_executor._client_config.timeout = 900
     try:
         yield driver
     finally:

@@ -15,7 +15,8 @@ from chemorad.bundle import datasets as ds
 from chemorad.catalog.load import catalog
 
 PAGES = [
-    ("/", "The answer at a glance", "matrix"),
+    ("/", "The answer at a glance", "verdict-grid"),
+    ("/matrix", "Claims, model and data", "matrix"),
     ("/mechanisms/efflux_abcb1", "ABCB1", "references"),
     ("/genes/ABCB1", "ABCB1", "gene-mechanisms"),
     ("/crossres", "Cross-resistance", "radiation-vs-drug"),
@@ -40,19 +41,20 @@ def test_every_page_loads_without_console_errors(server, browser, path, title, e
     assert title in browser.title
     _wait(browser, f"#{element}", 30)
     assert console_errors(browser) == []
-    if path == "/":
-        record("matrix_page_load_s", load_seconds(browser))
+    if path in ("/", "/matrix"):
+        record(f"{'answer' if path == '/' else 'matrix'}_page_load_s", load_seconds(browser))
 
 
 def test_matrix_filters_by_stage_therapy_and_verdict(server, browser) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    browser.get(server + "/")
+    browser.get(server + "/matrix")
     table = _wait(browser, "#matrix")
     n_all, cols_all = int(table.get_attribute("data-rows")), int(table.get_attribute("data-cols"))
     assert n_all == len(catalog().mechanisms) and cols_all == len(catalog().therapies)
-    Select(browser.find_element(By.NAME, "stage")).select_by_value("delivery")  # submits itself (app.js)
+    Select(browser.find_element(By.NAME, "stage")).select_by_value("delivery")
+    browser.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
     _wait(browser, "#matrix")
     deadline = time.time() + 30
     while "stage=delivery" not in browser.current_url and time.time() < deadline:
@@ -61,6 +63,7 @@ def test_matrix_filters_by_stage_therapy_and_verdict(server, browser) -> None:
     expected = [m.id for m in catalog().mechanisms.values() if "delivery" in {s.value for s in m.stages}]
     assert [r.get_attribute("data-mechanism") for r in rows] == expected
     Select(browser.find_element(By.NAME, "therapy")).select_by_value("radiotherapy")
+    browser.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
     deadline = time.time() + 30
     while "therapy=radiotherapy" not in browser.current_url and time.time() < deadline:
         time.sleep(0.1)
@@ -68,7 +71,7 @@ def test_matrix_filters_by_stage_therapy_and_verdict(server, browser) -> None:
     assert table.get_attribute("data-cols") == "1"
     cells = browser.find_elements(By.CSS_SELECTOR, "#matrix td.cell")
     assert len(cells) == len(expected) and all("radiotherapy" in c.get_attribute("title") for c in cells)
-    browser.get(server + "/?verdict=supported")
+    browser.get(server + "/matrix?verdict=supported")
     cells = browser.find_elements(By.CSS_SELECTOR, "#matrix td.cell:not(.dim)")
     assert cells and all("evidence: supported" in c.get_attribute("title") for c in cells)
     link = browser.find_element(By.CSS_SELECTOR, "#matrix tbody th a")

@@ -5,11 +5,14 @@ permalinks restore a filtered view, and the numbers shown are the data's."""
 from __future__ import annotations
 
 import io
+import re
+from html import unescape
 
 import numpy as np
 import pandas as pd
 import pytest
 from _asgi import get
+from _web_helpers import model_answer, with_answer
 
 from chemorad.bundle import datasets as ds
 from chemorad.context import Context
@@ -22,7 +25,8 @@ LINE = "42MGBA"  # in the radiation screen, GDSC, expression and the RadioGx fit
 
 @pytest.fixture(scope="module")
 def app(shared_data):
-    return create_app(Explorer(Context.create(data=shared_data), n_boot=20))
+    ctx = Context.create(data=shared_data)
+    return create_app(with_answer(Explorer(ctx, n_boot=20), *model_answer(ctx)))
 
 
 PAGES = [
@@ -160,31 +164,87 @@ def test_search_finds_drugs_genes_mechanisms_and_lines_by_any_spelling(app) -> N
     assert get(app, "/api/search?q=").json() == []
 
 
-def _links(html: str) -> list[str]:
+#: links of one kind (route) fetched by the crawl; the first ones found, in sorted order
+PER_KIND = 6
+
+
+def _kind(link: str) -> str:
+    """A link's route: its first path segment, how many segments, and whether it has a query."""
+    path, _, query = link.partition("#")[0].partition("?")
+    parts = path.strip("/").split("/")
+    return f"{parts[0]}/{len(parts)}{'?' if query else ''}"
+
+
+def _ids(html: str) -> set[str]:
     import re
-    from html import unescape
 
-    return [unescape(h) for h in re.findall(r'href="(/[^"]*)"', html) if not h.startswith("/static/")]
+    return set(re.findall(r'\bid="([^"]+)"', html))
 
 
-def test_every_internal_link_of_the_new_pages_answers_and_every_anchor_exists(app) -> None:
-    """A crawl one link deep from each new page, sampling at most 6 links of each kind (evenly spread)."""
-    starts = ["/drugs/", "/drugs/cisplatin", f"/cell-lines/{LINE}", "/scatter?gene=TP53&kind=mutation",
-              "/search?q=platin", "/glossary"]  # fmt: skip
-    found = {link for page in starts for link in _links(get(app, page).text)}
-    found |= set(_links(get(app, "/cell-lines/").text))
-    by_kind: dict[str, list[str]] = {}  # at most 6 links of each kind (first path segment, with or without a query)
-    for link in sorted(found):
-        by_kind.setdefault(link.split("/")[1].split("?")[0] + ("?" if "?" in link else ""), []).append(link)
-    links = [link for kind in by_kind.values() for link in kind[:: max(1, len(kind) // 6)][:6]]
-    assert {"drugs", "cell-lines", "mechanisms", "genes", "scatter?", "glossary"} <= set(by_kind)
-    glossary = get(app, "/glossary").text
-    bad = []
-    for link in sorted(links):
-        path, _, anchor = link.partition("#")
-        if path.startswith("/files/") or path.startswith("/runs/"):
-            continue
-        r = get(app, path)
-        if r.status_code not in (200, 307) or (anchor and path == "/glossary" and f'id="{anchor}"' not in glossary):
-            bad.append((link, r.status_code))
+#: a two-row stand-in for the cross-resistance table (the real one, minutes of bootstrap, is the browser tests')
+CROSSRES = pd.DataFrame(
+    {
+        "response_a": ["yard|radiotherapy|auc"] * 2,
+        "response_b": ["gdsc2|Cisplatin|ln_ic50", "gdsc2|Docetaxel|ln_ic50"],
+        "dataset": ["gdsc2"] * 2,
+        "n": [300, 310],
+        "partial_r": [0.3, -0.1],
+        "p_value": [1e-4, 0.2],
+        "ci_low": [0.2, -0.2],
+        "ci_high": [0.4, 0.0],
+        "fdr": [1e-3, 0.3],
+        "explained_by": ["hr_repair", ""],
+    }
+)
+
+
+def test_a_crawl_from_the_landing_page_finds_every_link_answering_and_every_anchor(app, monkeypatch) -> None:
+    """Breadth-first from /: every internal link found is of a known route; of each route (first segment, depth,
+    query or not) the first PER_KIND links are fetched and must answer 200 (a redirect is followed once), and every
+    `#anchor` of a fetched link, and every in-page `#anchor`, must be an element id of its page. The cross-resistance
+    page shows `CROSSRES` here."""
+    monkeypatch.setattr(app.state.explorer, "crossres", lambda: CROSSRES)
+    seen: set[str] = set()
+    pages: dict[str, str] = {}
+    by_kind: dict[str, list[str]] = {}
+    queue, bad = ["/"], []
+    while queue:
+        link = queue.pop(0)
+        path = link.partition("#")[0] or "/"
+        if path not in pages:
+            r = get(app, path)
+            if r.status_code in (301, 302, 303, 307, 308):
+                r = get(app, r.headers["location"])
+            if r.status_code != 200:
+                bad.append((link, r.status_code))
+                continue
+            html = r.text if r.headers.get("content-type", "").startswith("text/html") else ""
+            pages[path] = html
+            for href in re.findall(r'href="([^"]*)"', html):
+                href = unescape(href)
+                if href.startswith("#") and href[1:] and href[1:] not in _ids(html):
+                    bad.append((f"{path}{href}", "in-page anchor missing"))
+                if not href.startswith("/") or href.startswith(("/static/", "//")):
+                    continue
+                if href not in seen:
+                    seen.add(href)
+                    by_kind.setdefault(_kind(href), []).append(href)
+                    if len(by_kind[_kind(href)]) <= PER_KIND:
+                        queue.append(href)
+        anchor = link.partition("#")[2]
+        if anchor and pages.get(path) and anchor not in _ids(pages[path]):
+            bad.append((link, "anchor missing"))
     assert bad == []
+    kinds = {k.split("/")[0] for k in by_kind}
+    assert {
+        "",
+        "matrix",
+        "mechanisms",
+        "alterations",
+        "answer.csv",
+        "drugs",
+        "cell-lines",
+        "scatter",
+        "glossary",
+    } <= kinds
+    assert len(pages) > 60

@@ -13,5 +13,6 @@ regimens (TCP per regimen)         `chemorad.app.regimens.regimens`
 conditional (observed -> others)   `chemorad.app.conditional.conditional`
 simulation job                     `chemorad.app.simulation.simulation_job`
 calibration of the damage chain    `chemorad.app.calibration.calibrate_chain`
+calibrated verdicts (the answer)   `chemorad.app.answer.calibrated_verdicts`
 =================================  ==========================================================================
 """

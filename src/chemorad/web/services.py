@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,25 @@ class Explorer:
         self.n_boot = n_boot
         self._slots: dict[str, _Slot] = {}
         self._guard = threading.Lock()
+        self._memo: OrderedDict = OrderedDict()
+
+    #: rendered pages kept (least recently used dropped first), so memory stays bounded over many distinct queries
+    MEMO_SIZE = 64
+
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per `key` (a page and its query) while its tables last, in a bounded LRU; errors are not
+        kept. A value computed before its tables were ready is computed again next time (the key holds their state)."""
+        with self._guard:
+            hit = (key, self._ready())
+            if hit in self._memo:
+                self._memo.move_to_end(hit)
+                return self._memo[hit]
+        value = compute()
+        with self._guard:
+            self._memo[(key, self._ready())] = value  # the tables' state after computing, as the next request sees it
+            while len(self._memo) > self.MEMO_SIZE:
+                self._memo.popitem(last=False)
+        return value
 
     # -- caching --------------------------------------------------------------------------------------------------
     def _once(self, name: str, compute: Callable[[], Any]) -> Any:
@@ -55,6 +75,9 @@ class Explorer:
                 slot.seconds = time.perf_counter() - t0
                 slot.done = True
         return slot.value
+
+    def _ready(self) -> tuple[str, ...]:
+        return tuple(sorted(n for n, s in self._slots.items() if s.done))
 
     def status(self) -> dict:
         """Which tables are ready, how long each took, and any one-line error."""
@@ -74,6 +97,11 @@ class Explorer:
             self.answer()
             self.crossres()
 
+        def run_answer() -> None:  # the landing page's tables; their own thread, so the landing page is first ready
+            self.calibrated()
+            self.answer_doc()
+
+        threading.Thread(target=run_answer, name="chemorad-warm-answer", daemon=True).start()
         thread = threading.Thread(target=run, name="chemorad-warm", daemon=True)
         thread.start()
         return thread
@@ -108,6 +136,23 @@ class Explorer:
         from chemorad.report.answer import answer_matrix
 
         return self._once("answer", lambda: answer_matrix(self.cat, self.resistance_factors(), self.claims()))
+
+    def calibrated(self) -> pd.DataFrame | None:
+        """The calibrated verdicts per mechanism and direction (`app.answer.calibrated_verdicts`, cached on disk)."""
+        from chemorad.app.answer import calibrated_verdicts
+
+        return self._once("calibrated_verdicts", lambda: calibrated_verdicts(self.ctx))
+
+    def answer_doc(self) -> dict | None:
+        """The `chemorad answer` document of the whole bundle (`report.answer_doc.cached_answer`: the same function and
+        disk cache as the command), or the catalog-and-model-only document without a data bundle."""
+        from chemorad.report.answer_doc import cached_answer
+
+        def compute() -> dict:
+            folder = self.data() if self.has_data() else None
+            return cached_answer(self.cat, folder, self.ctx.cache_dir)[0]
+
+        return self._once("answer_doc", compute)
 
     def evidence_tables(self):
         from chemorad.evidence.claims import evidence_tables

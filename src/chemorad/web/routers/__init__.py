@@ -2,6 +2,7 @@
 OpenAPI schema and of the /api page)."""
 
 from chemorad.web.routers import (
+    answer,
     catalog,
     cell_lines,
     crossres,
@@ -16,6 +17,7 @@ from chemorad.web.routers import (
 )
 
 ROUTERS = [
+    answer.router,
     matrix.router,
     catalog.router,
     crossres.router,

@@ -39,6 +39,10 @@ def mechanism_data(ex: Explorer, mid: str) -> dict:
 
 @router.get("/mechanisms/{mid}", response_class=HTMLResponse, include_in_schema=False)
 def mechanism_page(mid: str, ex: ExplorerDep, pages: PagesDep) -> HTMLResponse:
+    return ex.memo(("mechanism", mid), lambda: _mechanism_page(mid, ex, pages))  # once per mechanism (bounded memo)
+
+
+def _mechanism_page(mid: str, ex: Explorer, pages) -> HTMLResponse:
     if mid not in ex.cat.mechanisms:
         return pages.error(str(_unknown(lambda: ex.cat.mechanism(mid))), 404)
     d = mechanism_data(ex, mid)
@@ -106,6 +110,10 @@ def gene_search(q: str = "") -> RedirectResponse:
 
 @router.get("/genes/{symbol}", response_class=HTMLResponse, include_in_schema=False)
 def gene_page(symbol: str, ex: ExplorerDep, pages: PagesDep) -> HTMLResponse:
+    return ex.memo(("gene", symbol), lambda: _gene_page(symbol, ex, pages))  # once per gene (bounded memo)
+
+
+def _gene_page(symbol: str, ex: Explorer, pages) -> HTMLResponse:
     try:
         d = gene_data(ex, symbol)
     except ChemoradError as exc:

@@ -55,6 +55,11 @@ def _conditional(ex: Explorer, observed: str, targets: tuple[str, ...]) -> pd.Da
 
 @router.get("/crossres", response_class=HTMLResponse, include_in_schema=False)
 def crossres_page(ex: ExplorerDep, pages: PagesDep, observed: str = "", targets: str = "") -> HTMLResponse:
+    # rendered once per query while the tables last (the explorer's bounded memo)
+    return ex.memo(("crossres", observed, targets), lambda: _crossres_page(ex, pages, observed, targets))
+
+
+def _crossres_page(ex: Explorer, pages, observed: str, targets: str) -> HTMLResponse:
     table = crossres_table(ex)
     bars = [
         Bar(

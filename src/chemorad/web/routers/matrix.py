@@ -1,4 +1,4 @@
-"""The home page: the mechanism x therapy matrix (claim, model, evidence, agreement), and the server's status."""
+"""The claims matrix (/matrix): mechanism x therapy (claim, model, evidence, agreement), and the server's status."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from chemorad.web.services import Explorer
 
 router = APIRouter()
 
+#: a symbol per agreement (`report.answer.AGREEMENTS` order), so that a cell is not told by its colour alone
+AGREEMENT_SYMBOLS = ("✓✓", "✓", "≠", "✗", "!")
+
 
 def matrix_data(ex: Explorer, stage: str | None, therapy: str | None, verdict: str | None) -> pd.DataFrame:
     if stage:
@@ -25,17 +28,22 @@ def matrix_data(ex: Explorer, stage: str | None, therapy: str | None, verdict: s
     return filter_matrix(ex.answer(), stage or None, therapy or None, verdict or None)
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/matrix", response_class=HTMLResponse, include_in_schema=False)
 def matrix_page(
     ex: ExplorerDep, pages: PagesDep, stage: str = "", therapy: str = "", verdict: str = ""
 ) -> HTMLResponse:
+    # rendered once per query while the tables last (the explorer's bounded memo)
+    return ex.memo(("matrix", stage, therapy, verdict), lambda: _matrix_page(ex, pages, stage, therapy, verdict))
+
+
+def _matrix_page(ex: Explorer, pages, stage: str, therapy: str, verdict: str) -> HTMLResponse:
     m = matrix_data(ex, stage, therapy, verdict)
     therapies = list(dict.fromkeys(m["therapy"]))
     cells = {(r["mechanism"], r["therapy"]): r for r in m.to_dict("records")}
     mechs = [ex.cat.mechanisms[mid] for mid in dict.fromkeys(m["mechanism"])]
     return pages.page(
         "matrix.html",
-        title="The answer at a glance",
+        title="Claims, model and data per therapy",
         mechanisms=mechs,
         therapies=therapies,
         cells=cells,
@@ -43,6 +51,7 @@ def matrix_page(
         all_therapies=list(ex.cat.therapies),
         verdicts=EVIDENCE,
         agreements=AGREEMENTS,
+        agreement_symbols=AGREEMENT_SYMBOLS,
         counts=m["agreement"].value_counts().to_dict(),
         chosen={"stage": stage, "therapy": therapy, "verdict": verdict},
         claims_error=ex.error("claims"),

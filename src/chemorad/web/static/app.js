@@ -1,10 +1,7 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   "use strict";
-  // Filters apply as soon as a choice changes.
-  document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
-    el.addEventListener("change", function () { el.form.submit(); });
-  });
+  // Filters apply with their Apply button (no reload on each arrow key in a list).
   // Long form posts say that they are working.
   document.querySelectorAll("form[data-busy]").forEach(function (form) {
     form.addEventListener("submit", function () {
@@ -14,6 +11,27 @@
       if (button) { button.disabled = true; }
     });
   });
+  // The answer's grid: a verdict opens its evidence panel in place (without script the link loads the page with it).
+  var panel = document.getElementById("evidence");
+  if (panel) {
+    document.querySelectorAll("a[data-panel]").forEach(function (a) {
+      a.addEventListener("click", function (ev) {
+        if (ev.ctrlKey || ev.metaKey || ev.shiftKey) { return; }
+        ev.preventDefault();
+        fetch(a.dataset.panel).then(function (r) {
+          if (!r.ok) { throw new Error(r.status); }
+          return r.text();
+        }).then(function (html) {
+          var heading = panel.querySelector("h2");
+          panel.innerHTML = "";
+          if (heading) { panel.appendChild(heading); }
+          panel.insertAdjacentHTML("beforeend", html);
+          history.pushState(null, "", a.getAttribute("href"));
+          panel.focus();
+        }).catch(function () { window.location.href = a.href; });
+      });
+    });
+  }
   // A running simulation: poll its progress, reload when it ends.
   var job = document.getElementById("job");
   if (job && (job.dataset.state === "queued" || job.dataset.state === "running")) {
