@@ -170,8 +170,13 @@ class Calibrator:
         return samples, {"elbo_loss": losses}, diag
 
 
-#: observation sites of `calibration.model`, their dimension in the InferenceData and the Mask field that selects them
-OBSERVATIONS = {"obs_drug": ("drug_obs", "drug"), "obs_yard": ("yard_obs", "yard"), "obs_pert": ("pert_obs", "pert")}
+#: observation sites of `calibration.model` and their dimension in the InferenceData; the Mask field that selects a
+#: site's observations is the site's name without "obs_" (`_mask_field`)
+OBSERVATIONS = {"obs_drug": "drug_obs", "obs_yard": "yard_obs", "obs_pert": "pert_obs"}
+
+
+def _mask_field(mask: Mask, site: str) -> np.ndarray:
+    return getattr(mask, site.removeprefix("obs_"))
 
 
 def log_likelihood(spec: ChainSpec, d: CalibrationData, samples: dict, mask: Mask | None = None) -> dict:
@@ -181,9 +186,7 @@ def log_likelihood(spec: ChainSpec, d: CalibrationData, samples: dict, mask: Mas
 
     use_float64()
     out = numpyro_ll(model, samples, spec, d, mask, batch_ndims=2)
-    keep = {
-        k: np.ones(np.shape(v)[-1], bool) if mask is None else getattr(mask, OBSERVATIONS[k][1]) for k, v in out.items()
-    }
+    keep = {k: np.ones(np.shape(v)[-1], bool) if mask is None else _mask_field(mask, k) for k, v in out.items()}
     return {k: np.asarray(v)[..., keep[k]].astype(np.float32) for k, v in out.items() if keep[k].any()}
 
 
@@ -192,7 +195,7 @@ def observed_values(d: CalibrationData, mask: Mask | None = None) -> dict:
     values = {"obs_drug": d.obs_value, "obs_yard": d.yard_sf, "obs_pert": d.pert_ln_fold}
     out = {}
     for k, v in values.items():
-        keep = np.ones(len(v), bool) if mask is None else getattr(mask, OBSERVATIONS[k][1])
+        keep = np.ones(len(v), bool) if mask is None else _mask_field(mask, k)
         if len(v) and keep.any():
             out[k] = np.asarray(v)[keep]
     return out
@@ -312,7 +315,7 @@ def to_inference_data(
     observed = None
     if log_lik:
         observed = {k: v for k, v in observed_values(d, mask).items() if k in log_lik}
-        dims |= {k: [OBSERVATIONS[k][0]] for k in log_lik}
+        dims |= {k: [OBSERVATIONS[k]] for k in log_lik}
     idata = az.from_dict(
         posterior=samples,
         sample_stats=sample_stats or None,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from chemorad.catalog.registry import SCHEDULE_RADIATION
 from chemorad.dynamics import tcp_model as tm
 from chemorad.dynamics.sites import Site
 
@@ -283,12 +284,8 @@ def dose_response(
     """
     co = tm.cohort(patients, seed)
     n = np.arange(5, 81)
-    tcp = np.array(
-        [
-            tm.population(v, tm.course([{"kind": "radiotherapy", "dose_gy": dose_gy, "fractions": int(k)}]), co)["tcp"]
-            for k in n
-        ]
-    )
+    courses = [tm.course([{"kind": SCHEDULE_RADIATION, "dose_gy": dose_gy, "fractions": int(k)}]) for k in n]
+    tcp = np.array([tm.population(v, c, co)["tcp"] for c in courses])
     i = int(np.searchsorted(tcp, 0.5))  # the population TCP rises with the number of fractions
     if i == 0 or i >= n.size or not 0 < tcp[i - 1] < tcp[i] < 1:
         return float("nan"), float("nan")
