@@ -484,6 +484,43 @@ def test_a_folder_in_use_by_another_run_is_refused(command, tmp_path, files):
         _assert_one_line_error(runner.invoke(app, [*argv, "--out", str(out)]), "another chemorad process")
 
 
+_REPORT_ONE = ["report", "--expression", "{expr}", "--scale", "log", "--tissue", "lung", "--data", "{data}"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "target"),
+    [
+        pytest.param(["evidence", "fit-radiation", "--table", "{sf_ok}"], "out", id="fit-radiation"),
+        pytest.param(["evidence", "scan"], "out", id="scan"),
+        pytest.param(["evidence", "crossres"], "out", id="crossres"),
+        pytest.param(["evidence", "claims"], "out", id="claims"),
+        pytest.param(_REPORT_ONE, "out", id="report-folder"),
+        pytest.param(_REPORT_ONE, "out/one.html", id="report-file"),
+        pytest.param(["kb", "export"], "out/kb.tsv", id="kb-export"),
+    ],
+)
+def test_a_second_writer_of_evidence_report_or_kb_is_refused(argv, target, round2, shared_data, tmp_path, monkeypatch):
+    """Issue 27 (left after round two): evidence outputs, report and kb export held no lock, so two runs into one
+    place both wrote, the last one silently winning. A folder is held by OUT/.lock, one file by .NAME.lock beside it
+    (flock); the second writer is refused in one line before any work."""
+    import fcntl
+
+    monkeypatch.setattr("chemorad.evidence.kb.knowledge_base", lambda *a, **k: (_ for _ in ()).throw(_Reached()))
+    expr = tmp_path / "one.tsv"
+    expr.write_text("gene\tT1\nTP53\t7.1\nABCB1\t3.0\n")
+    path = tmp_path / target
+    (tmp_path / "out").mkdir()
+    lock = path / ".lock" if path.suffix == "" else path.with_name(f".{path.name}.lock")
+    args = [a.format(**round2, expr=expr, data=shared_data) for a in argv]
+    with open(lock, "a+") as held:  # another chemorad process writing there
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _assert_one_line_error(runner.invoke(app, [*args, "--out", str(path)]), "another chemorad process")
+    assert not path.is_file()
+    if "kb" in argv:  # the lock is free again: the work starts, and the lock file is removed on the way out
+        res = runner.invoke(app, [*args, "--out", str(path)])
+        assert isinstance(res.exception, _Reached) and not lock.exists()
+
+
 def test_sample_ids_that_collide_after_sanitising_are_refused(shared_data, tmp_path):
     """Issue 27: samples `T 1` and `T_1` wrote one report (the second replaced the first)."""
     expr = tmp_path / "two.tsv"

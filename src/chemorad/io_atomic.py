@@ -8,7 +8,8 @@ line naming the file and saying the old one is unchanged.
 
 `folder_lock(out)` holds an advisory lock (`out/.lock`, `flock(2)`) while a command writes into an output folder, so a
 second chemorad process writing into the same folder is refused instead of silently replacing the first one's files.
-The lock dies with its holder, however it ends.
+The lock dies with its holder, however it ends. `file_lock(path)` does the same for a command whose output is one file
+(`.NAME.lock` beside it, removed when the command ends).
 """
 
 from __future__ import annotations
@@ -124,4 +125,34 @@ def folder_lock(out: Path, option: str = "--out", hint: str = "wait for it to fi
                 out.rmdir()
             except OSError:
                 pass
+        handle.close()
+
+
+@contextmanager
+def file_lock(
+    path: Path, option: str = "--out", hint: str = "wait for it to finish or choose another name", mkdir: bool = False
+):
+    """Hold ``.NAME.lock`` beside the file `path` while a command writes it; a second chemorad process writing the same
+    file is a `ChemoradError` naming `option`, `path` and `hint`. The lock file is removed on the way out (while still
+    held, so a process that opens it afterwards creates and locks a new one); `mkdir` creates the file's folder."""
+    import fcntl
+
+    lock = path.with_name(f".{path.name}.lock")
+    try:
+        if mkdir:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock, "a+")
+    except FileNotFoundError:
+        raise ChemoradError(f"{option} {path}: folder {path.parent} does not exist") from None
+    except OSError as exc:
+        raise ChemoradError(f"{option} {path}: cannot write into {path.parent} ({exc.strerror or exc})") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise ChemoradError(f"{option} {path}: another chemorad process is writing this file; {hint}") from None
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
         handle.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,7 @@ from chemorad.cli.render import Format, emit, existing_data_folder, progress_bar
 from chemorad.errors import ChemoradError, unknown
 from chemorad.evidence.associations import associations
 from chemorad.evidence.responses import label as _label
-from chemorad.io_atomic import replacing
+from chemorad.io_atomic import folder_lock, replacing
 from chemorad.report.evidence_figures import claims_heatmap_figure, crossres_matrix_figure
 
 app = typer.Typer(help="Test the claims on real cell-line data (Yard 2016, GDSC1/2, CTRP, CCLE).", no_args_is_help=True)
@@ -44,6 +45,21 @@ def _out(out: Path | None) -> Path | None:
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def _holding_out(command):
+    """Run `command` holding its --out folder (`chemorad.io_atomic.folder_lock`, as simulate and sweep do), so a second
+    chemorad process writing there is refused in one line; the command's own checks of --out then run under the lock."""
+
+    @functools.wraps(command)
+    def held(*args, **kwargs):
+        out = kwargs.get("out")
+        if out is None:
+            return command(*args, **kwargs)
+        with folder_lock(out):
+            return command(*args, **kwargs)
+
+    return held
 
 
 def _refuse_existing(out: Path | None, patterns: tuple[str, ...], force: bool) -> None:
@@ -104,6 +120,7 @@ def data_cmd(
 
 
 @app.command("fit-radiation")
+@_holding_out
 def fit_radiation(
     cell_line: Annotated[
         str | None, typer.Option(help="Only this line (any spelling); with --out, its fit figure.")
@@ -194,6 +211,7 @@ def _features(kind: str, data) -> pd.DataFrame:
 
 
 @app.command()
+@_holding_out
 def scan(
     features: Annotated[str, typer.Option(help=f"Feature set: {', '.join(FEATURE_SETS)}.")] = "scores",
     all_compounds: Annotated[
@@ -243,6 +261,7 @@ def scan(
 
 
 @app.command()
+@_holding_out
 def crossres(
     n_boot: Annotated[
         int, typer.Option(help="Bootstrap resamples per pair (at most 10,000).", min=0, max=MAX_BOOT)
@@ -310,6 +329,7 @@ def crossres(
 
 
 @app.command()
+@_holding_out
 def claims(
     summary: Annotated[bool, typer.Option(help="One row per mechanism and claim: counts of verdicts.")] = False,
     mechanism: Annotated[str | None, typer.Option(help="Only this mechanism id.")] = None,
