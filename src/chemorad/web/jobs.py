@@ -81,12 +81,13 @@ class _Process:
 
     def _stop(self) -> None:
         if self.proc is not None:
-            if self.proc.is_alive():
-                self.proc.terminate()
-                self.proc.join(_STOP_GRACE_S)
+            if self.proc.pid is not None:  # started (a failed start leaves nothing to end)
                 if self.proc.is_alive():
-                    self.proc.kill()
-            self.proc.join()
+                    self.proc.terminate()
+                    self.proc.join(_STOP_GRACE_S)
+                    if self.proc.is_alive():
+                        self.proc.kill()
+                self.proc.join()
             self.proc.close()
         if self.conn is not None:
             self.conn.close()
@@ -243,7 +244,8 @@ class Jobs:
             try:
                 self._run(self.processes[k], job, sim)
             except Exception as exc:  # noqa: BLE001 - a worker must outlive any one job
-                job.error, job.state = f"internal error: {type(exc).__name__}: {exc}", "failed"
+                first = str(exc).strip().splitlines()[:1]
+                job.error, job.state = f"internal error: {type(exc).__name__}: {' '.join(first)}", "failed"
                 self.processes[k].stop()
             finally:
                 with self._cond:
