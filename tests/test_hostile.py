@@ -500,6 +500,7 @@ _REPORT_ONE = ["report", "--expression", "{expr}", "--scale", "log", "--tissue",
         pytest.param(_REPORT_ONE, "out", id="report-folder"),
         pytest.param(_REPORT_ONE, "out/one.html", id="report-file"),
         pytest.param(["kb", "export"], "out/kb.tsv", id="kb-export"),
+        pytest.param(["answer", "--data", "{data}"], "out", id="answer"),
     ],
 )
 def test_a_second_writer_of_evidence_report_or_kb_is_refused(argv, target, round2, shared_data, tmp_path, monkeypatch):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Annotated
 
@@ -13,11 +12,12 @@ from rich.console import Console
 from chemorad.app.inputs import split_ids
 from chemorad.bundle import datasets as ds
 from chemorad.cli.context import current_catalog
+from chemorad.cli.options import holding_out
 from chemorad.cli.render import Format, emit, existing_data_folder, progress_bar
 from chemorad.errors import ChemoradError, unknown
 from chemorad.evidence.associations import associations
 from chemorad.evidence.responses import label as _label
-from chemorad.io_atomic import folder_lock, replacing
+from chemorad.io_atomic import replacing
 from chemorad.report.evidence_figures import claims_heatmap_figure, crossres_matrix_figure
 
 app = typer.Typer(help="Test the claims on real cell-line data (Yard 2016, GDSC1/2, CTRP, CCLE).", no_args_is_help=True)
@@ -45,21 +45,6 @@ def _out(out: Path | None) -> Path | None:
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-def _holding_out(command):
-    """Run `command` holding its --out folder (`chemorad.io_atomic.folder_lock`, as simulate and sweep do), so a second
-    chemorad process writing there is refused in one line; the command's own checks of --out then run under the lock."""
-
-    @functools.wraps(command)
-    def held(*args, **kwargs):
-        out = kwargs.get("out")
-        if out is None:
-            return command(*args, **kwargs)
-        with folder_lock(out):
-            return command(*args, **kwargs)
-
-    return held
 
 
 def _refuse_existing(out: Path | None, patterns: tuple[str, ...], force: bool) -> None:
@@ -120,7 +105,7 @@ def data_cmd(
 
 
 @app.command("fit-radiation")
-@_holding_out
+@holding_out
 def fit_radiation(
     cell_line: Annotated[
         str | None, typer.Option(help="Only this line (any spelling); with --out, its fit figure.")
@@ -211,7 +196,7 @@ def _features(kind: str, data) -> pd.DataFrame:
 
 
 @app.command()
-@_holding_out
+@holding_out
 def scan(
     features: Annotated[str, typer.Option(help=f"Feature set: {', '.join(FEATURE_SETS)}.")] = "scores",
     all_compounds: Annotated[
@@ -261,7 +246,7 @@ def scan(
 
 
 @app.command()
-@_holding_out
+@holding_out
 def crossres(
     n_boot: Annotated[
         int, typer.Option(help="Bootstrap resamples per pair (at most 10,000).", min=0, max=MAX_BOOT)
@@ -329,7 +314,7 @@ def crossres(
 
 
 @app.command()
-@_holding_out
+@holding_out
 def claims(
     summary: Annotated[bool, typer.Option(help="One row per mechanism and claim: counts of verdicts.")] = False,
     mechanism: Annotated[str | None, typer.Option(help="Only this mechanism id.")] = None,
