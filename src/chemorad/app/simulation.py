@@ -2,7 +2,7 @@
 
 Validation (the scenario file against the catalog, the memory and step budget) happens before any work, so a bad file
 is a one-line error before a thread or a progress bar starts. Used by `chemorad simulate` (run at once) and the web
-explorer's simulation page (run in a background thread, its progress polled by the page).
+explorer's simulation page (run in a worker process, its progress polled by the page).
 """
 
 from __future__ import annotations

@@ -40,8 +40,8 @@ MAX_RUNNING_BYTES = 1024 * 2**20
 MAX_JOB_WORK = 4e6
 MAX_RUNNING_WORK = 8e6
 #: a worker process whose resident memory after a job is above this is ended (and a fresh one started for the next
-#: job), so the memory of a large run goes back to the system; an idle worker with its imports holds about
-#: WORKER_IDLE_RSS_MB (measured, docs/web.md)
+#: job), so the memory of a large run goes back to the system; an idle worker with its imports held about 300 MB
+#: (measured once, docs/web.md "Memory")
 WORKER_MAX_RSS_MB = 400.0
 
 
