@@ -491,6 +491,25 @@ def _post_scenario(base: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
+def _worker_processes(pid: int) -> int:
+    """How many of `pid`'s children are simulation worker processes (multiprocessing's spawn_main; not its resource
+    tracker)."""
+    n = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            if (
+                int(stat.rsplit(")", 1)[1].split()[1]) == pid
+                and b"spawn_main" in Path(f"/proc/{entry}/cmdline").read_bytes()
+            ):
+                n += 1
+        except (OSError, ValueError, IndexError):
+            continue
+    return n
+
+
 #: the stated memory cap of the load test: the server may grow by at most this much over 50 uploads
 LOAD_RSS_GROWTH_CAP_MB = 400
 
@@ -510,14 +529,18 @@ class TestLoad:
         assert page[0] == 200
         assert [code for code, _ in results] == [200] * 50
         ids = {json.loads(body)["id"] for _, body in results}
-        peak_threads = 0
+        peak_threads = peak_workers = 0
         while True:
             listed = {r["id"]: r["state"] for r in json.loads(_get(base + "/api/simulations")[1])}
             assert ids <= set(listed)  # every job listed, at every poll, until it is done
             peak_threads = max(peak_threads, len(os.listdir(f"/proc/{proc.pid}/task")))
+            peak_workers = max(peak_workers, _worker_processes(proc.pid))
             if all(listed[i] == "done" for i in ids):
                 break
             assert all(listed[i] in ("queued", "running", "done") for i in ids)
             time.sleep(0.5)
         assert peak_threads - threads0 <= limits.WORKERS + 40  # no thread per upload (uvicorn's pool aside)
-        assert rss_mb(proc.pid) - rss0 < LOAD_RSS_GROWTH_CAP_MB
+        assert 1 <= peak_workers <= limits.WORKERS  # the simulations ran in the fixed worker processes
+        growth = rss_mb(proc.pid) - rss0
+        print(f"load test: server RSS {rss0:.0f} MB, growth {growth:.1f} MB; peak threads +{peak_threads - threads0}")
+        assert growth < LOAD_RSS_GROWTH_CAP_MB
