@@ -8,8 +8,8 @@ line naming the file and saying the old one is unchanged.
 
 `folder_lock(out)` holds an advisory lock (`out/.lock`, `flock(2)`) while a command writes into an output folder, so a
 second chemorad process writing into the same folder is refused instead of silently replacing the first one's files.
-The lock dies with its holder, however it ends. `file_lock(path)` does the same for a command whose output is one file
-(`.NAME.lock` beside it, removed when the command ends).
+The lock dies with its holder, however it ends, and the lock file is removed when the command ends. `file_lock(path)`
+does the same for a command whose output is one file (`.NAME.lock` beside it).
 """
 
 from __future__ import annotations
@@ -94,8 +94,9 @@ def write_text(path: Path | str, text: str, encoding: str = "utf-8") -> Path:
 def folder_lock(out: Path, option: str = "--out", hint: str = "wait for it to finish or choose another folder"):
     """Hold `out/.lock` while writing into `out` (created if absent); yield whether `out` was created here.
 
-    A folder locked by another live process is a `ChemoradError` naming `option`, `out` and `hint`. A folder created
-    here and left holding only the lock file (the command failed before writing) is removed on the way out.
+    A folder locked by another live process is a `ChemoradError` naming `option`, `out` and `hint`. The lock file is
+    removed on the way out (while still held), and a folder created here and left empty (the command failed before
+    writing) is removed too.
     """
     import fcntl
 
@@ -119,8 +120,9 @@ def folder_lock(out: Path, option: str = "--out", hint: str = "wait for it to fi
         handle.flush()
         yield created
     finally:
-        if created and out.is_dir() and [p.name for p in out.iterdir()] == [LOCK]:
-            (out / LOCK).unlink(missing_ok=True)
+        # removed while still held (no lock file is left behind); a folder created here and left empty goes too
+        (out / LOCK).unlink(missing_ok=True)
+        if created and out.is_dir() and not any(out.iterdir()):
             try:
                 out.rmdir()
             except OSError:
