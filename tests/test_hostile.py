@@ -390,6 +390,8 @@ def round2(tmp_path: Path, files) -> dict[str, str]:
         "fractions_true": head + rt % "fractions: true" + sim % "",
         "same_instant": head + rt % "fractions: 6, per_day: 3, interval_h: 12" + sim % "",
         "after_horizon": head + rt % "fractions: 3, start_day: 30" + sim % "",
+        # starts on day 10 of 12, but its gaps push every fraction to days 13-15
+        "gaps_past_horizon": head + rt % "fractions: 3, start_day: 10, gaps_days: [0, 1, 2]" + sim % "",
         "duplicate_key": head + rt % "fractions: 3" + "simulation:\n  days: 12\n  dt_days: 1.0\n  days: 300\n",
         "seed_negative": head + rt % "fractions: 3" + sim % ", seed: -1",
         "dollar_clone": _SMALL + "clones: [{name: 'a$\\\\q$b', fraction: 1.0}]\n",
@@ -447,6 +449,7 @@ ROUND2 = [
     ("scenario-fractions-true", ["simulate", "{fractions_true}"], "true/false"),
     ("scenario-fractions-same-instant", ["simulate", "{same_instant}"], "interval_h"),
     ("scenario-course-after-horizon", ["simulate", "{after_horizon}"], "start_day"),
+    ("scenario-course-gapped-past-horizon", ["simulate", "{gaps_past_horizon}"], "no fraction would be given"),
     ("scenario-duplicate-key", ["simulate", "{duplicate_key}"], "duplicate key 'days'"),
     ("sweep-replicates-true", ["sweep", "{sweep_replicates_true}", "--out", "{folder}/o"], "true/false"),
 ]
@@ -482,6 +485,44 @@ def test_a_folder_in_use_by_another_run_is_refused(command, tmp_path, files):
     with open(out / ".lock", "a+") as held:  # another chemorad process writing there
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         _assert_one_line_error(runner.invoke(app, [*argv, "--out", str(out)]), "another chemorad process")
+
+
+_REPORT_ONE = ["report", "--expression", "{expr}", "--scale", "log", "--tissue", "lung", "--data", "{data}"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "target"),
+    [
+        pytest.param(["evidence", "fit-radiation", "--table", "{sf_ok}"], "out", id="fit-radiation"),
+        pytest.param(["evidence", "scan"], "out", id="scan"),
+        pytest.param(["evidence", "crossres"], "out", id="crossres"),
+        pytest.param(["evidence", "claims"], "out", id="claims"),
+        pytest.param(_REPORT_ONE, "out", id="report-folder"),
+        pytest.param(_REPORT_ONE, "out/one.html", id="report-file"),
+        pytest.param(["kb", "export"], "out/kb.tsv", id="kb-export"),
+        pytest.param(["answer", "--data", "{data}"], "out", id="answer"),
+    ],
+)
+def test_a_second_writer_of_evidence_report_or_kb_is_refused(argv, target, round2, shared_data, tmp_path, monkeypatch):
+    """Issue 27 (left after round two): evidence outputs, report and kb export held no lock, so two runs into one
+    place both wrote, the last one silently winning. A folder is held by OUT/.lock, one file by .NAME.lock beside it
+    (flock); the second writer is refused in one line before any work."""
+    import fcntl
+
+    monkeypatch.setattr("chemorad.evidence.kb.knowledge_base", lambda *a, **k: (_ for _ in ()).throw(_Reached()))
+    expr = tmp_path / "one.tsv"
+    expr.write_text("gene\tT1\nTP53\t7.1\nABCB1\t3.0\n")
+    path = tmp_path / target
+    (tmp_path / "out").mkdir()
+    lock = path / ".lock" if path.suffix == "" else path.with_name(f".{path.name}.lock")
+    args = [a.format(**round2, expr=expr, data=shared_data) for a in argv]
+    with open(lock, "a+") as held:  # another chemorad process writing there
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _assert_one_line_error(runner.invoke(app, [*args, "--out", str(path)]), "another chemorad process")
+    assert not path.is_file()
+    if "kb" in argv:  # the lock is free again: the work starts, and the lock file is removed on the way out
+        res = runner.invoke(app, [*args, "--out", str(path)])
+        assert isinstance(res.exception, _Reached) and not lock.exists()
 
 
 def test_sample_ids_that_collide_after_sanitising_are_refused(shared_data, tmp_path):
@@ -528,6 +569,28 @@ def test_a_dollar_in_a_name_is_not_mathtext(round2, tmp_path, monkeypatch):
     res = runner.invoke(app, ["simulate", round2["dollar_clone"], "--out", str(tmp_path / "sim"), "-f", "json"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "sim" / "simulation.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("item", "needle"),
+    [
+        ("{kind: radiotherapy, dose_gy: 2.0, fractions: 30}", "schedule[0]: 20 of 30 fractions"),
+        ("{kind: drug, therapy: cisplatin, cycles: 6, cycle_days: 21}", "schedule[0]: 5 of 6 administrations"),
+    ],
+)
+def test_a_course_cut_by_the_horizon_is_a_warning_naming_the_fractions_dropped(item, needle, tmp_path, monkeypatch):
+    """Issue 27 (left after round two): a course that starts in time but ends after simulation.days was cut silently.
+    30 fractions Monday-Friday from day 0 take 6 weeks; 12 days hold 10 of them (days 0-4, 7-11). Six cycles every 21
+    days: only day 0 falls before day 12. The run still happens, with one warning line naming the number not given."""
+    monkeypatch.setattr("chemorad.dynamics.simulator.simulate", _REAL_SIMULATE)
+    text = (
+        "name: cut\ntumour: {initial_cells: 1.0e5, redistribution: false}\n"
+        f"schedule:\n  - {item}\nsimulation: {{days: 12, dt_days: 1.0, mode: deterministic, replicates: 1}}\n"
+    )
+    res = runner.invoke(app, ["simulate", _scenario_file(tmp_path, "cut", text), "-f", "json"])
+    assert res.exit_code == 0, res.output
+    warnings = [line for line in res.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and needle in warnings[0] and "cut.yaml" in warnings[0], res.stderr
 
 
 # ---------------------------------------------------------------- a full disk: the old file survives, no temp file

@@ -8,7 +8,8 @@ line naming the file and saying the old one is unchanged.
 
 `folder_lock(out)` holds an advisory lock (`out/.lock`, `flock(2)`) while a command writes into an output folder, so a
 second chemorad process writing into the same folder is refused instead of silently replacing the first one's files.
-The lock dies with its holder, however it ends.
+The lock dies with its holder, however it ends, and the lock file is removed when the command ends. `file_lock(path)`
+does the same for a command whose output is one file (`.NAME.lock` beside it).
 """
 
 from __future__ import annotations
@@ -93,8 +94,9 @@ def write_text(path: Path | str, text: str, encoding: str = "utf-8") -> Path:
 def folder_lock(out: Path, option: str = "--out", hint: str = "wait for it to finish or choose another folder"):
     """Hold `out/.lock` while writing into `out` (created if absent); yield whether `out` was created here.
 
-    A folder locked by another live process is a `ChemoradError` naming `option`, `out` and `hint`. A folder created
-    here and left holding only the lock file (the command failed before writing) is removed on the way out.
+    A folder locked by another live process is a `ChemoradError` naming `option`, `out` and `hint`. The lock file is
+    removed on the way out (while still held), and a folder created here and left empty (the command failed before
+    writing) is removed too.
     """
     import fcntl
 
@@ -118,10 +120,41 @@ def folder_lock(out: Path, option: str = "--out", hint: str = "wait for it to fi
         handle.flush()
         yield created
     finally:
-        if created and out.is_dir() and [p.name for p in out.iterdir()] == [LOCK]:
-            (out / LOCK).unlink(missing_ok=True)
+        # removed while still held (no lock file is left behind); a folder created here and left empty goes too
+        (out / LOCK).unlink(missing_ok=True)
+        if created and out.is_dir() and not any(out.iterdir()):
             try:
                 out.rmdir()
             except OSError:
                 pass
+        handle.close()
+
+
+@contextmanager
+def file_lock(
+    path: Path, option: str = "--out", hint: str = "wait for it to finish or choose another name", mkdir: bool = False
+):
+    """Hold ``.NAME.lock`` beside the file `path` while a command writes it; a second chemorad process writing the same
+    file is a `ChemoradError` naming `option`, `path` and `hint`. The lock file is removed on the way out (while still
+    held, so a process that opens it afterwards creates and locks a new one); `mkdir` creates the file's folder."""
+    import fcntl
+
+    lock = path.with_name(f".{path.name}.lock")
+    try:
+        if mkdir:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock, "a+")
+    except FileNotFoundError:
+        raise ChemoradError(f"{option} {path}: folder {path.parent} does not exist") from None
+    except OSError as exc:
+        raise ChemoradError(f"{option} {path}: cannot write into {path.parent} ({exc.strerror or exc})") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise ChemoradError(f"{option} {path}: another chemorad process is writing this file; {hint}") from None
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
         handle.close()

@@ -110,3 +110,34 @@ def with_answer(ex, doc: dict, cal):
     """`ex` (an `Explorer`) serving `doc` and `cal` as its answer tables."""
     ex.answer_doc, ex.calibrated = (lambda: doc), (lambda: cal)
     return ex
+
+
+def blocked_run(release: str, catalog, payload, progress) -> tuple:
+    """A stand-in for `chemorad.web.worker.run_simulation` run in the worker process: reports progress until the file
+    `release` exists, then answers a one-row summary and no figure (for queue and cancel tests)."""
+    import pandas as pd
+
+    k = 0
+    while not os.path.exists(release):
+        k += 1
+        progress(k % 100, 100)
+        time.sleep(0.01)
+    progress(100, 100)
+    return pd.DataFrame({"replicate": [0]}), None
+
+
+#: memory a `hungry_run` leaves behind in its worker process, as fragmented heap or caches do after a large run
+_KEPT: list = []
+
+
+def hungry_run(megabytes: int, catalog, payload, progress) -> tuple:
+    """A stand-in run that touches `megabytes` MB of memory in the worker process and leaves it held there after it
+    answers (as a large run's fragmented heap does), reporting the worker's pid and resident memory."""
+    import numpy as np
+    import pandas as pd
+
+    block = np.ones(megabytes * 2**20 // 8)
+    _KEPT.append(block)
+    progress(1, 1)
+    rss = rss_mb(os.getpid())
+    return pd.DataFrame({"replicate": [0], "pid": [os.getpid()], "rss_mb": [rss], "n": [block[::4096].sum()]}), None

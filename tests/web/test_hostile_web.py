@@ -33,6 +33,7 @@ from chemorad.context import Context
 from chemorad.errors import ChemoradError
 from chemorad.web import jobs as jobs_module
 from chemorad.web import limits
+from chemorad.web import worker as worker_module
 from chemorad.web.app import create_app, server_app
 from chemorad.web.jobs import Jobs
 from chemorad.web.security import allowed_hosts
@@ -63,7 +64,9 @@ def web(ctx, tmp_path):
     """An app without the data bundle, its runs folder a fresh temporary one."""
     runs_dir = tmp_path / "runs"
     runs_dir.mkdir()
-    return create_app(Explorer(ctx, runs_dir))
+    app = create_app(Explorer(ctx, runs_dir))
+    yield app
+    app.state.jobs.close()
 
 
 def _until(pred, timeout: float = 120.0) -> None:
@@ -82,41 +85,26 @@ class _Upload:
         return self._buf.read(n)
 
 
-class _Blocked:
-    """A stand-in simulation that runs until released, reporting progress (for queue and cancel tests)."""
+class _Release:
+    """Lets the `blocked_run` stand-ins in the worker processes finish (they wait for this file)."""
 
-    def __init__(self, scenario, release: threading.Event) -> None:
-        self.scenario, self.release, self.name = scenario, release, "blocked"
+    def __init__(self, path: Path) -> None:
+        self.path = path
 
-    def run(self, progress):
-        k = 0
-        while not self.release.wait(0.01):
-            k += 1
-            progress(k % 100, 100)
-        progress(100, 100)
-        from types import SimpleNamespace
-
-        import xarray as xr
-
-        return SimpleNamespace(summary=pd.DataFrame({"replicate": [0]}), dataset=xr.Dataset())
+    def set(self) -> None:
+        self.path.touch()
 
 
 @pytest.fixture
-def blocked(monkeypatch, ctx, tmp_path):
-    """`Jobs.start` validates the real tiny scenario but simulates a `_Blocked` run; yields the release event."""
-    from chemorad.app.simulation import simulation_job
+def blocked(monkeypatch, tmp_path):
+    """Worker processes run `_web_helpers.blocked_run` (progress until released) instead of simulating; the real tiny
+    scenario is validated at submission. Yields the release and the scenario file."""
+    import functools
 
-    release = threading.Event()
-    real = simulation_job
+    from _web_helpers import blocked_run
 
-    def fake(c, path, reps=None):
-        return _Blocked(real(c, path, reps).scenario, release)
-
-    monkeypatch.setattr(jobs_module, "simulation_job", fake)
-    monkeypatch.setattr(jobs_module.Jobs, "_save_results", lambda self, job, summary, fig: None)
-    import chemorad.report.dynamics_figures as figs
-
-    monkeypatch.setattr(figs, "draw_simulation", lambda ds: None)
+    release = _Release(tmp_path / "release")
+    monkeypatch.setattr(worker_module, "run_simulation", functools.partial(blocked_run, str(release.path)))
     scenario = tmp_path / "tiny.yaml"
     scenario.write_text(TINY)
     yield release, scenario
@@ -232,6 +220,8 @@ class TestBoundedWork:
         release.set()
         _until(lambda: all(j.state == "done" for j in submitted))
         assert len(jobs.list()) == 50 and threading.active_count() - before == 2
+        assert sum(p.proc is not None for p in jobs.processes) <= 2  # two worker processes served all 50
+        jobs.close()
 
     def test_cancel_a_queued_and_a_running_job(self, web, blocked) -> None:
         _, scenario = blocked
@@ -246,6 +236,7 @@ class TestBoundedWork:
         assert request(web, "POST", f"/simulations/{running[0]}/cancel").status == 303
         request(web, "DELETE", f"/api/simulations/{running[1]}")
         _until(lambda: all(jobs.get(i).state == "cancelled" for i in ids))
+        assert all(p.proc is None for p in jobs.processes)  # a running job is stopped by ending its process
         assert {r["id"]: r["state"] for r in request(web, "GET", "/api/simulations").json()} == dict.fromkeys(
             ids, "cancelled"
         )
@@ -264,6 +255,38 @@ class TestBoundedWork:
         res = request(web, "POST", "/api/simulations", files={"scenario": ("slow.yaml", slow.encode())})
         assert res.status == 400 and "work units" in res.json()["error"]
         assert request(web, "GET", "/api/simulations").json() == []
+
+    def test_a_large_run_gives_its_memory_back_and_never_enters_the_server(self, ctx, tmp_path, monkeypatch) -> None:
+        """Issue 27: memory was not returned after large simulations (they ran in the server's threads). Runs are in
+        worker processes; one left holding more than WORKER_MAX_RSS_MB after a job is ended and replaced."""
+        import functools
+
+        from _web_helpers import hungry_run
+
+        scenario = tmp_path / "tiny.yaml"
+        scenario.write_text(TINY)
+        jobs = Jobs(ctx, None, workers=1)
+        try:
+            monkeypatch.setattr(worker_module, "run_simulation", functools.partial(hungry_run, 1))
+            small = jobs.start(scenario, None)
+            _until(lambda: small.state == "done")
+            idle = float(small.summary["rss_mb"].iat[0])
+            server0 = rss_mb(os.getpid())
+            monkeypatch.setattr(limits, "WORKER_MAX_RSS_MB", idle + 100)
+            monkeypatch.setattr(worker_module, "run_simulation", functools.partial(hungry_run, 300))
+            big = jobs.start(scenario, None)
+            _until(lambda: big.state == "done")
+            pid = int(big.summary["pid"].iat[0])
+            assert pid == int(small.summary["pid"].iat[0]) != os.getpid()  # the same warm worker, not the server
+            assert float(big.summary["rss_mb"].iat[0]) > idle + 250  # the run held its 300 MB there
+            _until(lambda: not Path(f"/proc/{pid}").exists(), 30)  # ended: its memory is the system's again
+            assert jobs.processes[0].proc is None
+            assert rss_mb(os.getpid()) - server0 < 100  # the server never held the run's memory
+            again = jobs.start(scenario, None)  # a fresh worker takes the next job
+            _until(lambda: again.state == "done")
+            assert int(again.summary["pid"].iat[0]) not in (pid, os.getpid())
+        finally:
+            jobs.close()
 
     def test_running_jobs_together_stay_within_the_memory_and_work_limits(self, ctx, tmp_path) -> None:
         jobs = Jobs(ctx, None, workers=0)
@@ -338,6 +361,7 @@ class TestFilesAndState:
         page = request(second, "GET", f"/simulations/{job_id}")
         assert page.status == 200 and f"/files/browser/{job_id}/simulation.png" in page.text
         assert len(request(second, "GET", f"/api/simulations/{job_id}").json()["summary"]) == 2
+        first.state.jobs.close()
 
     def test_a_job_interrupted_by_a_restart_is_listed_as_interrupted(self, ctx, tmp_path, blocked) -> None:
         _, scenario = blocked
@@ -467,6 +491,25 @@ def _post_scenario(base: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
+def _worker_processes(pid: int) -> int:
+    """How many of `pid`'s children are simulation worker processes (multiprocessing's spawn_main; not its resource
+    tracker)."""
+    n = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            if (
+                int(stat.rsplit(")", 1)[1].split()[1]) == pid
+                and b"spawn_main" in Path(f"/proc/{entry}/cmdline").read_bytes()
+            ):
+                n += 1
+        except (OSError, ValueError, IndexError):
+            continue
+    return n
+
+
 #: the stated memory cap of the load test: the server may grow by at most this much over 50 uploads
 LOAD_RSS_GROWTH_CAP_MB = 400
 
@@ -486,14 +529,18 @@ class TestLoad:
         assert page[0] == 200
         assert [code for code, _ in results] == [200] * 50
         ids = {json.loads(body)["id"] for _, body in results}
-        peak_threads = 0
+        peak_threads = peak_workers = 0
         while True:
             listed = {r["id"]: r["state"] for r in json.loads(_get(base + "/api/simulations")[1])}
             assert ids <= set(listed)  # every job listed, at every poll, until it is done
             peak_threads = max(peak_threads, len(os.listdir(f"/proc/{proc.pid}/task")))
+            peak_workers = max(peak_workers, _worker_processes(proc.pid))
             if all(listed[i] == "done" for i in ids):
                 break
             assert all(listed[i] in ("queued", "running", "done") for i in ids)
             time.sleep(0.5)
         assert peak_threads - threads0 <= limits.WORKERS + 40  # no thread per upload (uvicorn's pool aside)
-        assert rss_mb(proc.pid) - rss0 < LOAD_RSS_GROWTH_CAP_MB
+        assert 1 <= peak_workers <= limits.WORKERS  # the simulations ran in the fixed worker processes
+        growth = rss_mb(proc.pid) - rss0
+        print(f"load test: server RSS {rss0:.0f} MB, growth {growth:.1f} MB; peak threads +{peak_threads - threads0}")
+        assert growth < LOAD_RSS_GROWTH_CAP_MB

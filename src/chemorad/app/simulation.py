@@ -2,7 +2,7 @@
 
 Validation (the scenario file against the catalog, the memory and step budget) happens before any work, so a bad file
 is a one-line error before a thread or a progress bar starts. Used by `chemorad simulate` (run at once) and the web
-explorer's simulation page (run in a background thread, its progress polled by the page).
+explorer's simulation page (run in a worker process, its progress polled by the page).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ class SimulationJob:
     scenario: Scenario
     replicates: int | None = None
     seed: int | None = None
+    #: one line per schedule item cut by the end of the simulated time (`chemorad.dynamics.scenario.horizon_warnings`)
+    warnings: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -40,9 +42,9 @@ def simulation_job(
     ctx: Context, scenario: Path, replicates: int | None = None, seed: int | None = None
 ) -> SimulationJob:
     """Read and validate `scenario` against the context's catalog and check that the run fits the budget."""
-    from chemorad.dynamics.scenario import load_scenario
+    from chemorad.dynamics.scenario import horizon_warnings, load_scenario
     from chemorad.dynamics.simulator import check_budget
 
     sc = load_scenario(scenario, cat=ctx.catalog)
     check_budget(sc, replicates or sc.simulation.replicates)
-    return SimulationJob(ctx, sc, replicates, seed)
+    return SimulationJob(ctx, sc, replicates, seed, tuple(horizon_warnings(sc, str(scenario), cat=ctx.catalog)))

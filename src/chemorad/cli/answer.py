@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from chemorad.cli.context import current
+from chemorad.cli.options import holding_out
 from chemorad.errors import ChemoradError, unknown
 
 err = Console(stderr=True)
@@ -55,6 +56,7 @@ def _tissue(data: Path | None, tissue: str | None) -> str | None:
     return tissue
 
 
+@holding_out
 def answer_cmd(
     fmt: Annotated[AnswerFormat, typer.Option("--format", "-f", help="md, html or json.")] = AnswerFormat.md,
     out: Annotated[

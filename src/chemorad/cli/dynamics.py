@@ -116,6 +116,8 @@ def simulate_cmd(
 
     ctx = current()
     job = simulation_job(ctx, scenario, replicates, seed)
+    for line in job.warnings:
+        err.print(f"[yellow]chemorad: warning:[/yellow] {line}", highlight=False, soft_wrap=True)
     site_pop = scenario_tcp(job.scenario, ctx.catalog)  # the site model, when `calibration:` names a tumour site
     if out is not None:
         check_destination(out, SIMULATE_OUTPUTS, force=force)

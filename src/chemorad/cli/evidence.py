@@ -12,6 +12,7 @@ from rich.console import Console
 from chemorad.app.inputs import split_ids
 from chemorad.bundle import datasets as ds
 from chemorad.cli.context import current_catalog
+from chemorad.cli.options import holding_out
 from chemorad.cli.render import Format, emit, existing_data_folder, progress_bar
 from chemorad.errors import ChemoradError, unknown
 from chemorad.evidence.associations import associations
@@ -104,6 +105,7 @@ def data_cmd(
 
 
 @app.command("fit-radiation")
+@holding_out
 def fit_radiation(
     cell_line: Annotated[
         str | None, typer.Option(help="Only this line (any spelling); with --out, its fit figure.")
@@ -194,6 +196,7 @@ def _features(kind: str, data) -> pd.DataFrame:
 
 
 @app.command()
+@holding_out
 def scan(
     features: Annotated[str, typer.Option(help=f"Feature set: {', '.join(FEATURE_SETS)}.")] = "scores",
     all_compounds: Annotated[
@@ -243,6 +246,7 @@ def scan(
 
 
 @app.command()
+@holding_out
 def crossres(
     n_boot: Annotated[
         int, typer.Option(help="Bootstrap resamples per pair (at most 10,000).", min=0, max=MAX_BOOT)
@@ -310,6 +314,7 @@ def crossres(
 
 
 @app.command()
+@holding_out
 def claims(
     summary: Annotated[bool, typer.Option(help="One row per mechanism and claim: counts of verdicts.")] = False,
     mechanism: Annotated[str | None, typer.Option(help="Only this mechanism id.")] = None,

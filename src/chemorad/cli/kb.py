@@ -13,7 +13,7 @@ from rich.console import Console
 from chemorad.cli.context import current_catalog
 from chemorad.cli.render import existing_data_folder
 from chemorad.errors import ChemoradError
-from chemorad.io_atomic import replacing, write_text
+from chemorad.io_atomic import file_lock, replacing, write_text
 
 app = typer.Typer(
     help="The graded knowledge base of resistance mechanisms and markers per therapy.", no_args_is_help=True
@@ -51,16 +51,18 @@ def export_cmd(
     from chemorad.evidence.kb import kb_export, kb_jsonld, knowledge_base, records_table
 
     _writable(out, force)
-    cat = current_catalog()
-    with err.status("testing every mechanism and marker on the cell-line data"):
-        records = knowledge_base(cat, data)
-    doc = kb_export(records)
-    if fmt is KbFormat.tsv:
-        with replacing(out) as tmp:
-            records_table(doc["records"]).to_csv(tmp, sep="\t", index=False)
-    else:
-        payload = kb_jsonld(doc) if fmt is KbFormat.jsonld else doc
-        write_text(out, json.dumps(payload, indent=1, allow_nan=False) + "\n")
+    with file_lock(out):  # a second export to the same file is refused, not silently replaced
+        _writable(out, force)  # again under the lock
+        cat = current_catalog()
+        with err.status("testing every mechanism and marker on the cell-line data"):
+            records = knowledge_base(cat, data)
+        doc = kb_export(records)
+        if fmt is KbFormat.tsv:
+            with replacing(out) as tmp:
+                records_table(doc["records"]).to_csv(tmp, sep="\t", index=False)
+        else:
+            payload = kb_jsonld(doc) if fmt is KbFormat.jsonld else doc
+            write_text(out, json.dumps(payload, indent=1, allow_nan=False) + "\n")
     grades = {}
     for r in doc["records"]:
         grades[r["evidence_grade"]] = grades.get(r["evidence_grade"], 0) + 1

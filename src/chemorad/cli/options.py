@@ -125,3 +125,20 @@ def profile_command(*layout: str) -> Callable[[Callable[..., Any]], Callable[...
         return command
 
     return decorate
+
+
+def holding_out(command):
+    """Run `command` holding its --out folder (`chemorad.io_atomic.folder_lock`, as simulate and sweep do), so a second
+    chemorad process writing there is refused in one line; the command's own checks of --out then run under the lock."""
+
+    @functools.wraps(command)
+    def held(*args, **kwargs):
+        out = kwargs.get("out")
+        if out is None:
+            return command(*args, **kwargs)
+        from chemorad.io_atomic import folder_lock
+
+        with folder_lock(out):
+            return command(*args, **kwargs)
+
+    return held

@@ -211,9 +211,12 @@ def report_cmd(
             more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
             raise ChemoradError(f"--out {out}: {existing[0]} already exists{more}; pass --force to overwrite")
 
-    result = run_prediction(inputs, check=refuse)
-    paths = write_reports(
-        current().catalog, result.predictions, result.profile, out, inputs.data, level=result.level, regimens=regimens
-    )
+    from chemorad.io_atomic import file_lock, folder_lock
+
+    # held from before the fits until the reports are in place: a second chemorad writing there is refused
+    with file_lock(out, mkdir=True) if out.suffix.lower() == ".html" else folder_lock(out):
+        result = run_prediction(inputs, check=refuse)
+        cat, level = current().catalog, result.level
+        paths = write_reports(cat, result.predictions, result.profile, out, inputs.data, level=level, regimens=regimens)
     for path in paths:
         print(path)

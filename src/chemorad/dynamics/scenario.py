@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import SCHEDULE_DRUG, SCHEDULE_RADIATION, Modality
 from chemorad.dynamics.presets import load_calibration
-from chemorad.dynamics.schedule import Drug, Radiotherapy, _Strict, events
+from chemorad.dynamics.schedule import Drug, Radiotherapy, _Strict, events, radiotherapy_times
 from chemorad.errors import ChemoradError, closest, read_yaml
 
 
@@ -189,11 +189,19 @@ def parse_scenario(raw: object, where: str = "scenario", *, cat: Catalog) -> Sce
     return sc
 
 
+def simulated_end(sc: Scenario) -> float:
+    """The last simulated time (days): ceil(days / dt_days) steps of dt_days. An event is given in the step that
+    contains it, so one at or after this time is never given."""
+    sim = sc.simulation
+    return math.ceil(sim.days / sim.dt_days) * sim.dt_days
+
+
 def check_horizon(sc: Scenario, where: str = "scenario") -> None:
-    """A schedule item that starts at or after the end of the simulated time would silently never be given (checked
-    when a scenario file is loaded and before every simulation, not in `parse_scenario`: a scenario may be parsed
-    with a provisional horizon to lay out its timeline first)."""
-    days = sc.simulation.days
+    """A schedule item of which nothing falls before the end of the simulated time would silently never be given:
+    refused (checked when a scenario file is loaded and before every simulation, not in `parse_scenario`: a scenario
+    may be parsed with a provisional horizon to lay out its timeline first). A course that starts in time but is cut
+    by the end is a warning (`horizon_warnings`)."""
+    days, end = sc.simulation.days, simulated_end(sc)
     for i, item in enumerate(sc.schedule):
         if item.start_day >= days:
             raise ChemoradError(
@@ -201,6 +209,30 @@ def check_horizon(sc: Scenario, where: str = "scenario") -> None:
                 f"(simulation.days {days:g}), so this course would never be given; start it before day {days:g} or "
                 "lengthen simulation.days"
             )
+        if isinstance(item, Radiotherapy) and radiotherapy_times(item)[0] >= end:  # gaps_days past the end
+            raise ChemoradError(
+                f"{where}: schedule[{i}]: its first fraction falls on day {radiotherapy_times(item)[0]:g} "
+                f"(start_day {item.start_day:g} after gaps_days), at or after the end of the simulation (day {end:g}), "
+                "so no fraction would be given; start it earlier, remove gaps or lengthen simulation.days"
+            )
+
+
+def horizon_warnings(sc: Scenario, where: str = "scenario", *, cat: Catalog) -> list[str]:
+    """One line per schedule item cut by the end of the simulated time: how many of its fractions or administrations
+    fall at or after `simulated_end` and are not given, and how long simulation.days must be to give them all."""
+    end = simulated_end(sc)
+    timeline = events(sc.schedule, where, cat=cat)
+    out = []
+    for i, item in enumerate(sc.schedule):
+        times = [e.time_days for e in timeline if e.item == i]
+        dropped = sum(t >= end for t in times)
+        if dropped:
+            what = "fractions" if isinstance(item, Radiotherapy) else "administrations"
+            out.append(
+                f"{where}: schedule[{i}]: {dropped} of {len(times)} {what} fall at or after the end of the simulation "
+                f"(day {end:g}) and are not given; lengthen simulation.days beyond day {max(times):g} to give them all"
+            )
+    return out
 
 
 #: most events (divisions and deaths) per replicate that `mode: exact` may simulate: about a minute at the ~10,000

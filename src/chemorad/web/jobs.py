@@ -1,11 +1,17 @@
-"""Simulations started from the browser: a queue served by a fixed number of worker threads, each run written to the
+"""Simulations started from the browser: a queue served by a fixed number of worker processes, each run written to the
 runs folder.
 
 A scenario is validated and its cost checked when it is submitted (`chemorad.app.simulation`, `chemorad.web.limits`):
 a bad file, too many replicates, a run too large for the server or a full queue is a one-line error, and nothing
 starts. Accepted jobs wait in the queue; a worker starts the oldest one as soon as the jobs running together stay within
 the server's memory and work limits. Every job stays listed until it ends (done, failed or cancelled) and afterwards;
-a queued or running job can be cancelled (a running one stops at its next step).
+a queued or running job can be cancelled (a running one by ending its worker process).
+
+Each of the `chemorad.web.limits.WORKERS` worker threads of the server drives one worker process
+(`chemorad.web.worker`, started with ``spawn`` when first needed): it sends the job, relays its progress, and saves
+its results. The simulation's arrays and its figure live only in that process, so the server's memory does not grow
+with the runs, and a worker whose memory stays high after a large run is ended (the operating system gets its memory
+back) and replaced for the next job.
 
 Each job has a folder ``<runs>/browser/<id>/``: the scenario as uploaded (scenario.yaml) and job.json at submission;
 summary.csv and simulation.png once done. Files are written beside and renamed into place, so a crash leaves no torn
@@ -16,6 +22,7 @@ when its server stopped is shown as interrupted.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 import tempfile
@@ -31,18 +38,60 @@ import pandas as pd
 from chemorad.app.simulation import SimulationJob, simulation_job
 from chemorad.context import Context
 from chemorad.errors import ChemoradError
-from chemorad.web import limits
+from chemorad.web import limits, worker
 from chemorad.web.limits import Cost
 
 BROWSER = "browser"  # the sub-folder of the runs folder holding the runs started in the browser
 ACTIVE = ("queued", "running")
 _ID = re.compile(r"^[0-9a-f]{12}$")
-#: matplotlib is not thread-safe (its mathtext parser failed when two workers drew at once, found by the load test)
-_DRAWING = threading.Lock()
+#: seconds a cancelled or recycled worker process is given to end after SIGTERM before it is killed
+_STOP_GRACE_S = 5.0
 
 
-class _Cancelled(Exception):
-    """Raised from the progress callback to stop a running simulation."""
+class _Process:
+    """One worker process (`chemorad.web.worker.serve`) and the server's end of its pipe; started when first needed."""
+
+    def __init__(self, catalog, name: str) -> None:
+        self.catalog, self.name = catalog, name
+        self.proc = None
+        self.conn = None
+        self.closed = False  # set by `Jobs.close`: no process is started any more
+        self._lock = threading.RLock()  # the worker thread and `Jobs.close` may both stop it
+
+    def send(self, run, payload) -> bool:
+        """Send a job, starting the process if there is none; False once closed."""
+        with self._lock:
+            if self.closed:
+                return False
+            if self.proc is None or not self.proc.is_alive():
+                self._stop()
+                mp = multiprocessing.get_context("spawn")
+                self.conn, child = mp.Pipe()
+                self.proc = mp.Process(target=worker.serve, args=(child, self.catalog), name=self.name, daemon=True)
+                self.proc.start()
+                child.close()
+            self.conn.send((run, payload))
+            return True
+
+    def stop(self, close: bool = False) -> None:
+        """End the process (SIGTERM, then SIGKILL after a grace period); its memory goes back to the system."""
+        with self._lock:
+            self.closed = self.closed or close
+            self._stop()
+
+    def _stop(self) -> None:
+        if self.proc is not None:
+            if self.proc.pid is not None:  # started (a failed start leaves nothing to end)
+                if self.proc.is_alive():
+                    self.proc.terminate()
+                    self.proc.join(_STOP_GRACE_S)
+                    if self.proc.is_alive():
+                        self.proc.kill()
+                self.proc.join()
+            self.proc.close()
+        if self.conn is not None:
+            self.conn.close()
+        self.proc = self.conn = None
 
 
 @dataclass
@@ -59,6 +108,7 @@ class Job:
     error: str | None = None
     summary: pd.DataFrame | None = None
     figure: str | None = None  # URL of the figure under /files/
+    warnings: tuple[str, ...] = ()  # e.g. a course cut by the end of the simulated time
     cancel: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def record(self) -> dict:
@@ -71,6 +121,7 @@ class Job:
             "fraction": (self.done / self.total) if self.total else 0.0,
             "seconds": round(self.seconds or (time.time() - self.started), 2),
             "error": self.error,
+            "warnings": list(self.warnings),
             "run": f"{BROWSER}/{self.id}",
             "summary": None if self.summary is None else self.summary.to_dict("records"),
         }
@@ -92,6 +143,8 @@ class Jobs:
     """The job queue, its workers, and every job of this server and of earlier ones under ``runs_dir/browser``."""
 
     def __init__(self, ctx: Context, runs_dir: Path | None = None, workers: int = limits.WORKERS) -> None:
+        """`workers` threads, each driving one worker process; what a process runs is `worker.run_simulation`
+        (looked up at each job, so a test may replace it with another picklable function)."""
         self.ctx = ctx
         self.folder = None if runs_dir is None else runs_dir / BROWSER
         self._jobs: dict[str, Job] = {}
@@ -99,8 +152,9 @@ class Jobs:
         self._running: dict[str, Job] = {}
         self._cond = threading.Condition()
         self._load_earlier()
+        self.processes = [_Process(ctx.catalog, f"chemorad-sim-worker-{k}") for k in range(workers)]
         for k in range(workers):
-            threading.Thread(target=self._worker, name=f"chemorad-sim-worker-{k}", daemon=True).start()
+            threading.Thread(target=self._worker, args=(k,), name=f"chemorad-sim-worker-{k}", daemon=True).start()
 
     # -- queries ---------------------------------------------------------------------------------------------------
     def get(self, job_id: str) -> Job | None:
@@ -127,7 +181,7 @@ class Jobs:
         why = limits.over_job_limit(cost)
         if why:
             raise ChemoradError(why)
-        job = Job(uuid.uuid4().hex[:12], sim.name, replicates, cost)
+        job = Job(uuid.uuid4().hex[:12], sim.name, replicates, cost, warnings=sim.warnings)
         with self._cond:
             if len(self._queue) >= limits.MAX_QUEUED:
                 raise limits.Busy(
@@ -141,7 +195,7 @@ class Jobs:
         return job
 
     def cancel(self, job_id: str) -> Job:
-        """Cancel a queued job at once, a running one at its next step; an ended job is left as it is."""
+        """Cancel a queued job at once, a running one by ending its worker process; an ended job is left as it is."""
         with self._cond:
             job = self._jobs.get(job_id)
             if job is None:
@@ -154,6 +208,16 @@ class Jobs:
             self._cond.notify_all()
         self._save(job)
         return job
+
+    def close(self) -> None:
+        """Cancel every job still queued or running and end the worker processes (a server stopping, a test ending)."""
+        with self._cond:
+            for job in self._jobs.values():
+                if job.state in ACTIVE:
+                    job.cancel.set()
+            self._queue.clear()
+        for process in self.processes:
+            process.stop(close=True)
 
     # -- the workers -----------------------------------------------------------------------------------------------
     def _fits(self, cost: Cost) -> bool:
@@ -174,39 +238,51 @@ class Jobs:
             self._running[job.id] = job
             return job, sim
 
-    def _worker(self) -> None:
+    def _worker(self, k: int) -> None:
         while True:
             job, sim = self._next()
             try:
-                self._run(job, sim)
+                self._run(self.processes[k], job, sim)
             except Exception as exc:  # noqa: BLE001 - a worker must outlive any one job
-                job.error, job.state = f"internal error: {type(exc).__name__}: {exc}", "failed"
+                first = str(exc).strip().splitlines()[:1]
+                job.error, job.state = f"internal error: {type(exc).__name__}: {' '.join(first)}", "failed"
+                self.processes[k].stop()
             finally:
                 with self._cond:
                     self._running.pop(job.id, None)
                     self._cond.notify_all()
 
-    def _run(self, job: Job, sim: SimulationJob) -> None:
-        from chemorad.report.dynamics_figures import draw_simulation
-
-        def progress(k: int, n: int) -> None:
-            if job.cancel.is_set():
-                raise _Cancelled
-            job.done, job.total = k, n
-
+    def _run(self, process: _Process, job: Job, sim: SimulationJob) -> None:
+        """Send the job to `process`, relay its progress, end the process on cancel, save what it answers."""
         t0 = time.perf_counter()
-        try:
-            res = sim.run(progress=progress)
-            job.summary = res.summary
-            with _DRAWING:
-                self._save_results(job, res.summary, draw_simulation(res.dataset))
-            job.state = "done"
-        except _Cancelled:
-            job.state = "cancelled"
-        except ChemoradError as exc:
-            job.error, job.state = str(exc), "failed"
-        except Exception as exc:  # noqa: BLE001 - a programming error must still end the job visibly
-            job.error, job.state = f"internal error: {type(exc).__name__}: {exc}", "failed"
+        sent = process.send(worker.run_simulation, (sim.scenario, sim.replicates, sim.seed))
+        while True:
+            if job.cancel.is_set() or not sent:
+                process.stop()
+                job.state = "cancelled"
+                break
+            try:
+                if not process.conn.poll(0.1):
+                    continue
+                msg = process.conn.recv()
+            except (EOFError, OSError, AttributeError):  # the process died (or was closed: conn is None)
+                code = process.proc.exitcode if process.proc is not None else None
+                process.stop()
+                job.error, job.state = f"the worker process ended unexpectedly (exit code {code})", "failed"
+                break
+            if msg[0] == "progress":
+                job.done, job.total = msg[1], msg[2]
+                continue
+            if msg[0] == "done":
+                summary, png = msg[1]
+                job.summary = summary
+                self._save_results(job, summary, png)
+                job.state = "done"
+            else:
+                job.error, job.state = msg[1], "failed"
+            if not msg[-1] <= limits.WORKER_MAX_RSS_MB:  # memory of a large run: give it back to the system
+                process.stop()
+            break
         job.seconds = time.perf_counter() - t0
         self._save(job)
 
@@ -225,21 +301,21 @@ class Jobs:
         except OSError as exc:  # an unwritable runs folder must not stop the simulation
             job.error = job.error or f"not saved in the runs folder ({exc.strerror or exc})"
 
-    def _save_results(self, job: Job, summary: pd.DataFrame, fig) -> None:
-        """The figure as PNG and the summary table into the job's folder (a data URI when there is no folder)."""
+    def _save_results(self, job: Job, summary: pd.DataFrame, png: bytes | None) -> None:
+        """The figure (PNG bytes drawn by the worker) and the summary table into the job's folder (the figure as a data
+        URI when there is no folder)."""
         import base64
-        import io
 
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")  # a standalone Figure: no pyplot registry
         if self.folder is None:
-            job.figure = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+            if png is not None:
+                job.figure = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
             return
         d = self.folder / job.id
         try:
-            write_beside(d / "simulation.png", buf.getvalue())
+            if png is not None:
+                write_beside(d / "simulation.png", png)
+                job.figure = f"/files/{BROWSER}/{job.id}/simulation.png"
             write_beside(d / "summary.csv", summary.to_csv(index=False).encode())
-            job.figure = f"/files/{BROWSER}/{job.id}/simulation.png"
         except OSError as exc:
             job.error = f"not saved in the runs folder ({exc.strerror or exc})"
 

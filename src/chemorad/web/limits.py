@@ -6,9 +6,9 @@ The values are engineering bounds for a laptop-sized server (stated in docs/web.
 - uploads: `MAX_UPLOAD_BYTES` per file as sent, `MAX_INFLATED_BYTES` once a ``.gz`` is decompressed (streamed, the
   decompression stops at the cap), `MAX_LINES` lines per file, `MAX_SAMPLES` samples per prediction;
 - predictions: at most `PREDICT_SLOTS` at once, `PREDICT_WAITING` more waiting, others refused with 503;
-- simulations: `WORKERS` worker threads take jobs from a queue of at most `MAX_QUEUED`; one job has at most
-  `MAX_REPLICATES` replicates, its recorded arrays (`job_cost`) may need at most `MAX_JOB_BYTES` and its work at most
-  `MAX_JOB_WORK`, and a worker starts a job only while the jobs running together stay
+- simulations: `WORKERS` worker processes (`chemorad.web.worker`) take jobs from a queue of at most `MAX_QUEUED`; one
+  job has at most `MAX_REPLICATES` replicates, its recorded arrays (`job_cost`) may need at most `MAX_JOB_BYTES` and
+  its work at most `MAX_JOB_WORK`, and a worker starts a job only while the jobs running together stay
   within `MAX_RUNNING_BYTES` and `MAX_RUNNING_WORK` (steps x replicates x cells in exact mode, x clone states
   otherwise).
 """
@@ -39,6 +39,10 @@ MAX_RUNNING_BYTES = 1024 * 2**20
 #: 9.6e4 units in 1.05 s), one run each on this project's 2-core machine: 4e6 units is about 15 min of CPU at worst
 MAX_JOB_WORK = 4e6
 MAX_RUNNING_WORK = 8e6
+#: a worker process whose resident memory after a job is above this is ended (and a fresh one started for the next
+#: job), so the memory of a large run goes back to the system; an idle worker with its imports held about 300 MB
+#: (measured once, docs/web.md "Memory")
+WORKER_MAX_RSS_MB = 400.0
 
 
 class Busy(ChemoradError):

@@ -124,7 +124,7 @@ def job_api(job_id: str, jobs: JobsDep) -> dict:
 
 @router.delete("/api/simulations/{job_id}", tags=["dynamics"])
 def job_cancel_api(job_id: str, jobs: JobsDep) -> dict:
-    """Cancel a simulation: a queued one at once, a running one at its next step (its state says when it ended)."""
+    """Cancel a simulation: a queued one at once, a running one by ending its worker process."""
     if jobs.get(job_id) is None:
         raise NotFound(f"simulation {job_id[:40]!r}: no such run on this server")
     return jobs.cancel(job_id).record()
