@@ -32,7 +32,7 @@ test: $(VENV)/.installed-test
 	@echo "[make] 3/4 lint-imports (the layering contracts)"
 	$(BIN)/lint-imports
 	@echo "[make] 4/4 pytest"
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=25
 
 # Local work: the same checks, without the slow, JAX and browser tests (see CONTRIBUTING.md); `make test` runs all.
 test-fast: $(VENV)/.installed-test
