@@ -25,9 +25,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from chemorad.calibration.data import DATASETS, CalibrationData
+from chemorad.calibration.data import CURVE_DATASET, DATASETS, CalibrationData
 from chemorad.calibration.posterior import draws
 from chemorad.calibration.spec import ChainSpec
+from chemorad.catalog.registry import RESPONSE_DATASETS, preference
 from chemorad.errors import ChemoradError
 
 YARD_GRID_GY = np.linspace(0.0, 10.0, 21)
@@ -289,7 +290,7 @@ def predict_samples(
     if yard is not None:
         med, lo, hi = interval(yard, level)
         for i, x in enumerate(inputs.samples):
-            recs.append((x, spec.therapies[d.yard_therapy], "yard", "auc", med[i], lo[i], hi[i]))
+            recs.append((x, spec.therapies[d.yard_therapy], CURVE_DATASET, CURVE_METRIC, med[i], lo[i], hi[i]))
     cols = ["sample", "therapy", "dataset", "metric", "predicted", "interval_low", "interval_high"]
     pred = pd.DataFrame(recs, columns=cols)
     stages = {m.id: "/".join(s.value for s in m.stages) for m in cat.mechanisms.values()}
@@ -301,6 +302,9 @@ def predict_samples(
     )
     return pred, expl
 
+
+#: the metric the calibration predicts for its survival-curve data set (the published AUC, Gy)
+CURVE_METRIC = RESPONSE_DATASETS[CURVE_DATASET].primary_metric
 
 #: replicas of each posterior draw when conditioning on an observed response (importance sampling)
 OBSERVED_REPLICAS = 40
@@ -325,11 +329,10 @@ def observed_response(d: CalibrationData, spec: ChainSpec, therapy: str, kind: s
     bottom quarter) of the bundle's values in that column, q<quantile> that quantile, a value itself."""
     t = spec.therapy_index(therapy)
     if spec.is_radiation[t]:
-        column, label = None, "yard|auc"
+        column, label = None, f"{CURVE_DATASET}|{CURVE_METRIC}"
         values = observed_yard_auc(d)
     else:
-        order = {"gdsc2": 0, "gdsc1": 1, "ctrp": 2}
-        cands = sorted((order[d.columns[c].split("|")[0]], c) for c in np.flatnonzero(d.col_therapy == t))
+        cands = sorted((preference(d.columns[c].split("|")[0]), c) for c in np.flatnonzero(d.col_therapy == t))
         if not cands:
             raise ChemoradError(f"--observed {therapy}: the calibration has no response column for it")
         column = cands[0][1]
