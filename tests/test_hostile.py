@@ -685,6 +685,26 @@ def test_schedule_size_in_a_sweep_grid_is_checked_before_expansion(tmp_path):
     assert "fractions" in lines[0] and "1000" in lines[0]
 
 
+def test_a_course_cut_by_the_horizon_in_a_sweep_is_a_warning(tmp_path):
+    """Issue 27 (left after round two): a sweep refused a course that starts after the horizon but cut one that ends
+    after it without a word. The sweep still validates; the arm's values and each parameter end that cut a course each
+    give one warning line naming the fractions not given (30 fractions Monday-Friday need 40 days; 12 hold 10)."""
+    from chemorad.sweep.spec import parse_sweep
+
+    base = {
+        **TINY_SCENARIO,
+        "schedule": [{"kind": "radiotherapy", "dose_gy": 2.0, "fractions": 30}],
+        "simulation": {**TINY_SCENARIO["simulation"], "days": 12},
+    }
+    sweep = {**TINY_SWEEP, "base": base, "parameters": [{"path": "simulation.days", "low": 12, "high": 60}]}
+    sw = parse_sweep(sweep, "cut.yaml")
+    arm = [w for w in sw.warnings if w.startswith("cut.yaml: arms[0]")]
+    assert len(arm) == 1 and "20 of 30 fractions" in arm[0], sw.warnings
+    ends = [w for w in sw.warnings if "(simulation.days) = 12 in arm" in w]
+    assert len(ends) == 1 and "20 of 30 fractions" in ends[0], sw.warnings
+    assert not [w for w in sw.warnings if "(simulation.days) = 60 in arm" in w], "60 days hold the whole course"
+
+
 @pytest.mark.parametrize(
     "args",
     [

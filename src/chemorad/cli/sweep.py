@@ -8,6 +8,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from chemorad.cli.context import current_catalog
 from chemorad.cli.render import Format, emit, print_table, progress_bar, to_json
@@ -38,6 +39,8 @@ def sweep_cmd(
     from chemorad.sweep.spec import load_sweep
 
     sw = load_sweep(sweep_file, cat=current_catalog())  # `chemorad --catalog DIR sweep`: the workers simulate with it
+    for line in sw.warnings:
+        err.print(f"[yellow]chemorad: warning:[/yellow] {escape(line)}", highlight=False, soft_wrap=True)
     directory = ds.data_dir(data) if sw.spec.design.kind == "cohort" else None
     try:
         with progress_bar(err) as bar:

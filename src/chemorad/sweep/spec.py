@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chemorad.catalog import Catalog, catalog
-from chemorad.dynamics.scenario import _path, parse_scenario
+from chemorad.dynamics.scenario import _path, horizon_warnings, parse_scenario
 from chemorad.dynamics.schedule import refuse_bool_numbers
 from chemorad.dynamics.simulator import check_budget
 from chemorad.errors import ChemoradError, closest, read_yaml
@@ -97,6 +97,9 @@ class Sweep:
     integer: dict[str, bool]
     sha256: dict[str, str]
     catalog: Catalog = field(default_factory=catalog, compare=False, repr=False)
+    #: one line per arm's schedule item cut by the end of the simulated time, at the arm's values or at a parameter's
+    #: end (`dynamics.scenario.horizon_warnings`): the sweep runs, and the command prints them first
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def paths(self) -> list[str]:
@@ -157,9 +160,11 @@ def parse_sweep(
         base = parse_scenario(spec.base, f"{where}: base", cat=cat)
     _check_parameters(spec, where)
     _check_design(spec, where, cat)
-    arms = {}
+    arms, warnings = {}, []
     for i, arm in enumerate(spec.arms):
-        arms[arm.name] = _arm_scenario(base.model_dump(mode="json"), arm, f"{where}: arms[{i}] ({arm.name})", cat)
+        label = f"{where}: arms[{i}] ({arm.name})"
+        arms[arm.name] = _arm_scenario(base.model_dump(mode="json"), arm, label, cat)
+        warnings += horizon_warnings(parse_scenario(arms[arm.name], label, cat=cat), label, cat=cat)
     if len(arms) != len(spec.arms):
         raise ChemoradError(f"{where}: arms: arm names must be unique")
     integer = {}
@@ -174,7 +179,9 @@ def parse_sweep(
                 except ChemoradError as exc:
                     detail = str(exc).removeprefix("scenario: ")
                     raise ChemoradError(f"{label} ({p.path}) = {value:g} in arm {name}: {detail}") from None
-    return Sweep(spec, arms, integer, hashes, cat)
+                at = f"{label} ({p.path}) = {value:g} in arm {name}"
+                warnings += [w for w in horizon_warnings(sc, at, cat=cat) if w not in warnings]
+    return Sweep(spec, arms, integer, hashes, cat, tuple(dict.fromkeys(warnings)))
 
 
 def _ends(p: Parameter) -> list[float]:
