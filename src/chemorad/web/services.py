@@ -8,8 +8,10 @@ once it has finished; a page asked for before that waits for the table it needs.
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,6 +74,9 @@ class Explorer:
                     slot.value = compute()
                 except ChemoradError as exc:  # e.g. no data bundle: the pages say so instead of failing
                     slot.error = str(exc)
+                except Exception as exc:  # a bug: kept as the table's error (not a table left "not ready" forever)
+                    slot.error = f"{name}: {type(exc).__name__}: {exc}"
+                    traceback.print_exc()
                 slot.seconds = time.perf_counter() - t0
                 slot.done = True
         return slot.value
@@ -91,7 +96,13 @@ class Explorer:
         return slot.error if slot else None
 
     def warm(self) -> threading.Thread:
-        """Fill the caches in a background thread (matrix first, then cross-resistance)."""
+        """Fill the caches in background threads (the landing page's tables in one; claims, then cross-resistance, in
+        the other).
+
+        JAX is imported here first, in the calling thread: the calibrated verdicts import it lazily, and a module
+        half-imported by one thread breaks SciPy in the other (`scipy.stats` asks `sys.modules["jax"]` for its array
+        type and finds a partially initialised module: measured, the claims table then never filled)."""
+        importlib.import_module("jax")
 
         def run() -> None:
             self.answer()
