@@ -76,8 +76,7 @@ def effect_matrices(spec: ChainSpec, theta: jnp.ndarray) -> jnp.ndarray:
 def modifiers(w: jnp.ndarray, activities: jnp.ndarray) -> jnp.ndarray:
     """(n, n_therapies, n_quantities) modifiers: exp(A+ W_gain + A- W_loss) for fold and clearance rows, the sum for add
     rows (A+ = max(A, 0), A- = min(A, 0))."""
-    a = jnp.asarray(activities)
-    s = jnp.einsum("nm,tmq->ntq", jnp.maximum(a, 0.0), w[0]) + jnp.einsum("nm,tmq->ntq", jnp.minimum(a, 0.0), w[1])
+    s = jnp.swapaxes(K.modifier_exponent(jnp, jnp.asarray(activities), w[0], w[1]), 0, 1)  # (T, n, q) -> (n, T, q)
     return jnp.where(_FOLD, jnp.exp(s), s)
 
 

@@ -56,6 +56,17 @@ class RadiationParams(NamedTuple):
     late_s: Array
 
 
+def modifier_exponent(xp, activities, gain, loss=None):
+    """Summed effect of every mechanism on every quantity: A+ W_gain + A- W_loss, A+ = max(A, 0), A- = min(A, 0).
+
+    `activities` (n, m), the weights (..., m, q) -> (..., n, q). `loss=None` when gains and losses mirror each other
+    or no activity is negative: then A W_gain, the same sum in one product. The caller exponentiates the fold and
+    clearance quantities (their weights are logs: `chain.phenotype`)."""
+    if loss is None:
+        return activities @ gain
+    return xp.maximum(activities, 0.0) @ gain + xp.minimum(activities, 0.0) @ loss
+
+
 def oxygen_sensitivity(xp, po2_mmhg, oer_max, k_mmhg):
     """m(p) = (1 + (OER_max - 1) p/(p + K)) / OER_max: 1/OER_max anoxic, 1 at p = inf (the inf is kept out of the
     division so that its gradient stays finite)."""

@@ -30,6 +30,7 @@ import numpy as np
 
 from chemorad.catalog.load import Catalog, selector_matches
 from chemorad.catalog.schema import FORM, Quantity, Therapy
+from chemorad.chain import kernel as K
 from chemorad.errors import ChemoradError, unknown
 
 
@@ -147,15 +148,13 @@ def effect_weights(cat: Catalog, therapy: Therapy) -> EffectWeights:
 def modifiers(weights: EffectWeights, ph: Phenotype) -> dict[Quantity, np.ndarray]:
     """Per-cell modifier of every quantity (fold: 1 = unchanged; add: 0 = unchanged), each of shape (n_cells,).
 
-    Matrix products W+^T A+^T + W-^T A-^T (one product when gains and losses mirror each other), shape
+    `chain.kernel.modifier_exponent` (A+ W+ + A- W-, one product when gains and losses mirror each other), transposed to
     (n_quantities, n_cells) so that each quantity is a contiguous row; then exp of the fold and clearance rows, in
     place. Add rows may be negative (a loss); `survival.py` keeps each in its physical range.
     """
     a = ph.activities
     dt = a.dtype
-    if weights.symmetric or not np.any(a < 0):
-        s = weights.gain.T.astype(dt) @ a.T
-    else:
-        s = weights.gain.T.astype(dt) @ np.maximum(a, 0).T + weights.loss.T.astype(dt) @ np.minimum(a, 0).T
+    loss = None if weights.symmetric or not np.any(a < 0) else weights.loss.astype(dt)
+    s = np.ascontiguousarray(K.modifier_exponent(np, a, weights.gain.astype(dt), loss).T)
     np.exp(s[:_N_FOLD], out=s[:_N_FOLD])
     return dict(zip(_QUANTITIES, s, strict=True))
