@@ -98,8 +98,6 @@ def folder_lock(out: Path, option: str = "--out", hint: str = "wait for it to fi
     removed on the way out (while still held), and a folder created here and left empty (the command failed before
     writing) is removed too.
     """
-    import fcntl
-
     created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -108,11 +106,7 @@ def folder_lock(out: Path, option: str = "--out", hint: str = "wait for it to fi
     except OSError as exc:
         raise ChemoradError(f"{option} {out}: cannot create the folder ({exc.strerror or exc})") from None
     handle = open(out / LOCK, "a+")  # held open for the whole run
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise ChemoradError(f"{option} {out}: another chemorad process is writing to this folder; {hint}") from None
+    _hold(handle, f"{option} {out}: another chemorad process is writing to this folder; {hint}")
     try:
         handle.seek(0)
         handle.truncate()
@@ -130,6 +124,18 @@ def folder_lock(out: Path, option: str = "--out", hint: str = "wait for it to fi
         handle.close()
 
 
+def _hold(handle, busy: str) -> None:
+    """Take the exclusive lock on the open lock file without waiting; held by another process: close it and raise
+    `busy`."""
+    import fcntl
+
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise ChemoradError(busy) from None
+
+
 @contextmanager
 def file_lock(
     path: Path, option: str = "--out", hint: str = "wait for it to finish or choose another name", mkdir: bool = False
@@ -137,8 +143,6 @@ def file_lock(
     """Hold ``.NAME.lock`` beside the file `path` while a command writes it; a second chemorad process writing the same
     file is a `ChemoradError` naming `option`, `path` and `hint`. The lock file is removed on the way out (while still
     held, so a process that opens it afterwards creates and locks a new one); `mkdir` creates the file's folder."""
-    import fcntl
-
     lock = path.with_name(f".{path.name}.lock")
     try:
         if mkdir:
@@ -148,11 +152,7 @@ def file_lock(
         raise ChemoradError(f"{option} {path}: folder {path.parent} does not exist") from None
     except OSError as exc:
         raise ChemoradError(f"{option} {path}: cannot write into {path.parent} ({exc.strerror or exc})") from None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise ChemoradError(f"{option} {path}: another chemorad process is writing this file; {hint}") from None
+    _hold(handle, f"{option} {path}: another chemorad process is writing this file; {hint}")
     try:
         yield
     finally:

@@ -31,6 +31,7 @@ from chemorad.errors import ChemoradError
 from chemorad.profile.estimators import (
     TISSUE,
     BoostedTrees,
+    TissueInputMixin,
     _enough,
     _jackknife_quantile,
     _level,
@@ -46,7 +47,7 @@ BASES: dict[str, type] = {"boosted": BoostedTrees}
 UNATTRIBUTED = "(unattributed: black box)"
 
 
-class BlackBoxResponse(RegressorMixin, BaseEstimator):
+class BlackBoxResponse(TissueInputMixin, RegressorMixin, BaseEstimator):
     """A base regressor (`BASES`) with the `ResponseModel` reading interface: `explain`, `predict_interval`,
     `percentile_in_tissue` (formulas in the module doc).
 
@@ -63,12 +64,6 @@ class BlackBoxResponse(RegressorMixin, BaseEstimator):
         self.cv = cv
         self.tissue_column = tissue_column
         self.random_state = random_state
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = self.tissue_column is not None
-        return tags
 
     def _new(self):
         if self.base not in BASES:

@@ -333,7 +333,18 @@ def tissue_percentiles(y_train: np.ndarray, tissue_train: np.ndarray, pred, tiss
 
 
 # ------------------------------------------------------------------------------------------------- the model
-class ResponseModel(RegressorMixin, BaseEstimator):
+class TissueInputMixin:
+    """scikit-learn tags of the estimators here: missing values are allowed, and X carries a string tissue column
+    when `tissue_column` is set."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = self.tissue_column is not None
+        return tags
+
+
+class ResponseModel(TissueInputMixin, RegressorMixin, BaseEstimator):
     """Penalised linear model of one response from mechanism activity scores and tissue (formulas in the module doc).
 
     Parameters
@@ -360,12 +371,6 @@ class ResponseModel(RegressorMixin, BaseEstimator):
         self.tissue_alphas = tissue_alphas
         self.missing_indicator = missing_indicator
         self.tissue_column = tissue_column
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = self.tissue_column is not None
-        return tags
 
     def _parts(self, arr: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Standardised scores (n x features), standardised indicators (n x k), tissue term (n)."""
@@ -548,7 +553,7 @@ def _select_penalties(z, m, T, y, options, alphas, tissue_alphas) -> tuple[float
 
 
 # ------------------------------------------------------------------------------------------------ baselines
-class TissueMeanModel(RegressorMixin, BaseEstimator):
+class TissueMeanModel(TissueInputMixin, RegressorMixin, BaseEstimator):
     """Baseline: the training mean of the response in the line's tissue (the overall mean for an unseen tissue).
 
     The other columns of X are validated and ignored. `tissue_column` as in `ResponseModel`.
@@ -558,9 +563,7 @@ class TissueMeanModel(RegressorMixin, BaseEstimator):
         self.tissue_column = tissue_column
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = self.tissue_column is not None
+        tags = super().__sklearn_tags__()  # TissueInputMixin's
         tags.regressor_tags.poor_score = True  # it ignores every feature by design
         return tags
 
@@ -576,7 +579,7 @@ class TissueMeanModel(RegressorMixin, BaseEstimator):
         return np.array([self.means_.get(t, self.overall_) if t is not None else self.overall_ for t in labels])
 
 
-class ExpressionRidge(RegressorMixin, BaseEstimator):
+class ExpressionRidge(TissueInputMixin, RegressorMixin, BaseEstimator):
     """Baseline: ridge regression on every expression gene given plus tissue one-hot (`sklearn.linear_model.RidgeCV`).
 
     Genes are standardised on the training lines (NaN imputed by the training mean). The gene penalty alpha and the
@@ -600,12 +603,6 @@ class ExpressionRidge(RegressorMixin, BaseEstimator):
         self.tissue_ratios = tissue_ratios
         self.tissue_column = tissue_column
         self.solver = solver
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = self.tissue_column is not None
-        return tags
 
     def fit(self, X, y):
         if self.solver not in ("eigen", "ridgecv"):
@@ -684,7 +681,7 @@ def _ridge_path_ridgecv(Z, Tc, y, alphas, ratios):
 
 
 # ------------------------------------------------------------------------------------------- black box, hybrid
-class BoostedTrees(RegressorMixin, BaseEstimator):
+class BoostedTrees(TissueInputMixin, RegressorMixin, BaseEstimator):
     """Baseline: histogram gradient boosting (`sklearn.ensemble.HistGradientBoostingRegressor`, Ke et al. 2017's
     LightGBM algorithm) on the features (NaN handled natively) with the tissue as a categorical feature; early stopping
     on a 10% validation split of the training lines, seeded."""
@@ -695,12 +692,6 @@ class BoostedTrees(RegressorMixin, BaseEstimator):
         self.max_leaf_nodes = max_leaf_nodes
         self.tissue_column = tissue_column
         self.random_state = random_state
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = self.tissue_column is not None
-        return tags
 
     def _matrix(self, arr: np.ndarray, labels: np.ndarray) -> np.ndarray:
         codes = np.array([self.categories_.index(t) if t in self.categories_ else np.nan for t in labels], dtype=float)
@@ -735,7 +726,7 @@ class BoostedTrees(RegressorMixin, BaseEstimator):
 CHAIN = "chain"
 
 
-class ChainResidualRidge(RegressorMixin, BaseEstimator):
+class ChainResidualRidge(TissueInputMixin, RegressorMixin, BaseEstimator):
     """Hybrid: the damage chain's mechanistic prediction c (column `chain_column` of X: ln D50 of the line's phenotype,
     `selection.chain_prediction`), scaled by least squares, plus an `ExpressionRidge` of the other columns fitted to
     what the chain leaves:
@@ -750,12 +741,6 @@ class ChainResidualRidge(RegressorMixin, BaseEstimator):
     def __init__(self, chain_column=CHAIN, tissue_column=TISSUE):
         self.chain_column = chain_column
         self.tissue_column = tissue_column
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = self.tissue_column is not None
-        return tags
 
     def _split(self, X) -> tuple[pd.DataFrame, np.ndarray]:
         if not isinstance(X, pd.DataFrame) or self.chain_column not in X.columns:
