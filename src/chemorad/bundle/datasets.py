@@ -919,6 +919,10 @@ COMPOUND_COLUMN = {"gdsc1": "drug", "gdsc2": "drug", "ctrp": "compound"}
 #: The column of the published area under the survival curve in each radiation response table that has one.
 AUC_COLUMN = {YARD: "auc_yard"}
 
+#: The tissue as published in each response table that has one: (column, vocabulary of `names.harmonise_tissue`);
+#: Yard's labels are CCLE primary sites. The folder reader (`profile.readers.folder`) votes with it.
+TISSUE_COLUMN = {YARD: ("tissue_yard", "ccle")}
+
 
 def load_response(dataset_id: str, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """The table of response data set `dataset_id` (`RESPONSE_LOADERS`); an unknown id is a one-line error."""

@@ -76,6 +76,16 @@ class ResponseDataset:
     noise_scale : scale of the HalfNormal prior of the data set's noise sd in the calibration, on the likelihood's
         scale (ln uM; standardised AUC; surviving fraction): a weakly informative modelling choice, several times the
         replicate scatter, not a measured number.
+    survival_curves : the loader's table holds one radiation survival curve per line (`sf_<d>gy` columns, surviving
+        fraction at d Gy): the evidence derives the metrics the table does not publish from chemorad's LQ fit of each
+        curve (SF2, -alpha, -beta; `evidence.curves.fit_lq`), tests the curve at full resolution (each measured dose,
+        -alpha, -beta), and the margins report the curves' scatter around the fit (`sigma_lq`). The published AUC,
+        when there is one, is the column `bundle.datasets.AUC_COLUMN` names.
+    protocol_comparison : the bundle file (`bundle.datasets.DATASETS`) in which the same lines were measured by a
+        second protocol, long: `cell_line`, `metric` (auc, sf2, sf4, ...), one column per protocol (Yard:
+        ``clonogenic``, the clonogenic assay vs the 9-day proliferation assay). The evidence margins take the data
+        set's test-retest correlation from it (`evidence.margins`); empty: from the replicate releases
+        (`bundle.datasets.REPLICATE_RELEASES`), else their median for the metric.
     """
 
     id: str
@@ -91,6 +101,8 @@ class ResponseDataset:
     ranges: tuple[tuple[str, float, float], ...] = ()
     likelihood: Likelihood | None = None
     noise_scale: float | None = None
+    survival_curves: bool = False
+    protocol_comparison: str = ""
 
     def __post_init__(self) -> None:  # programming errors in the registry itself
         if self.primary_metric not in self.metrics:
@@ -182,6 +194,8 @@ RESPONSE_DATASETS: dict[str, ResponseDataset] = {
             ranges=(("auc", 0.0, 10.0), ("sf2", 0.0, 1.0), ("neg_alpha", -_INF, 0.0)),
             likelihood=Likelihood.survival_curve,
             noise_scale=0.2,
+            survival_curves=True,
+            protocol_comparison="clonogenic",
         ),
         ResponseDataset(  # optional: read in place from the data folder when present (`bundle.pide`)
             "pide",
@@ -209,6 +223,11 @@ def response_dataset(dataset_id: str) -> ResponseDataset:
 def datasets_for(modality: Modality | str) -> list[ResponseDataset]:
     """The data sets that measure `modality`, in order of preference."""
     return sorted((d for d in RESPONSE_DATASETS.values() if d.modality == modality), key=lambda d: d.preference)
+
+
+def curve_datasets() -> list[ResponseDataset]:
+    """The data sets that hold radiation survival curves (`ResponseDataset.survival_curves`), in order of preference."""
+    return sorted((d for d in RESPONSE_DATASETS.values() if d.survival_curves), key=lambda d: d.preference)
 
 
 def calibrated_datasets() -> tuple[ResponseDataset, ...]:

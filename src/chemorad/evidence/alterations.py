@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from chemorad.catalog.registry import ResponseKey
 from chemorad.evidence.associations import associations
 from chemorad.evidence.margins import MARGIN_PER_NOISE
 from chemorad.evidence.verdicts import (
@@ -246,7 +247,7 @@ def alteration_tests(
             frames.append(_fit(X[["MSI-H"]], resp[own], c_t.drop(columns=["msi"], errors="ignore")))
     tab = pd.concat(frames, ignore_index=True).rename(columns={"feature": "alteration"})
     tab["therapy"] = tab["response"].map(therapy_of)
-    tab["dataset"] = tab["response"].str.split("|").str[0]
+    tab["dataset"] = tab["response"].map(lambda c: ResponseKey.parse(c).dataset)
     tab["margin"] = tab["response"].map(binary_margin(sem, margin_per_noise))
     tab["sd_y"] = tab["response"].map(resp.std(ddof=1))
     tested = tab["n_altered"] >= min_altered
@@ -369,9 +370,8 @@ def bundle_inputs(cat, data=None, therapies: list[str] | None = None, tissue: st
     """
     from chemorad.bundle import datasets as ds
     from chemorad.evidence.associations import covariate_design
-    from chemorad.evidence.claims import PRIMARY
-    from chemorad.evidence.margins import noise_table
-    from chemorad.evidence.responses import responses, split, therapy_columns
+    from chemorad.evidence.margins import comparison_tables, noise_table
+    from chemorad.evidence.responses import curve_tables, responses, therapy_columns
     from chemorad.evidence.scores import mechanism_scores
 
     lines = ds.cell_lines(data)
@@ -380,10 +380,7 @@ def bundle_inputs(cat, data=None, therapies: list[str] | None = None, tissue: st
     resp = responses(cat, data).reindex(lines.index)
     keep = None if therapies is None else {*therapies, cat.radiotherapy.id}
     primary = {
-        c: t
-        for t, cols in therapy_columns(cat, resp.columns).items()
-        for c in cols
-        if PRIMARY.get(split(c)[0]) == split(c)[2]
+        c: t for t, cols in therapy_columns(cat, resp.columns).items() for c in cols if ResponseKey.parse(c).is_primary
     }
     therapy_of = {c: t for c, t in primary.items() if keep is None or t in keep}
     # the general factor always pools every catalog drug, whatever `therapies` keeps
@@ -399,7 +396,8 @@ def bundle_inputs(cat, data=None, therapies: list[str] | None = None, tissue: st
         genes,
         lines["msi"],
     )
-    noise = noise_table(cat, resp, list(therapy_of), therapy_of, ds.load_yard(data), ds.load_clonogenic(data))
+    cols = list(therapy_of)
+    noise = noise_table(cat, resp, cols, therapy_of, curve_tables(cat, cols, data), comparison_tables(cols, data))
     scores = mechanism_scores(cat, data).scores.reindex(lines.index)
     from chemorad.bundle.pide import pide_lines
 

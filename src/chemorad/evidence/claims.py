@@ -37,8 +37,8 @@ from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import RESPONSE_DATASETS, Modality, ResponseKey
 from chemorad.catalog.views import CLAIM_WEIGHT
 from chemorad.evidence.associations import associations, covariate_design
-from chemorad.evidence.margins import MARGIN_PER_NOISE, noise_table
-from chemorad.evidence.responses import radiation_dose_responses, responses, split, therapy_columns
+from chemorad.evidence.margins import MARGIN_PER_NOISE, comparison_tables, noise_table
+from chemorad.evidence.responses import curve_tables, radiation_dose_responses, responses, split, therapy_columns
 from chemorad.evidence.scores import Scores, mechanism_scores
 from chemorad.evidence.verdicts import (
     FDR_ALPHA,
@@ -70,6 +70,7 @@ MIN_LINES = 30
 PRIMARY = {d.id: d.primary_metric for d in RESPONSE_DATASETS.values()}
 VERDICTS = ("supported", "contradicted", "inconclusive", "not testable")
 _TEST_KEY = ["mechanism", "therapy", "dataset", "compound", "metric", "expected"]
+_KEY_PARTS = ["dataset", "compound", "metric"]  # the fields of a `ResponseKey`, as columns
 
 
 def _expectation(weight: float, touched: bool, direction: str) -> str:
@@ -94,9 +95,9 @@ def _tested_columns(cat: Catalog, resp: pd.DataFrame, resolution: bool) -> dict[
     out = {}
     for tid, cols in therapy_columns(cat, resp.columns).items():
         for col in cols:
-            dataset, _, metric = split(col)
-            radiation = ResponseKey.parse(col).modality == Modality.radiation
-            if metric == PRIMARY.get(dataset) or (resolution and radiation and metric != "sf2"):
+            key = ResponseKey.parse(col)
+            radiation = key.modality == Modality.radiation
+            if key.is_primary or (resolution and radiation and key.metric != "sf2"):
                 out[col] = tid
     return out
 
@@ -132,20 +133,13 @@ def claim_tests(
     therapy_of = _tested_columns(cat, resp, resolution)
     cols = list(therapy_of)
     assoc = associations(sc.scores if features is None else features, resp[cols], cov, min_n=MIN_LINES)
-    has_yard = any(ResponseKey.parse(c).dataset == ds.YARD for c in cols)
-    noise = noise_table(
-        cat,
-        resp,
-        cols,
-        therapy_of,
-        ds.load_yard(data) if has_yard else None,
-        ds.load_clonogenic(data) if has_yard else None,
-        margin_per_noise,
-    )
+    curves, compared = curve_tables(cat, cols, data), comparison_tables(cols, data)
+    noise = noise_table(cat, resp, cols, therapy_of, curves, compared, margin_per_noise)
     assoc["therapy"] = assoc["response"].map(therapy_of)
-    parts = assoc["response"].str.split("|", expand=True)
-    assoc["dataset"], assoc["compound"], assoc["metric"] = parts[0], parts[1], parts[2]
-    assoc["primary"] = [PRIMARY.get(d) == m for d, m in zip(assoc["dataset"], assoc["metric"], strict=True)]
+    keys = [ResponseKey.parse(c) for c in assoc["response"]]
+    parts = pd.DataFrame([(k.dataset, k.compound, k.metric) for k in keys], index=assoc.index, columns=_KEY_PARTS)
+    assoc[_KEY_PARTS] = parts
+    assoc["primary"] = [k.is_primary for k in keys]
     assoc["family"] = assoc["therapy"] + "|" + assoc["dataset"] + "|" + assoc["metric"]
     assoc["margin"] = assoc["response"].map(noise["margin"])
     assoc["sd_y"] = assoc["response"].map(noise["sd"])
@@ -228,7 +222,7 @@ def claim_verdicts(
                         "dataset": dataset,
                         "compound": compound,
                         "metric": metric,
-                        "primary": PRIMARY.get(dataset) == metric,
+                        "primary": ResponseKey(dataset, compound, metric).is_primary,
                         "expected": expect,
                     }
                     key = (m.id, col)

@@ -11,6 +11,8 @@ the part of one measurement that the second run does not reproduce. The bundle g
 - Yard radiation: the same lines measured by the clonogenic assay and by Yard's 9-day proliferation assay
   (`yard2016_clonogenic_vs_proliferative.csv`, 11-15 lines per metric): rho of AUC, SF2, SF4, SF6, SF8 for the matching
   metrics, the AUC's rho for the other doses and for -alpha, -beta. Few lines, so rho is uncertain; it is printed.
+  The registry declares this rule per data set (`ResponseDataset.protocol_comparison` names the comparison file), so
+  another radiation screen with such a file gets it too.
 
 Both are cross-protocol agreements, so they count protocol differences as noise (an upper bound on pure test-retest
 noise). For radiation the scatter of the measured SF around each line's LQ fit is also reported (`sigma_lq`, a lower
@@ -30,16 +32,26 @@ sigma_lq, so every margin is printed beside the verdicts it decides.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 
 from chemorad.bundle import datasets as ds
+from chemorad.bundle.core import Bundle
 from chemorad.catalog.load import Catalog
-from chemorad.catalog.registry import response_dataset
+from chemorad.catalog.registry import RESPONSE_DATASETS, ResponseKey, response_dataset
 from chemorad.evidence.curves import fit_lq, lq_survival, sf_columns
 from chemorad.evidence.responses import column, split
 
-__all__ = ["MARGIN_PER_NOISE", "clonogenic_rho", "noise_table", "radiation_noise", "replicate_rho"]
+__all__ = [
+    "MARGIN_PER_NOISE",
+    "clonogenic_rho",
+    "comparison_tables",
+    "noise_table",
+    "radiation_noise",
+    "replicate_rho",
+]
 
 MARGIN_PER_NOISE = 0.25
 
@@ -63,7 +75,8 @@ def _trapezoid_weights(dose: np.ndarray) -> np.ndarray:
 
 
 def radiation_noise(yard: pd.DataFrame) -> dict[str, tuple[float, str]]:
-    """sigma_e for Yard metrics from the scatter of each curve around its LQ fit (module docstring).
+    """sigma_e for the metrics of a table of survival curves (Yard) from the scatter of each curve around its LQ fit
+    (module docstring).
 
     Keys: 'auc', 'sf_<d>gy' per measured dose, 'sf2' (the 2 Gy residual scatter), 'neg_alpha', 'neg_beta'.
     """
@@ -116,7 +129,12 @@ def _gdsc_rho(cat: Catalog, resp: pd.DataFrame) -> dict[tuple[str, str], tuple[f
     return out
 
 
-_CLONOGENIC_METRIC = {"auc": "auc", "sf2": "sf2", "sf_2gy": "sf2", "sf_4gy": "sf4", "sf_6gy": "sf6", "sf_8gy": "sf8"}
+def _comparison_metric(metric: str, compared: dict[str, tuple[float, int]]) -> str:
+    """The metric of a protocol comparison table that stands for response metric `metric`: the same metric (SF at d Gy
+    `sf_<d>gy` is the table's `sf<d>`) when the table has it, else the AUC (module docstring)."""
+    dose = metric.removeprefix("sf_").removesuffix("gy") if metric.startswith("sf_") and metric.endswith("gy") else None
+    key = f"sf{dose}" if dose is not None else metric
+    return key if key in compared else "auc"
 
 
 def clonogenic_rho(clonogenic: pd.DataFrame) -> dict[str, tuple[float, int]]:
@@ -128,11 +146,13 @@ def clonogenic_rho(clonogenic: pd.DataFrame) -> dict[str, tuple[float, int]]:
     return out
 
 
-def _rho_for(col: str, tid: str | None, gdsc: dict, clono: dict) -> tuple[float, str]:
+def _rho_for(col: str, tid: str | None, gdsc: dict, clono: dict[str, dict]) -> tuple[float, str]:
     dataset, _, metric = split(col)
-    if dataset == ds.YARD:
-        key = _CLONOGENIC_METRIC.get(metric, "auc")
-        rho, n = clono.get(key, (np.nan, 0))
+    registered = RESPONSE_DATASETS.get(dataset)
+    if registered is not None and registered.protocol_comparison:
+        compared = clono.get(dataset, {})
+        key = _comparison_metric(metric, compared)
+        rho, n = compared.get(key, (np.nan, 0))
         return rho, f"clonogenic vs 9-day assay, {key}, {n} lines"
     if dataset in ds.REPLICATE_RELEASES and (tid, metric) in gdsc:
         rho, n = gdsc[(tid, metric)]
@@ -147,24 +167,28 @@ def noise_table(
     resp: pd.DataFrame,
     columns: list[str],
     therapy_of: dict[str, str],
-    yard: pd.DataFrame | None,
-    clonogenic: pd.DataFrame | None = None,
+    curves: dict[str, pd.DataFrame] | None = None,
+    comparisons: dict[str, pd.DataFrame] | None = None,
     margin_per_noise: float = MARGIN_PER_NOISE,
 ) -> pd.DataFrame:
     """Per response column: rho, SEM = SD sqrt(1 - rho), margin = MARGIN_PER_NOISE * SEM, sigma_lq (radiation).
 
-    `therapy_of` maps each column to its catalog therapy id; `yard` and `clonogenic` are the Yard tables (for the
-    radiation noise), or None. `margin_per_noise`: the rule's constant (1/4; other values for sensitivity analyses).
+    `therapy_of` maps each column to its catalog therapy id. `curves`: data set id -> its table of survival curves
+    (`responses.curve_tables`), for `sigma_lq` of its columns; `comparisons`: data set id -> its protocol comparison
+    table (`ResponseDataset.protocol_comparison`, `comparison_tables`), for the rho of its columns. A registered data
+    set with a protocol comparison but no table here gets rho NaN. `margin_per_noise`: the rule's constant (1/4; other
+    values for sensitivity analyses).
     """
     gdsc = _gdsc_rho(cat, resp)
-    clono = clonogenic_rho(clonogenic) if clonogenic is not None else {}
-    lq = radiation_noise(yard) if yard is not None else {}
+    clono = {k: clonogenic_rho(t) for k, t in (comparisons or {}).items()}
+    lq = {k: radiation_noise(t) for k, t in (curves or {}).items()}
     rows = []
     for col in columns:
         tid = therapy_of.get(col)
         sd = float(resp[col].std())
         rho, how = _rho_for(col, tid, gdsc, clono)
         sem = sd * float(np.sqrt(max(1.0 - rho, 0.0))) if np.isfinite(rho) else np.nan
+        dataset, _, metric = split(col)
         rows.append(
             {
                 "response": col,
@@ -174,7 +198,19 @@ def noise_table(
                 "sd": sd,
                 "sem": sem,
                 "margin": margin_per_noise * sem,
-                "sigma_lq": lq.get(split(col)[2], (np.nan, ""))[0],
+                "sigma_lq": lq.get(dataset, {}).get(metric, (np.nan, ""))[0],
             }
         )
     return pd.DataFrame(rows).set_index("response")
+
+
+def comparison_tables(cols: list[str], data: str | os.PathLike[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Data set id -> its protocol comparison table (`ResponseDataset.protocol_comparison`, read from the bundle), for
+    the data sets among the response columns `cols` that declare one."""
+    bundle = Bundle.locate(data)
+    sets = {ResponseKey.parse(c).dataset for c in cols}
+    out = {}
+    for d in RESPONSE_DATASETS.values():
+        if d.id in sets and d.protocol_comparison:
+            out[d.id] = bundle.load(d.protocol_comparison)
+    return out

@@ -23,7 +23,7 @@ import pandas as pd
 
 from chemorad.bundle import datasets as ds
 from chemorad.catalog.load import Catalog
-from chemorad.catalog.registry import Modality, ResponseKey, datasets_for
+from chemorad.catalog.registry import Modality, ResponseDataset, ResponseKey, datasets_for
 from chemorad.evidence.curves import fit_lq, sf_columns
 
 
@@ -41,41 +41,58 @@ def split(col: str) -> tuple[str, str, str]:
     return key.dataset, key.compound, key.metric
 
 
-def radiation_responses(cat: Catalog, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """Every registered radiation data set of the bundle (Yard), under the catalog's name for its compound: each metric
-    the registry declares, the published AUC (`datasets.AUC_COLUMN`) or chemorad's LQ fit of the curves (SF2, -alpha),
-    negated where the registry says (`ResponseDataset.negated`) so that higher = more resistant.
-    """
-    rad_sets = {d.id: d for d in datasets_for(Modality.radiation)}
+def _curve_sets(cat: Catalog) -> list[tuple[ResponseDataset, str]]:
+    """(data set, the catalog's name for the radiation therapy in it) for every registered data set of survival
+    curves (`ResponseDataset.survival_curves`) that the bundle holds and the catalog's radiotherapy names, in the
+    bundle's order."""
+    curves = {d.id: d for d in datasets_for(Modality.radiation) if d.survival_curves}
     names = cat.radiotherapy.datasets
+    return [(curves[k], names[k]) for k in ds.RESPONSE_LOADERS if k in curves and k in names]
+
+
+def radiation_responses(cat: Catalog, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Every registered data set of radiation survival curves in the bundle (Yard), under the catalog's name for its
+    compound: each metric the registry declares, the published AUC (`datasets.AUC_COLUMN`) or chemorad's LQ fit of the
+    curves (SF2, -alpha), negated where the registry says (`ResponseDataset.negated`) so that higher = more resistant.
+    """
     frames = []
-    for dataset in (k for k in ds.RESPONSE_LOADERS if k in rad_sets and k in names):
-        table = ds.load_response(dataset, data)
+    for d, compound in _curve_sets(cat):
+        table = ds.load_response(d.id, data)
         fits = fit_lq(table)
         lq = {"sf2": fits["sf2"], "neg_alpha": fits["alpha"]}  # as fitted; the registry says which to negate
         out = pd.DataFrame(index=table.index)
-        for metric in rad_sets[dataset].metrics:
-            value = table[ds.AUC_COLUMN[dataset]] if metric == "auc" else lq[metric].reindex(table.index)
-            out[column(dataset, names[dataset], metric)] = -value if metric in rad_sets[dataset].negated else value
+        for metric in d.metrics:
+            value = table[ds.AUC_COLUMN[d.id]] if metric == "auc" else lq[metric].reindex(table.index)
+            out[column(d.id, compound, metric)] = -value if metric in d.negated else value
         frames.append(out)
     return pd.concat(frames, axis=1) if frames else pd.DataFrame()
 
 
 def radiation_dose_responses(cat: Catalog, data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """Radiation at full resolution: measured SF at every Yard dose (`yard|radiotherapy|sf_<d>gy`), -alpha and -beta.
+    """Radiation at full resolution, for every data set of survival curves (`radiation_responses`): the measured SF at
+    every dose (`yard|radiotherapy|sf_<d>gy`), -alpha and -beta.
 
     -beta is oriented like -alpha: a larger beta kills more at high dose, so -beta is higher for radioresistant lines.
     """
-    compound = cat.radiotherapy.datasets[ds.YARD]
-    yard = ds.load_yard(data)
-    fits = fit_lq(yard)
-    _, cols = sf_columns(yard)
-    out = pd.DataFrame(index=yard.index)
-    for c in cols:
-        out[column(ds.YARD, compound, c)] = yard[c]
-    out[column(ds.YARD, compound, "neg_alpha")] = -fits["alpha"].reindex(yard.index)
-    out[column(ds.YARD, compound, "neg_beta")] = -fits["beta"].reindex(yard.index)
-    return out
+    frames = []
+    for d, compound in _curve_sets(cat):
+        table = ds.load_response(d.id, data)
+        fits = fit_lq(table)
+        _, cols = sf_columns(table)
+        out = pd.DataFrame(index=table.index)
+        for c in cols:
+            out[column(d.id, compound, c)] = table[c]
+        out[column(d.id, compound, "neg_alpha")] = -fits["alpha"].reindex(table.index)
+        out[column(d.id, compound, "neg_beta")] = -fits["beta"].reindex(table.index)
+        frames.append(out)
+    return pd.concat(frames, axis=1) if frames else pd.DataFrame()
+
+
+def curve_tables(cat: Catalog, cols: list[str], data: str | os.PathLike[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Data set id -> its table of survival curves as published, for the data sets of survival curves among the
+    response columns `cols` (what `margins.noise_table` takes for `sigma_lq`)."""
+    wanted = {ResponseKey.parse(c).dataset for c in cols}
+    return {d.id: ds.load_response(d.id, data) for d, _ in _curve_sets(cat) if d.id in wanted}
 
 
 def drug_responses(

@@ -17,7 +17,6 @@ from chemorad.profile.readers.profile import Profile
 from chemorad.profile.readers.tables import SAMPLE, _listed, _warn
 
 _PROFILE_FILES = ("expression", "mutations", "copy_number", "rppa", "ccle_expression", "genomic_features")
-_TISSUE_FILES = ("cell_lines", ds.YARD, "rppa", "genomic_features")
 #: bundle file -> (Profile field or extra key, loader of the folder's file); expression is read apart (floor genes)
 _LAYER_OF: dict[str, tuple[str, Callable[[Path], pd.DataFrame]]] = {
     "mutations": ("mutations", lambda root: ds.load_mutations(data=root)),
@@ -46,7 +45,7 @@ def read_profiles_dir(
     changing files). Sample ids are canonical cell-line names.
     """
     root = ds.data_dir(path)
-    present = {n for n in (*_PROFILE_FILES, *_TISSUE_FILES) if (root / ds.DATASETS[n].filename).is_file()}
+    present = {n for n in (*_PROFILE_FILES, *_tissue_files()) if (root / ds.DATASETS[n].filename).is_file()}
     if not any(n in present for n in _PROFILE_FILES):
         wanted = ", ".join(ds.DATASETS[n].filename for n in _PROFILE_FILES)
         raise ChemoradError(f"{root}: no profile file found; expected at least one of {wanted}")
@@ -62,10 +61,16 @@ def read_profiles_dir(
             else:
                 fields[layer] = frame
             fields["sources"][layer] = ds.DATASETS[name].filename
-    if present & set(_TISSUE_FILES):
+    if present & set(_tissue_files()):
         fields["tissue"] = _dir_tissue(root, present, messages)
-        fields["sources"]["tissue"] = ", ".join(ds.DATASETS[n].filename for n in _TISSUE_FILES if n in present)
+        fields["sources"]["tissue"] = ", ".join(ds.DATASETS[n].filename for n in _tissue_files() if n in present)
     return Profile(**fields, warnings=messages).checked()
+
+
+def _tissue_files() -> tuple[str, ...]:
+    """The annotation files that carry a tissue: the GDSC line table, every response table with a tissue column
+    (`datasets.TISSUE_COLUMN`, e.g. the radiation screen), CCLE RPPA (its CCLE names) and the GDSC genomic features."""
+    return ("cell_lines", *ds.TISSUE_COLUMN, "rppa", "genomic_features")
 
 
 def _expression(root: Path, reference: str | os.PathLike[str] | None, messages: list[str]) -> dict:
@@ -93,9 +98,10 @@ def _tissue_labels(root: Path, present: set[str]) -> Iterable[tuple[str, str, ob
         raw = pd.read_csv(root / ds.DATASETS["rppa"].filename, usecols=["cell_line", "ccle_name"])
         for line, ccle in zip(raw["cell_line"], raw["ccle_name"], strict=True):
             yield canonical_name(line), "ccle", ccle, "ccle_name"
-    if ds.YARD in present:
-        for line, t in ds.load_yard(data=root)["tissue_yard"].items():
-            yield line, ds.YARD, t, ds.YARD
+    for dataset, (column, vocabulary) in ds.TISSUE_COLUMN.items():  # a response table's published tissue
+        if dataset in present:
+            for line, t in ds.load_response(dataset, root)[column].items():
+                yield line, dataset, t, vocabulary
     if "cell_lines" in present:
         cl = ds.load_cell_lines(data=root)
         for col in ("tissue_gdsc2", "tissue_gdsc1"):

@@ -123,9 +123,12 @@ class Bundle:
         return self._get("features", lambda: ds.load_genomic_features(self.ex.data()))
 
     def yard(self) -> pd.DataFrame:
+        """The survival curves of the preferred data set of radiation survival curves (`registry.curve_datasets`)."""
         from chemorad.bundle import datasets as ds
+        from chemorad.catalog.registry import curve_datasets
 
-        return self._get(ds.YARD, lambda: ds.load_yard(self.ex.data()))
+        dataset = curve_datasets()[0].id
+        return self._get(dataset, lambda: ds.load_response(dataset, self.ex.data()))
 
     def radiogx(self) -> pd.DataFrame:
         from chemorad.bundle import datasets as ds
