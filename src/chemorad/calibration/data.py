@@ -251,7 +251,7 @@ def bundle_data(
         o_col += [k] * len(y)
         o_val += list((y.to_numpy(dtype=float) - mu) / sd)
     say("Yard survival curves")
-    yard = ds.load_yard(data)
+    yard = ds.load_response(CURVE_DATASET, data)
     sf_cols = [c for c in yard.columns if c.startswith("sf_") and c.endswith("gy")]
     y_line, y_dose, y_sf = [], [], []
     for name, row in yard[sf_cols].iterrows():

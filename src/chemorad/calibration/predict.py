@@ -28,7 +28,7 @@ import pandas as pd
 from chemorad.calibration.data import CURVE_DATASET, DATASETS, CalibrationData
 from chemorad.calibration.posterior import draws
 from chemorad.calibration.spec import ChainSpec
-from chemorad.catalog.registry import RESPONSE_DATASETS, preference
+from chemorad.catalog.registry import RESPONSE_DATASETS, ResponseKey, preference
 from chemorad.errors import ChemoradError
 
 YARD_GRID_GY = np.linspace(0.0, 10.0, 21)
@@ -284,7 +284,8 @@ def predict_samples(
     recs = []
     for c, col in enumerate(d.columns):
         med, lo, hi = interval(columns[c], level)
-        dataset, _, metric = col.split("|")
+        key = ResponseKey.parse(col)
+        dataset, metric = key.dataset, key.metric
         for i, x in enumerate(inputs.samples):
             recs.append((x, spec.therapies[d.col_therapy[c]], dataset, metric, med[i], lo[i], hi[i]))
     if yard is not None:
@@ -332,7 +333,9 @@ def observed_response(d: CalibrationData, spec: ChainSpec, therapy: str, kind: s
         column, label = None, f"{CURVE_DATASET}|{CURVE_METRIC}"
         values = observed_yard_auc(d)
     else:
-        cands = sorted((preference(d.columns[c].split("|")[0]), c) for c in np.flatnonzero(d.col_therapy == t))
+        cands = sorted(
+            (preference(ResponseKey.parse(d.columns[c]).dataset), c) for c in np.flatnonzero(d.col_therapy == t)
+        )
         if not cands:
             raise ChemoradError(f"--observed {therapy}: the calibration has no response column for it")
         column = cands[0][1]
