@@ -108,9 +108,8 @@ def two_screens(tmp_path, monkeypatch):
         curves.to_csv(tmp_path / f"{dataset}.csv")
         _comparison(curves, seed + 10).to_csv(tmp_path / f"{dataset}_comparison.csv", index=False)
         compared = RESPONSE_DATASETS[dataset].protocol_comparison
-        monkeypatch.setitem(ds.DATASETS, dataset, ds.DATASETS[yard_id].__class__(
-            dataset, f"{dataset}.csv", "synthetic survival curves", ("cell_line",), "", "", "", ""
-        ))  # fmt: skip
+        spec_file = ds.DatasetSpec(dataset, f"{dataset}.csv", "synthetic curves", ("cell_line",), "", "", "", "")
+        monkeypatch.setitem(ds.DATASETS, dataset, spec_file)
         monkeypatch.setitem(
             ds.RESPONSE_LOADERS, dataset, _table_loader(f"{dataset}.csv", f"tissue_{dataset}", f"auc_{dataset}")
         )
