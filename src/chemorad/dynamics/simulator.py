@@ -41,10 +41,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.schema import Phase, Quantity
@@ -55,6 +55,9 @@ from chemorad.dynamics import engine
 from chemorad.dynamics.scenario import Scenario, check_horizon
 from chemorad.dynamics.schedule import Event, events
 from chemorad.errors import ChemoradError
+
+if TYPE_CHECKING:  # xarray costs about 0.25 s of import; only a run with `dataset=True` builds one
+    import xarray as xr
 
 PHASES = tuple(Phase)
 # Asynchronous phase distribution of an exponentially growing population: G1 0.4, early S 0.2, late S 0.2, G2/M 0.2, the
@@ -626,13 +629,17 @@ def population_tcp(tcp: np.ndarray, deterministic: bool, level: float = 0.95) ->
     The interval is the Beta(k + 1/2, n - k + 1/2) quantiles with k = sum of the replicates' TCP (the expected number
     of patients controlled; an integer count in the stochastic modes): the uncertainty of a population rate measured on
     n patients (Brown, Cai & DasGupta 2001, Stat Sci 16:101).
+
+    The quantile is `scipy.special.betaincinv(a, b, q)`, the function behind `scipy.stats.beta.ppf` (both Boost's
+    ibeta_inv; equal on 3,000 random (q, a, b) of this use), without importing scipy.stats: measured about 1 s of a
+    warm `chemorad regimens` start on 2 shared cores.
     """
-    from scipy.stats import beta
+    from scipy.special import betaincinv
 
     n = int(np.size(tcp))
     k = float(np.sum(tcp))
-    lo = 0.0 if k <= 0 else float(beta.ppf((1 - level) / 2, k + 0.5, n - k + 0.5))
-    hi = 1.0 if k >= n else float(beta.ppf(1 - (1 - level) / 2, k + 0.5, n - k + 0.5))
+    lo = 0.0 if k <= 0 else float(betaincinv(k + 0.5, n - k + 0.5, (1 - level) / 2))
+    hi = 1.0 if k >= n else float(betaincinv(k + 0.5, n - k + 0.5, 1 - (1 - level) / 2))
     return {
         "tcp": k / n if n else float("nan"),
         "tcp_low": lo,
@@ -727,6 +734,8 @@ def check_budget(sc: Scenario, reps: int) -> None:
 
 def _dataset(sc: Scenario, model: Model, times, cells, rec_dead, viable, timeline: list[Event]) -> xr.Dataset:
     """The run as an xarray Dataset: cells (replicate, time, clone, compartment), dead, viable, hypoxic_fraction."""
+    import xarray as xr
+
     reps = cells.shape[0]
     ds = xr.Dataset(
         {
