@@ -112,20 +112,27 @@ def regimen_tcp(
     seed: int = 0,
     gard_per_gy: float | None = None,
 ) -> pd.DataFrame:
-    """TCP with its interval for each regimen (same virtual patients in every regimen), with GARD when known."""
+    """TCP with its interval for each regimen (same virtual patients in every regimen), with GARD when known.
+
+    The regimens are simulated together (`simulator.simulate_many`: one array of regimens x patients, stepped once).
+    """
     from chemorad.dynamics.scenario import parse_scenario
     from chemorad.dynamics.schedule import Radiotherapy, events
-    from chemorad.dynamics.simulator import simulate
+    from chemorad.dynamics.simulator import simulate_many
 
-    rows = []
-    for name, schedule in (regimens or STANDARD_REGIMENS).items():
+    chosen = regimens or STANDARD_REGIMENS
+    scenarios, timelines = [], []
+    for name, schedule in chosen.items():
         raw = regimen_scenario(params, schedule, patients, seed)
         # Parsed once with a provisional horizon to lay out the timeline, then run one day past its last event.
         probe = parse_scenario({**raw, "simulation": {**raw["simulation"], "days": 1}}, f"regimen {name!r}", cat=cat)
         timeline = events(probe.schedule, cat=cat)
         days = timeline[-1].time_days + 1.0
-        sc = probe.model_copy(update={"simulation": probe.simulation.model_copy(update={"days": days})})
-        res = simulate(sc, dataset=False, cat=cat, with_time_factor=False)  # TCP only: no time-factor probe run
+        scenarios.append(probe.model_copy(update={"simulation": probe.simulation.model_copy(update={"days": days})}))
+        timelines.append(timeline)
+    results = simulate_many(scenarios, cat=cat)  # TCP only: no dataset, no time-factor probe run
+    rows = []
+    for name, sc, timeline, res in zip(chosen, scenarios, timelines, results, strict=True):
         rt_items = [i for i in sc.schedule if isinstance(i, Radiotherapy)]
         rt_times = [e.time_days for e in timeline if e.therapy == cat.radiotherapy.id]
         rows.append(
