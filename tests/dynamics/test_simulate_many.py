@@ -93,3 +93,19 @@ def test_regimen_tcp_equals_the_per_regimen_loop_it_replaced() -> None:
     ]
     assert list(table["regimen"]) == [*STANDARD_REGIMENS, "split course"]
     np.testing.assert_allclose(table["tcp"], before, rtol=1e-12, atol=0)
+
+
+def test_several_tumours_in_one_run_equal_one_run_each() -> None:
+    from chemorad.profile.regimens import regimens_tcp
+
+    reg = {k: STANDARD_REGIMENS[k] for k in list(STANDARD_REGIMENS)[:2]}
+    params = [
+        TumourParameters("a", -1.0, 84.0, {"cisplatin": 0.5}, {}),
+        TumourParameters("b", 0.0, 50.0, {}, {}),
+        TumourParameters("c", 0.8, 20.0, {"cisplatin": 3.0, "fluorouracil": 1.2}, {}),
+    ]
+    together = regimens_tcp(CAT, params, reg, patients=20, seed=1, gard_per_gy=[0.3, None, 0.2])
+    for p, alpha, got in zip(params, [0.3, None, 0.2], together, strict=True):
+        alone = regimen_tcp(CAT, p, reg, patients=20, seed=1, gard_per_gy=alpha)
+        pd.testing.assert_frame_equal(got, alone, check_exact=False, rtol=1e-12, atol=0)
+    assert together[0]["tcp"].iat[0] < together[1]["tcp"].iat[0] < together[2]["tcp"].iat[0]  # z -1 < 0 < 0.8

@@ -818,8 +818,8 @@ def population_tcp(tcp: np.ndarray, deterministic: bool, level: float = 0.95) ->
     n patients (Brown, Cai & DasGupta 2001, Stat Sci 16:101).
 
     The quantile is `scipy.special.betaincinv(a, b, q)`, the function behind `scipy.stats.beta.ppf` (both Boost's
-    ibeta_inv; equal on 3,000 random (q, a, b) of this use), without importing scipy.stats: measured about 1 s of a
-    warm `chemorad regimens` start on 2 shared cores.
+    ibeta_inv; equal on 3,000 random (q, a, b) of this use), so the simulator does not import scipy.stats (1.5-3 s
+    measured alone on 2 shared cores at load 10; a command that fits with scikit-learn imports it anyway).
     """
     from scipy.special import betaincinv
 
