@@ -4,8 +4,9 @@
   after one untimed run that fills the parse cache and the fitted predictor state (`$CHEMORAD_CACHE`, default: a
   folder kept between runs of this script), with /proc/loadavg before each run.
 - split: one more fresh process runs the same command in-process with timers around the prediction
-  (`chemorad.app.regimens.predict`) and the regimen simulations (`chemorad.profile.regimens.regimen_tcp` /
-  `site_regimen_tcp`); the rest is start-up, imports, reading inputs, the tumour's parameters and printing.
+  (`chemorad.app.regimens.predict`) and the regimen simulations (`chemorad.profile.regimens.regimens_tcp`, or
+  `regimen_tcp` in trees before it, and `site_regimen_tcp`); the rest is start-up, imports, reading inputs, the
+  tumour's parameters and printing.
   From it, the total expected once the prediction takes `--predict-target` seconds (the other share unchanged).
 - `--baseline REV`: the same on the source tree of a git revision (`git archive REV src`, in a temporary folder).
 
@@ -44,7 +45,10 @@ def timed(fn, key):
 import chemorad.app.regimens as ar
 import chemorad.profile.regimens as pr
 ar.predict = timed(ar.predict, "predict")
-pr.regimen_tcp = timed(pr.regimen_tcp, "simulate")
+if hasattr(pr, "regimens_tcp"):  # several tumours at once; regimen_tcp calls it, so it alone is wrapped
+    pr.regimens_tcp = timed(pr.regimens_tcp, "simulate")
+else:
+    pr.regimen_tcp = timed(pr.regimen_tcp, "simulate")
 pr.site_regimen_tcp = timed(pr.site_regimen_tcp, "simulate")
 from chemorad.cli.app import main
 sys.argv = ["chemorad", *sys.argv[1:]]
