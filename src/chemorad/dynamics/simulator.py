@@ -761,31 +761,30 @@ def _result(
     final_by_clone = cells[:, -1].sum(axis=2)  # (replicate, clone)
     survivors = clonogens_after_treatment(times, viable, end_treat)
     tcp = tcp_per_replicate(survivors, viable[:, -1], sc.simulation.mode == "deterministic")
-    rows = []
-    for r in range(reps):
-        v = viable[r]
-        nadir = int(np.argmin(v))
-        after = np.flatnonzero(
-            (times > max(times[nadir], end_treat)) & (v > sc.simulation.progression_factor * sc.tumour.initial_cells)
-        )
-        final = final_by_clone[r]
-        rows.append(
-            {
-                "replicate": r,
-                "log_kill": float(np.log10(n0[r] / max(v[nadir], 1.0))),
-                "nadir_cells": float(v[nadir]),
-                "nadir_day": float(times[nadir]),
-                "final_cells": float(v[-1]),
-                "time_to_progression_days": float(times[after[0]]) if after.size else np.nan,
-                "eradicated": bool(v[-1] < 1),
-                "clonogens_after_treatment": float(survivors[r]),
-                "tcp": float(tcp[r]),
-                **{f"final_{name}": float(final[i]) for i, name in enumerate(model.clone_names)},
-            }
-        )
+    # One row per replicate, computed on the (replicate, time) arrays at once (was a Python loop over replicates).
+    idx = np.arange(reps)
+    nadir = viable.argmin(axis=1)
+    low = viable[idx, nadir]
+    regrown = (times[None, :] > np.maximum(times[nadir], end_treat)[:, None]) & (
+        viable > sc.simulation.progression_factor * sc.tumour.initial_cells
+    )
+    ttp = np.where(regrown.any(axis=1), times[regrown.argmax(axis=1)], np.nan)
+    columns = {
+        "replicate": idx,
+        "log_kill": np.log10(n0 / np.maximum(low, 1.0)),
+        "nadir_cells": low,
+        "nadir_day": times[nadir],
+        "final_cells": viable[:, -1],
+        "time_to_progression_days": ttp,
+        "eradicated": viable[:, -1] < 1,
+        "clonogens_after_treatment": survivors,
+        "tcp": tcp,
+        **{f"final_{name}": final_by_clone[:, i] for i, name in enumerate(model.clone_names)},
+    }
+    summary = pd.DataFrame({k: np.asarray(v, dtype=bool if k == "eradicated" else None) for k, v in columns.items()})
     final = pd.DataFrame(final_by_clone, columns=list(model.clone_names)).rename_axis("replicate")
     pop = {**population_tcp(tcp, sc.simulation.mode == "deterministic"), **(extras or {})}
-    return Result(ds, pd.DataFrame(rows), final, pop)
+    return Result(ds, summary, final, pop)
 
 
 def clonogens_after_treatment(times: np.ndarray, viable: np.ndarray, end_treat_days: float) -> np.ndarray:
