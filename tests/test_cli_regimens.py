@@ -123,6 +123,24 @@ def test_regimens_bad_inputs(tmp_path: Path, text, args, needle) -> None:
     assert res.exit_code == 2 and needle in res.stderr and len(res.stderr.strip().splitlines()) == 1
 
 
+def test_regimens_help_imports_no_science() -> None:
+    """The command's module imports the prediction and the simulator only when it runs (not for --help)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\nfrom chemorad.cli import app\n"
+        "try:\n    app(['regimens', '--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('numpy', 'pandas', 'scipy', 'sklearn', 'xarray', 'chemorad.app.regimens', 'chemorad.dynamics')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    src = Path(__file__).resolve().parents[1] / "src"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env={"PYTHONPATH": str(src)}
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_regimens_needs_an_input() -> None:
     res = runner.invoke(app, ["regimens"])
     assert res.exit_code == 2 and "give exactly one of" in res.stderr

@@ -69,7 +69,7 @@ def regimens(
     from chemorad.profile.regimens import (
         LN_IC50_SD,
         STANDARD_REGIMENS,
-        regimen_tcp,
+        regimens_tcp,
         sample_gard_alpha,
         site_regimen_tcp,
         tumour_parameters,
@@ -90,24 +90,27 @@ def regimens(
     result = predict(ctx, inputs.model_copy(update={"therapies": [rt, *LN_IC50_SD], "level": 0.9}), progress=progress)
     primary = primary_records(result.predictions.records)
     samples = list(result.profile.samples)
-    tables, notes, summaries = [], [], []
-    for k, sample in enumerate(samples):
+    params = [tumour_parameters(primary, sample, rt) for sample in samples]
+    gards = [sample_gard_alpha(result.profile, sample) for sample in samples]
+    if site is None:  # every sample x regimen in one simulation
         if progress is not None:
-            progress(SIMULATING, k, len(samples))
-        params = tumour_parameters(primary, sample, rt)
-        rsi_value, alpha, note = sample_gard_alpha(result.profile, sample)
+            progress(SIMULATING, 0, len(samples))
+        tables = regimens_tcp(cat, params, chosen, request.patients, request.seed, [a for _, a, _ in gards])
+    else:
+        tables = []
+        for k, p in enumerate(params):
+            if progress is not None:
+                progress(SIMULATING, k, len(samples))
+            alpha = gards[k][1]
+            tables.append(site_regimen_tcp(site, p, chosen or None, request.patients, request.seed, gard_per_gy=alpha))
+    notes, summaries = [], []
+    for sample, p, t, (rsi_value, _, note) in zip(samples, params, tables, gards, strict=True):
         notes.append(f"{sample}: {note}" if note else None)
-        if site is None:
-            t = regimen_tcp(cat, params, chosen, request.patients, request.seed, gard_per_gy=alpha)
-        else:
-            t = site_regimen_tcp(site, params, chosen or None, request.patients, request.seed, gard_per_gy=alpha)
         t.insert(2, "rsi", rsi_value)
-        z = params.radiosensitivity_z
-        pct = params.radiation_percentile
+        z, pct = p.radiosensitivity_z, p.radiation_percentile
         summaries.append(
             f"{sample}: radiation percentile among tissue peers {'-' if pct is None else f'{pct:.0f}'}"
             f" (radiosensitivity z {'-' if z is None else f'{z:+.2f}'}); drug potency x "
-            + (", ".join(f"{d} {v:.2f}" for d, v in params.drug_potency.items()) or "-")
+            + (", ".join(f"{d} {v:.2f}" for d, v in p.drug_potency.items()) or "-")
         )
-        tables.append(t)
     return RegimensResult(pd.concat(tables, ignore_index=True), result, request.patients, summaries, notes)

@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 
 from chemorad.app.inputs import ProfileInputs
-from chemorad.app.regimens import RegimenRequest, regimens
 from chemorad.cli.context import current
 from chemorad.cli.options import MOLECULAR, profile_command
 from chemorad.cli.render import Format, emit, print_messages, task_progress
@@ -37,6 +36,9 @@ def regimens_cmd(
     calibrated HNSCC population (docs/clinical.md); the rest varies over virtual patients. With --site S: the site
     model on S's standard regimens, with the tumour's radiosensitivity quantile and drug potency.
     """
+    # the science is imported when the command runs, not for --help
+    from chemorad.app.regimens import RegimenRequest, regimens
+
     request = RegimenRequest(regimen_file=regimen_file, standard=standard, patients=patients, seed=seed, site=site)
     with task_progress(err) as progress:
         result = regimens(current(), inputs, request, progress=progress)

@@ -36,6 +36,15 @@ def calibration_record(name: str, where: str = "scenario") -> dict:
             f"{where}: calibration: unknown calibration {name!r}; known: {', '.join(known)}; "
             f"tumour sites: {', '.join(sites)}"
         )
+    stat = path.stat()
+    return copy.deepcopy(_parsed(path, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(path: Path, mtime_ns: int, size: int) -> dict:
+    """The parsed YAML of `path`, cached per (path, modification time, size) so a file rewritten by
+    `chemorad calibrate-clinical` is read again. Measured: one parse of clinical_hnscc.yaml is about 5 ms of CPU,
+    and `chemorad regimens` read it three times per regimen (18 parses, about 0.1 s); callers get a deep copy."""
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 

@@ -61,9 +61,11 @@ class TumourParameters:
 
 
 def _z(percentile: float) -> float:
-    from scipy.stats import norm
+    """Phi^-1(p / 100), p clipped to [1, 99]: `scipy.special.ndtri`, the function `scipy.stats.norm.ppf` calls (equal on
+    100,000 random p), without importing scipy.stats (see `simulator.population_tcp`)."""
+    from scipy.special import ndtri
 
-    return float(norm.ppf(np.clip(percentile / 100.0, 0.01, 0.99)))
+    return float(ndtri(np.clip(percentile / 100.0, 0.01, 0.99)))
 
 
 def tumour_parameters(primary: pd.DataFrame, sample: str, radiation_id: str) -> TumourParameters:
@@ -111,34 +113,62 @@ def regimen_tcp(
     gard_per_gy: float | None = None,
 ) -> pd.DataFrame:
     """TCP with its interval for each regimen (same virtual patients in every regimen), with GARD when known."""
+    return regimens_tcp(cat, [params], regimens, patients, seed, [gard_per_gy])[0]
+
+
+def regimens_tcp(
+    cat: Catalog,
+    params: list[TumourParameters],
+    regimens: dict[str, list[dict]] | None = None,
+    patients: int = 200,
+    seed: int = 0,
+    gard_per_gy: list[float | None] | None = None,
+) -> list[pd.DataFrame]:
+    """`regimen_tcp` of several tumours (one table each, in order), every tumour x regimen simulated together.
+
+    The scenarios share the calibrated tumour and differ in their schedule, the tumour's radiosensitivity and drug
+    potency, so `simulator.simulate_many` steps them as one array of (tumour, regimen, patient) rows.
+    """
     from chemorad.dynamics.scenario import parse_scenario
     from chemorad.dynamics.schedule import Radiotherapy, events
-    from chemorad.dynamics.simulator import simulate
+    from chemorad.dynamics.simulator import simulate_many
 
-    rows = []
-    for name, schedule in (regimens or STANDARD_REGIMENS).items():
-        raw = regimen_scenario(params, schedule, patients, seed)
-        probe = parse_scenario({**raw, "simulation": {**raw["simulation"], "days": 1}}, f"regimen {name!r}", cat=cat)
-        timeline = events(probe.schedule, cat=cat)
-        end = timeline[-1].time_days
-        raw["simulation"]["days"] = end + 1.0
-        sc = parse_scenario(raw, f"regimen {name!r}", cat=cat)
-        res = simulate(sc, dataset=False, cat=cat)
-        rt_items = [i for i in sc.schedule if isinstance(i, Radiotherapy)]
-        rt_times = [e.time_days for e in timeline if e.therapy == cat.radiotherapy.id]
-        rows.append(
-            {
-                "sample": params.sample,
-                "regimen": name,
-                "tcp": res.population["tcp"],
-                "tcp_low": res.population["tcp_low"],
-                "tcp_high": res.population["tcp_high"],
-                "total_dose_gy": float(sum(i.dose_gy * i.fractions for i in rt_items)),
-                "rt_days": float(rt_times[-1] - rt_times[0]) if rt_times else 0.0,
-                "gard": gard(rt_items, gard_per_gy) if gard_per_gy is not None else np.nan,
-            }
-        )
-    return pd.DataFrame(rows)
+    chosen = regimens or STANDARD_REGIMENS
+    gards = [None] * len(params) if gard_per_gy is None else list(gard_per_gy)
+    scenarios, timelines = [], []
+    for p in params:
+        for name, schedule in chosen.items():
+            raw = regimen_scenario(p, schedule, patients, seed)
+            # Parsed once with a provisional horizon to lay out the timeline, then run one day past its last event.
+            where = f"regimen {name!r}"
+            probe = parse_scenario({**raw, "simulation": {**raw["simulation"], "days": 1}}, where, cat=cat)
+            timeline = events(probe.schedule, cat=cat)
+            days = timeline[-1].time_days + 1.0
+            scenarios.append(
+                probe.model_copy(update={"simulation": probe.simulation.model_copy(update={"days": days})})
+            )
+            timelines.append(timeline)
+    runs = list(zip(scenarios, timelines, simulate_many(scenarios, cat=cat), strict=True))  # TCP only
+    tables = []
+    for k, (p, alpha) in enumerate(zip(params, gards, strict=True)):
+        rows = []
+        for name, (sc, timeline, res) in zip(chosen, runs[k * len(chosen) : (k + 1) * len(chosen)], strict=True):
+            rt_items = [i for i in sc.schedule if isinstance(i, Radiotherapy)]
+            rt_times = [e.time_days for e in timeline if e.therapy == cat.radiotherapy.id]
+            rows.append(
+                {
+                    "sample": p.sample,
+                    "regimen": name,
+                    "tcp": res.population["tcp"],
+                    "tcp_low": res.population["tcp_low"],
+                    "tcp_high": res.population["tcp_high"],
+                    "total_dose_gy": float(sum(i.dose_gy * i.fractions for i in rt_items)),
+                    "rt_days": float(rt_times[-1] - rt_times[0]) if rt_times else 0.0,
+                    "gard": gard(rt_items, alpha) if alpha is not None else np.nan,
+                }
+            )
+        tables.append(pd.DataFrame(rows))
+    return tables
 
 
 def site_regimen_tcp(
