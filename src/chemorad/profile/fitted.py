@@ -16,7 +16,15 @@ Storage (`save` / `load`): one NumPy ``.npz`` archive per data folder and estima
 arrays and a JSON description (`fitted_state`); read with ``allow_pickle=False``, so it cannot run code. Its key is the
 SHA-256 of the bundle's files, of the catalog's mechanisms and therapies, of the estimator's name and parameters and
 of the source of the modules that compute the features and fit the models. A file whose key differs (stale) or that
-cannot be read (corrupt) is never used: it is refitted and replaced, with a one-line notice on stderr.
+cannot be read (corrupt) is never used: it is refitted and replaced, with a one-line notice on stderr. The stack's
+and the hybrid's inner ridges are stored inside them (`fitted_state`, nested); a model that is not numbers and text
+(the boosted trees, a user's ``module:Class`` regressor) is kept in memory only, with a one-line notice: each command
+line run refits it (a pickle would be smaller work but reading one runs code from the file).
+
+Estimators (`ESTIMATORS`; docs/profile.md has each one's accuracy and speed): 'marker' (default), 'gene', 'chain',
+'hybrid', 'stacked' (`gene_models`), 'boosted' and 'module:Class' (`blackbox`). Each class names the inputs it reads
+(`model_inputs`: markers, genes, the chain's prediction per therapy); the bundle lines and the samples get the same
+columns.
 """
 
 from __future__ import annotations
@@ -415,7 +423,7 @@ def _store(pred: FittedModels, path: Path) -> None:
     try:
         payload = pred.to_bytes()
     except NotStorable as exc:
-        _notice(f"the fitted predictor is kept in memory only: {exc}")
+        _notice(f"the fitted predictor is kept in memory only (each command refits it): {exc}")
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
