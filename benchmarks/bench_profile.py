@@ -9,6 +9,9 @@ features and GDSC expression; every contender fitted on K-1 folds (penalties by 
 the held-out fold; Spearman rho of the pooled out-of-fold predictions with the observed response. Uncertainty: a paired
 bootstrap over lines (`--boot` resamples, seeded) of the difference in pooled rho between chemorad and each baseline; a
 win is counted when chemorad's rho is higher, and called clear when the 95% interval of the difference excludes 0.
+The contenders (`--contenders`, default all of `CONTENDERS`) include the boosted trees, the hybrid and the nested stack
+(`profile.gene_models.StackedResponse`); the "Every model per response" table gives each one's Spearman, the
+hybrid's and the stack's mechanistic share, and how often each is at or above the gene ridge.
 
 `--batch N` instead times `predict_profile` on N lines the bundle has never seen (`batch`).
 

@@ -156,7 +156,8 @@ class FittedModels:
     Parameters
     ----------
     cat : the catalog (its markers are the features, its therapies the response columns).
-    estimator : a name of `ESTIMATORS` ('marker': `ResponseModel`, the marker ridge with tissue).
+    estimator : a name of `ESTIMATORS` ('marker': `ResponseModel`, the marker ridge with tissue) or 'module:Class'
+        (a scikit-learn regressor, `estimator_class`).
     params : parameters of the estimator.
     therapies : the therapies to model (default: every therapy with data).
 

@@ -8,7 +8,9 @@ exactly one group, whatever subset of lines the response has). Every contender i
 (its penalties by leave-one-out inside them) and predicts the held-out fold; each is scored by the Spearman correlation
 of its pooled out-of-fold predictions with the observed response. The chain's prediction (log dose for 50% survival of
 the phenotype whose activities are the scores, `chain.survival.dose_for_survival`) has no parameters to fit, so it is
-scored on the same lines without folds.
+scored on the same lines without folds. Two contenders combine it with the ridges: 'hybrid' (`ChainResidualRidge`) and
+'stacked' (`gene_models.StackedResponse`, whose stacking weights come from inner leave-one-out predictions of each
+training fold: nested, the held-out fold never chooses them).
 
 Data: Yard et al. 2016, Nat Commun 7:11428 (radiation); GDSC1/GDSC2, Yang et al. 2013, Nucleic Acids Res 41:D955 and
 Iorio et al. 2016, Cell 166:740; CTRP v2, Seashore-Ludlow et al. 2015, Cancer Discov 5:1210; CCLE RPPA, Li et al. 2017,
