@@ -382,6 +382,7 @@ def test_predict_with_each_estimator(shared_data, lines, estimator) -> None:
         assert all(0 <= r["mechanistic_share"] <= 1 for r in recs)
     if estimator == "chain":
         assert terms == {"chain (mechanistic)"}
+        assert all(t["catalog_link"] for r in recs for t in r["top_mechanisms"])  # mechanisms via the chain
     if estimator in ("gene", "hybrid"):
         assert any(t.startswith("gene:") or t == "(other genes)" for t in terms)
     if ":" in estimator:

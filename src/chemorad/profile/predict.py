@@ -52,6 +52,7 @@ from chemorad.errors import ChemoradError
 from chemorad.evidence.scores import SD_PER_ACTIVITY
 from chemorad.profile.activities import SampleScores, reference, sample_scores
 from chemorad.profile.bounds import bounds_text, check_finite_features, clip_to_range, physical_range
+from chemorad.profile.gene_models import CHAIN_TERM
 from chemorad.profile.model_inputs import for_therapy, has_chain, inputs_of, sample_table
 from chemorad.profile.readers import Profile
 from chemorad.profile.selection import chain_prediction
@@ -212,11 +213,14 @@ def _mechanism_weights(features: list[str], owners: dict[str, list[str]]) -> tup
 
 
 def _linked(cat: Catalog) -> dict[str, set[str]]:
-    """therapy id -> the mechanisms the catalog has act on it."""
+    """therapy id -> the mechanisms the catalog has act on it, and the damage chain's term (`gene_models.CHAIN_TERM`
+    of the chain, hybrid and stack estimators: the catalog's mechanisms acting through the chain)."""
     out: dict[str, set[str]] = {}
     for m in cat.mechanisms.values():
         for tid in cat.therapies_for(m):
             out.setdefault(tid, set()).add(m.id)
+    for tid in cat.therapies:
+        out.setdefault(tid, set()).add(CHAIN_TERM)
     return out
 
 
