@@ -9,6 +9,9 @@ features and GDSC expression; every contender fitted on K-1 folds (penalties by 
 the held-out fold; Spearman rho of the pooled out-of-fold predictions with the observed response. Uncertainty: a paired
 bootstrap over lines (`--boot` resamples, seeded) of the difference in pooled rho between chemorad and each baseline; a
 win is counted when chemorad's rho is higher, and called clear when the 95% interval of the difference excludes 0.
+The contenders (`--contenders`, default all of `CONTENDERS`) include the boosted trees, the hybrid and the nested stack
+(`profile.gene_models.StackedResponse`); the "Every model per response" table gives each one's Spearman, the
+hybrid's and the stack's mechanistic share, and how often each is at or above the gene ridge.
 
 `--batch N` instead times `predict_profile` on N lines the bundle has never seen (`batch`).
 
@@ -105,7 +108,7 @@ def pide_check(oof_csv: Path, data: Path | None) -> list[str]:
     from chemorad.bundle import datasets as ds
     from chemorad.bundle.pide import pide_lines
     from chemorad.profile.estimators import CHAIN
-    from chemorad.profile.selection import _ESTIMATORS, _chain_or_nan
+    from chemorad.profile.selection import _ESTIMATORS, _chain_or_nan, _stack_input
     from chemorad.profile.training import bundle_tables, usable_lines, with_tissue
 
     cat = catalog()
@@ -139,7 +142,7 @@ def pide_check(oof_csv: Path, data: Path | None) -> list[str]:
         "| model | n | Spearman with PIDE SF2 | Spearman with PIDE alpha |",
         "| --- | --- | --- | --- |",
     ]
-    for name in ("tissue", "chemorad", "expression", "boosted", "hybrid"):
+    for name in ("tissue", "chemorad", "expression", "boosted", "hybrid", "stacked"):
         if name not in oof.columns:
             continue
         pred = oof[name].reindex(pide.index.intersection(oof.index))
@@ -148,6 +151,10 @@ def pide_check(oof_csv: Path, data: Path | None) -> list[str]:
             X = with_tissue((expr if on_genes else feats), tissue)
             if name == "hybrid":
                 X = X.assign(**{CHAIN: _chain_or_nan(cat, "radiotherapy", mech.reindex(X.index))})
+            if name == "stacked":
+                both = [s for s in [*lines, *others] if s in expr.index and s in feats.index]
+                chain = _chain_or_nan(cat, "radiotherapy", mech.reindex(both))
+                X = _stack_input(expr, feats, pd.Index(both), tissue.reindex(both), chain)
             model = _ESTIMATORS[name]().fit(X.loc[lines], y)
             pred = pd.concat([pred, pd.Series(model.predict(X.loc[others]), index=others)])
         sf2 = pide.loc[pred.index, "sf2"].to_numpy()
@@ -286,10 +293,11 @@ def main(argv: list[str] | None = None) -> int:
             "column": col,
             "n": int(by.loc["chemorad", "n"]),
         }
-        for c in ("chemorad", "tissue", "expression", "chain", "boosted", "hybrid"):
+        for c in ("chemorad", "tissue", "expression", "chain", "boosted", "hybrid", "stacked"):
             row[c] = by["spearman"].get(c, np.nan)
-        if "hybrid_mechanistic_share" in oof.columns:
-            row["hybrid_share"] = float(oof.loc[oof["column"] == col, "hybrid_mechanistic_share"].median())
+        for c in ("hybrid", "stacked"):
+            if f"{c}_mechanistic_share" in oof.columns:
+                row[f"{c}_share"] = float(oof.loc[oof["column"] == col, f"{c}_mechanistic_share"].median())
         row["chemorad_within"] = by.loc["chemorad", "spearman_within_tissue"]
         row["expression_within"] = by.loc["expression", "spearman_within_tissue"]
         row["chain_within"] = by["spearman_within_tissue"].get("chain", np.nan)
@@ -384,36 +392,36 @@ def peer_metrics(res: pd.DataFrame, oof: pd.DataFrame, table: pd.DataFrame, args
     and the DrEval-style normalised Pearson over the primary responses."""
     models = [
         c
-        for c in ("tissue", "chemorad", "expression", "chain", "boosted", "hybrid")
+        for c in ("tissue", "chemorad", "expression", "chain", "boosted", "hybrid", "stacked")
         if c in res and res[c].notna().any()
     ]
     ceiling = noise_ceiling(args.data, cat).set_index("column")
     out = [
         "### Every model per response (pooled out-of-fold Spearman; the same folds for all)",
         "",
-        "| response | n | " + " | ".join(models) + " | hybrid mechanistic share (median) | GDSC1 vs GDSC2 rho (n) |",
-        "|" + " --- |" * (len(models) + 4),
+        "| response | n | "
+        + " | ".join(models)
+        + " | hybrid mechanistic share (median) | stacked mechanistic share (median) | GDSC1 vs GDSC2 rho (n) |",
+        "|" + " --- |" * (len(models) + 5),
     ]
     for r in res.itertuples():
         col = r.column
         key = "gdsc2|" + col.split("|", 1)[1] if r.dataset in ("gdsc1", "gdsc2") else None
         ok = key in ceiling.index
         ceil = f"{ceiling.at[key, 'rho_gdsc1_gdsc2']:.3f} ({int(ceiling.at[key, 'n_shared'])})" if ok else ""
-        share = fmt(getattr(r, "hybrid_share", np.nan), 2)
-        out.append(f"| {col} | {r.n} | " + " | ".join(fmt(getattr(r, m)) for m in models) + f" | {share} | {ceil} |")
+        shares = " | ".join(fmt(getattr(r, f"{c}_share", np.nan), 2) for c in ("hybrid", "stacked"))
+        out.append(f"| {col} | {r.n} | " + " | ".join(fmt(getattr(r, m)) for m in models) + f" | {shares} | {ceil} |")
     med = {m: float(res[m].median()) for m in models}
-    if "hybrid" in res:
-        ge = int((res["hybrid"] >= res["expression"]).sum())
-        rad = res[(res["dataset"] == "yard")]
-        out += [
-            "",
-            f"Hybrid >= gene ridge in {ge}/{len(res)} responses; radiation (Yard): "
-            + ", ".join(f"{m} {fmt(float(rad[m].iloc[0]))}" for m in models)
-            + ".",
-        ]
+    rad = res[(res["dataset"] == "yard")]
+    for c in ("hybrid", "stacked"):
+        if c in res:
+            ge = int((res[c] >= res["expression"]).sum())
+            out += ["", f"{c.capitalize()} >= gene ridge in {ge}/{len(res)} responses."]
+    if len(rad):
+        out += ["", "Radiation (Yard): " + ", ".join(f"{m} {fmt(float(rad[m].iloc[0]))}" for m in models) + "."]
     out += ["", "Median pooled Spearman: " + ", ".join(f"{m} {fmt(v)}" for m, v in med.items()) + "."]
     prim = oof[oof["column"].isin(table.loc[table["contender"] != "skipped", "column"])]
-    contenders = [c for c in ("tissue", "chemorad", "expression", "boosted", "hybrid") if c in prim.columns]
+    contenders = [c for c in ("tissue", "chemorad", "expression", "boosted", "hybrid", "stacked") if c in prim.columns]
     prim = prim.dropna(subset=contenders)
     z = standardised(prim, contenders)
     npc = normalised_pearson(z, contenders)

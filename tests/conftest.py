@@ -33,6 +33,8 @@ _SLOW = (
     "tests/test_cli_profile.py",  # predict/report refits: 70, 56, 40, 40, 36, 30, 27, 24, 22, 21 s
     "tests/profile/test_predict.py",  # a shared fit 86 s, leave-one-out 72 s
     "tests/profile/test_model.py::test_real_yard_auc_model_and_two_fold_cv",  # 26 s
+    # each estimator beyond the marker ridge fitted twice on the bundle's radiation: 10-52 s each at load 11
+    "tests/profile/test_predictor.py::test_every_estimator_keeps_a_bundle_line_honest_and_stores_as_data",
     "tests/test_cli_regimens.py",  # regimens for a bundle line 38 s
     "tests/test_cli_evidence.py",  # crossres 95 s, claims 26 s, scan 25 s, conditional 15 s
     "tests/evidence/test_claims.py",  # the evidence tables of the bundle 53 s

@@ -199,6 +199,8 @@ def test_predictions_stay_in_their_metric_range(shared_data, patient_files, tmp_
         (("--cell-line", "{line}", "--therapies", ","), "--therapies: empty"),
         (("--cell-line", "{line}", "--level", "1.5"), "--level"),
         (("--cell-line", "{line}", "--estimator", "markr"), "--estimator: unknown estimator 'markr'; closest: marker"),
+        (("--cell-line", "{line}", "--estimator", "nosuchmodule_xyz:Thing"), "cannot import module 'nosuchmodule_xyz'"),
+        (("--cell-line", "{line}", "--estimator", "sklearn.preprocessing:Normalizer"), "not a scikit-learn regressor"),
         (("--cell-line", "{line}", "--scale", "linear"), "--scale linear: expected"),
         (("--expression", "{smalltpm}"), "cannot tell the expression scale"),
         (("--expression", "{smalltpm}"), "pass --scale log or --scale tpm"),
@@ -359,3 +361,40 @@ def test_report_refuses_to_overwrite_without_force(shared_data, lines, tmp_path)
     forced = run(*args, "--out", str(out), "--force")
     assert forced.exit_code == 0, forced.output
     assert out.read_text().startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("estimator", ["gene", "chain", "hybrid", "stacked", "sklearn.linear_model:Ridge"])
+def test_predict_with_each_estimator(shared_data, lines, estimator) -> None:
+    """`--estimator` beyond the marker ridge, one bundle line, radiation only: JSON records with intervals and their
+    reasons (the top genes of the gene models, the chain's term and its mechanistic share for the chain, hybrid and
+    stack, the black box's unattributed term for a user's regressor, which is refitted with a one-line notice)."""
+    res = run(
+        "predict", "--cell-line", lines[0], "--data", str(shared_data), "--therapies", "radiotherapy",
+        "--estimator", estimator, "-f", "json",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    recs = [r for r in json.loads(res.stdout) if r["dataset"] == "yard"]
+    assert {r["metric"] for r in recs} == {"auc", "sf2"}
+    for r in recs:
+        assert r["interval_low"] <= r["predicted"] <= r["interval_high"]
+    terms = {t["mechanism"] for r in recs for t in r["top_mechanisms"]}
+    if estimator in ("chain", "hybrid", "stacked"):
+        assert all(0 <= r["mechanistic_share"] <= 1 for r in recs)
+    if estimator == "chain":
+        assert terms == {"chain (mechanistic)"}
+        assert all(t["catalog_link"] for r in recs for t in r["top_mechanisms"])  # mechanisms via the chain
+    if estimator in ("gene", "hybrid"):
+        assert any(t.startswith("gene:") or t == "(other genes)" for t in terms)
+    if ":" in estimator:
+        assert terms <= {"(unattributed: black box)", "tissue"}
+        notes = [ln for ln in res.stderr.splitlines() if "kept in memory only" in ln]
+        assert len(notes) == 1
+
+
+def test_gene_estimators_refuse_expression_off_the_log2_scale(shared_data, patient_files) -> None:
+    """A profile whose expression is read as z-scores cannot feed the gene models: one line, exit 2, before any fit."""
+    args = ["--expression", str(patient_files["expression"]), "--tissues", str(patient_files["tissues"])]
+    res = run("predict", *args, "--data", str(shared_data), "--therapies", "radiotherapy", "--estimator", "hybrid")
+    assert res.exit_code == 2, res.output
+    err = res.stderr.strip().splitlines()
+    assert err[-1].startswith("chemorad: error: --estimator") and "GDSC RMA (log2) scale" in err[-1]

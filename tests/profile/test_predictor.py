@@ -13,6 +13,7 @@ from chemorad.profile import fitted as pf
 from chemorad.profile import predictor as pr
 from chemorad.profile.estimators import ResponseModel
 from chemorad.profile.fitted_state import NotStorable, from_state, to_state
+from chemorad.profile.predict import predict_with
 from chemorad.profile.readers import from_cell_line
 
 RADIATION = ["radiotherapy"]
@@ -151,3 +152,58 @@ def test_a_subset_is_fitted_alone_and_predicts_as_a_larger_state(shared_data, li
     a = alone.predict(prof, shared_data, therapies=RADIATION).records.set_index("column")["predicted"]
     b = both.predict(prof, shared_data, therapies=RADIATION).records.set_index("column")["predicted"]
     pd.testing.assert_series_equal(a.sort_index(), b.sort_index())
+
+
+NEW_ESTIMATORS = ["gene", "chain", "hybrid", "stacked", "sklearn.linear_model:Ridge"]
+
+
+@pytest.mark.parametrize("estimator", NEW_ESTIMATORS)
+def test_every_estimator_keeps_a_bundle_line_honest_and_stores_as_data(shared_data, line, estimator, monkeypatch):
+    """For each estimator beyond the marker ridge: changing a bundle line's own radiation response leaves its
+    prediction unchanged (its fold's models never saw it) while the full models move (the check can fail); the
+    models stored as data (`to_bytes` / `from_bytes`, allow_pickle=False) predict exactly as before, and a user's
+    regressor, which is not data, is refused by the storage (kept in memory). (The session's cache folder keeps the
+    first fit for the CLI tests of the same estimator.)"""
+    from chemorad.evidence import responses as rmod
+    from chemorad.profile.activities import reference, sample_scores
+    from chemorad.profile.model_inputs import inputs_of, sample_table
+    from chemorad.profile.training import for_therapy, with_tissue
+
+    cat = catalog()
+    prof = from_cell_line(line, shared_data)
+    ref = reference(cat, shared_data)
+    ss = sample_scores(cat, prof, ref)
+    pf._MEMO.clear()
+    before = pf.fitted_models(cat, shared_data, estimator, therapies=RADIATION)
+    original = rmod.responses
+
+    def altered(cat_, data=None):
+        out = original(cat_, data).copy()
+        out.loc[line, COL] = out.loc[line, COL] + 5.0
+        return out
+
+    monkeypatch.setattr(rmod, "responses", altered)
+    after = pf.FittedModels(cat, estimator, therapies=RADIATION).fit(shared_data)
+    monkeypatch.setattr(rmod, "responses", original)
+
+    def records(p) -> pd.DataFrame:
+        return predict_with(p, prof, shared_data, scores=(ref, ss)).records
+
+    def value(rec: pd.DataFrame) -> float:
+        return float(rec.loc[rec["column"] == COL, "predicted"].iloc[0])
+
+    rec = records(before)
+    assert value(records(after)) == value(rec)
+
+    X, _ = sample_table(cat, prof, ss, inputs_of(pf.estimator_class(estimator)), RADIATION)
+    Xm = with_tissue(for_therapy(X, "radiotherapy"), ss.tissue)
+    full = [float(p.full_[COL].predict(Xm.reindex(columns=p.full_[COL].feature_names_in_))[0]) for p in (before, after)]
+    assert full[0] != full[1]
+    if ":" in estimator:
+        with pytest.raises(NotStorable):
+            before.to_bytes()
+        return
+    back = pf.FittedModels.from_bytes(cat, before.to_bytes(), before.key_)
+    pd.testing.assert_frame_equal(rec, records(back))
+    if estimator in ("chain", "hybrid", "stacked"):
+        assert rec.loc[rec["dataset"] == "yard", "mechanistic_share"].between(0, 1).all()

@@ -60,6 +60,9 @@ def _table(pred: Predictions, primary: bool) -> pd.DataFrame:
             out.append("unseen tissue")
         if row.get("cross_resistant_with"):
             out.append("cross-resistant with " + ", ".join(row["cross_resistant_with"]))
+        share = row.get("mechanistic_share")
+        if isinstance(share, float) and np.isfinite(share):
+            out.append(f"chain share {share:.0%}")
         return "; ".join(out)
 
     return pd.DataFrame(
@@ -103,8 +106,11 @@ def predict_cmd(
         typer.Option(
             "--estimator",
             help="The fitted response models (--model ridge): marker (default: ridge on the catalog markers and "
-            "tissue) or boosted (gradient-boosted trees on the same; no attribution by mechanism; kept in memory "
-            "only). Fitted once per bundle, catalog and estimator and kept in the cache folder (docs/profile.md).",
+            "tissue), gene (ridge on every expression gene), chain (the damage chain calibrated by least squares), "
+            "hybrid (chain + gene ridge on its residual), stacked (non-negative stack of chain, marker and gene "
+            "ridges), boosted (gradient-boosted trees on the markers), or module:Class (any scikit-learn regressor, "
+            "refitted each run). gene, hybrid and stacked need expression on the GDSC log2 scale. Fitted once per "
+            "bundle, catalog and estimator and kept in the cache folder (docs/profile.md).",
         ),
     ] = "marker",
 ) -> None:

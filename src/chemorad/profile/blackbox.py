@@ -39,7 +39,7 @@ from chemorad.profile.estimators import (
     tissue_percentiles,
 )
 
-__all__ = ["BASES", "UNATTRIBUTED", "BlackBoxResponse"]
+__all__ = ["BASES", "UNATTRIBUTED", "BlackBoxResponse", "user_regressor"]
 
 #: base regressor name -> class (fitted on the marker features with the tissue column)
 BASES: dict[str, type] = {"boosted": BoostedTrees}
@@ -66,8 +66,10 @@ class BlackBoxResponse(TissueInputMixin, RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def _new(self):
+        if isinstance(self.base, str) and ":" in self.base:
+            return _user_pipeline(user_regressor(self.base), self.tissue_column, self.random_state)
         if self.base not in BASES:
-            raise ChemoradError(f"base: unknown {self.base!r}; expected one of {', '.join(BASES)}")
+            raise ChemoradError(f"base: unknown {self.base!r}; expected one of {', '.join(BASES)} or module:Class")
         return BASES[self.base](tissue_column=self.tissue_column, random_state=self.random_state)
 
     def fit(self, X, y):
@@ -133,3 +135,56 @@ class BlackBoxResponse(TissueInputMixin, RegressorMixin, BaseEstimator):
         """`estimators.tissue_percentiles` among the training lines."""
         check_is_fitted(self, "model_")
         return tissue_percentiles(self.y_train_, self.tissue_train_, pred, tissue)
+
+
+def user_regressor(spec: str) -> type:
+    """The scikit-learn regressor class named by the import path 'module:Class' (``--estimator module:Class``).
+
+    Checked here: the module imports, the name is a class, it can be made with no arguments and scikit-learn calls it a
+    regressor (`sklearn.base.is_regressor`); each failure is a one-line `ChemoradError` naming `spec`. Not run here:
+    `sklearn.utils.estimator_checks.check_estimator` (seconds to minutes per class); a regressor that fails it may
+    still fail at fit, which is reported as the same kind of error.
+    """
+    import importlib
+
+    from sklearn.base import is_regressor
+
+    module, _, name = spec.partition(":")
+    if not module or not name:
+        raise ChemoradError(f"{spec!r}: expected an estimator name or module:Class (e.g. sklearn.linear_model:Ridge)")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        raise ChemoradError(f"{spec!r}: cannot import module {module!r} ({exc})") from None
+    except AttributeError:
+        raise ChemoradError(f"{spec!r}: module {module!r} has no {name!r}") from None
+    if not isinstance(cls, type):
+        raise ChemoradError(f"{spec!r}: {name!r} is not a class")
+    try:
+        made = cls()
+    except Exception as exc:  # noqa: BLE001 (any failure of foreign code is the user's input error)
+        raise ChemoradError(f"{spec!r}: cannot be made without arguments ({type(exc).__name__})") from None
+    if not is_regressor(made):
+        raise ChemoradError(f"{spec!r}: not a scikit-learn regressor")
+    return cls
+
+
+def _user_pipeline(cls: type, tissue_column, random_state):
+    """The user's regressor behind a one-hot tissue encoding and 0 for a missing marker (the tissue average of a
+    within-tissue z-score), so any regressor taking numbers can be fitted; seeded when it takes `random_state`."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    model = cls()
+    if "random_state" in model.get_params():
+        model.set_params(random_state=random_state)
+    steps = []
+    impute = SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True)
+    if tissue_column is not None:
+        encode = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        steps.append(ColumnTransformer([("tissue", encode, [tissue_column])], remainder=impute))
+    else:
+        steps.append(impute)
+    return make_pipeline(*steps, model)

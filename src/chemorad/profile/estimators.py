@@ -624,8 +624,9 @@ class ExpressionRidge(TissueInputMixin, RegressorMixin, BaseEstimator):
         t_mean = T.mean(axis=0)
         Tc = T - t_mean
         search = _ridge_path_eigen if self.solver == "eigen" else _ridge_path_ridgecv
-        err, a, c, gene_coef, tissue_coef = search(Z, Tc, yv, alphas, ratios)
+        err, a, c, gene_coef, tissue_coef, loo = search(Z, Tc, yv, alphas, ratios)
         self.coef_, self.tissue_coef_ = gene_coef, tissue_coef
+        self.loo_residuals_ = loo  # exact leave-one-out residuals at the chosen penalties (`_dual_loo`)
         self.alpha_, self.tissue_alpha_, self.loo_mse_ = a / max(p, 1), a / c, err
         self.mean_, self.scale_, self.used_ = mean, np.where(used, scale, 1.0), used
         self.tissue_categories_, self.tissue_mean_ = cats, t_mean
@@ -644,7 +645,8 @@ class ExpressionRidge(TissueInputMixin, RegressorMixin, BaseEstimator):
 
 
 def _ridge_path_eigen(Z, Tc, y, alphas, ratios):
-    """(LOO MSE, alpha, c, gene coefficients, tissue coefficients) of the best pair, in the dual (kernel) form."""
+    """(LOO MSE, alpha, c, gene coefficients, tissue coefficients, LOO residuals) of the best pair, in the dual
+    (kernel) form."""
     n = len(y)
     yc = y - y.mean()
     G = Z @ Z.T
@@ -660,10 +662,19 @@ def _ridge_path_eigen(Z, Tc, y, alphas, ratios):
             loo = (U @ (shrink * Uy)) / np.clip(U2 @ shrink - 1.0 / n, 1e-12, None)  # 1/n: the intercept's leverage
             err = float(np.mean(loo**2))
             if best is None or err < best[0]:
-                best = (err, a, c, U, s, Uy)
-    err, a, c, U, s, Uy = best
+                best = (err, a, c, U, s, Uy, loo)
+    err, a, c, U, s, Uy, loo = best
     dual = U @ (Uy / (s + a))  # (M_c + alpha I)^-1 (y - ybar)
-    return err, float(a), float(c), Z.T @ dual, c * (Tc.T @ dual)
+    return err, float(a), float(c), Z.T @ dual, c * (Tc.T @ dual), loo
+
+
+def _dual_loo(Z, Tc, y, a: float, c: float) -> np.ndarray:
+    """Exact leave-one-out residuals of the chosen fit (penalty a, tissue ratio c), in the dual form of
+    `_ridge_path_eigen`: e_(-i) = [U diag(a / (s + a)) U' (y - ybar)]_i / ([U diag(a / (s + a)) U']_ii - 1 / n)."""
+    n = len(y)
+    s, U = np.linalg.eigh(Z @ Z.T + c * (Tc @ Tc.T))
+    shrink = a / (np.clip(s, 0.0, None) + a)
+    return (U @ (shrink * (U.T @ (y - y.mean())))) / np.clip((U**2) @ shrink - 1.0 / n, 1e-12, None)
 
 
 def _ridge_path_ridgecv(Z, Tc, y, alphas, ratios):
@@ -677,7 +688,7 @@ def _ridge_path_ridgecv(Z, Tc, y, alphas, ratios):
         if best is None or err < best[0]:
             best = (err, float(fit.alpha_), float(c), fit.coef_)
     err, a, c, coef = best
-    return err, a, c, coef[: Z.shape[1]], np.sqrt(c) * coef[Z.shape[1] :]
+    return err, a, c, coef[: Z.shape[1]], np.sqrt(c) * coef[Z.shape[1] :], _dual_loo(Z, Tc, y, a, c)
 
 
 # ------------------------------------------------------------------------------------------- black box, hybrid
@@ -758,8 +769,12 @@ class ChainResidualRidge(TissueInputMixin, RegressorMixin, BaseEstimator):
             self.b_, self.a_ = (float(v) for v in np.polyfit(cf, yv, 1))
         else:
             self.b_, self.a_ = 0.0, float(yv.mean())
-        self.residual_ = ExpressionRidge(tissue_column=self.tissue_column).fit(rest, yv - self.a_ - self.b_ * cf)
+        self.residual_ = self._residual_model().fit(rest, yv - self.a_ - self.b_ * cf)
         return self
+
+    def _residual_model(self):
+        """The unfitted residual model (a subclass may report more: `gene_models.HybridResponse`)."""
+        return ExpressionRidge(tissue_column=self.tissue_column)
 
     def parts(self, X) -> pd.DataFrame:
         """Per line: chain, residual and constant parts (their sum is the prediction) and the mechanistic share."""

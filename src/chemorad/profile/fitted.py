@@ -16,7 +16,15 @@ Storage (`save` / `load`): one NumPy ``.npz`` archive per data folder and estima
 arrays and a JSON description (`fitted_state`); read with ``allow_pickle=False``, so it cannot run code. Its key is the
 SHA-256 of the bundle's files, of the catalog's mechanisms and therapies, of the estimator's name and parameters and
 of the source of the modules that compute the features and fit the models. A file whose key differs (stale) or that
-cannot be read (corrupt) is never used: it is refitted and replaced, with a one-line notice on stderr.
+cannot be read (corrupt) is never used: it is refitted and replaced, with a one-line notice on stderr. The stack's
+and the hybrid's inner ridges are stored inside them (`fitted_state`, nested); a model that is not numbers and text
+(the boosted trees, a user's ``module:Class`` regressor) is kept in memory only, with a one-line notice: each command
+line run refits it (a pickle would be smaller work but reading one runs code from the file).
+
+Estimators (`ESTIMATORS`; docs/profile.md has each one's accuracy and speed): 'marker' (default), 'gene', 'chain',
+'hybrid', 'stacked' (`gene_models`), 'boosted' and 'module:Class' (`blackbox`). Each class names the inputs it reads
+(`model_inputs`: markers, genes, the chain's prediction per therapy); the bundle lines and the samples get the same
+columns.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from chemorad.errors import ChemoradError, unknown
 from chemorad.profile.blackbox import BlackBoxResponse
 from chemorad.profile.estimators import ResponseModel
 from chemorad.profile.fitted_state import NotStorable, from_state, to_state
+from chemorad.profile.gene_models import ChainResponse, GeneRidgeResponse, HybridResponse, StackedResponse
 from chemorad.profile.training import ModelSet, fit_all
 
 __all__ = ["ESTIMATORS", "FORMAT", "N_FOLDS", "FittedModels", "fitted_models", "state_key"]
@@ -47,15 +56,23 @@ FORMAT = 1
 #: cross-fitting folds for the bundle lines' own predictions (the benchmark's K)
 N_FOLDS = 5
 SEED = 0
-#: estimator name -> class; every class here has the attributions and intervals `predict` reports. 'marker' is the
-#: default: on the benchmark's 39 primary responses (BENCHMARKS.md, same 5 folds) its median Spearman is 0.462 against
-#: 0.422 for the boosted trees; the gene ridge (0.517) and the chain + gene-ridge hybrid (0.532) need every expression
-#: gene of the sample on the bundle's scale, which `predict` does not build, so they are not offered here.
-ESTIMATORS: dict[str, type] = {"marker": ResponseModel, "boosted": BlackBoxResponse}
+#: estimator name -> class; every class here has the attributions and intervals `predict` reports, and reads the
+#: inputs its `inputs` attribute names (`model_inputs`). 'marker' is the default (docs/profile.md: why, with the
+#: benchmark's figures). Besides these names, 'module:Class' names any scikit-learn regressor (`user_estimator`).
+ESTIMATORS: dict[str, type] = {
+    "marker": ResponseModel,
+    "boosted": BlackBoxResponse,
+    "gene": GeneRidgeResponse,
+    "chain": ChainResponse,
+    "hybrid": HybridResponse,
+    "stacked": StackedResponse,
+}
 #: the modules whose source decides the fitted numbers (their text is part of the key)
 _CODE = (
     "chemorad.profile.estimators",
     "chemorad.profile.blackbox",
+    "chemorad.profile.gene_models",
+    "chemorad.profile.model_inputs",
     "chemorad.profile.training",
     "chemorad.profile.activities",
     "chemorad.profile.selection",
@@ -65,10 +82,21 @@ _CODE = (
     "chemorad.evidence.responses",
 )
 _MEMO: dict[tuple, FittedModels] = {}
+#: estimators stored inside another (`fitted_state.to_state`): the registry's own classes, exactly
+_NESTED = tuple(ESTIMATORS.values())
 
 
 def estimator_class(name: str) -> type:
-    """The estimator class of `name`; an unknown name is a one-line error with the closest names."""
+    """The estimator class of `name`; an unknown name is a one-line error with the closest names. 'module:Class'
+    (an import path) gives `BlackBoxResponse` around that scikit-learn regressor (`blackbox.user_regressor` checks
+    it), as a callable taking the same parameters."""
+    if ":" in name:
+        from functools import partial
+
+        from chemorad.profile.blackbox import user_regressor
+
+        user_regressor(name)
+        return partial(BlackBoxResponse, base=name)
     if name not in ESTIMATORS:
         err = unknown("estimator", name, ESTIMATORS)
         raise ChemoradError(f"{err}; known: {', '.join(ESTIMATORS)}")
@@ -128,7 +156,8 @@ class FittedModels:
     Parameters
     ----------
     cat : the catalog (its markers are the features, its therapies the response columns).
-    estimator : a name of `ESTIMATORS` ('marker': `ResponseModel`, the marker ridge with tissue).
+    estimator : a name of `ESTIMATORS` ('marker': `ResponseModel`, the marker ridge with tissue) or 'module:Class'
+        (a scikit-learn regressor, `estimator_class`).
     params : parameters of the estimator.
     therapies : the therapies to model (default: every therapy with data).
 
@@ -152,11 +181,14 @@ class FittedModels:
         from chemorad.bundle.names import canonical_name
         from chemorad.evidence.responses import responses
         from chemorad.profile.activities import reference
+        from chemorad.profile.model_inputs import inputs_of, training_table
         from chemorad.profile.selection import line_folds
 
         ref = reference(self.cat, data)
         resp = responses(self.cat, data)
-        tables = (ref.markers.dropna(how="all"), resp, ref.tissue)
+        inputs = inputs_of(estimator_class(self.estimator))
+        features = training_table(self.cat, data, ref, inputs, self.therapies)
+        tables = (features, resp, ref.tissue)
         lines = {canonical_name(s) for s in ds.cell_lines(data).index} | set(map(str, resp.index))
         self.fold_of_ = line_folds(sorted(lines), N_FOLDS, SEED)
         cls = estimator_class(self.estimator)
@@ -205,7 +237,7 @@ class FittedModels:
             entry = {"therapy": models.therapy, "skipped": models.skipped, "models": {}}
             for i, (col, model) in enumerate(models.items()):
                 prefix = f"{name}.{i}."
-                a, desc = to_state(model, prefix, strings)
+                a, desc = to_state(model, prefix, strings, _NESTED)
                 arrays.update(a)
                 entry["models"][col] = {"prefix": prefix, **desc}
             sets[name] = entry
@@ -392,7 +424,7 @@ def _store(pred: FittedModels, path: Path) -> None:
     try:
         payload = pred.to_bytes()
     except NotStorable as exc:
-        _notice(f"the fitted predictor is kept in memory only: {exc}")
+        _notice(f"the fitted predictor is kept in memory only (each command refits it): {exc}")
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

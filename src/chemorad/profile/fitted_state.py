@@ -2,9 +2,11 @@
 
 Only data are stored: NumPy arrays of numbers (one `.npz` archive, read with ``allow_pickle=False``) and a JSON text of
 the scalars, strings, string arrays, pandas Series indexes and the estimator's parameters. Reading a state never runs
-code from the file: the class is chosen by name from the registry the caller passes (`from_state`), and an attribute
-of any other kind (a nested estimator, a function) makes `to_state` refuse (`NotStorable`), so such an estimator is
-kept in memory only.
+code from the file: the class is chosen by name from the registry the caller passes (`from_state`). A fitted
+attribute that is itself an estimator of that registry (the stack's marker and gene ridges, the hybrid's residual
+ridge) is stored the same way under its own prefix (``prefix + attribute + '.'``); an attribute of any other kind (a
+foreign estimator such as a scikit-learn pipeline, a function) makes `to_state` refuse (`NotStorable`), so such an
+estimator is kept in memory only.
 """
 
 from __future__ import annotations
@@ -44,10 +46,13 @@ def _numeric(arr: np.ndarray) -> bool:
     return arr.dtype.kind in "biuf"
 
 
-def to_state(est, prefix: str, strings: dict[str | None, int]) -> tuple[dict[str, np.ndarray], dict]:
+def to_state(
+    est, prefix: str, strings: dict[str | None, int], nested: tuple[type, ...] = ()
+) -> tuple[dict[str, np.ndarray], dict]:
     """(arrays keyed ``prefix + attribute``, JSON-able description) of a fitted estimator: its class name, parameters
     and every fitted attribute (the names ending in '_'); text is stored as positions in `strings` (the archive's
-    table, extended here). Raises `NotStorable` for an attribute of another kind."""
+    table, extended here); an attribute that is an instance of one of the `nested` classes is stored the same way.
+    Raises `NotStorable` for an attribute of another kind."""
     arrays: dict[str, np.ndarray] = {}
     attrs: dict[str, dict] = {}
     for name, value in vars(est).items():
@@ -55,7 +60,11 @@ def to_state(est, prefix: str, strings: dict[str | None, int]) -> tuple[dict[str
             continue
         if isinstance(value, np.generic):
             value = value.item()
-        if isinstance(value, pd.Series):
+        if nested and type(value) in nested:
+            sub, desc = to_state(value, f"{prefix}{name}.", strings, nested)
+            arrays.update(sub)
+            attrs[name] = {"kind": "estimator", "desc": desc}
+        elif isinstance(value, pd.Series):
             if not _numeric(np.asarray(value.to_numpy())):
                 raise NotStorable(f"{type(est).__name__}.{name}: a Series of non-numbers cannot be stored")
             arrays[prefix + name] = np.asarray(value.to_numpy())
@@ -106,6 +115,8 @@ def from_state(classes: dict[str, type], arrays, prefix: str, desc: dict, string
             value = table[np.asarray(arrays[prefix + name])].reshape(spec["shape"])
         elif kind == "value":
             value = spec["value"]
+        elif kind == "estimator":
+            value = from_state(classes, arrays, f"{prefix}{name}.", spec["desc"], strings)
         else:
             raise ValueError(f"unknown attribute kind {kind!r}")
         setattr(est, name, value)

@@ -138,6 +138,8 @@ def _clean(v):
 
 
 def records(pred: Predictions) -> list[dict]:
-    """The JSON records: the keys of `RECORD_KEYS` (NaN -> null)."""
-    frame = pred.records.reindex(columns=list(RECORD_KEYS))
+    """The JSON records: the keys of `RECORD_KEYS` (NaN -> null), plus 'mechanistic_share' (the damage chain's share
+    of the prediction, `gene_models`) when the estimator reports it."""
+    extra = ["mechanistic_share"] if "mechanistic_share" in pred.records.columns else []
+    frame = pred.records.reindex(columns=[*RECORD_KEYS, *extra])
     return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]

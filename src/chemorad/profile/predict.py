@@ -52,6 +52,8 @@ from chemorad.errors import ChemoradError
 from chemorad.evidence.scores import SD_PER_ACTIVITY
 from chemorad.profile.activities import SampleScores, reference, sample_scores
 from chemorad.profile.bounds import bounds_text, check_finite_features, clip_to_range, physical_range
+from chemorad.profile.gene_models import CHAIN_TERM
+from chemorad.profile.model_inputs import for_therapy, has_chain, inputs_of, sample_table
 from chemorad.profile.readers import Profile
 from chemorad.profile.selection import chain_prediction
 from chemorad.profile.training import ModelSet, with_tissue
@@ -211,11 +213,14 @@ def _mechanism_weights(features: list[str], owners: dict[str, list[str]]) -> tup
 
 
 def _linked(cat: Catalog) -> dict[str, set[str]]:
-    """therapy id -> the mechanisms the catalog has act on it."""
+    """therapy id -> the mechanisms the catalog has act on it, and the damage chain's term (`gene_models.CHAIN_TERM`
+    of the chain, hybrid and stack estimators: the catalog's mechanisms acting through the chain)."""
     out: dict[str, set[str]] = {}
     for m in cat.mechanisms.values():
         for tid in cat.therapies_for(m):
             out.setdefault(tid, set()).add(m.id)
+    for tid in cat.therapies:
+        out.setdefault(tid, set()).add(CHAIN_TERM)
     return out
 
 
@@ -259,6 +264,8 @@ class _Context:
     #: the current group's (tissue, model input) and the marker -> mechanism weights per feature list (built once)
     inputs: dict = field(default_factory=dict)
     weights: dict = field(default_factory=dict)
+    #: X carries one chain column per therapy (estimators reading the chain: `model_inputs`)
+    per_therapy: bool = False
 
 
 def _predict_column(cat: Catalog, col: str, tid: str, model, members: list[str], ctx: _Context):
@@ -269,6 +276,7 @@ def _predict_column(cat: Catalog, col: str, tid: str, model, members: list[str],
         tg = ctx.tissue.loc[members]
         ctx.inputs = {group: (tg, with_tissue(ctx.X.loc[members], tg))}
     tg, Xg = ctx.inputs[group]
+    Xg = for_therapy(Xg, tid) if ctx.per_therapy else Xg  # the chain column of this therapy (`model_inputs`)
     names = model.feature_names_in_
     Xm = Xg if len(names) == Xg.shape[1] and (Xg.columns == names).all() else Xg.reindex(columns=names)
     iv, marker_parts = model.explain(Xm, ctx.level)
@@ -314,6 +322,8 @@ def _predict_column(cat: Catalog, col: str, tid: str, model, members: list[str],
             "column": col,
         }
     )
+    if "mechanistic_share" in iv.columns:  # the chain's share of the prediction (chain, hybrid, stacked)
+        records["mechanistic_share"] = iv["mechanistic_share"].to_numpy(dtype=float)
     return records, _long(parts, col), _long(marker_parts, col)
 
 
@@ -350,7 +360,7 @@ def predict_profile(
     """Score `profile`'s samples against the bundle and predict them with the fitted predictor of this bundle, catalog
     and estimator (`fitted.fitted_models`: fitted once, then read from the cache folder; a stored predictor of every
     therapy serves a request for some, otherwise only the wanted `therapies` are fitted; see module doc)."""
-    from chemorad.profile.fitted import fitted_models
+    from chemorad.profile.fitted import estimator_class, fitted_models
 
     wanted = None if therapies is None else list(therapies)
     if wanted is not None:
@@ -362,6 +372,7 @@ def predict_profile(
     ss = sample_scores(cat, profile, ref)
     check_finite_features(ss.markers, profile.sources)
     _check_measured(ss)
+    sample_table(cat, profile, ss, inputs_of(estimator_class(estimator)), [])  # refuses missing inputs before a fit
     fitted = fitted_models(cat, data, estimator, therapies=wanted, progress=progress)
     return predict_with(fitted, profile, data, wanted, level, scores=(ref, ss))
 
@@ -407,7 +418,12 @@ def predict_with(
         groups.setdefault(id(models), (_only(models, wanted), []))[1].append(s)
     if in_bundle:
         notes.append(_held_out_note(in_bundle))
-    ctx = _Context(ss.markers, ss.tissue.reindex(ss.markers.index), _linked(cat), _owners(ref.plan.members), {}, level)
+    from chemorad.profile.fitted import estimator_class
+
+    X, input_notes = sample_table(cat, profile, ss, inputs_of(estimator_class(fitted.estimator)), fitted.therapies)
+    notes += input_notes
+    ctx = _Context(X, ss.tissue.reindex(ss.markers.index), _linked(cat), _owners(ref.plan.members), {}, level)
+    ctx.per_therapy = has_chain(X)
     records, attr, marker_attr = [], [], []
     models_for: dict[str, ModelSet] = {}
     for models, members in groups.values():

@@ -8,7 +8,9 @@ exactly one group, whatever subset of lines the response has). Every contender i
 (its penalties by leave-one-out inside them) and predicts the held-out fold; each is scored by the Spearman correlation
 of its pooled out-of-fold predictions with the observed response. The chain's prediction (log dose for 50% survival of
 the phenotype whose activities are the scores, `chain.survival.dose_for_survival`) has no parameters to fit, so it is
-scored on the same lines without folds.
+scored on the same lines without folds. Two contenders combine it with the ridges: 'hybrid' (`ChainResidualRidge`) and
+'stacked' (`gene_models.StackedResponse`, whose stacking weights come from inner leave-one-out predictions of each
+training fold: nested, the held-out fold never chooses them).
 
 Data: Yard et al. 2016, Nat Commun 7:11428 (radiation); GDSC1/GDSC2, Yang et al. 2013, Nucleic Acids Res 41:D955 and
 Iorio et al. 2016, Cell 166:740; CTRP v2, Seashore-Ludlow et al. 2015, Cancer Discov 5:1210; CCLE RPPA, Li et al. 2017,
@@ -36,6 +38,7 @@ from chemorad.profile.estimators import (
     ResponseModel,
     TissueMeanModel,
 )
+from chemorad.profile.gene_models import GENE, StackedResponse
 from chemorad.profile.training import DATASETS, MIN_LINES, bundle_tables, response_columns, usable_lines, with_tissue
 
 __all__ = [
@@ -47,18 +50,20 @@ __all__ = [
     "cross_validate_models",
     "line_folds",
     "out_of_fold",
+    "stacked_out_of_fold",
 ]
 
-CONTENDERS = ("chemorad", "tissue", "expression", "boosted", "hybrid")
+CONTENDERS = ("chemorad", "tissue", "expression", "boosted", "hybrid", "stacked")
 _ESTIMATORS = {
     "tissue": TissueMeanModel,
     "chemorad": ResponseModel,
     "expression": ExpressionRidge,
     "boosted": BoostedTrees,
     "hybrid": ChainResidualRidge,
+    "stacked": StackedResponse,
 }
-#: contenders fitted on the expression genes (the others on the catalog markers)
-_ON_GENES = ("expression", "hybrid")
+#: contenders fitted on the expression genes (the others on the catalog markers; 'stacked' on both)
+_ON_GENES = ("expression", "hybrid", "stacked")
 _ORDER = [
     "therapy",
     "dataset",
@@ -182,6 +187,19 @@ def hybrid_out_of_fold(X: pd.DataFrame, y: np.ndarray, fold: np.ndarray) -> tupl
     return pred, share
 
 
+def stacked_out_of_fold(X: pd.DataFrame, y: np.ndarray, fold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold predictions of `gene_models.StackedResponse` (the chain, the marker ridge and the gene ridge,
+    non-negative weights from inner leave-one-out predictions of the training folds only: nested) and each
+    prediction's mechanistic share. X: genes named ``GENE + symbol``, markers, `CHAIN`, tissue."""
+    pred, share = np.full(len(y), np.nan), np.full(len(y), np.nan)
+    for k in np.unique(fold):
+        test = fold == k
+        iv, _ = StackedResponse().fit(X.loc[~test], y[~test]).explain(X.loc[test])
+        pred[test] = iv["prediction"].to_numpy()
+        share[test] = iv["mechanistic_share"].to_numpy()
+    return pred, share
+
+
 def _chain_or_nan(cat: Catalog, therapy: str, scores: pd.DataFrame) -> np.ndarray:
     """`chain_prediction` as an array; NaN where the chain cannot dose the therapy."""
     if not therapy:
@@ -223,6 +241,12 @@ def _chain_row(cat: Catalog, therapy: str, scores: pd.DataFrame, y: np.ndarray, 
     return row, np.where(finite, pred, np.nan)
 
 
+def _stack_input(expr: pd.DataFrame, features: pd.DataFrame, lines, tissue: pd.Series, chain) -> pd.DataFrame:
+    """The stack's X: the genes (renamed ``GENE + symbol``), the catalog markers, the chain and the tissue."""
+    genes = expr.loc[lines].add_prefix(GENE)
+    return with_tissue(pd.concat([genes, features.loc[lines]], axis=1).assign(**{CHAIN: chain}), tissue)
+
+
 def _columns(cat: Catalog, responses: pd.DataFrame, plan: CVPlan) -> dict[str, str]:
     """Response column -> therapy id ('' when no catalog therapy measures it)."""
     from chemorad.evidence.responses import therapy_columns
@@ -249,19 +273,23 @@ def _one_response(cat, col, tid, tables: CVTables, plan: CVPlan, folds: pd.Serie
     t = tables.tissue.loc[lines]
     fold = folds.reindex(lines.astype(str)).to_numpy()
     mech = tables.chain_scores if tables.chain_scores is not None else tables.features
-    chain_ln_d50 = _chain_or_nan(cat, tid, mech.reindex(lines)) if "hybrid" in plan.contenders else None
-    oof, share = {}, None
+    uses_chain = {"hybrid", "stacked"} & set(plan.contenders)
+    chain_ln_d50 = _chain_or_nan(cat, tid, mech.reindex(lines)) if uses_chain else None
+    oof, shares = {}, {}
     for c in dict.fromkeys(("tissue", *plan.contenders)):
         X = with_tissue(expr.loc[lines] if c in _ON_GENES else tables.features.loc[lines], t)
         if c == "hybrid":
-            oof[c], share = hybrid_out_of_fold(X.assign(**{CHAIN: chain_ln_d50}), y, fold)
+            oof[c], shares[c] = hybrid_out_of_fold(X.assign(**{CHAIN: chain_ln_d50}), y, fold)
+        elif c == "stacked":
+            Xs = _stack_input(expr, tables.features, lines, t, chain_ln_d50)
+            oof[c], shares[c] = stacked_out_of_fold(Xs, y, fold)
         else:
             oof[c] = out_of_fold(c, X, y, fold)
     centre = oof["tissue"]
     frame = pd.DataFrame({"column": col, "cell_line": lines, "tissue": t.to_numpy(), "fold": fold, "observed": y})
     frame = frame.assign(**{c: oof[c] for c in plan.contenders})
-    if share is not None:
-        frame["hybrid_mechanistic_share"] = share
+    for c, share in shares.items():
+        frame[f"{c}_mechanistic_share"] = share
     rows = []
     for c in plan.contenders:
         scored = contender_scores(y, oof[c], fold, None if c == "tissue" else centre)

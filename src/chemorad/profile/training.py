@@ -18,7 +18,7 @@ from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import RESPONSE_DATASETS, Modality, ResponseKey
 from chemorad.catalog.schema import Lesion
 from chemorad.errors import ChemoradError
-from chemorad.profile.estimators import TISSUE, ResponseModel
+from chemorad.profile.estimators import CHAIN, TISSUE, ResponseModel
 
 __all__ = [
     "DATASETS",
@@ -27,6 +27,8 @@ __all__ = [
     "bundle_tables",
     "cytotoxic_therapies",
     "fit_all",
+    "for_therapy",
+    "has_chain",
     "response_columns",
     "usable_lines",
     "with_tissue",
@@ -53,6 +55,20 @@ class ModelSet(dict):
 def with_tissue(features: pd.DataFrame, tissue: pd.Series) -> pd.DataFrame:
     """The estimators' X: the features with each line's tissue label as the last column `TISSUE`."""
     return features.assign(**{TISSUE: tissue.reindex(features.index).to_numpy(dtype=object)})
+
+
+def for_therapy(frame: pd.DataFrame, tid: str) -> pd.DataFrame:
+    """`frame` with its ``CHAIN|tid`` column (the damage chain's prediction for therapy `tid`, `model_inputs`) as
+    `CHAIN` and the other therapies' chain columns dropped; unchanged when it has none."""
+    mine = f"{CHAIN}|{tid}"
+    others = [c for c in frame.columns if isinstance(c, str) and c.startswith(f"{CHAIN}|") and c != mine]
+    out = frame.drop(columns=others) if others else frame
+    return out.rename(columns={mine: CHAIN}) if mine in out.columns else out
+
+
+def has_chain(frame: pd.DataFrame) -> bool:
+    """Whether `frame` carries per-therapy chain columns (``CHAIN|therapy``)."""
+    return any(isinstance(c, str) and c.startswith(f"{CHAIN}|") for c in frame.columns)
 
 
 def _check_datasets(datasets: Iterable[str]) -> tuple[str, ...]:
@@ -150,6 +166,7 @@ def fit_all(
     out = ModelSet()
     dropped = set(exclude)
     cols = response_columns(cat, resp.columns, datasets, therapies)
+    per_therapy = has_chain(scores)  # the chain's columns, one per therapy: each model gets its own (`model_inputs`)
     for k, (col, tid) in enumerate(cols.items()):
         if progress is not None:
             progress(k, len(cols))
@@ -159,7 +176,8 @@ def fit_all(
         if len(lines) < min_lines:
             out.skipped[col] = f"{len(lines)} lines with response, tissue and scores (< {min_lines})"
             continue
-        model = estimator(**params).fit(with_tissue(scores.loc[lines], tissue), y.loc[lines])
+        X = scores.loc[lines]
+        model = estimator(**params).fit(with_tissue(for_therapy(X, tid) if per_therapy else X, tissue), y.loc[lines])
         model.response_ = col
         out[col] = model
         out.therapy[col] = tid
