@@ -75,13 +75,14 @@ def test_calibrated_data_sets_declare_likelihood_noise_and_an_order() -> None:
     from chemorad.catalog.registry import Likelihood, calibrated_datasets
 
     cal = calibrated_datasets()
-    assert [d.id for d in cal] == ["gdsc1", "gdsc2", "ctrp", "yard"]  # the order of the calibration's arrays
+    assert [d.id for d in cal] == ["gdsc1", "gdsc2", "ctrp", "yard", "pide"]  # the order of the calibration's arrays
     assert all(d.noise_scale > 0 for d in cal)
     kinds = list(Likelihood)
     assert [kinds.index(d.likelihood) for d in cal] == sorted(kinds.index(d.likelihood) for d in cal)
     # one survival-curve data set: CalibrationData holds one set of curves
     assert sum(d.likelihood is Likelihood.survival_curve for d in cal) == 1
-    assert response_dataset("pide").likelihood is None
+    # one clonogenic data set, PIDE (optional: fitted only with `chemorad calibrate --with-optional pide`)
+    assert [d.id for d in cal if d.likelihood is Likelihood.clonogenic_log_kill] == ["pide"]
 
 
 def test_a_half_declared_data_set_is_refused() -> None:

@@ -21,7 +21,7 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["FILE", "pide_curves", "pide_lines"]
+__all__ = ["FILE", "named_curves", "pide_curves", "pide_lines"]
 
 FILE = "pide34.csv"
 
@@ -63,9 +63,9 @@ def _bundle_name(cells: str, known: set[str]) -> str:
     return name
 
 
-def pide_lines(data=None) -> pd.DataFrame | None:
-    """Per line (index `cell_line`, the bundle's canonical name when it has the line): median alpha, beta and SF2
-    over its curves, the number of curves and the PIDE spellings; None without the PIDE file."""
+def named_curves(data=None) -> tuple[pd.DataFrame, set[str]] | None:
+    """(`pide_curves` with a `cell_line` column, the bundle's canonical name when it has the line; the bundle's
+    line names); None without the PIDE file."""
     from chemorad.bundle import datasets as ds
 
     curves = pide_curves(data)
@@ -73,6 +73,16 @@ def pide_lines(data=None) -> pd.DataFrame | None:
         return None
     known = set(ds.cell_lines(data).index)
     curves["cell_line"] = [_bundle_name(c, known) for c in curves["cells"]]
+    return curves, known
+
+
+def pide_lines(data=None) -> pd.DataFrame | None:
+    """Per line (index `cell_line`, the bundle's canonical name when it has the line): median alpha, beta and SF2
+    over its curves, the number of curves and the PIDE spellings; None without the PIDE file."""
+    named = named_curves(data)
+    if named is None:
+        return None
+    curves, known = named
     g = curves.groupby("cell_line")
     out = g[["alpha", "beta", "sf2"]].median()
     out["n_curves"] = g.size()

@@ -11,6 +11,8 @@
   therapy index, kind ('ln_ic50': GDSC ln IC50 in ln uM, modelled on that scale; 'auc': CTRP AUC standardised per
   column, modelled through an affine link), centre and scale (to undo the standardisation);
 - Yard surviving fractions: yard_line, yard_dose_gy, yard_sf (9-day proliferation assay, may exceed 1);
+- clonogenic curves (optional, PIDE 3.4: only when asked for, `bundle_data(optional=("pide",))`): clono_line,
+  clono_value, the LQ log-kill at 2 Gy ln(2 alpha + 4 beta) of each published curve (`calibration.clonogenic`);
 - perturbations (the catalog's table): pert_line (index, or -1: the reference cell), pert_mechanism, pert_activity
   (activity change of the knockdown/overexpression), pert_therapy, pert_ln_fold (measured ln ratio, perturbed /
   control), pert_target_sf (the surviving fraction at which doses are compared; NaN for an SF2 ratio), pert_id.
@@ -33,7 +35,7 @@ import pandas as pd
 
 from chemorad.calibration.spec import ChainSpec
 from chemorad.catalog.load import Catalog
-from chemorad.catalog.registry import Likelihood, calibrated_datasets, response_dataset
+from chemorad.catalog.registry import Likelihood, Modality, calibrated_datasets, response_dataset
 from chemorad.errors import ChemoradError
 
 PROLIFERATION_GENES = (
@@ -63,9 +65,11 @@ PROLIFERATION_GENES = (
 DATASETS = tuple(d.id for d in calibrated_datasets())
 #: the primary drug metric modelled per drug data set; a radiation survival curve enters as surviving fractions at each
 #: dose instead
-DRUG_KIND = {d.id: d.primary_metric for d in calibrated_datasets() if d.likelihood is not Likelihood.survival_curve}
+DRUG_KIND = {d.id: d.primary_metric for d in calibrated_datasets() if d.modality is Modality.drug}
 #: the one radiation survival-curve data set (`yard_line`, `yard_dose_gy`, `yard_sf` hold its curves)
 CURVE_DATASET = next(d.id for d in calibrated_datasets() if d.likelihood is Likelihood.survival_curve)
+#: the one clonogenic data set (`clono_line`, `clono_value` hold its curves' log-kill), optional
+CLONO_DATASET = next(d.id for d in calibrated_datasets() if d.likelihood is Likelihood.clonogenic_log_kill)
 #: genes (most variable over the bundle's lines) and principal components of the expression basis
 BASIS_GENES = 2000
 BASIS_COMPONENTS = 60
@@ -150,6 +154,8 @@ class CalibrationData:
     pert_id: tuple[str, ...] = ()
     basis: ExpressionBasis | None = None
     factors: int = FACTORS
+    clono_line: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    clono_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n_lines(self) -> int:
@@ -162,21 +168,30 @@ class CalibrationData:
     def mask(self) -> Mask:
         """Every observation in."""
         return Mask(
-            np.ones(len(self.obs_value), bool), np.ones(len(self.yard_sf), bool), np.ones(len(self.pert_ln_fold), bool)
+            np.ones(len(self.obs_value), bool),
+            np.ones(len(self.yard_sf), bool),
+            np.ones(len(self.pert_ln_fold), bool),
+            np.ones(len(self.clono_value), bool),
         )
 
     def mask_lines(self, drop: np.ndarray, base: Mask | None = None) -> Mask:
         """Observations of the lines in boolean mask `drop` (over `lines`) left out, their perturbations too."""
         m = base or self.mask()
         keep_p = (self.pert_line < 0) | ~drop[np.maximum(self.pert_line, 0)]
-        return Mask(m.drug & ~drop[self.obs_line], m.yard & ~drop[self.yard_line], m.pert & keep_p)
+        clono = m.clonogenic_or_all(len(self.clono_value)) & ~drop[self.clono_line]
+        return Mask(m.drug & ~drop[self.obs_line], m.yard & ~drop[self.yard_line], m.pert & keep_p, clono)
 
     def mask_therapy(self, therapy: int, base: Mask | None = None) -> Mask:
-        """Every observation of one therapy left out (its responses, Yard if it is radiation, its perturbations)."""
+        """Every observation of one therapy left out (its responses, its radiation curves if it is radiation, its
+        perturbations)."""
         m = base or self.mask()
         yard = m.yard & (self.yard_therapy != therapy)
+        clono = m.clonogenic_or_all(len(self.clono_value)) & (self.yard_therapy != therapy)
         return Mask(
-            m.drug & (self.col_therapy[self.obs_column] != therapy), yard, m.pert & (self.pert_therapy != therapy)
+            m.drug & (self.col_therapy[self.obs_column] != therapy),
+            yard,
+            m.pert & (self.pert_therapy != therapy),
+            clono,
         )
 
     radiation: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
@@ -184,11 +199,16 @@ class CalibrationData:
 
 @dataclass(frozen=True)
 class Mask:
-    """Which observations enter the likelihood (True) : drug responses, Yard surviving fractions, perturbations."""
+    """Which observations enter the likelihood (True) : drug responses, Yard surviving fractions, perturbations, and
+    clonogenic curves (None: every one there is)."""
 
     drug: np.ndarray
     yard: np.ndarray
     pert: np.ndarray
+    clonogenic: np.ndarray | None = None
+
+    def clonogenic_or_all(self, n: int) -> np.ndarray:
+        return np.ones(n, bool) if self.clonogenic is None else np.asarray(self.clonogenic, bool)
 
 
 def bundle_data(
@@ -197,9 +217,11 @@ def bundle_data(
     data: str | os.PathLike[str] | None = None,
     progress=None,
     basis: ExpressionBasis | None = None,
+    optional: tuple[str, ...] = (),
 ) -> CalibrationData:
     """Assemble `CalibrationData` from the evidence bundle for the catalog's therapies (module docstring). `basis`:
-    the expression basis of a posterior (predictions), else fitted on the bundle's expression (calibration)."""
+    the expression basis of a posterior (predictions), else fitted on the bundle's expression (calibration).
+    `optional`: optional data sets to add (`OPTIONAL_LIKELIHOODS`; each must be present, `attach_optional`)."""
     from chemorad.bundle import datasets as ds
     from chemorad.evidence.responses import drug_responses, split, therapy_columns
     from chemorad.evidence.scores import mechanism_scores
@@ -286,7 +308,45 @@ def bundle_data(
         radiation=rad[:1],
         basis=basis,
     )
+    out = attach_optional(out, optional, data, say)
     return attach_perturbations(cat, spec, out)
+
+
+#: the optional data sets (`bundle.optional.OPTIONAL`) the calibration can use, each with its registered likelihood
+OPTIONAL_LIKELIHOODS = {CLONO_DATASET: Likelihood.clonogenic_log_kill}
+
+
+def missing_optional(name: str, data) -> str:
+    """The one-line reason optional set `name` cannot be used ('' when it can): unknown to the calibration, or absent
+    from the data folder (naming its files, where to put them and where to get them)."""
+    from chemorad.bundle import optional as opt
+
+    if name not in OPTIONAL_LIKELIHOODS:
+        return f"optional data set {name!r}: the calibration uses {', '.join(OPTIONAL_LIKELIHOODS)}"
+    if opt.find(name, data) is not None:
+        return ""
+    spec = opt.OPTIONAL[name]
+    where = os.path.join(os.fspath(data), spec.folder) if data is not None else spec.folder
+    return f"optional data set {name!r} not found: put {', '.join(spec.files)} in {where} ({spec.source})"
+
+
+def attach_optional(d: CalibrationData, optional: tuple[str, ...], data, say=None) -> CalibrationData:
+    """`d` with the observations of each optional set in `optional` (PIDE: one log-kill per clonogenic curve of a
+    line in `d.lines`, `calibration.clonogenic`); an unknown or absent set is a ChemoradError naming what is missing."""
+    from chemorad.bundle import datasets as ds
+    from chemorad.bundle.pide import named_curves
+    from chemorad.calibration.clonogenic import curve_observations
+
+    for name in optional:
+        folder = ds.data_dir(data)
+        why = missing_optional(name, folder)
+        if why:
+            raise ChemoradError(why)
+        (say or (lambda _m: None))(f"{name} clonogenic curves")
+        curves, _ = named_curves(folder)
+        line, value = curve_observations(curves, d.lines)
+        d = replace(d, clono_line=line, clono_value=value)
+    return d
 
 
 def attach_perturbations(cat: Catalog, spec: ChainSpec, d: CalibrationData) -> CalibrationData:
@@ -330,5 +390,5 @@ def attach_perturbations(cat: Catalog, spec: ChainSpec, d: CalibrationData) -> C
 
 
 def check_nonempty(d: CalibrationData) -> None:
-    if len(d.obs_value) + len(d.yard_sf) + len(d.pert_ln_fold) == 0:
+    if len(d.obs_value) + len(d.yard_sf) + len(d.pert_ln_fold) + len(d.clono_value) == 0:
         raise ChemoradError("data: no observations to calibrate on (no responses, Yard curves or perturbations)")

@@ -172,11 +172,17 @@ class Calibrator:
 
 #: observation sites of `calibration.model` and their dimension in the InferenceData; the Mask field that selects a
 #: site's observations is the site's name without "obs_" (`_mask_field`)
-OBSERVATIONS = {"obs_drug": "drug_obs", "obs_yard": "yard_obs", "obs_pert": "pert_obs"}
+OBSERVATIONS = {
+    "obs_drug": "drug_obs",
+    "obs_yard": "yard_obs",
+    "obs_pert": "pert_obs",
+    "obs_clonogenic": "clonogenic_obs",
+}
 
 
-def _mask_field(mask: Mask, site: str) -> np.ndarray:
-    return getattr(mask, site.removeprefix("obs_"))
+def _mask_field(mask: Mask, site: str, n: int) -> np.ndarray:
+    keep = getattr(mask, site.removeprefix("obs_"))
+    return np.ones(n, bool) if keep is None else np.asarray(keep, bool)
 
 
 def log_likelihood(spec: ChainSpec, d: CalibrationData, samples: dict, mask: Mask | None = None) -> dict:
@@ -186,16 +192,24 @@ def log_likelihood(spec: ChainSpec, d: CalibrationData, samples: dict, mask: Mas
 
     use_float64()
     out = numpyro_ll(model, samples, spec, d, mask, batch_ndims=2)
-    keep = {k: np.ones(np.shape(v)[-1], bool) if mask is None else _mask_field(mask, k) for k, v in out.items()}
+    keep = {
+        k: np.ones(np.shape(v)[-1], bool) if mask is None else _mask_field(mask, k, np.shape(v)[-1])
+        for k, v in out.items()
+    }
     return {k: np.asarray(v)[..., keep[k]].astype(np.float32) for k, v in out.items() if keep[k].any()}
 
 
 def observed_values(d: CalibrationData, mask: Mask | None = None) -> dict:
     """{site: observed values} of the observations in the likelihood (the `observed_data` group)."""
-    values = {"obs_drug": d.obs_value, "obs_yard": d.yard_sf, "obs_pert": d.pert_ln_fold}
+    values = {
+        "obs_drug": d.obs_value,
+        "obs_yard": d.yard_sf,
+        "obs_pert": d.pert_ln_fold,
+        "obs_clonogenic": d.clono_value,
+    }
     out = {}
     for k, v in values.items():
-        keep = np.ones(len(v), bool) if mask is None else _mask_field(mask, k)
+        keep = np.ones(len(v), bool) if mask is None else _mask_field(mask, k, len(v))
         if len(v) and keep.any():
             out[k] = np.asarray(v)[keep]
     return out

@@ -24,13 +24,18 @@ covariates, K tissues, N lines, C response columns)
   An unseen line gets r = G b + eps with eps drawn from its prior: its mean is G b (its expression), not zero.
 - per column: GDSC ln IC50 offset o_c ~ N(0, 0.5); CTRP AUC (standardised) link a_c ~ N(0, 1), s_c ~ HalfNormal(1).
 - noise per data set, estimated: sigma_gdsc1, sigma_gdsc2 ~ HalfNormal(2) (ln uM), sigma_ctrp ~ HalfNormal(1)
-  (standardised AUC), sigma_yard ~ HalfNormal(0.2) (surviving fraction), sigma_pert ~ HalfNormal(0.5) (ln fold).
+  (standardised AUC), sigma_yard ~ HalfNormal(0.2) (surviving fraction), sigma_pert ~ HalfNormal(0.5) (ln fold);
+  with clonogenic curves (optional), sigma_pide ~ HalfNormal(0.6) (log-kill; the registry's comment derives it from
+  PIDE's replicate spread) and the clonogenic assay's offset o_clono ~ N(0, 1) (log-kill: colony formation after
+  10-14 days and Yard's 9-day proliferation readout need not give the same survival at 2 Gy).
 
 Likelihood
 ----------
     GDSC:   y_ic = ln IC50_chain(A_i, t; theta) + ell_it + o_c + noise
     CTRP:   y_ic = a_c + s_c (ln IC50_chain(A_i, t) + ell_it - ln IC50_t) + noise
     Yard:   SF_id = SF_chain(d e^(-ell_i,rad); A_i, theta, alpha, beta) + noise, at each dose d
+    clonogenic (PIDE, optional): ln(2 alpha_j + 4 beta_j) of curve j of line i
+            = ln(-ln SF_chain(2 Gy e^(-ell_i,rad); A_i, ...)) + o_clono + noise   (`calibration.clonogenic`)
     perturbation: ln RF_j = ln D50(A_i + delta_j e_m) - ln D50(A_i)  (the chain's dose ratio for the knock-down or
             overexpression delta_j of mechanism m in line i; D50 = IC50 for drugs, the 50%-survival dose for
             radiation), + noise.
@@ -45,11 +50,13 @@ import numpyro
 import numpyro.distributions as dist
 
 from chemorad.calibration import forward as F
-from chemorad.calibration.data import CURVE_DATASET, DATASETS, CalibrationData, Mask
+from chemorad.calibration.data import CLONO_DATASET, CURVE_DATASET, DATASETS, CalibrationData, Mask
 from chemorad.calibration.spec import ChainSpec
 from chemorad.catalog.registry import calibrated_datasets
 
-jax.tree_util.register_pytree_node(Mask, lambda m: ((m.drug, m.yard, m.pert), None), lambda _, c: Mask(*c))
+jax.tree_util.register_pytree_node(
+    Mask, lambda m: ((m.drug, m.yard, m.pert, m.clonogenic), None), lambda _, c: Mask(*c)
+)
 
 SF2_DOSE_GY = 2.0
 #: global scale of the horseshoe: expected share of non-zero marker weights p0/(J - p0) / sqrt(N), p0 ~ 1 per mechanism
@@ -107,10 +114,11 @@ def model(
         A, ell = jnp.zeros((0, len(spec.mechanisms))), jnp.zeros((0, T))
     else:
         A, ell = _line_terms(spec, d, n_pairs, T, K, P)
+    curves = {CURVE_DATASET: len(d.yard_sf), CLONO_DATASET: len(d.clono_value)}
     sig = {
         k: numpyro.sample(f"sigma_{k}", dist.HalfNormal(NOISE_SCALE[k]))
         for k in DATASETS
-        if (len(d.yard_sf) if k == CURVE_DATASET else np.any(d.col_dataset == DATASETS.index(k)))
+        if (curves[k] if k in curves else np.any(d.col_dataset == DATASETS.index(k)))
     }
     C = len(d.columns)
     mod = F.modifiers(F.effect_matrices(spec, theta), A)
@@ -135,12 +143,31 @@ def model(
             numpyro.deterministic("mean_yard", sf)
         fn = dist.Normal(sf, sig[CURVE_DATASET])
         numpyro.sample("obs_yard", fn if mask is None else fn.mask(mask.yard), obs=d.yard_sf if observed else None)
+    if len(d.clono_value):
+        _clonogenic(spec, d, p, mod, ell, sig[CLONO_DATASET], mask, observed, predict)
     if len(d.pert_ln_fold):
         sigma_p = numpyro.sample("sigma_pert", dist.HalfNormal(0.5))
         ln_rf = perturbation_ln_rf(spec, p, d, A)
         numpyro.sample(
             "obs_pert", _masked(dist.Normal(ln_rf, sigma_p), mask, "pert"), obs=d.pert_ln_fold if observed else None
         )
+
+
+def _clonogenic(spec: ChainSpec, d: CalibrationData, p, mod, ell, sigma, mask, observed: bool, predict: bool) -> None:
+    """The clonogenic curves' likelihood (module docstring): each curve's log-kill at 2 Gy against the chain's, the
+    line's radiation dose modifier included, plus the assay offset."""
+    t = d.yard_therapy
+    sf2 = F.radiation_sf(spec, p, mod[d.clono_line, t, :], SF2_DOSE_GY * jnp.exp(-ell[d.clono_line, t]))
+    # the floor keeps ln(-ln SF) finite for a draw whose chain barely kills at 2 Gy
+    kill = jnp.log(jnp.maximum(-jnp.log(sf2), 1e-9))
+    offset = numpyro.sample("clono_offset", dist.Normal(0.0, 1.0))
+    if predict:
+        numpyro.deterministic("mean_clonogenic", kill + offset)
+    numpyro.sample(
+        "obs_clonogenic",
+        _masked(dist.Normal(kill + offset, sigma), mask, "clonogenic"),
+        obs=d.clono_value if observed else None,
+    )
 
 
 def _line_terms(spec: ChainSpec, d: CalibrationData, n_pairs: int, T: int, K: int, P: int):
@@ -186,7 +213,8 @@ def loadings(general, other) -> jnp.ndarray:
 
 
 def _masked(fn, mask, name: str):
-    return fn if mask is None else fn.mask(getattr(mask, name))
+    keep = None if mask is None else getattr(mask, name)
+    return fn if keep is None else fn.mask(keep)
 
 
 def _column_prediction(d, spec, ln_dose, ln_ic50, offset, slope, line, col):

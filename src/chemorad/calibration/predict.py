@@ -74,6 +74,8 @@ def _prediction_data(d: CalibrationData, Z: np.ndarray, G: np.ndarray, tissues, 
         pert_ln_fold=empty,
         pert_target_sf=empty,
         pert_id=(),
+        clono_line=empty.astype(int),
+        clono_value=empty,
     )
     return out, len(unseen)
 

@@ -19,7 +19,14 @@ from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import Likelihood, response_dataset
 
 #: the true noise of each kind of data set in the synthetic problems (ln uM; standardised AUC; surviving fraction)
-SIGMA_OF_KIND = {Likelihood.ln_ic50: 0.4, Likelihood.affine_auc: 0.3, Likelihood.survival_curve: 0.04}
+SIGMA_OF_KIND = {
+    Likelihood.ln_ic50: 0.4,
+    Likelihood.affine_auc: 0.3,
+    Likelihood.survival_curve: 0.04,
+    Likelihood.clonogenic_log_kill: 0.25,
+}
+#: the true offset of the clonogenic log-kill against the chain's (`model`, o_clono)
+CLONO_OFFSET = 0.5
 #: the true noise of each calibrated data set (by its kind) and of the perturbation entries ('pert', ln fold)
 TRUE_SIGMA = {k: SIGMA_OF_KIND[response_dataset(k).likelihood] for k in DATASETS} | {"pert": 0.2}
 YARD_DOSES_GY = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
@@ -38,11 +45,18 @@ def sub_catalog(cat: Catalog, mechanisms: list[str], therapies: list[str]) -> Ca
 
 
 def design(
-    cat: Catalog, spec: ChainSpec, n_lines: int, n_tissues: int, rng: np.random.Generator, factors: int = 1
+    cat: Catalog,
+    spec: ChainSpec,
+    n_lines: int,
+    n_tissues: int,
+    rng: np.random.Generator,
+    factors: int = 1,
+    clonogenic: int = 0,
 ) -> CalibrationData:
     """Covariates and observation slots (values 0) for `n_lines` synthetic lines: one or two markers per mechanism,
     two expression covariates, `factors` line factors, a GDSC1 ln IC50 column per drug, a CTRP AUC column for the
-    first drug, and the Yard doses for radiation."""
+    first drug, the Yard doses for radiation, and (a PIDE-like set) one or two clonogenic curves for each of the first
+    `clonogenic` lines (with radiation)."""
     M = len(spec.mechanisms)
     owner = np.repeat(np.arange(M), 2)
     J = len(owner)
@@ -78,6 +92,10 @@ def design(
         radiation=rad[:1],
         factors=factors,
     )
+    if clonogenic and len(rad):
+        per_line = rng.integers(1, 3, clonogenic)  # several curves for some lines, as in PIDE
+        line = np.repeat(np.arange(clonogenic), per_line)
+        d = replace(d, clono_line=line, clono_value=np.zeros(len(line)))
     return attach_perturbations(cat, spec, d)
 
 
@@ -110,6 +128,7 @@ def truth(spec: ChainSpec, d: CalibrationData, rng: np.random.Generator) -> dict
         "col_offset": 0.2 * rng.normal(size=C),
         "col_slope": np.full(C, 0.7),
     }
+    out["clono_offset"] = CLONO_OFFSET
     for k in DATASETS:
         out[f"sigma_{k}"] = TRUE_SIGMA[k]
     out["sigma_pert"] = TRUE_SIGMA["pert"]
@@ -125,12 +144,13 @@ def simulate(spec: ChainSpec, d: CalibrationData, params: dict, seed: int = 0) -
 
     sub = handlers.substitute(handlers.seed(model, jax.random.PRNGKey(seed)), data=params)
     tr = handlers.trace(sub).get_trace(spec, d, None, False)
-    out = {k: np.asarray(tr[k]["value"]) for k in ("obs_drug", "obs_yard", "obs_pert") if k in tr}
+    out = {k: np.asarray(tr[k]["value"]) for k in ("obs_drug", "obs_yard", "obs_pert", "obs_clonogenic") if k in tr}
     return replace(
         d,
         obs_value=out.get("obs_drug", d.obs_value),
         yard_sf=out.get("obs_yard", d.yard_sf),
         pert_ln_fold=out.get("obs_pert", d.pert_ln_fold),
+        clono_value=out.get("obs_clonogenic", d.clono_value),
     )
 
 
@@ -142,11 +162,13 @@ def synthetic_problem(
     n_tissues: int = 3,
     seed: int = 0,
     factors: int = 1,
+    clonogenic: int = 0,
 ) -> tuple[ChainSpec, CalibrationData, dict]:
-    """(spec, data drawn from the model, the true parameters) for a sub-catalog."""
+    """(spec, data drawn from the model, the true parameters) for a sub-catalog; `clonogenic` lines also get
+    PIDE-like clonogenic curves (`design`)."""
     sub = sub_catalog(cat, mechanisms, therapies)
     spec = chain_spec(sub)
     rng = np.random.default_rng(seed)
-    d = design(sub, spec, n_lines, n_tissues, rng, factors)
+    d = design(sub, spec, n_lines, n_tissues, rng, factors, clonogenic)
     params = truth(spec, d, rng)
     return spec, simulate(spec, d, params, seed), params

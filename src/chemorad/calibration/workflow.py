@@ -5,7 +5,8 @@ interval: effect sizes as folds (exp theta for fold and clearance effects), pote
 data set, each therapy's loading on the general-sensitivity term, the largest marker weights, and how many perturbation
 entries the calibrated chain puts within 2-fold of the measured value (in-sample: the leave-one-experiment-out figure
 is `chemorad perturbations --check --calibrated`), and the expected log predictive density of each data kind by
-PSIS-LOO and WAIC (ArviZ on the stored log-likelihood, `infer.predictive_accuracy`).
+PSIS-LOO and WAIC (ArviZ on the stored log-likelihood, `infer.predictive_accuracy`). With PIDE's clonogenic curves
+(`optional`), their noise sigma_pide is among the noise rows and the assay offset o_clono is reported.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from chemorad.calibration.infer import Settings, predictive_accuracy, run
 from chemorad.calibration.posterior import draws, save, shipped_path, thin_globals
 from chemorad.calibration.spec import ChainSpec, chain_spec
 from chemorad.catalog.load import Catalog
+from chemorad.errors import ChemoradError
 from chemorad.io_atomic import write_text
 
 
@@ -32,18 +34,24 @@ def calibrate(
     settings: Settings | None = None,
     ship: bool = False,
     progress=None,
+    optional: tuple[str, ...] = (),
 ) -> dict:
     """Fit the calibration on the bundle and write `out`/posterior.nc, summary.json and summary.md; with `ship`, also
-    the thinned global posterior to the package (`posterior.shipped_path`). Returns the summary."""
+    the thinned global posterior to the package (`posterior.shipped_path`). `optional`: optional data sets to add
+    (PIDE's clonogenic curves; never with `ship`: the shipped posterior is reproducible from the repository's data
+    alone). Returns the summary."""
     from chemorad.calibration.data import bundle_data
 
+    if ship and optional:
+        raise ChemoradError(ship_refusal(optional))
     say = progress or (lambda _m: None)
     settings = settings or Settings()
     spec = chain_spec(cat)
-    d = bundle_data(cat, spec, data, progress=say)
+    d = bundle_data(cat, spec, data, progress=say, optional=tuple(optional))
     say(
         f"{d.n_lines} lines, {len(d.obs_value)} drug responses in {len(d.columns)} columns, {len(d.yard_sf)} Yard "
-        f"surviving fractions, {len(d.pert_ln_fold)} perturbation entries, {spec.n_effects} effect parameters"
+        f"surviving fractions, {len(d.clono_value)} clonogenic curves, {len(d.pert_ln_fold)} perturbation entries, "
+        f"{spec.n_effects} effect parameters"
     )
     idata, diag = run(spec, d, settings, progress=say)
     out = Path(out)
@@ -55,6 +63,15 @@ def calibrate(
     if ship:
         save(thin_globals(idata), shipped_path(), compress=True)
     return summ
+
+
+def ship_refusal(optional) -> str:
+    """Why `--ship` is refused with optional data sets (one line)."""
+    names = ", ".join(optional)
+    return (
+        f"--ship with --with-optional {names}: the shipped posterior must be reproducible from the repository's data "
+        f"alone and {names} may not be redistributed; calibrate with it into --out without --ship"
+    )
 
 
 def _q(x: np.ndarray) -> tuple[float, float, float]:
@@ -123,8 +140,11 @@ def summary(spec: ChainSpec, d: CalibrationData, idata, diag: dict) -> dict:
             "columns": len(d.columns),
             "yard_surviving_fractions": int(len(d.yard_sf)),
             "perturbation_entries": int(len(d.pert_ln_fold)),
+            "clonogenic_curves": int(len(d.clono_value)),
+            "clonogenic_lines": int(len(np.unique(d.clono_line))),
         },
         "noise": noise,
+        "clonogenic_offset": _q(draws(idata, "clono_offset")) if "clono_offset" in idata.posterior else None,
         "loading": loading,
         "tissue_sd": _q(draws(idata, "tau_tissue")),
         "tissue_therapy_sd": _q(draws(idata, "tau_tissue_therapy")),
@@ -141,6 +161,9 @@ def summary_markdown(s: dict) -> str:
     lines = ["# Calibration summary", "", f"Diagnostics: {diag}", "", f"Data: {s['data']}", ""]
     lines += ["## Noise per data set (median, 90% CI)", ""]
     lines += [f"- {k}: {m:.3g} [{lo:.3g}, {hi:.3g}]" for k, (m, lo, hi) in s["noise"].items()]
+    if s.get("clonogenic_offset"):
+        m, lo, hi = s["clonogenic_offset"]
+        lines.append(f"- clonogenic assay offset (log-kill at 2 Gy): {m:.3g} [{lo:.3g}, {hi:.3g}]")
     lines += ["", "## Effect sizes: catalog -> posterior (90% CI)", ""]
     eff = pd.DataFrame(s["effects"])
     eff["shift"] = np.abs(np.log(np.abs(eff["posterior"]) + 1e-12) - np.log(np.abs(eff["catalog"]) + 1e-12))

@@ -35,20 +35,31 @@ def calibrate_cmd(
         bool, typer.Option("--ship", help="Also write the thinned posterior the package ships (maintainers).")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an earlier calibration in --out.")] = False,
+    with_optional: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--with-optional",
+            help="Also fit an optional data set found beside the bundle (repeatable): pide (PIDE 3.4 clonogenic "
+            "curves). Off by default; refused with --ship.",
+        ),
+    ] = None,
 ) -> None:
     """Calibrate the damage chain on the data: posterior of effect sizes, potencies, marker weights and noise.
 
     The forward model is the chain itself (every mechanism at its stage), priors come from the catalog (narrow where
     a perturbation measured an effect, wide for unsourced order-of-magnitude sizes), and the likelihood has the Yard
     surviving fractions at each dose, GDSC1/GDSC2 ln IC50, CTRP AUC and every perturbation-table entry. Fails (exit 2)
-    when the sampler's diagnostics are bad (R-hat, ESS, divergences; for VI a non-converged ELBO). See
-    docs/calibration.md.
+    when the sampler's diagnostics are bad (R-hat, ESS, divergences; for VI a non-converged ELBO). With
+    --with-optional pide, each published clonogenic curve of a bundle line (PIDE 3.4, when present) adds its LQ
+    log-kill at 2 Gy to the likelihood. See docs/calibration.md.
     """
-    from chemorad.app.calibration import CalibrationRequest, calibrate_chain
+    from chemorad.app.calibration import CalibrationRequest, calibrate_chain, check_request
     from chemorad.cli.context import current
 
+    optional = tuple(dict.fromkeys(with_optional or ()))
+    request = CalibrationRequest(out, data, method, seed, steps, samples, chains, ship, optional)
+    check_request(request)  # before the output folder is touched
     _check_out(out, force)
-    request = CalibrationRequest(out, data, method, seed, steps, samples, chains, ship)
 
     def say(msg: str) -> None:
         sys.stderr.write(f"calibrate: {msg}\n")
