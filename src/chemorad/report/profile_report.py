@@ -150,6 +150,7 @@ def prediction_percentiles(prim: pd.DataFrame, pred: Predictions) -> pd.DataFram
 
 
 def predictions_title(th: Thresholds) -> str:
+    """The predictions figure's title: what the dot, the bar and the grey band are."""
     lo_cut, hi_cut = th.sensitive_percentile, th.resistant_percentile
     return (
         f"Predicted response vs tissue peers (dot), {th.level_label} (bar); grey: percentiles {lo_cut:g} to {hi_cut:g}"
@@ -388,11 +389,12 @@ def report_view(
     sample: str,
     level: float = 0.9,
     regimens: bool = False,
-    drawing: Drawing = PNG,
+    drawing: Drawing | None = None,
 ) -> ReportView:
     """The view model of one sample's report; `level` is the coverage the intervals were computed at; `regimens`
     adds the regimen panel (TCP per standard regimen, `chemorad.profile.regimens`); `drawing` makes the figures'
-    image sources (`Drawing`; default inline PNGs)."""
+    image sources (`Drawing`; None: `PNG`, inline PNGs)."""
+    drawing = drawing or PNG
     th = Thresholds.from_catalog(cat, level)
     rec = pred.records[pred.records["sample"] == sample]
     prim = primary_records(rec)
