@@ -83,3 +83,18 @@ def test_coverage_substitutes_missing_and_unknown_tissue(shared_data, ref):
     assert (cov.loc[cov["alteration"] == "loss_of_function_mutation", "status"].isin(["missing", "unusable"])).all()
     assert "tissue unknown" in ss.notes[0]
     assert ss.scores.loc["NEW2"].notna().sum() > 10
+
+
+def test_the_reference_is_built_once_per_catalog_and_bundle_and_again_for_another_catalog(shared_data, ref):
+    """A server's predictions reuse the bundle's reference (about 1 s to build); another catalog object gets its own,
+    and only the last one is kept."""
+    import copy
+
+    from chemorad.profile import activities
+
+    cat = catalog()
+    first = reference(cat, shared_data)
+    assert reference(cat, shared_data) is first
+    other = reference(copy.copy(cat), shared_data)
+    assert other is not first and other.raw.equals(first.raw)
+    assert len(activities._MEMO) == 1

@@ -5,13 +5,14 @@ permalinks restore a filtered view, and the numbers shown are the data's."""
 from __future__ import annotations
 
 import io
-import re
-from html import unescape
+from collections.abc import Callable
+from urllib.parse import parse_qs
 
 import numpy as np
 import pandas as pd
 import pytest
 from _asgi import get
+from _crawl import crawl, kind
 from _web_helpers import model_answer, with_answer
 
 from chemorad.bundle import datasets as ds
@@ -164,26 +165,11 @@ def test_search_finds_drugs_genes_mechanisms_and_lines_by_any_spelling(app) -> N
     assert get(app, "/api/search?q=").json() == []
 
 
-#: links of one kind (route) fetched by the crawl; the first ones found, in sorted order
-PER_KIND = 6
-
-
-def _kind(link: str) -> str:
-    """A link's route: its first path segment, how many segments, and whether it has a query."""
-    path, _, query = link.partition("#")[0].partition("?")
-    parts = path.strip("/").split("/")
-    return f"{parts[0]}/{len(parts)}{'?' if query else ''}"
-
-
-def _ids(html: str) -> set[str]:
-    import re
-
-    return set(re.findall(r'\bid="([^"]+)"', html))
-
-
 #: a two-row stand-in for the cross-resistance table (the real one, minutes of bootstrap, is the browser tests')
 CROSSRES = pd.DataFrame(
     {
+        "therapy_a": ["radiotherapy"] * 2,
+        "therapy_b": ["cisplatin", "docetaxel"],
         "response_a": ["yard|radiotherapy|auc"] * 2,
         "response_b": ["gdsc2|Cisplatin|ln_ic50", "gdsc2|Docetaxel|ln_ic50"],
         "dataset": ["gdsc2"] * 2,
@@ -198,44 +184,43 @@ CROSSRES = pd.DataFrame(
 )
 
 
-def test_a_crawl_from_the_landing_page_finds_every_link_answering_and_every_anchor(app, monkeypatch) -> None:
-    """Breadth-first from /: every internal link found is of a known route; of each route (first segment, depth,
-    query or not) the first PER_KIND links are fetched and must answer 200 (a redirect is followed once), and every
-    `#anchor` of a fetched link, and every in-page `#anchor`, must be an element id of its page. The cross-resistance
-    page shows `CROSSRES` here."""
+#: the in-suite crawl's bundle subset (the complete crawl, every link of the whole bundle, is
+#: benchmarks/bench_web_crawl.py: about 6,400 URLs, minutes): the cell lines of one tissue (head and neck, 42 lines)
+#: and the scatters of the marker genes of three mechanisms; every other link is followed
+SUBSET_TISSUE = "upper_aerodigestive_tract"
+SUBSET_MECHANISMS = ("efflux_abcb1", "hr_repair", "tp53_pathway_loss")
+
+
+def in_subset(lines: set[str], genes: set[str]) -> Callable[[str], bool]:
+    """Whether the crawl follows `link`: a cell line's pages only for `lines`, a scatter only for `genes`."""
+
+    def follow(link: str) -> bool:
+        path, _, query = link.partition("#")[0].partition("?")
+        parts = path.strip("/").split("/")
+        if parts[0] == "api":
+            parts = parts[1:] or [""]
+        if parts[0] == "cell-lines" and len(parts) > 1:
+            return parts[1] in lines
+        if parts[0] in ("scatter", "scatter.csv", "scatter.svg") and query:
+            return all(g in genes for g in parse_qs(query).get("gene", []))
+        return True
+
+    return follow
+
+
+def test_a_crawl_of_a_bundle_subset_finds_every_link_answering_and_every_anchor(app, shared_data, monkeypatch) -> None:
+    """Breadth-first from /, every internal link found is fetched once (`_crawl.crawl`), except the cell lines outside
+    `SUBSET_TISSUE` and the scatters of genes outside `SUBSET_MECHANISMS`' markers: each answers 200 (a redirect
+    followed once), and every `#anchor` of a link and every in-page `#anchor` is an element id of its page. The
+    cross-resistance page shows `CROSSRES` here."""
     monkeypatch.setattr(app.state.explorer, "crossres", lambda: CROSSRES)
-    seen: set[str] = set()
-    pages: dict[str, str] = {}
-    by_kind: dict[str, list[str]] = {}
-    queue, bad = ["/"], []
-    while queue:
-        link = queue.pop(0)
-        path = link.partition("#")[0] or "/"
-        if path not in pages:
-            r = get(app, path)
-            if r.status_code in (301, 302, 303, 307, 308):
-                r = get(app, r.headers["location"])
-            if r.status_code != 200:
-                bad.append((link, r.status_code))
-                continue
-            html = r.text if r.headers.get("content-type", "").startswith("text/html") else ""
-            pages[path] = html
-            for href in re.findall(r'href="([^"]*)"', html):
-                href = unescape(href)
-                if href.startswith("#") and href[1:] and href[1:] not in _ids(html):
-                    bad.append((f"{path}{href}", "in-page anchor missing"))
-                if not href.startswith("/") or href.startswith(("/static/", "//")):
-                    continue
-                if href not in seen:
-                    seen.add(href)
-                    by_kind.setdefault(_kind(href), []).append(href)
-                    if len(by_kind[_kind(href)]) <= PER_KIND:
-                        queue.append(href)
-        anchor = link.partition("#")[2]
-        if anchor and pages.get(path) and anchor not in _ids(pages[path]):
-            bad.append((link, "anchor missing"))
-    assert bad == []
-    kinds = {k.split("/")[0] for k in by_kind}
+    tissue = ds.cell_lines(shared_data)["tissue"]
+    lines = set(tissue.index[tissue == SUBSET_TISSUE])
+    cat = app.state.explorer.cat
+    genes = {mk.gene for m in SUBSET_MECHANISMS for mk in cat.mechanisms[m].markers}
+    found = crawl(app, in_subset(lines, genes))
+    assert found.bad == []
+    kinds = {kind(p).split("/")[0] for p in found.pages}
     assert {
         "",
         "matrix",
@@ -247,4 +232,14 @@ def test_a_crawl_from_the_landing_page_finds_every_link_answering_and_every_anch
         "scatter",
         "glossary",
     } <= kinds
-    assert len(pages) > 60
+    fetched_lines = {p.split("/")[2] for p in found.pages if p.startswith("/cell-lines/") and p.count("/") >= 2}
+    assert fetched_lines - {""} == lines  # every line of the tissue is linked (from /cell-lines/) and fetched
+    assert {f"/scatter?gene={g}" for g in genes} & set(found.pages)
+    skipped = {link.partition("#")[0] for link in found.links} - set(found.pages)
+    assert all(not in_subset(lines, genes)(link) for link in skipped)  # nothing else was left out
+
+
+def test_the_api_page_links_only_what_a_plain_get_answers(app) -> None:
+    page = get(app, "/api").text
+    assert 'href="/api/conditional"' not in page and "/api/conditional?observed=&hellip;" in page
+    assert 'href="/api/answer"' in page and 'href="/api/drugs/{name}"' not in page

@@ -106,3 +106,27 @@ def test_conditional_view_passes_the_cached_tables_to_the_application_layer(monk
     assert calls["targets"][0] == rt and "cisplatin" not in calls["targets"] and len(calls["targets"]) > 1
     with pytest.raises(ChemoradError, match="cisplatin"):
         crossres.conditional_table(ex, "cisplatin", "radiotherapy")
+
+
+def test_release_memory_gives_freed_heap_back_to_the_system() -> None:
+    """Small blocks freed stay in glibc's heap (RSS unchanged) until `release_memory` trims it."""
+    import ctypes.util
+    import os
+    import sys
+
+    import numpy as np
+    from _web_helpers import rss_mb
+
+    from chemorad.web.services import release_memory
+
+    if not sys.platform.startswith("linux") or "libc.so" not in (ctypes.util.find_library("c") or ""):
+        pytest.skip("malloc_trim is glibc's")
+    blocks, pins = [], []
+    for _ in range(4000):  # 64 kB blocks (below the mmap threshold: in the heap), 256 MB, each followed by a small
+        blocks.append(np.ones(8000))  # block that stays: the freed ones are holes the heap cannot shrink past
+        pins.append(np.ones(100))
+    held = rss_mb(os.getpid())
+    del blocks
+    freed = rss_mb(os.getpid())
+    release_memory()
+    assert freed > held - 64 and rss_mb(os.getpid()) < held - 128 and len(pins) == 4000

@@ -74,11 +74,32 @@ class SampleScores:
     notes: list[str]
 
 
+#: the last reference built, with its catalog: (catalog id, data folder, its files' names, sizes and times) ->
+#: (catalog, Reference). One entry, so a server's memory stays flat; read-only once built (`sample_scores` copies).
+_MEMO: dict[tuple, tuple[Catalog, Reference]] = {}
+
+
+def _bundle_state(cat: Catalog, data) -> tuple:
+    from chemorad.bundle import datasets as ds
+
+    root = ds.data_dir(data)
+    files = sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(root) if e.is_file())
+    return (id(cat), str(root.resolve()), tuple(files))
+
+
 def reference(cat: Catalog, data: str | os.PathLike[str] | None = None) -> Reference:
-    """Load the bundle's reference statistics once (the slow part: reading every layer)."""
+    """The bundle's reference statistics (the slow part: reading every layer, about 1 s), built once per catalog and
+    state of the data folder and kept for the last one asked (a server's predictions do not rebuild it)."""
+    key = _bundle_state(cat, data)
+    found = _MEMO.get(key)
+    if found is not None and found[0] is cat:
+        return found[1]
     layers = sc.BundleLayers(data)
     plan, tissue, raw, markers = sc.bundle_markers(cat, data, layers)
-    return Reference(plan, tissue, raw, sc.mechanism_raw(markers, plan.members), layers)
+    ref = Reference(plan, tissue, raw, sc.mechanism_raw(markers, plan.members), layers)
+    _MEMO.clear()
+    _MEMO[key] = (cat, ref)
+    return ref
 
 
 def _standardise(value: pd.DataFrame, ref: pd.DataFrame, tissue_ref: pd.Series, labels: pd.Series) -> pd.DataFrame:

@@ -16,7 +16,7 @@ the mechanisms named).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -134,32 +134,47 @@ class ReportView:
 
 
 # ------------------------------------------------------------------------------------------------------ figures
-def predictions_figure(prim: pd.DataFrame, pred: Predictions, th: Thresholds, ax: Axes | None = None) -> Figure:
-    """Predicted percentile among tissue peers (dot) with the interval's percentiles (bar), per therapy."""
+def prediction_percentiles(prim: pd.DataFrame, pred: Predictions) -> pd.DataFrame:
+    """Per therapy, lowest percentile first: its label, the prediction's percentile among tissue peers and the
+    percentiles of its interval's ends (by the model that predicted it, `percentile_in_tissue`)."""
     prim = prim.sort_values("percentile_in_tissue")
-    fig, ax = figure_and_ax(ax, (7.5, 0.28 * len(prim) + 1.2))
-    lo_cut, hi_cut = th.sensitive_percentile, th.resistant_percentile
-    ax.axvspan(lo_cut, hi_cut, color="#eeeeee", zorder=0)
-    for i, row in enumerate(prim.itertuples()):
+    rows = []
+    for row in prim.itertuples():
         model = pred.models[row.sample][row.column]
         lo, hi = model.percentile_in_tissue(
             pd.Series([row.interval_low, row.interval_high]), pd.Series([row.tissue] * 2, dtype=object)
         )["percentile"]
-        pct = row.percentile_in_tissue
+        label = f"{row.therapy} ({row.dataset} {row.metric})"
+        rows.append({"label": label, "percentile": row.percentile_in_tissue, "low": lo, "high": hi})
+    return pd.DataFrame(rows, columns=["label", "percentile", "low", "high"])
+
+
+def predictions_title(th: Thresholds) -> str:
+    """The predictions figure's title: what the dot, the bar and the grey band are."""
+    lo_cut, hi_cut = th.sensitive_percentile, th.resistant_percentile
+    return (
+        f"Predicted response vs tissue peers (dot), {th.level_label} (bar); grey: percentiles {lo_cut:g} to {hi_cut:g}"
+    )
+
+
+PERCENTILE_AXIS = "percentile among tissue peers (observed responses; higher = more resistant)"
+
+
+def predictions_figure(table: pd.DataFrame, th: Thresholds, ax: Axes | None = None) -> Figure:
+    """Predicted percentile among tissue peers (dot) with the interval's percentiles (bar), per therapy (the rows of
+    `prediction_percentiles`)."""
+    fig, ax = figure_and_ax(ax, (7.5, 0.28 * len(table) + 1.2))
+    lo_cut, hi_cut = th.sensitive_percentile, th.resistant_percentile
+    ax.axvspan(lo_cut, hi_cut, color="#eeeeee", zorder=0)
+    for i, row in enumerate(table.itertuples()):
+        pct = row.percentile
         colour = "#b00020" if pct >= hi_cut else "#1565c0" if pct <= lo_cut else "k"
-        ax.plot([lo, hi], [i, i], color=colour, alpha=0.35, lw=4, solid_capstyle="butt")
+        ax.plot([row.low, row.high], [i, i], color=colour, alpha=0.35, lw=4, solid_capstyle="butt")
         ax.plot(pct, i, "o", color=colour)
-    ax.set_yticks(
-        range(len(prim)),
-        [f"{t} ({d} {m})" for t, d, m in zip(prim.therapy, prim.dataset, prim.metric, strict=True)],
-        fontsize=8,
-    )
+    ax.set_yticks(range(len(table)), list(table["label"]), fontsize=8)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("percentile among tissue peers (observed responses; higher = more resistant)")
-    ax.set_title(
-        f"Predicted response vs tissue peers (dot), {th.level_label} (bar); grey: percentiles {lo_cut:g} to {hi_cut:g}",
-        fontsize=9,
-    )
+    ax.set_xlabel(PERCENTILE_AXIS)
+    ax.set_title(predictions_title(th), fontsize=9)
     return fig
 
 
@@ -207,6 +222,24 @@ def waterfall_figure(terms: pd.Series, title: str, unit: str, k: int = 8, ax: Ax
     ax.set_xlabel(unit)
     ax.set_title(title, fontsize=9)
     return fig
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """How the report's figures become image sources (``<img src>``): each takes the figure's data and returns a URI.
+    `PNG` (the report's) draws them with matplotlib as inline PNGs; the web explorer passes its own SVG drawing
+    (`chemorad.web.report_svg.SVG`: the same data, drawn in milliseconds)."""
+
+    predictions: Callable[[pd.DataFrame, Thresholds], str]  # the rows of `prediction_percentiles`
+    activities: Callable[[pd.Series, int], str]  # the sample's scores, the catalog's number of mechanisms
+    waterfall: Callable[[pd.Series, str, str], str]  # the terms, the title, the unit
+
+
+PNG = Drawing(
+    predictions=lambda table, th: png_uri(predictions_figure(table, th)),
+    activities=lambda scores, n: png_uri(activities_figure(scores, n)),
+    waterfall=lambda terms, title, unit: png_uri(waterfall_figure(terms, title, unit)),
+)
 
 
 # ---------------------------------------------------------------------------------------------- view, in steps
@@ -257,10 +290,10 @@ def _summary(pred: Predictions, prof: Profile, sample: str, prim: pd.DataFrame, 
     }
 
 
-def _predictions(pred: Predictions, rec: pd.DataFrame, prim: pd.DataFrame, th: Thresholds) -> dict:
+def _predictions(pred: Predictions, rec: pd.DataFrame, prim: pd.DataFrame, th: Thresholds, drawing: Drawing) -> dict:
     chain_rows = rec[rec["dataset"] == "chain"]
     out = {
-        "predictions_image": png_uri(predictions_figure(prim, pred, th)) if len(prim) else None,
+        "predictions_image": drawing.predictions(prediction_percentiles(prim, pred), th) if len(prim) else None,
         "predictions": table_view(prediction_table(prim, th)),
         "chain_dmf": None,
         "chain_drivers": "",
@@ -274,7 +307,7 @@ def _predictions(pred: Predictions, rec: pd.DataFrame, prim: pd.DataFrame, th: T
     return out
 
 
-def _waterfalls(cat: Catalog, pred: Predictions, sample: str, prim: pd.DataFrame) -> list[Waterfall]:
+def _waterfalls(cat: Catalog, pred: Predictions, sample: str, prim: pd.DataFrame, drawing: Drawing) -> list[Waterfall]:
     chosen = [t for t in (cat.radiotherapy.id, *WATERFALL_DRUGS) if t in set(prim["therapy"])]
     by_pct = prim.sort_values("percentile_in_tissue", ascending=False)["therapy"]
     chosen += [t for t in by_pct if t not in chosen][: max(0, N_WATERFALLS - len(chosen))]
@@ -284,7 +317,7 @@ def _waterfalls(cat: Catalog, pred: Predictions, sample: str, prim: pd.DataFrame
         row = prim[prim["therapy"] == tid].iloc[0]
         terms = a[(a["sample"] == sample) & (a["column"] == row["column"])].set_index("term")["contribution"]
         title = f"{tid}: {row['dataset']} {row['metric']} = {row['predicted']:.3g}"
-        fig = waterfall_figure(terms, title, f"{row['dataset']} {row['metric']}")
+        image = drawing.waterfall(terms, title, f"{row['dataset']} {row['metric']}")
         carried = pd.DataFrame(
             {
                 "mechanism": [t["mechanism"] for t in row["top_mechanisms"]],
@@ -293,7 +326,7 @@ def _waterfalls(cat: Catalog, pred: Predictions, sample: str, prim: pd.DataFrame
                 "markers carrying it": [", ".join(t.get("markers", [])) for t in row["top_mechanisms"]],
             }
         )
-        out.append(Waterfall(tid, title, png_uri(fig), table_view(carried)))
+        out.append(Waterfall(tid, title, image, table_view(carried)))
     return out
 
 
@@ -350,10 +383,18 @@ def _regimens(cat: Catalog, pred: Predictions, prof: Profile, sample: str, rec: 
 
 
 def report_view(
-    cat: Catalog, pred: Predictions, prof: Profile, sample: str, level: float = 0.9, regimens: bool = False
+    cat: Catalog,
+    pred: Predictions,
+    prof: Profile,
+    sample: str,
+    level: float = 0.9,
+    regimens: bool = False,
+    drawing: Drawing | None = None,
 ) -> ReportView:
     """The view model of one sample's report; `level` is the coverage the intervals were computed at; `regimens`
-    adds the regimen panel (TCP per standard regimen, `chemorad.profile.regimens`)."""
+    adds the regimen panel (TCP per standard regimen, `chemorad.profile.regimens`); `drawing` makes the figures'
+    image sources (`Drawing`; None: `PNG`, inline PNGs)."""
+    drawing = drawing or PNG
     th = Thresholds.from_catalog(cat, level)
     rec = pred.records[pred.records["sample"] == sample]
     prim = primary_records(rec)
@@ -361,11 +402,11 @@ def report_view(
     return ReportView(
         thresholds=th,
         **_summary(pred, prof, sample, prim, th),
-        **_predictions(pred, rec, prim, th),
-        activities_image=png_uri(activities_figure(scores, len(cat.mechanisms))),
+        **_predictions(pred, rec, prim, th, drawing),
+        activities_image=drawing.activities(scores, len(cat.mechanisms)),
         n_measured=int(scores.notna().sum()),
         n_catalog=len(cat.mechanisms),
-        waterfalls=_waterfalls(cat, pred, sample, prim),
+        waterfalls=_waterfalls(cat, pred, sample, prim, drawing),
         **_crossres(pred, sample, rec),
         **_coverage(pred, sample),
         references=_references(cat, rec),

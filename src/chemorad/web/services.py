@@ -23,6 +23,35 @@ import pandas as pd
 from chemorad.context import Context
 from chemorad.errors import ChemoradError
 
+#: what the warm-up threads import, imported first by the calling thread (`Explorer.warm`)
+_WARM_IMPORTS = (
+    "jax",
+    "chemorad.chain.specificity",
+    "chemorad.evidence.claims",
+    "chemorad.evidence.crossres",
+    "chemorad.report.answer",
+    "chemorad.report.answer_doc",
+    "chemorad.app.answer",
+    "chemorad.calibration.posterior",
+    "chemorad.calibration.verdicts",
+)
+
+
+def release_memory() -> None:
+    """Collect garbage and hand the C heap's free pages back to the system (glibc's ``malloc_trim``; nothing elsewhere).
+
+    The warm-up's intermediate tables are freed when it ends, but glibc keeps the freed heap: measured once (2 cores,
+    load 10, the answer computed by the server itself), the server's RSS when ready went from 836 to 758 MB (-9%) with
+    this call, which takes milliseconds."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): the allocator keeps its pages
+        pass
+
 
 @dataclass
 class _Slot:
@@ -101,16 +130,22 @@ class Explorer:
 
         JAX is imported here first, in the calling thread: the calibrated verdicts import it lazily, and a module
         half-imported by one thread breaks SciPy in the other (`scipy.stats` asks `sys.modules["jax"]` for its array
-        type and finds a partially initialised module: measured, the claims table then never filled)."""
-        importlib.import_module("jax")
+        type and finds a partially initialised module: measured, the claims table then never filled). So are the modules
+        the two threads import (measured: two threads importing `chemorad.chain` at once, in a process that had not
+        imported it yet, failed one with "cannot import name 'resistance_factors' from partially initialized
+        module")."""
+        for name in _WARM_IMPORTS:
+            importlib.import_module(name)
 
         def run() -> None:
             self.answer()
             self.crossres()
+            release_memory()
 
         def run_answer() -> None:  # the landing page's tables; their own thread, so the landing page is first ready
             self.calibrated()
             self.answer_doc()
+            release_memory()
 
         threading.Thread(target=run_answer, name="chemorad-warm-answer", daemon=True).start()
         thread = threading.Thread(target=run, name="chemorad-warm", daemon=True)

@@ -196,13 +196,14 @@ async def tumour_post(request: Request, ex: ExplorerDep, pages: PagesDep, posted
     from starlette.concurrency import run_in_threadpool
 
     from chemorad.report.profile_report import report_view
+    from chemorad.web.report_svg import SVG
 
     form = posted.with_defaults(ex)
     try:
         result = await predict_upload(ex, form, posted.uploads, request.app.state.predict_gate)
         pred, prof, lvl = result.predictions, result.profile, result.level
         views = await run_in_threadpool(
-            lambda: [report_view(ex.cat, pred, prof, s, lvl) for s in pred.scores.scores.index]
+            lambda: [report_view(ex.cat, pred, prof, s, lvl, drawing=SVG) for s in pred.scores.scores.index]
         )
     except ChemoradError as exc:
         return pages.page(
