@@ -103,9 +103,19 @@ def _chain_rf(cat: Catalog, therapy: str, scores: pd.DataFrame) -> np.ndarray:
 
 def hypoxic_dmf(cat: Catalog, activities: dict[str, float]) -> tuple[float, dict[str, float]]:
     """The chain's hypoxic dose-modifying factor D10(hypoxic pO2) / D10(oxic pO2) of one phenotype, and the change in
-    ln DMF when each non-zero mechanism is set back to 0 (positive = that mechanism raises the DMF)."""
+    ln DMF when each non-zero mechanism is set back to 0 (positive = that mechanism raises the DMF).
+
+    The chain's radiation survival depends on the effective dose k D only (`chain.survival.radiation_dose_factor`),
+    so D10(pO2) = c / k(pO2) with the same c at both pO2s and
+
+        DMF = D10(hypoxic) / D10(oxic) = k(oxic) / k(hypoxic)
+
+    exactly. The ratio of k is used, not of two bisected doses: it is defined for a cell that no dose within the
+    bisection's bracket brings to 10% survival (both D10 infinite: a ratio of doses is inf / inf, NaN) or that is
+    below 10% at the bracket's smallest dose (both D10 at the bracket's floor: a ratio of 1), where it is the limit
+    the ratio of doses tends to; elsewhere it equals that ratio to rounding (the tests check both)."""
     from chemorad.chain.phenotype import phenotype
-    from chemorad.chain.survival import Environment, dose_for_survival
+    from chemorad.chain.survival import Environment, radiation_dose_factor
 
     cond = conditions(cat)
     nonzero = [m for m, v in activities.items() if v != 0 and np.isfinite(v)]
@@ -113,9 +123,9 @@ def hypoxic_dmf(cat: Catalog, activities: dict[str, float]) -> tuple[float, dict
     acts = {m: np.array([r.get(m, 0.0) for r in rows]) for m in activities}
     ph = phenotype(cat, acts, n=len(rows))
     radiation = cat.radiotherapy.id
-    oxic = dose_for_survival(cat, radiation, 0.1, ph, Environment(po2_mmhg=cond["oxic"]))
-    hypoxic = dose_for_survival(cat, radiation, 0.1, ph, Environment(po2_mmhg=cond["hypoxic"]))
-    dmf = hypoxic / oxic
+    oxic = radiation_dose_factor(cat, radiation, ph, Environment(po2_mmhg=cond["oxic"]))
+    hypoxic = radiation_dose_factor(cat, radiation, ph, Environment(po2_mmhg=cond["hypoxic"]))
+    dmf = oxic / hypoxic
     delta = {m: float(np.log(dmf[0]) - np.log(dmf[1 + k])) for k, m in enumerate(nonzero)}
     return float(dmf[0]), {m: d for m, d in delta.items() if abs(d) > 1e-9}
 
