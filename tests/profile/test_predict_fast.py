@@ -89,3 +89,18 @@ def test_only_plain_ridge_sets_take_the_one_pass_path():
     col = next(iter(other))
     other[col] = Tweaked()
     assert not pp._is_linear(other) and not pp._is_linear(ModelSet())
+
+
+def test_top_rankings_of_all_rows_equal_row_by_row():
+    """`_top_rows` ranks every row as `_descending` does, ties (whose order is the sort algorithm's) and zeros (never
+    listed) included."""
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(300, 7)).round(1)  # one decimal: many exact ties
+    values[rng.random(values.shape) < 0.3] = 0.0
+    values[:5] = 0.0
+    values[5, :] = 0.5  # a row of one repeated value
+    values[6, :2] = [-0.5, 0.5]  # equal in size, opposite in sign
+    got = pp._top_rows(values)
+    for row, top in zip(values, got, strict=True):
+        np.testing.assert_array_equal(top, pp._descending(row)[: pp.TOP])
+    assert [len(t) for t in pp._top_rows(np.zeros((3, 0)))] == [0, 0, 0]

@@ -152,6 +152,49 @@ def _top_items(names, values, linked: set[str], marker_names=None, marker_values
     return out
 
 
+def _top_rows(values: np.ndarray, k: int = TOP) -> list[np.ndarray]:
+    """`_descending(row)[:k]` of every row of a 2-D array, from one sort of all rows. Where the order is decided by
+    distinct |values| any sort gives it; a row whose non-zero top k + 1 hold a tie (where `_descending`'s algorithm
+    decides) goes through `_descending` itself, so every row's answer is the same as row by row."""
+    n, p = values.shape
+    if p == 0:
+        return [np.empty(0, dtype=int)] * n
+    a = np.abs(values)
+    order = np.argsort(-a, axis=1, kind="stable")[:, : k + 1]
+    top = np.take_along_axis(a, order, axis=1)
+    head = top[:, : min(k, p)]
+    tied = ((top[:, :-1] == top[:, 1:]) & (top[:, 1:] > 0))[:, :k].any(axis=1)
+    counts = (head > 0).sum(axis=1)
+    return [_descending(values[i])[:k] if tied[i] else order[i, : counts[i]] for i in range(n)]
+
+
+def _top_table(names, values: np.ndarray, linked: set[str], marker_names, marker_values: np.ndarray, owned) -> list:
+    """`_top_items` of every row (samples x mechanisms `values`, samples x markers `marker_values`), the rankings of
+    all rows computed together (`_top_rows`); the same lists as row by row."""
+    names = [str(x) for x in names]
+    marker_names = [str(x) for x in marker_names]
+    firsts = _top_rows(values)
+    by_mechanism: dict[str, list[np.ndarray]] = {}
+    out = []
+    for i, first in enumerate(firsts):
+        items = []
+        for j in first:
+            m = names[j]
+            if m not in by_mechanism:
+                pos = np.asarray(owned.get(m, []), dtype=int)
+                by_mechanism[m] = [pos[q] for q in _top_rows(marker_values[:, pos])]
+            items.append(
+                {
+                    "mechanism": m,
+                    "contribution": float(values[i, j]),
+                    "catalog_link": m in linked,
+                    "markers": [marker_names[q] for q in by_mechanism[m][i]],
+                }
+            )
+        out.append(items)
+    return out
+
+
 def _owned_positions(mechanisms, marker_names, owners: dict[str, list[str]]) -> dict[str, list[int]]:
     """mechanism -> positions in `marker_names` of the marker features that belong to it."""
     out: dict[str, list[int]] = {str(m): [] for m in mechanisms}
@@ -428,10 +471,7 @@ def _predict_linear(models: ModelSet, members: list[str], ctx: _Context):
         owned = _owned_positions(mech_names, marker_names, ctx.owners)
         linked = ctx.linked.get(tid, set())
         n_mech = len(mech_names)
-        tops = [
-            _top_items(np.asarray(mech_names), mech[i, :n_mech], linked, marker_names, parts[i], owned)
-            for i in range(n)
-        ]
+        tops = _top_table(mech_names, mech[:, :n_mech], linked, marker_names, parts, owned)
         for name, value in zip(
             _LINEAR_FIELDS,
             (tid, key.dataset, key.metric, pred, lower, upper, clipped, pct, tops, unseen, where, n_ref),
