@@ -112,8 +112,9 @@ def hypoxic_dmf(cat: Catalog, activities: dict[str, float]) -> tuple[float, dict
 
     exactly. The ratio of k is used, not of two bisected doses: it is defined for a cell that no dose within the
     bisection's bracket brings to 10% survival (both D10 infinite: a ratio of doses is inf / inf, NaN) or that is
-    below 10% at the bracket's smallest dose (both D10 at the bracket's floor: a ratio of 1), where it is the limit
-    the ratio of doses tends to; elsewhere it equals that ratio to rounding (the tests check both)."""
+    below 10% at the bracket's smallest dose (both D10 at the bracket's floor: a ratio of 1), where the true doses,
+    outside the bracket, still stand in the ratio of k; elsewhere it equals the ratio of the bisected doses to
+    rounding (the tests check both)."""
     from chemorad.chain.phenotype import phenotype
     from chemorad.chain.survival import Environment, radiation_dose_factor
 
