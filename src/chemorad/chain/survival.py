@@ -115,6 +115,17 @@ def radiation_survival(cat: Catalog, therapy: Therapy, dose_gy, ph: Phenotype, e
     return K.radiation_survival(np, k, dose, r, env.g, x if np.any(x > 0) else None)
 
 
+def radiation_dose_factor(cat: Catalog, therapy: str | Therapy, ph: Phenotype, env: Environment | None = None):
+    """k of each cell at `env`'s pO2: the multiplier of the physical dose in `radiation_survival` (`kernel`), so that
+    the surviving fraction is a function of k D alone (outside a phase-resolved environment). Hence the dose for any
+    surviving fraction scales as 1 / k, and a dose-modifying factor between two pO2s is the ratio of their k, whatever
+    dose the cell needs (finite or not)."""
+    t = cat.therapy(therapy) if isinstance(therapy, str) else therapy
+    env = env or Environment()
+    po2 = nonnegative("po2_mmhg", env.po2_mmhg, allow_inf=True)
+    return K.radiation_dose_factor(np, modifiers(effect_weights(cat, t), ph), po2, _radiation_params(t))
+
+
 def drug_survival(cat: Catalog, therapy: Therapy, conc_um, ph: Phenotype, env: Environment) -> np.ndarray:
     """Surviving fraction of each cell after the assay exposure at extracellular `conc_um` (formula: module doc;
     computed by `chain.kernel`)."""

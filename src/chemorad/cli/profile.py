@@ -6,22 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 
 from chemorad.app.inputs import ProfileInputs
-from chemorad.app.predict import PredictionResult, predict
 from chemorad.cli.context import current
 from chemorad.cli.options import MOLECULAR, profile_command
 from chemorad.cli.render import Format, emit, print_messages, task_progress, to_json
 from chemorad.errors import ChemoradError
-from chemorad.profile.inputs import records
-from chemorad.profile.predict import Predictions, primary_records
 
-if TYPE_CHECKING:  # the calibrated path's imports load only when --model calibrated asks for it
+if TYPE_CHECKING:  # the science (pandas, the fitted models, the chain) loads when a command runs, not for --help
+    import pandas as pd
+
     from chemorad.app.calibrated import CalibratedPrediction
+    from chemorad.app.predict import PredictionResult
+    from chemorad.profile.predict import Predictions
 
 err = Console(stderr=True)
 GIVEN_KEYS = ["sample", "target", "model", "r", "p_resistant", "p_resistant_low", "p_resistant_high", "pct_median"]
@@ -30,6 +29,8 @@ GIVEN_KEYS += ["pct_low", "pct_high", "empirical_p_resistant"]
 
 def run_prediction(inputs: ProfileInputs, **kwargs) -> PredictionResult:
     """`chemorad.app.predict.predict` with a progress bar over the model fits; warnings and notes go to stderr."""
+    from chemorad.app.predict import predict
+
     with task_progress(err) as progress:
         result = predict(current(), inputs, progress=progress, **kwargs)
     print_messages(err, *result.messages)
@@ -43,6 +44,11 @@ TITLE = (
 
 
 def _table(pred: Predictions, primary: bool) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
+    from chemorad.profile.predict import primary_records
+
     rec = primary_records(pred.records) if primary else pred.records
     rec = pd.concat([rec, pred.records[pred.records["dataset"] == "chain"]]) if primary else rec
 
@@ -138,6 +144,8 @@ def predict_cmd(
         return
     result = run_prediction(inputs, observed=observed, estimator=estimator)
     pred, given = result.predictions, result.given
+    from chemorad.profile.inputs import records
+
     if fmt is Format.json:
         if given is None:
             print(to_json(records(pred)))

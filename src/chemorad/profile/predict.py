@@ -105,9 +105,20 @@ def _chain_rf(cat: Catalog, therapy: str, scores: pd.DataFrame) -> np.ndarray:
 
 def hypoxic_dmf(cat: Catalog, activities: dict[str, float]) -> tuple[float, dict[str, float]]:
     """The chain's hypoxic dose-modifying factor D10(hypoxic pO2) / D10(oxic pO2) of one phenotype, and the change in
-    ln DMF when each non-zero mechanism is set back to 0 (positive = that mechanism raises the DMF)."""
+    ln DMF when each non-zero mechanism is set back to 0 (positive = that mechanism raises the DMF).
+
+    The chain's radiation survival depends on the effective dose k D only (`chain.survival.radiation_dose_factor`),
+    so D10(pO2) = c / k(pO2) with the same c at both pO2s and
+
+        DMF = D10(hypoxic) / D10(oxic) = k(oxic) / k(hypoxic)
+
+    exactly. The ratio of k is used, not of two bisected doses: it is defined for a cell that no dose within the
+    bisection's bracket brings to 10% survival (both D10 infinite: a ratio of doses is inf / inf, NaN) or that is
+    below 10% at the bracket's smallest dose (both D10 at the bracket's floor: a ratio of 1), where the true doses,
+    outside the bracket, still stand in the ratio of k; elsewhere it equals the ratio of the bisected doses to
+    rounding (the tests check both)."""
     from chemorad.chain.phenotype import phenotype
-    from chemorad.chain.survival import Environment, dose_for_survival
+    from chemorad.chain.survival import Environment, radiation_dose_factor
 
     cond = conditions(cat)
     nonzero = [m for m, v in activities.items() if v != 0 and np.isfinite(v)]
@@ -115,9 +126,9 @@ def hypoxic_dmf(cat: Catalog, activities: dict[str, float]) -> tuple[float, dict
     acts = {m: np.array([r.get(m, 0.0) for r in rows]) for m in activities}
     ph = phenotype(cat, acts, n=len(rows))
     radiation = cat.radiotherapy.id
-    oxic = dose_for_survival(cat, radiation, 0.1, ph, Environment(po2_mmhg=cond["oxic"]))
-    hypoxic = dose_for_survival(cat, radiation, 0.1, ph, Environment(po2_mmhg=cond["hypoxic"]))
-    dmf = hypoxic / oxic
+    oxic = radiation_dose_factor(cat, radiation, ph, Environment(po2_mmhg=cond["oxic"]))
+    hypoxic = radiation_dose_factor(cat, radiation, ph, Environment(po2_mmhg=cond["hypoxic"]))
+    dmf = oxic / hypoxic
     delta = {m: float(np.log(dmf[0]) - np.log(dmf[1 + k])) for k, m in enumerate(nonzero)}
     return float(dmf[0]), {m: d for m, d in delta.items() if abs(d) > 1e-9}
 
@@ -141,6 +152,49 @@ def _top_items(names, values, linked: set[str], marker_names=None, marker_values
             pos = np.asarray(owned.get(m, []), dtype=int)
             item["markers"] = [str(marker_names[pos[q]]) for q in _descending(marker_values[pos])[:k]]
         out.append(item)
+    return out
+
+
+def _top_rows(values: np.ndarray, k: int = TOP) -> list[np.ndarray]:
+    """`_descending(row)[:k]` of every row of a 2-D array, from one sort of all rows. Where the order is decided by
+    distinct |values| any sort gives it; a row whose non-zero top k + 1 hold a tie (where `_descending`'s algorithm
+    decides) goes through `_descending` itself, so every row's answer is the same as row by row."""
+    n, p = values.shape
+    if p == 0:
+        return [np.empty(0, dtype=int)] * n
+    a = np.abs(values)
+    order = np.argsort(-a, axis=1, kind="stable")[:, : k + 1]
+    top = np.take_along_axis(a, order, axis=1)
+    head = top[:, : min(k, p)]
+    tied = ((top[:, :-1] == top[:, 1:]) & (top[:, 1:] > 0))[:, :k].any(axis=1)
+    counts = (head > 0).sum(axis=1)
+    return [_descending(values[i])[:k] if tied[i] else order[i, : counts[i]] for i in range(n)]
+
+
+def _top_table(names, values: np.ndarray, linked: set[str], marker_names, marker_values: np.ndarray, owned) -> list:
+    """`_top_items` of every row (samples x mechanisms `values`, samples x markers `marker_values`), the rankings of
+    all rows computed together (`_top_rows`); the same lists as row by row."""
+    names = [str(x) for x in names]
+    marker_names = [str(x) for x in marker_names]
+    firsts = _top_rows(values)
+    by_mechanism: dict[str, list[np.ndarray]] = {}
+    out = []
+    for i, first in enumerate(firsts):
+        items = []
+        for j in first:
+            m = names[j]
+            if m not in by_mechanism:
+                pos = np.asarray(owned.get(m, []), dtype=int)
+                by_mechanism[m] = [pos[q] for q in _top_rows(marker_values[:, pos])]
+            items.append(
+                {
+                    "mechanism": m,
+                    "contribution": float(values[i, j]),
+                    "catalog_link": m in linked,
+                    "markers": [marker_names[q] for q in by_mechanism[m][i]],
+                }
+            )
+        out.append(items)
     return out
 
 
@@ -327,6 +381,227 @@ def _predict_column(cat: Catalog, col: str, tid: str, model, members: list[str],
     return records, _long(parts, col), _long(marker_parts, col)
 
 
+def _is_linear(models: ModelSet) -> bool:
+    """True when every model of the set is exactly a `ResponseModel` (its fitted arrays give the prediction and the
+    attributions directly: `_predict_linear`); any other estimator goes through its own `explain`."""
+    from chemorad.profile.estimators import ResponseModel
+
+    return len(models) > 0 and all(type(m) is ResponseModel for m in models.values())
+
+
+def _linear_parts(model, arr: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """`ResponseModel`'s terms from its fitted arrays (samples x [features, missingness, tissue, intercept]; row sums
+    are the predictions): the arithmetic of `ResponseModel._parts` and `_combine`, operation for operation, so the
+    numbers are bit-identical (`tests/profile/test_predict_fast.py` checks it)."""
+    z = (np.nan_to_num(arr, nan=0.0) - model.mean_) / model.scale_
+    z[:, ~model.used_] = 0.0
+    if model.missing_groups_:
+        miss = np.isnan(arr)
+        m = np.column_stack([miss[:, g[0]] for g in model.missing_groups_]).astype(float)
+        m = (m - model.missing_mean_) / model.missing_scale_
+        missing = m @ model.missing_coef_.to_numpy()
+    else:
+        missing = np.zeros(len(arr))
+    effects = model.tissue_effects_
+    tissue_term = np.array([effects.get(t, 0.0) if t is not None else 0.0 for t in labels])
+    return np.column_stack([z * model.coef_.to_numpy(), missing, tissue_term, np.full(len(z), model.intercept_)])
+
+
+def _linear_quantiles(model, level: float) -> tuple[float, float]:
+    """(q for a seen tissue, q for an unseen one) of `ResponseModel._interval`: jackknife quantiles of the stored
+    leave-one-out residuals (for an unseen tissue, with the line's tissue effect added back)."""
+    from chemorad.profile.estimators import _jackknife_quantile
+
+    q_seen = _jackknife_quantile(np.abs(model.loo_residuals_), level)
+    tau_train = model.tissue_effects_.reindex(model.tissue_train_).fillna(0.0).to_numpy()
+    return q_seen, _jackknife_quantile(np.abs(model.loo_residuals_ + tau_train), level)
+
+
+def _percentiles(y_train: np.ndarray, tissue_train: np.ndarray, pred: np.ndarray, labels: np.ndarray):
+    """`estimators.tissue_percentiles` by sorted search, one pass per distinct tissue: percentile = 100 (#{y < p} +
+    #{y == p} / 2) / n_t among the training lines of the tissue (all lines when it is unknown or unseen)."""
+    pct = np.empty(len(pred))
+    n_ref = np.empty(len(pred), dtype=int)
+    where = np.empty(len(pred), dtype=object)
+    for lab in dict.fromkeys(labels):
+        rows = np.array([x == lab for x in labels]) if lab is not None else np.array([x is None for x in labels])
+        ref = y_train[tissue_train == lab] if lab is not None else y_train[:0]
+        name = lab
+        if len(ref) == 0:
+            ref, name = y_train, "all lines (unseen tissue)"
+        ref = np.sort(ref)
+        less = np.searchsorted(ref, pred[rows], side="left")
+        equal = np.searchsorted(ref, pred[rows], side="right") - less
+        pct[rows] = 100.0 * (less + 0.5 * equal) / len(ref)
+        n_ref[rows], where[rows] = len(ref), name
+    return pct, n_ref, where
+
+
+def _predict_linear(models: ModelSet, members: list[str], ctx: _Context):
+    """(records, mechanism attributions, marker attributions) of every `ResponseModel` of the set for the samples
+    `members`, from the models' fitted arrays: per column a few NumPy operations on all samples at once, and each table
+    built once for all columns. The same numbers, rows and order as `_predict_column` column by column (the tests
+    compare the two)."""
+    from chemorad.profile.estimators import _labels, _level
+
+    level = _level(ctx.level)
+    tg = ctx.tissue.loc[members]
+    tissue = tg.to_numpy(dtype=object)
+    labels = _labels(tissue, len(members))
+    X = ctx.X.loc[members]
+    arrays: dict[tuple, np.ndarray] = {}
+    cols = list(models)
+    n, k = len(members), len(cols)
+    out: dict[str, list] = {name: [] for name in _LINEAR_FIELDS_ALL}
+    mech_blocks, marker_blocks, mech_terms, marker_terms = [], [], [], []
+    for col in cols:
+        model, tid = models[col], models.therapy[col]
+        key = ResponseKey.parse(col)
+        names = tuple(model.score_names_)
+        if names not in arrays:  # every model of a bundle has the same features: one array
+            arrays[names] = X.reindex(columns=list(names)).to_numpy(dtype=float, na_value=np.nan)
+        parts = _linear_parts(model, arrays[names], labels)
+        raw = parts.sum(axis=1)
+        unseen = np.array([t is None or t not in model.tissue_effects_.index for t in labels], dtype=bool)
+        q = np.where(unseen, *reversed(_linear_quantiles(model, level)))
+        W, mech_names = _weights(list(model.score_names_), ctx)
+        mech = np.hstack([parts[:, : len(names)] @ W, parts[:, len(names) :]])
+        bounds = physical_range(key)
+        clipped = (raw < bounds[0]) | (raw > bounds[1])
+        for sample, value, c in zip(members, raw, clipped, strict=True):
+            if c:
+                ctx.clipped.append(f"{sample} {tid} ({key.dataset} {key.metric}) {value:.3g} -> {bounds_text(bounds)}")
+        pred, lower, upper = (np.clip(v, *bounds) for v in (raw, raw - q, raw + q))
+        pct, n_ref, where = _percentiles(model.y_train_, model.tissue_train_, pred, labels)
+        sd = float(np.std(model.y_train_))
+        shift = pred - mech[:, -2] - mech[:, -1]
+        rf = ctx.chain_rf[tid].reindex(members).to_numpy(dtype=float)
+        md = [_direction(v / sd if sd > 0 else np.nan, MODEL_SHIFT) for v in shift]
+        cd = [_direction(np.log(v) if v > 0 else np.nan, np.log(THRESHOLD)) for v in rf]
+        marker_names = np.array([*names, *_REST], dtype=object)
+        owned = _owned_positions(mech_names, marker_names, ctx.owners)
+        linked = ctx.linked.get(tid, set())
+        n_mech = len(mech_names)
+        tops = _top_table(mech_names, mech[:, :n_mech], linked, marker_names, parts, owned)
+        for name, value in zip(
+            _LINEAR_FIELDS,
+            (tid, key.dataset, key.metric, pred, lower, upper, clipped, pct, tops, unseen, where, n_ref),
+            strict=True,
+        ):
+            out[name].append(value)
+        out["n_train"].append(int(model.n_train_))
+        out["response_sd"].append(sd)
+        out["model_shift"].append(shift)
+        out["model_direction"].append(md)
+        out["chain_resistance_factor"].append(rf)
+        out["chain_direction"].append(cd)
+        out["column"].append(col)
+        mech_blocks.append(mech)
+        marker_blocks.append(parts)
+        mech_terms.append([*mech_names, *_REST])
+        marker_terms.append(marker_names)
+    records = _linear_records(out, members, tissue, n, k)
+    return (
+        records,
+        _long_all(mech_blocks, mech_terms, members, cols),
+        _long_all(marker_blocks, marker_terms, members, cols),
+    )
+
+
+#: the per-column values `_predict_linear` collects (one entry per response column), in records order
+_LINEAR_FIELDS = (
+    "therapy",
+    "dataset",
+    "metric",
+    "predicted",
+    "interval_low",
+    "interval_high",
+    "clipped",
+    "percentile_in_tissue",
+    "top_mechanisms",
+    "unseen_tissue",
+    "reference",
+    "n_reference",
+)
+_LINEAR_FIELDS_ALL = (
+    *_LINEAR_FIELDS,
+    "n_train",
+    "response_sd",
+    "model_shift",
+    "model_direction",
+    "chain_resistance_factor",
+    "chain_direction",
+    "column",
+)
+
+
+def _weights(features: list[str], ctx: _Context) -> tuple[np.ndarray, list[str]]:
+    """`_mechanism_weights` of a feature list, built once per prediction (`ctx.weights`, as `_by_mechanism`)."""
+    key = tuple(features)
+    if key not in ctx.weights:
+        ctx.weights[key] = _mechanism_weights(features, ctx.owners)
+    return ctx.weights[key]
+
+
+def _linear_records(out: dict[str, list], members: list[str], tissue: np.ndarray, n: int, k: int) -> pd.DataFrame:
+    """The records table of `_predict_linear`: column by column, sample by sample (the rows of `_predict_column`)."""
+
+    def per_row(name: str, dtype=None) -> np.ndarray:  # one value per column -> one per row
+        return np.repeat(np.asarray(out[name], dtype=dtype), n)
+
+    def stacked(name: str, dtype=None) -> np.ndarray:  # one array of n per column -> all rows
+        return np.concatenate([np.asarray(v, dtype=dtype) for v in out[name]]) if k else np.empty(0, dtype=dtype)
+
+    tops = [t for block in out["top_mechanisms"] for t in block]
+    md = [d for block in out["model_direction"] for d in block]
+    cd = [d for block in out["chain_direction"] for d in block]
+    return pd.DataFrame(
+        {
+            "sample": list(members) * k,
+            "therapy": per_row("therapy", object),
+            "dataset": per_row("dataset", object),
+            "metric": per_row("metric", object),
+            "predicted": stacked("predicted", float),
+            "interval_low": stacked("interval_low", float),
+            "interval_high": stacked("interval_high", float),
+            "clipped": stacked("clipped", bool),
+            "percentile_in_tissue": stacked("percentile_in_tissue", float),
+            "top_mechanisms": tops,
+            "tissue": np.tile(tissue, k),
+            "unseen_tissue": stacked("unseen_tissue", bool),
+            "reference": stacked("reference", object),
+            "n_reference": stacked("n_reference", int),
+            "n_train": per_row("n_train", int),
+            "response_sd": per_row("response_sd", float),
+            "model_shift": stacked("model_shift", float),
+            "model_direction": md,
+            "chain_resistance_factor": stacked("chain_resistance_factor", float),
+            "chain_direction": cd,
+            "disagreement": [{a, b} == {"resistant", "sensitive"} for a, b in zip(md, cd, strict=True)],
+            "column": per_row("column", object),
+        }
+    )
+
+
+def _long_all(blocks: list[np.ndarray], terms: list, members: list[str], cols: list[str]) -> pd.DataFrame:
+    """`_long` of every column's (samples x terms) block as one table: column by column, sample by sample, terms in
+    order."""
+    sizes = [b.shape[1] for b in blocks]
+    n = len(members)
+    return pd.DataFrame(
+        {
+            "sample": np.concatenate([np.repeat(np.asarray(members, dtype=object), s) for s in sizes])
+            if blocks
+            else np.empty(0, dtype=object),
+            "column": np.repeat(np.asarray(cols, dtype=object), [n * s for s in sizes]),
+            "term": np.concatenate([np.tile(np.asarray(t, dtype=object), n) for t in terms])
+            if blocks
+            else np.empty(0, dtype=object),
+            "contribution": np.concatenate([b.ravel() for b in blocks]) if blocks else np.empty(0),
+        }
+    )
+
+
 def _tops(mech: pd.DataFrame, marker_parts: pd.DataFrame, linked: set[str], owners) -> list[list[dict]]:
     """`_top` of every row, with the marker ownership worked out once for the table."""
     names, values = mech.columns.to_numpy(), mech.to_numpy(dtype=float)
@@ -432,8 +707,11 @@ def predict_with(
         models_for.update(dict.fromkeys(members, models))
         for tid in set(models.therapy.values()) - set(ctx.chain_rf):
             ctx.chain_rf[tid] = pd.Series(_chain_rf(cat, tid, ss.scores), index=ss.scores.index)
-        for col, model in models.items():
-            got = _predict_column(cat, col, models.therapy[col], model, members, ctx)
+        if _is_linear(models):
+            frames = [_predict_linear(models, members, ctx)]
+        else:  # any other estimator: its own `explain`, one response column at a time
+            frames = [_predict_column(cat, col, models.therapy[col], m, members, ctx) for col, m in models.items()]
+        for got in frames:
             for out, frame in zip((records, attr, marker_attr), got, strict=True):
                 out.append(frame)
     records = pd.concat(records, ignore_index=True)
