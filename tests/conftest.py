@@ -9,8 +9,14 @@ cache nor write into the user's home.
 import os
 from pathlib import Path
 
-import pytest
-from hypothesis import settings
+# One OpenMP/BLAS thread per test process (unless the caller sets it), before scikit-learn or NumPy load their
+# runtimes: the tests fit small problems, where a second thread buys nothing and, on a busy 2-core machine, OpenMP's
+# spin-waiting cost far more than the work. Measured at load 9 (issue 25): tests/profile/test_hybrid.py (the
+# HistGradientBoosting checks) 148 s wall, 57 s CPU with the default threads; 8.8 s wall, 6 s CPU with one.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 # Under CI the property tests draw the same examples every run (a red CI then means a change, not a lucky draw);
 # locally they explore new examples each run.
