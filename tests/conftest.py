@@ -72,6 +72,7 @@ _SLOW = (
     "tests/test_hostile.py::test_bootstrap_counts_have_stated_bounds",
     "tests/test_hostile.py::test_schedule_size_in_a_sweep_grid_is_checked_before_expansion",
     "tests/test_hostile.py::test_a_file_size_limit_keeps_the_old_output",
+    "tests/test_hostile.py::test_owned_cases[report-out-existing]",  # the report of a bundle line: 9-12 s
 )
 #: fixtures that need the cell-line data bundle: a test requesting one (directly or through another) is `data`
 _DATA_FIXTURES = {"shared_data", "bundle_tables"}
