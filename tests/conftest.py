@@ -9,8 +9,14 @@ cache nor write into the user's home.
 import os
 from pathlib import Path
 
-import pytest
-from hypothesis import settings
+# One OpenMP/BLAS thread per test process (unless the caller sets it), before scikit-learn or NumPy load their
+# runtimes: the tests fit small problems, where a second thread buys nothing and, on a busy 2-core machine, OpenMP's
+# spin-waiting cost far more than the work. Measured at load 9 (issue 25): tests/profile/test_hybrid.py (the
+# HistGradientBoosting checks) 148 s wall, 57 s CPU with the default threads; 8.8 s wall, 6 s CPU with one.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 # Under CI the property tests draw the same examples every run (a red CI then means a change, not a lucky draw);
 # locally they explore new examples each run.
@@ -40,6 +46,35 @@ _SLOW = (
     "tests/evidence/test_claims.py",  # the evidence tables of the bundle 53 s
     "tests/evidence/test_associations.py",  # expression x GDSC2 on the real subset 32 s
     "tests/bundle/test_bundle_io.py::test_parse_cache_gives_identical_tables_and_can_be_disabled",  # 63 s
+    # The rest of what took more than ~5 s in one run of the fast selection with --durations=0 at load 14 on 2 cores
+    # (2026-12-07; that run's wall time was 5.4 times a quiet one's, so ~1 s and up on a quiet machine):
+    "tests/web/test_hostile_web.py::TestLoad",  # 50 real simulations through a real `chemorad serve`: 185 s
+    "tests/web/test_hostile_web.py::TestFilesAndState::test_a_browser_simulation_is_saved",  # a restart: 13 s
+    "tests/web/test_hostile_web.py::TestBoundedWork::test_a_large_run_gives_its_memory_back",  # 9 s
+    "tests/web/test_pages_new.py::test_a_crawl_from_the_landing_page",  # every link of the site: 32 s
+    "tests/profile/test_predictor.py::test_a_bundle_line_prediction_ignores_its_own_response",  # two bundle fits: 89 s
+    "tests/profile/test_predictor.py::test_stored_state_is_reused_and_a_bad_one_rebuilt",  # 128 s
+    "tests/profile/test_predictor.py::test_a_subset_is_fitted_alone_and_predicts_as_a_larger_state",  # 160 s
+    "tests/profile/test_blackbox.py",  # a boosted-trees fit with its CV folds (40 s) and one on the bundle (24 s)
+    "tests/profile/test_model.py::test_cross_validation_on_synthetic_tables_beats_tissue_baseline",  # 18 s
+    "tests/profile/test_model.py::test_expression_ridge_closed_form_equals_ridgecv",  # 9 s
+    "tests/profile/test_readers.py::test_read_profiles_dir_subset_of_bundle",  # 15 s
+    "tests/evidence/test_kb.py::test_export",  # the knowledge base of the whole bundle, shared by three tests: 21 s
+    "tests/evidence/test_kb.py::test_tsv_columns_are_documented",
+    "tests/test_cli_dynamics.py::test_every_example_runs",  # 11 shipped scenarios: 73 s
+    "tests/test_cli_dynamics.py::test_crossres_evolution_small",  # 13 s
+    "tests/dynamics/test_calibration.py::test_chemo_block_recovers_known_parameters",  # 11 s
+    "tests/dynamics/test_simulator.py::test_counts_never_negative_and_the_seed_reproduces",  # 10 s
+    "tests/dynamics/test_engine.py::test_per_replicate_rates",  # 7 s
+    "tests/test_docs.py::test_python_examples_run[sweeps.md]",  # a Dask sweep: 16 s
+    "tests/report/test_figures.py::test_importing_the_report_layer_chooses_no_backend",  # a fresh interpreter: 9 s
+    # a bounded `chemorad` subprocess each (interpreter start and imports): 4 x 7, 22, 2 x 9, 7 and 7 s
+    "tests/test_hostile.py::test_schedule_sizes_are_checked_before_expansion",
+    "tests/test_hostile.py::test_ctrl_c_during_a_sweep",
+    "tests/test_hostile.py::test_bootstrap_counts_have_stated_bounds",
+    "tests/test_hostile.py::test_schedule_size_in_a_sweep_grid_is_checked_before_expansion",
+    "tests/test_hostile.py::test_a_file_size_limit_keeps_the_old_output",
+    "tests/test_hostile.py::test_owned_cases[report-out-existing]",  # the report of a bundle line: 9-12 s
 )
 #: fixtures that need the cell-line data bundle: a test requesting one (directly or through another) is `data`
 _DATA_FIXTURES = {"shared_data", "bundle_tables"}
@@ -53,7 +88,8 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     root = Path(str(config.rootpath))
     for item in items:
-        where = Path(str(item.path)).relative_to(root).as_posix() + "::" + item.name.split("[")[0]
+        # the node id (folder/file.py::Class::test[params]), so an entry may name a file, a class, a test or one case
+        where = Path(str(item.path)).relative_to(root).as_posix() + item.nodeid[len(item.nodeid.split("::")[0]) :]
         if _DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.data)
         fixtures = set(getattr(item, "fixturenames", ()))

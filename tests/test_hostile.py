@@ -277,6 +277,8 @@ def test_owned_cases(request, args, needle, files, tmp_path):
     assert not list(tmp_path.glob(".chemorad-*")), "a failed command left a hidden folder behind"
     assert files["existing"].read_text() == "<p>the user's own file</p>"
 
+
+def test_a_negative_activity_is_a_loss_that_acts():
     """Issue 17: `specificity --activity -1` was clipped to 0 without a word. Since issue 12 a negative activity is
     the loss of the mechanism and acts: losing glutathione S-transferase sensitises to cisplatin (RF < 1), where
     activity 0 would give RF 1 exactly."""
