@@ -252,6 +252,15 @@ def _jackknife_quantile(abs_residuals: np.ndarray, level: float) -> float:
     return float(r[k - 1]) if k <= len(r) else float("inf")
 
 
+def _tissue_quantiles(model, level: float) -> tuple[float, float]:
+    """(q for a seen tissue, q for an unseen one) of a fitted ridge with a tissue term: jackknife quantiles of its
+    leave-one-out residuals, for an unseen tissue with each training line's tissue effect added back (the error of
+    predicting a line without its tissue's effect)."""
+    q_seen = _jackknife_quantile(np.abs(model.loo_residuals_), level)
+    tau_train = model.tissue_effects_.reindex(model.tissue_train_).fillna(0.0).to_numpy()
+    return q_seen, _jackknife_quantile(np.abs(model.loo_residuals_ + tau_train), level)
+
+
 def _one_hot(labels: np.ndarray, categories: Sequence[str]) -> np.ndarray:
     pos = {c: i for i, c in enumerate(categories)}
     out = np.zeros((len(labels), len(categories)))
@@ -493,9 +502,7 @@ class ResponseModel(TissueInputMixin, RegressorMixin, BaseEstimator):
     def _interval(self, parts: np.ndarray, labels: np.ndarray, index: pd.Index, level: float) -> pd.DataFrame:
         pred = parts.sum(axis=1)
         unseen = self.unseen_tissue(labels)
-        q_seen = _jackknife_quantile(np.abs(self.loo_residuals_), level)
-        tau_train = self.tissue_effects_.reindex(self.tissue_train_).fillna(0.0).to_numpy()
-        q_unseen = _jackknife_quantile(np.abs(self.loo_residuals_ + tau_train), level)
+        q_seen, q_unseen = _tissue_quantiles(self, level)
         q = np.where(unseen, q_unseen, q_seen)
         return pd.DataFrame(
             {"prediction": pred, "lower": pred - q, "upper": pred + q, "unseen_tissue": unseen}, index=index

@@ -57,6 +57,7 @@ from chemorad.profile.estimators import (
     _level,
     _one_hot,
     _response,
+    _tissue_quantiles,
     design,
     split_tissue,
     tissue_percentiles,
@@ -104,9 +105,7 @@ class _Reported:
 
     def _interval(self, pred: np.ndarray, labels, index, level: float) -> pd.DataFrame:
         unseen = self.unseen_tissue(labels)
-        q_seen = _jackknife_quantile(np.abs(self.loo_residuals_), level)
-        tau = self.tissue_effects_.reindex(self.tissue_train_).fillna(0.0).to_numpy()
-        q_unseen = _jackknife_quantile(np.abs(self.loo_residuals_ + tau), level)
+        q_seen, q_unseen = _tissue_quantiles(self, level)
         q = np.where(unseen, q_unseen, q_seen)
         return pd.DataFrame(
             {"prediction": pred, "lower": pred - q, "upper": pred + q, "unseen_tissue": unseen}, index=index

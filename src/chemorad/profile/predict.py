@@ -391,30 +391,16 @@ def _is_linear(models: ModelSet) -> bool:
 
 def _linear_parts(model, arr: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """`ResponseModel`'s terms from its fitted arrays (samples x [features, missingness, tissue, intercept]; row sums
-    are the predictions): the arithmetic of `ResponseModel._parts` and `_combine`, operation for operation, so the
-    numbers are bit-identical (`tests/profile/test_predict_fast.py` checks it)."""
-    z = (np.nan_to_num(arr, nan=0.0) - model.mean_) / model.scale_
-    z[:, ~model.used_] = 0.0
-    if model.missing_groups_:
-        miss = np.isnan(arr)
-        m = np.column_stack([miss[:, g[0]] for g in model.missing_groups_]).astype(float)
-        m = (m - model.missing_mean_) / model.missing_scale_
-        missing = m @ model.missing_coef_.to_numpy()
-    else:
-        missing = np.zeros(len(arr))
-    effects = model.tissue_effects_
-    tissue_term = np.array([effects.get(t, 0.0) if t is not None else 0.0 for t in labels])
-    return np.column_stack([z * model.coef_.to_numpy(), missing, tissue_term, np.full(len(z), model.intercept_)])
+    are the predictions), without its input validation or DataFrames (`tests/profile/test_predict_fast.py` checks the
+    numbers are identical to `ResponseModel.predict`)."""
+    return model._combine(*model._parts(arr, labels))
 
 
 def _linear_quantiles(model, level: float) -> tuple[float, float]:
-    """(q for a seen tissue, q for an unseen one) of `ResponseModel._interval`: jackknife quantiles of the stored
-    leave-one-out residuals (for an unseen tissue, with the line's tissue effect added back)."""
-    from chemorad.profile.estimators import _jackknife_quantile
+    """(q for a seen tissue, q for an unseen one) of `ResponseModel._interval` (`estimators._tissue_quantiles`)."""
+    from chemorad.profile.estimators import _tissue_quantiles
 
-    q_seen = _jackknife_quantile(np.abs(model.loo_residuals_), level)
-    tau_train = model.tissue_effects_.reindex(model.tissue_train_).fillna(0.0).to_numpy()
-    return q_seen, _jackknife_quantile(np.abs(model.loo_residuals_ + tau_train), level)
+    return _tissue_quantiles(model, level)
 
 
 def _percentiles(y_train: np.ndarray, tissue_train: np.ndarray, pred: np.ndarray, labels: np.ndarray):
