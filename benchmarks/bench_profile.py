@@ -108,7 +108,7 @@ def pide_check(oof_csv: Path, data: Path | None) -> list[str]:
     from chemorad.bundle import datasets as ds
     from chemorad.bundle.pide import pide_lines
     from chemorad.profile.estimators import CHAIN
-    from chemorad.profile.selection import _ESTIMATORS, _chain_or_nan, _stack_input
+    from chemorad.profile.selection import _chain_or_nan, _estimators, _stack_input
     from chemorad.profile.training import bundle_tables, usable_lines, with_tissue
 
     cat = catalog()
@@ -155,7 +155,7 @@ def pide_check(oof_csv: Path, data: Path | None) -> list[str]:
                 both = [s for s in [*lines, *others] if s in expr.index and s in feats.index]
                 chain = _chain_or_nan(cat, "radiotherapy", mech.reindex(both))
                 X = _stack_input(expr, feats, pd.Index(both), tissue.reindex(both), chain)
-            model = _ESTIMATORS[name]().fit(X.loc[lines], y)
+            model = _estimators()[name]().fit(X.loc[lines], y)
             pred = pd.concat([pred, pd.Series(model.predict(X.loc[others]), index=others)])
         sf2 = pide.loc[pred.index, "sf2"].to_numpy()
         alpha = pide.loc[pred.index, "alpha"].to_numpy()

@@ -129,10 +129,10 @@ def predict_cmd(
     """
     if model not in ("ridge", "calibrated"):
         raise ChemoradError(f"--model must be ridge or calibrated (got {model!r})")
-    from chemorad.profile.predictor import estimator_class
+    from chemorad.profile.fitted import check_estimator
 
     try:
-        estimator_class(estimator)
+        check_estimator(estimator)
     except ChemoradError as exc:
         raise ChemoradError(f"--estimator: {exc}") from None
     if model == "calibrated":  # calibration: kept apart from the ridge path

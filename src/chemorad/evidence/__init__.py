@@ -11,18 +11,7 @@ below; this package tests claims on it.
 - `crossres`, `mediation`: cross-resistance and the share of it catalog-linked mechanisms explain;
 - `conditional`: responses predicted from an observed one (within-tissue Gaussian copula);
 - `kb`, `kb_models`: the graded knowledge base and its versioned schema.
+
+The package imports none of its modules: a prediction reads `scores` alone and should not load scipy.stats with
+`associations` (import the functions from their modules, e.g. ``from chemorad.evidence.curves import fit_lq``).
 """
-
-from chemorad.evidence.associations import associations, bh_fdr, covariate_design, partial_correlation
-from chemorad.evidence.curves import fit_lq, lq_auc, lq_d10, lq_survival
-
-__all__ = [
-    "associations",
-    "bh_fdr",
-    "covariate_design",
-    "fit_lq",
-    "lq_auc",
-    "lq_d10",
-    "lq_survival",
-    "partial_correlation",
-]

@@ -33,11 +33,11 @@ from chemorad.profile.estimators import (
     BoostedTrees,
     TissueInputMixin,
     _enough,
-    _jackknife_quantile,
     _level,
     design,
     tissue_percentiles,
 )
+from chemorad.profile.ridge_terms import jackknife_quantile
 
 __all__ = ["BASES", "UNATTRIBUTED", "BlackBoxResponse", "user_regressor"]
 
@@ -121,8 +121,8 @@ class BlackBoxResponse(TissueInputMixin, RegressorMixin, BaseEstimator):
         parts[:, len(self.score_names_) - 1] = pred - self.intercept_ - tau
         parts[:, -2], parts[:, -1] = tau, self.intercept_
         unseen = self.unseen_tissue(labels)
-        q_seen = _jackknife_quantile(np.abs(self.cv_residuals_), level)
-        q_unseen = _jackknife_quantile(np.abs(self.cv_residuals_ + self._tissue_term(self.tissue_train_)), level)
+        q_seen = jackknife_quantile(np.abs(self.cv_residuals_), level)
+        q_unseen = jackknife_quantile(np.abs(self.cv_residuals_ + self._tissue_term(self.tissue_train_)), level)
         q = np.where(unseen, q_unseen, q_seen)
         iv = pd.DataFrame({"prediction": pred, "lower": pred - q, "upper": pred + q, "unseen_tissue": unseen}, index)
         cols = [*self.score_names_, "missingness", "tissue", "intercept"]

@@ -68,6 +68,9 @@ from sklearn.utils import column_or_1d
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from chemorad.errors import ChemoradError
+from chemorad.profile.ridge_terms import CHAIN, TISSUE, RidgeTerms, tissue_percentiles
+from chemorad.profile.ridge_terms import check_level as _level
+from chemorad.profile.ridge_terms import tissue_labels as _labels
 
 __all__ = [
     "ALPHAS",
@@ -83,10 +86,6 @@ __all__ = [
 ALPHAS = tuple(float(a) for a in np.logspace(-2, 4, 25))
 #: penalty grid for the tissue effects (shrinkage n_t / (n_t + lambda) towards the mean tissue)
 TISSUE_ALPHAS = (1e-3, 0.3, 1.0, 3.0, 10.0, 30.0)
-#: default name of the tissue column of X
-TISSUE = "tissue"
-#: the one label every line gets when a model is fitted without tissue (`tissue_column=None`)
-NO_TISSUE = "(no tissue)"
 
 _MISSINGNESS = "missingness"
 _INTERCEPT = "intercept"
@@ -141,15 +140,6 @@ def split_tissue(X, tissue_column) -> tuple[object, np.ndarray | None]:
         )
     j = _column_position(tissue_column, X.shape[1])
     return np.delete(X, j, axis=1), X[:, j]
-
-
-def _labels(raw: np.ndarray | None, n: int) -> np.ndarray:
-    """Tissue labels as strings (None = missing: the line gets no tissue term); one common label when the model
-    ignores tissue."""
-    if raw is None:
-        return np.full(n, NO_TISSUE, dtype=object)
-    missing = pd.isna(raw)
-    return np.array([None if m else str(x) for x, m in zip(raw, missing, strict=True)], dtype=object)
 
 
 def design(est, X, y=None, *, fitting: bool) -> tuple[np.ndarray, np.ndarray, pd.Index, np.ndarray | None]:
@@ -232,33 +222,11 @@ def _enough(n: int) -> None:
         raise ChemoradError(f"X: {n} sample(s) (lines); at least 3 are needed to fit")
 
 
-def _level(level: float) -> float:
-    if not (isinstance(level, int | float) and 0.0 < float(level) < 1.0):
-        raise ChemoradError(f"level: expected a coverage in (0, 1), got {level!r}")
-    return float(level)
-
-
 def _grid(values, name: str) -> np.ndarray:
     arr = np.atleast_1d(np.asarray(values, dtype=float))
     if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
         raise ChemoradError(f"{name}: expected a non-empty list of positive penalties, got {values!r}")
     return arr
-
-
-def _jackknife_quantile(abs_residuals: np.ndarray, level: float) -> float:
-    """The ceil((n + 1) level)-th smallest absolute residual (inf when that exceeds n)."""
-    r = np.sort(np.asarray(abs_residuals, dtype=float))
-    k = int(np.ceil((len(r) + 1) * level))
-    return float(r[k - 1]) if k <= len(r) else float("inf")
-
-
-def _tissue_quantiles(model, level: float) -> tuple[float, float]:
-    """(q for a seen tissue, q for an unseen one) of a fitted ridge with a tissue term: jackknife quantiles of its
-    leave-one-out residuals, for an unseen tissue with each training line's tissue effect added back (the error of
-    predicting a line without its tissue's effect)."""
-    q_seen = _jackknife_quantile(np.abs(model.loo_residuals_), level)
-    tau_train = model.tissue_effects_.reindex(model.tissue_train_).fillna(0.0).to_numpy()
-    return q_seen, _jackknife_quantile(np.abs(model.loo_residuals_ + tau_train), level)
 
 
 def _one_hot(labels: np.ndarray, categories: Sequence[str]) -> np.ndarray:
@@ -318,29 +286,6 @@ def _loo_mse_path(F: np.ndarray, S: np.ndarray, y: np.ndarray, fixed_penalty: np
     return np.mean(loo**2, axis=0)
 
 
-def tissue_percentiles(y_train: np.ndarray, tissue_train: np.ndarray, pred, tissue) -> pd.DataFrame:
-    """Where each prediction falls among the observed responses `y_train` of the training lines of its tissue.
-
-    percentile = 100 * (#{y_i < pred} + #{y_i == pred} / 2) / n_t over training lines i of that tissue; a tissue not
-    seen in training is placed among all training lines (reference 'all lines'). Higher = more resistant. Columns:
-    percentile, n_reference, reference; indexed like `pred` when it is a Series.
-    """
-    p = np.asarray(pred, dtype=float).ravel()
-    labels = _labels(np.asarray(tissue, dtype=object).ravel(), len(p))
-    if len(labels) != len(p):
-        raise ChemoradError(f"tissue: {len(labels)} label(s) for {len(p)} prediction(s)")
-    rows = []
-    for value, lab in zip(p, labels, strict=True):
-        ref = y_train[tissue_train == lab] if lab is not None else y_train[:0]
-        where = lab
-        if len(ref) == 0:
-            ref, where = y_train, "all lines (unseen tissue)"
-        pct = 100.0 * (np.sum(ref < value) + 0.5 * np.sum(ref == value)) / len(ref)
-        rows.append({"percentile": pct, "n_reference": len(ref), "reference": where})
-    index = pred.index if isinstance(pred, pd.Series) else None
-    return pd.DataFrame(rows, index=index)
-
-
 # ------------------------------------------------------------------------------------------------- the model
 class TissueInputMixin:
     """scikit-learn tags of the estimators here: missing values are allowed, and X carries a string tissue column
@@ -353,7 +298,7 @@ class TissueInputMixin:
         return tags
 
 
-class ResponseModel(TissueInputMixin, RegressorMixin, BaseEstimator):
+class ResponseModel(TissueInputMixin, RidgeTerms, RegressorMixin, BaseEstimator):
     """Penalised linear model of one response from mechanism activity scores and tissue (formulas in the module doc).
 
     Parameters
@@ -380,20 +325,6 @@ class ResponseModel(TissueInputMixin, RegressorMixin, BaseEstimator):
         self.tissue_alphas = tissue_alphas
         self.missing_indicator = missing_indicator
         self.tissue_column = tissue_column
-
-    def _parts(self, arr: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Standardised scores (n x features), standardised indicators (n x k), tissue term (n)."""
-        z = (np.nan_to_num(arr, nan=0.0) - self.mean_) / self.scale_
-        z[:, ~self.used_] = 0.0
-        if self.missing_groups_:
-            miss = np.isnan(arr)
-            m = np.column_stack([miss[:, g[0]] for g in self.missing_groups_]).astype(float)
-            m = (m - self.missing_mean_) / self.missing_scale_
-        else:
-            m = np.zeros((arr.shape[0], 0))
-        effects = self.tissue_effects_
-        tissue_term = np.array([effects.get(t, 0.0) if t is not None else 0.0 for t in labels])
-        return z, m, tissue_term
 
     # ------------------------------------------------------------------------------------------------------ fit
     def fit(self, X, y):
@@ -465,17 +396,10 @@ class ResponseModel(TissueInputMixin, RegressorMixin, BaseEstimator):
         """Predicted response per line (tissue term 0 for a tissue never seen in training; see `unseen_tissue`)."""
         return self._terms(X)[0].sum(axis=1)
 
-    def _combine(self, z: np.ndarray, m: np.ndarray, tissue_term: np.ndarray) -> np.ndarray:
-        """Columns: per-feature contributions, missingness, tissue, intercept (their row sums are the predictions)."""
-        contrib = z * self.coef_.to_numpy()
-        miss = m @ self.missing_coef_.to_numpy() if m.shape[1] else np.zeros(len(z))
-        return np.column_stack([contrib, miss, tissue_term, np.full(len(z), self.intercept_)])
-
     def unseen_tissue(self, tissue) -> np.ndarray:
         """True for each label that is missing or was not among the training lines' tissues."""
         check_is_fitted(self, "coef_")
-        labels = np.asarray(tissue, dtype=object)
-        return np.array([pd.isna(t) or str(t) not in self.tissue_effects_.index for t in labels], dtype=bool)
+        return super().unseen_tissue(tissue)
 
     def attributions(self, X) -> pd.DataFrame:
         """Per line: each score's contribution coef_j * z_j, then 'missingness', 'tissue' and 'intercept' columns.
@@ -499,20 +423,11 @@ class ResponseModel(TissueInputMixin, RegressorMixin, BaseEstimator):
         parts, labels, index = self._terms(X)
         return self._interval(parts, labels, index, level)
 
-    def _interval(self, parts: np.ndarray, labels: np.ndarray, index: pd.Index, level: float) -> pd.DataFrame:
-        pred = parts.sum(axis=1)
-        unseen = self.unseen_tissue(labels)
-        q_seen, q_unseen = _tissue_quantiles(self, level)
-        q = np.where(unseen, q_unseen, q_seen)
-        return pd.DataFrame(
-            {"prediction": pred, "lower": pred - q, "upper": pred + q, "unseen_tissue": unseen}, index=index
-        )
-
     def percentile_in_tissue(self, pred, tissue) -> pd.DataFrame:
         """Where each prediction falls among the observed responses of the training lines of its tissue
         (`tissue_percentiles`)."""
         check_is_fitted(self, "coef_")
-        return tissue_percentiles(self.y_train_, self.tissue_train_, pred, tissue)
+        return super().percentile_in_tissue(pred, tissue)
 
     def coefficients(self) -> pd.DataFrame:
         """Fitted terms, largest |coef| first: kind ('score', 'missingness', 'tissue'), name, coef."""
@@ -738,10 +653,6 @@ class BoostedTrees(TissueInputMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         arr, labels, _, _ = design(self, X, fitting=False)
         return self.model_.predict(self._matrix(arr, labels))
-
-
-#: the column of X holding the damage chain's mechanistic prediction for `ChainResidualRidge`
-CHAIN = "chain"
 
 
 class ChainResidualRidge(TissueInputMixin, RegressorMixin, BaseEstimator):

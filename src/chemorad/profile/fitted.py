@@ -32,10 +32,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import sys
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -43,30 +44,84 @@ import pandas as pd
 
 from chemorad.catalog.load import Catalog
 from chemorad.errors import ChemoradError, unknown
-from chemorad.profile.blackbox import BlackBoxResponse
-from chemorad.profile.estimators import ResponseModel
 from chemorad.profile.fitted_state import NotStorable, from_state, to_state
-from chemorad.profile.gene_models import ChainResponse, GeneRidgeResponse, HybridResponse, StackedResponse
+from chemorad.profile.ridge_terms import StoredRidge
 from chemorad.profile.training import ModelSet, fit_all
 
-__all__ = ["ESTIMATORS", "FORMAT", "N_FOLDS", "FittedModels", "fitted_models", "state_key"]
+__all__ = [
+    "ESTIMATORS",
+    "FORMAT",
+    "N_FOLDS",
+    "EstimatorRegistry",
+    "FittedModels",
+    "check_estimator",
+    "estimator_inputs",
+    "fitted_models",
+    "state_key",
+]
 
 #: bump when the stored layout changes
 FORMAT = 1
 #: cross-fitting folds for the bundle lines' own predictions (the benchmark's K)
 N_FOLDS = 5
 SEED = 0
+
+
+class EstimatorRegistry(Mapping):
+    """Estimator name -> class, each imported when first looked up (``"module:Class"`` paths), so that reading a
+    stored marker ridge for prediction loads no estimator module and no scikit-learn (`ridge_terms`). Each entry also
+    declares the inputs its class reads (`model_inputs`), so the inputs of a name are known without the import; the
+    tests check every declaration against the class's own `inputs` attribute."""
+
+    def __init__(self, entries: dict[str, tuple[str, tuple[str, ...]]]) -> None:
+        self._entries = dict(entries)
+        self._classes: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        if name not in self._classes:
+            import importlib
+
+            module, cls = self._entries[name][0].split(":")
+            self._classes[name] = getattr(importlib.import_module(module), cls)
+        return self._classes[name]
+
+    def __contains__(self, name: object) -> bool:  # Mapping's would import the class
+        return name in self._entries
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def inputs(self, name: str) -> tuple[str, ...]:
+        """The inputs the estimator `name` reads (`model_inputs.inputs_of` of its class)."""
+        return self._entries[name][1]
+
+    def class_named(self, class_name: str) -> type:
+        """The class of the entry whose class is called `class_name` (imports that one only); KeyError if none."""
+        for name, (path, _) in self._entries.items():
+            if path.split(":")[1] == class_name:
+                return self[name]
+        raise KeyError(class_name)
+
+
 #: estimator name -> class; every class here has the attributions and intervals `predict` reports, and reads the
 #: inputs its `inputs` attribute names (`model_inputs`). 'marker' is the default (docs/profile.md: why, with the
 #: benchmark's figures). Besides these names, 'module:Class' names any scikit-learn regressor (`user_estimator`).
-ESTIMATORS: dict[str, type] = {
-    "marker": ResponseModel,
-    "boosted": BlackBoxResponse,
-    "gene": GeneRidgeResponse,
-    "chain": ChainResponse,
-    "hybrid": HybridResponse,
-    "stacked": StackedResponse,
-}
+ESTIMATORS = EstimatorRegistry(
+    {
+        "marker": ("chemorad.profile.estimators:ResponseModel", ("markers",)),
+        "boosted": ("chemorad.profile.blackbox:BlackBoxResponse", ("markers",)),
+        "gene": ("chemorad.profile.gene_models:GeneRidgeResponse", ("genes",)),
+        "chain": ("chemorad.profile.gene_models:ChainResponse", ("chain",)),
+        "hybrid": ("chemorad.profile.gene_models:HybridResponse", ("genes", "chain")),
+        "stacked": ("chemorad.profile.gene_models:StackedResponse", ("markers", "genes", "chain")),
+    }
+)
+#: stored class name -> read-only stand-in for prediction (`fitted_state.from_state`'s views): the marker ridge
+#: predicts from its arrays without scikit-learn (`ridge_terms`)
+_VIEWS = {StoredRidge.stands_for: StoredRidge}
 #: the modules whose source decides the fitted numbers (their text is part of the key)
 _CODE = (
     "chemorad.profile.estimators",
@@ -82,8 +137,6 @@ _CODE = (
     "chemorad.evidence.responses",
 )
 _MEMO: dict[tuple, FittedModels] = {}
-#: estimators stored inside another (`fitted_state.to_state`): the registry's own classes, exactly
-_NESTED = tuple(ESTIMATORS.values())
 
 
 def estimator_class(name: str) -> type:
@@ -93,14 +146,30 @@ def estimator_class(name: str) -> type:
     if ":" in name:
         from functools import partial
 
-        from chemorad.profile.blackbox import user_regressor
+        from chemorad.profile.blackbox import BlackBoxResponse, user_regressor
 
         user_regressor(name)
         return partial(BlackBoxResponse, base=name)
-    if name not in ESTIMATORS:
+    check_estimator(name)
+    return ESTIMATORS[name]
+
+
+def check_estimator(name: str) -> str:
+    """`name` when it names an estimator (as `estimator_class`, without importing a registry class); else the same
+    one-line error."""
+    if ":" in name:
+        estimator_class(name)
+    elif name not in ESTIMATORS:
         err = unknown("estimator", name, ESTIMATORS)
         raise ChemoradError(f"{err}; known: {', '.join(ESTIMATORS)}")
-    return ESTIMATORS[name]
+    return name
+
+
+def estimator_inputs(name: str) -> tuple[str, ...]:
+    """The inputs the estimator `name` reads (`model_inputs.inputs_of`), without importing a registry class."""
+    from chemorad.profile.model_inputs import inputs_of
+
+    return ESTIMATORS.inputs(check_estimator(name)) if ":" not in name else inputs_of(estimator_class(name))
 
 
 def _sha(payload: bytes) -> str:
@@ -129,13 +198,13 @@ def bundle_hash(data) -> str:
 
 def code_hash() -> str:
     """SHA-256 of chemorad's version and the source of the modules in `_CODE`."""
-    import importlib
+    from importlib.util import find_spec
 
     import chemorad
 
     parts = [chemorad.__version__, str(FORMAT)]
-    for name in _CODE:
-        parts.append(Path(importlib.import_module(name).__file__).read_text(encoding="utf-8"))
+    for name in _CODE:  # read, not imported: a prediction from stored models loads no estimator module
+        parts.append(Path(find_spec(name).origin).read_text(encoding="utf-8"))
     return _sha("\n".join(parts).encode())
 
 
@@ -168,7 +237,7 @@ class FittedModels:
     def __init__(
         self, cat: Catalog, estimator: str = "marker", params: dict | None = None, therapies: list[str] | None = None
     ) -> None:
-        estimator_class(estimator)
+        check_estimator(estimator)
         self.cat = cat
         self.estimator = estimator
         self.params = dict(params or {})
@@ -181,12 +250,12 @@ class FittedModels:
         from chemorad.bundle.names import canonical_name
         from chemorad.evidence.responses import responses
         from chemorad.profile.activities import reference
-        from chemorad.profile.model_inputs import inputs_of, training_table
+        from chemorad.profile.model_inputs import training_table
         from chemorad.profile.selection import line_folds
 
         ref = reference(self.cat, data)
         resp = responses(self.cat, data)
-        inputs = inputs_of(estimator_class(self.estimator))
+        inputs = estimator_inputs(self.estimator)
         features = training_table(self.cat, data, ref, inputs, self.therapies)
         tables = (features, resp, ref.tissue)
         lines = {canonical_name(s) for s in ds.cell_lines(data).index} | set(map(str, resp.index))
@@ -218,7 +287,7 @@ class FittedModels:
             out.append(self.full_ if fold is None else self.folds_[int(fold)])
         for models in out:
             if isinstance(models, _LazySet):
-                models.build()
+                models.build(light=True)
         return out
 
     # ------------------------------------------------------------------------------------------------- storage
@@ -237,7 +306,7 @@ class FittedModels:
             entry = {"therapy": models.therapy, "skipped": models.skipped, "models": {}}
             for i, (col, model) in enumerate(models.items()):
                 prefix = f"{name}.{i}."
-                a, desc = to_state(model, prefix, strings, _NESTED)
+                a, desc = to_state(model, prefix, strings, tuple(ESTIMATORS.values()))
                 arrays.update(a)
                 entry["models"][col] = {"prefix": prefix, **desc}
             sets[name] = entry
@@ -271,8 +340,9 @@ class FittedModels:
         out = cls(cat, meta["estimator"], meta["params"], meta["therapies"])
         out.key_ = meta["key"]
         out.fold_of_ = pd.Series(meta["folds"]["fold"], index=pd.Index(meta["folds"]["lines"], name="cell_line"))
-        sets = [_LazySet(meta["sets"][name], arrays, meta["strings"]) for name in _SET_NAMES]
-        sets[0].build()  # the full models: a damaged archive is found here, not in the middle of a prediction
+        table = np.array(meta["strings"], dtype=object)
+        sets = [_LazySet(meta["sets"][name], arrays, table) for name in _SET_NAMES]
+        sets[0].build(light=True)  # the full models: a damaged archive is found here, not in the middle of a prediction
         out.full_, out.folds_ = sets[0], sets[1:]
         return out
 
@@ -306,26 +376,29 @@ class _Unpacked:
 
     def __getitem__(self, name: str) -> np.ndarray:
         buf, start, shape = self.where[name]
-        size = int(np.prod(shape)) if shape else 1
+        size = math.prod(shape)
         return self.buffers[buf][start : start + size].reshape(shape)
 
 
 class _LazySet(ModelSet):
     """A stored `ModelSet` whose models are rebuilt from the archive by `build` (called by
     `FittedModels.models_for` before use: a prediction of one new sample needs the full set only; of one bundle
-    line, its fold's)."""
+    line, its fold's). `build(light=True)` gives the prediction path's read-only stand-ins where there is one
+    (`_VIEWS`: the marker ridge as `ridge_terms.StoredRidge`); storing the set again rebuilds the estimators."""
 
-    def __init__(self, entry: dict, arrays: _Unpacked, strings: list) -> None:
+    def __init__(self, entry: dict, arrays: _Unpacked, strings: np.ndarray) -> None:
         super().__init__()
         self.therapy = dict(entry["therapy"])
         self.skipped = dict(entry["skipped"])
-        self._entry, self._arrays, self._strings, self._built = entry, arrays, strings, False
+        self._entry, self._arrays, self._strings, self._built = entry, arrays, strings, None
 
-    def build(self) -> None:
-        if not self._built:
+    def build(self, light: bool = False) -> None:
+        if self._built is None or (self._built and not light):
+            views = _VIEWS if light else None
             for col, desc in self._entry["models"].items():
-                dict.__setitem__(self, col, from_state(ESTIMATORS, self._arrays, desc["prefix"], desc, self._strings))
-            self._built = True
+                model = from_state(ESTIMATORS, self._arrays, desc["prefix"], desc, self._strings, views)
+                dict.__setitem__(self, col, model)
+            self._built = light
 
 
 def _state_path(folder: Path, data, estimator: str, therapies: list[str] | None) -> Path:
@@ -361,7 +434,7 @@ def fitted_models(
     cls = cls or FittedModels
     from chemorad.bundle.cache import cache_dir as default_cache_dir  # `Context.cache_dir`'s default
 
-    estimator_class(estimator)
+    check_estimator(estimator)
     params = dict(params or {})
     therapies = None if therapies is None else sorted(set(therapies))
     key = state_key(cat, data, estimator, {"params": params, "therapies": therapies})

@@ -95,20 +95,23 @@ def to_state(
     return arrays, {"class": type(est).__name__, "params": params, "attrs": attrs}
 
 
-def from_state(classes: dict[str, type], arrays, prefix: str, desc: dict, strings: list):
-    """The estimator `to_state` described, its class looked up by class name in `classes` (nothing else is
-    instantiated); `strings` is the archive's text table. Raises KeyError, IndexError or ValueError on a state that
-    does not match (the caller treats it as corrupt)."""
-    cls = {c.__name__: c for c in classes.values()}[desc["class"]]
-    table = np.array(strings, dtype=object)
-    est = cls(**desc["params"])
+def from_state(classes, arrays, prefix: str, desc: dict, strings, views: dict | None = None):
+    """The estimator `to_state` described, its class looked up by class name in `classes` (a mapping name -> class;
+    nothing else is instantiated; a mapping with a ``class_named`` method resolves that one class only); `strings` is
+    the archive's text table (a list, or the object array of it, built once per archive). `views`: class name -> a
+    read-only stand-in built from (parameters, fitted attributes) instead of the class (`ridge_terms.StoredRidge`
+    for the prediction path; never for a nested estimator, whose holder calls its full interface). Raises KeyError,
+    IndexError or ValueError on a state that does not match (the caller treats it as corrupt)."""
+    table = strings if isinstance(strings, np.ndarray) else np.array(strings, dtype=object)
+    attrs = {}
     for name, spec in desc["attrs"].items():
         kind = spec["kind"]
         if kind == "series":
             values = np.asarray(arrays[prefix + name])
             index = pd.Index(table[np.asarray(arrays[prefix + name + ".index"])], dtype=object)
-            value = pd.Series(values, index=index, name=spec["name"])
-            value = value.astype(spec["dtype"])
+            value = pd.Series(values, index=index, name=spec["name"], copy=False)
+            if str(value.dtype) != spec["dtype"]:  # only then: astype costs as much as the Series itself
+                value = value.astype(spec["dtype"])
         elif kind == "array":
             value = np.asarray(arrays[prefix + name])
         elif kind == "text":
@@ -116,8 +119,15 @@ def from_state(classes: dict[str, type], arrays, prefix: str, desc: dict, string
         elif kind == "value":
             value = spec["value"]
         elif kind == "estimator":
-            value = from_state(classes, arrays, f"{prefix}{name}.", spec["desc"], strings)
+            value = from_state(classes, arrays, f"{prefix}{name}.", spec["desc"], table)
         else:
             raise ValueError(f"unknown attribute kind {kind!r}")
+        attrs[name] = value
+    if views and desc["class"] in views:
+        return views[desc["class"]](desc["params"], attrs)
+    find = getattr(classes, "class_named", None)
+    cls = find(desc["class"]) if find is not None else {c.__name__: c for c in classes.values()}[desc["class"]]
+    est = cls(**desc["params"])
+    for name, value in attrs.items():
         setattr(est, name, value)
     return est

@@ -52,16 +52,15 @@ from chemorad.profile.estimators import (
     ExpressionRidge,
     ResponseModel,
     TissueInputMixin,
-    _jackknife_quantile,
     _labels,
     _level,
     _one_hot,
     _response,
-    _tissue_quantiles,
     design,
     split_tissue,
     tissue_percentiles,
 )
+from chemorad.profile.ridge_terms import CHAIN_TERM, GENE, jackknife_quantile, tissue_quantiles
 
 __all__ = [
     "CHAIN_TERM",
@@ -74,10 +73,6 @@ __all__ = [
     "gene_columns",
 ]
 
-#: prefix of the expression gene columns
-GENE = "gene:"
-#: the attribution term of the damage chain's part
-CHAIN_TERM = "chain (mechanistic)"
 #: the attribution term of the genes not reported one by one
 OTHER_GENES = "(other genes)"
 _REST = ["missingness", "tissue", "intercept"]
@@ -105,7 +100,7 @@ class _Reported:
 
     def _interval(self, pred: np.ndarray, labels, index, level: float) -> pd.DataFrame:
         unseen = self.unseen_tissue(labels)
-        q_seen, q_unseen = _tissue_quantiles(self, level)
+        q_seen, q_unseen = tissue_quantiles(self, level)
         q = np.where(unseen, q_unseen, q_seen)
         return pd.DataFrame(
             {"prediction": pred, "lower": pred - q, "upper": pred + q, "unseen_tissue": unseen}, index=index
@@ -221,7 +216,7 @@ class ChainResponse(_Reported, TissueInputMixin, RegressorMixin, BaseEstimator):
         return np.array([pd.isna(t) or str(t) not in known for t in np.asarray(tissue, dtype=object)], dtype=bool)
 
     def _interval(self, pred, labels, index, level):
-        q = _jackknife_quantile(np.abs(self.loo_residuals_), level)
+        q = jackknife_quantile(np.abs(self.loo_residuals_), level)
         unseen = self.unseen_tissue(labels)
         return pd.DataFrame({"prediction": pred, "lower": pred - q, "upper": pred + q, "unseen_tissue": unseen}, index)
 

@@ -21,8 +21,7 @@ import pandas as pd
 
 from chemorad.catalog.load import Catalog
 from chemorad.errors import ChemoradError
-from chemorad.profile.estimators import CHAIN
-from chemorad.profile.gene_models import GENE
+from chemorad.profile.ridge_terms import CHAIN, GENE
 from chemorad.profile.training import for_therapy, has_chain
 
 __all__ = ["for_therapy", "has_chain", "inputs_of", "sample_table", "training_table"]

@@ -37,6 +37,7 @@ Physical ranges: a prediction (and its interval) outside the range its metric ca
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -52,9 +53,9 @@ from chemorad.errors import ChemoradError
 from chemorad.evidence.scores import SD_PER_ACTIVITY
 from chemorad.profile.activities import SampleScores, reference, sample_scores
 from chemorad.profile.bounds import bounds_text, check_finite_features, clip_to_range, physical_range
-from chemorad.profile.gene_models import CHAIN_TERM
-from chemorad.profile.model_inputs import for_therapy, has_chain, inputs_of, sample_table
+from chemorad.profile.model_inputs import for_therapy, has_chain, sample_table
 from chemorad.profile.readers import Profile
+from chemorad.profile.ridge_terms import CHAIN_TERM, StoredRidge, check_level, tissue_labels, tissue_quantiles
 from chemorad.profile.selection import chain_prediction
 from chemorad.profile.training import ModelSet, with_tissue
 
@@ -382,11 +383,14 @@ def _predict_column(cat: Catalog, col: str, tid: str, model, members: list[str],
 
 
 def _is_linear(models: ModelSet) -> bool:
-    """True when every model of the set is exactly a `ResponseModel` (its fitted arrays give the prediction and the
-    attributions directly: `_predict_linear`); any other estimator goes through its own `explain`."""
-    from chemorad.profile.estimators import ResponseModel
-
-    return len(models) > 0 and all(type(m) is ResponseModel for m in models.values())
+    """True when every model of the set is exactly a `ResponseModel` or its stored stand-in `StoredRidge` (their
+    fitted arrays give the prediction and the attributions directly: `_predict_linear`); any other estimator goes
+    through its own `explain`."""
+    linear = {StoredRidge}
+    estimators = sys.modules.get("chemorad.profile.estimators")  # not loaded: no model can be a ResponseModel
+    if estimators is not None:
+        linear.add(estimators.ResponseModel)
+    return len(models) > 0 and all(type(m) in linear for m in models.values())
 
 
 def _linear_parts(model, arr: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -397,10 +401,8 @@ def _linear_parts(model, arr: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def _linear_quantiles(model, level: float) -> tuple[float, float]:
-    """(q for a seen tissue, q for an unseen one) of `ResponseModel._interval` (`estimators._tissue_quantiles`)."""
-    from chemorad.profile.estimators import _tissue_quantiles
-
-    return _tissue_quantiles(model, level)
+    """(q for a seen tissue, q for an unseen one) of `ResponseModel._interval` (`ridge_terms.tissue_quantiles`)."""
+    return tissue_quantiles(model, level)
 
 
 def _percentiles(y_train: np.ndarray, tissue_train: np.ndarray, pred: np.ndarray, labels: np.ndarray):
@@ -428,12 +430,10 @@ def _predict_linear(models: ModelSet, members: list[str], ctx: _Context):
     `members`, from the models' fitted arrays: per column a few NumPy operations on all samples at once, and each table
     built once for all columns. The same numbers, rows and order as `_predict_column` column by column (the tests
     compare the two)."""
-    from chemorad.profile.estimators import _labels, _level
-
-    level = _level(ctx.level)
+    level = check_level(ctx.level)
     tg = ctx.tissue.loc[members]
     tissue = tg.to_numpy(dtype=object)
-    labels = _labels(tissue, len(members))
+    labels = tissue_labels(tissue, len(members))
     X = ctx.X.loc[members]
     arrays: dict[tuple, np.ndarray] = {}
     cols = list(models)
@@ -621,7 +621,7 @@ def predict_profile(
     """Score `profile`'s samples against the bundle and predict them with the fitted predictor of this bundle, catalog
     and estimator (`fitted.fitted_models`: fitted once, then read from the cache folder; a stored predictor of every
     therapy serves a request for some, otherwise only the wanted `therapies` are fitted; see module doc)."""
-    from chemorad.profile.fitted import estimator_class, fitted_models
+    from chemorad.profile.fitted import estimator_inputs, fitted_models
 
     wanted = None if therapies is None else list(therapies)
     if wanted is not None:
@@ -633,7 +633,7 @@ def predict_profile(
     ss = sample_scores(cat, profile, ref)
     check_finite_features(ss.markers, profile.sources)
     _check_measured(ss)
-    sample_table(cat, profile, ss, inputs_of(estimator_class(estimator)), [])  # refuses missing inputs before a fit
+    sample_table(cat, profile, ss, estimator_inputs(estimator), [])  # refuses missing inputs before a fit
     fitted = fitted_models(cat, data, estimator, therapies=wanted, progress=progress)
     return predict_with(fitted, profile, data, wanted, level, scores=(ref, ss))
 
@@ -679,9 +679,9 @@ def predict_with(
         groups.setdefault(id(models), (_only(models, wanted), []))[1].append(s)
     if in_bundle:
         notes.append(_held_out_note(in_bundle))
-    from chemorad.profile.fitted import estimator_class
+    from chemorad.profile.fitted import estimator_inputs
 
-    X, input_notes = sample_table(cat, profile, ss, inputs_of(estimator_class(fitted.estimator)), fitted.therapies)
+    X, input_notes = sample_table(cat, profile, ss, estimator_inputs(fitted.estimator), fitted.therapies)
     notes += input_notes
     ctx = _Context(X, ss.tissue.reindex(ss.markers.index), _linked(cat), _owners(ref.plan.members), {}, level)
     ctx.per_therapy = has_chain(X)

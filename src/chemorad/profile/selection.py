@@ -25,20 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import ResponseKey
 from chemorad.errors import ChemoradError
-from chemorad.profile.estimators import (
-    CHAIN,
-    BoostedTrees,
-    ChainResidualRidge,
-    ExpressionRidge,
-    ResponseModel,
-    TissueMeanModel,
-)
-from chemorad.profile.gene_models import GENE, StackedResponse
+from chemorad.profile.ridge_terms import CHAIN, GENE
 from chemorad.profile.training import DATASETS, MIN_LINES, bundle_tables, response_columns, usable_lines, with_tissue
 
 __all__ = [
@@ -54,14 +45,30 @@ __all__ = [
 ]
 
 CONTENDERS = ("chemorad", "tissue", "expression", "boosted", "hybrid", "stacked")
-_ESTIMATORS = {
-    "tissue": TissueMeanModel,
-    "chemorad": ResponseModel,
-    "expression": ExpressionRidge,
-    "boosted": BoostedTrees,
-    "hybrid": ChainResidualRidge,
-    "stacked": StackedResponse,
-}
+
+
+def _estimators() -> dict[str, type]:
+    """Contender name -> estimator class (imported here: `chain_prediction` and `line_folds` serve the prediction
+    path, which does not load scikit-learn)."""
+    from chemorad.profile.estimators import (
+        BoostedTrees,
+        ChainResidualRidge,
+        ExpressionRidge,
+        ResponseModel,
+        TissueMeanModel,
+    )
+    from chemorad.profile.gene_models import StackedResponse
+
+    return {
+        "tissue": TissueMeanModel,
+        "chemorad": ResponseModel,
+        "expression": ExpressionRidge,
+        "boosted": BoostedTrees,
+        "hybrid": ChainResidualRidge,
+        "stacked": StackedResponse,
+    }
+
+
 #: contenders fitted on the expression genes (the others on the catalog markers; 'stacked' on both)
 _ON_GENES = ("expression", "hybrid", "stacked")
 _ORDER = [
@@ -147,6 +154,8 @@ def line_folds(lines: Iterable[str], n_splits: int = 5, seed: int | np.random.Ge
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return float("nan")
+    from scipy.stats import spearmanr
+
     return float(spearmanr(a, b).statistic)
 
 
@@ -171,12 +180,14 @@ def out_of_fold(contender: str, X: pd.DataFrame, y: np.ndarray, fold: np.ndarray
     n_groups = len(np.unique(fold))
     if n_groups < 2:
         raise ChemoradError(f"folds: the lines of this response fall in {n_groups} fold(s); at least 2 are needed")
-    return cross_val_predict(_ESTIMATORS[contender](), X, y, groups=fold, cv=GroupKFold(n_splits=n_groups))
+    return cross_val_predict(_estimators()[contender](), X, y, groups=fold, cv=GroupKFold(n_splits=n_groups))
 
 
 def hybrid_out_of_fold(X: pd.DataFrame, y: np.ndarray, fold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold predictions of `ChainResidualRidge` on the shared folds and each prediction's mechanistic share
     (|chain part| / (|chain part| + |residual part|))."""
+    from chemorad.profile.estimators import ChainResidualRidge
+
     pred, share = np.full(len(y), np.nan), np.full(len(y), np.nan)
     for k in np.unique(fold):
         test = fold == k
@@ -191,6 +202,8 @@ def stacked_out_of_fold(X: pd.DataFrame, y: np.ndarray, fold: np.ndarray) -> tup
     """Out-of-fold predictions of `gene_models.StackedResponse` (the chain, the marker ridge and the gene ridge,
     non-negative weights from inner leave-one-out predictions of the training folds only: nested) and each
     prediction's mechanistic share. X: genes named ``GENE + symbol``, markers, `CHAIN`, tissue."""
+    from chemorad.profile.gene_models import StackedResponse
+
     pred, share = np.full(len(y), np.nan), np.full(len(y), np.nan)
     for k in np.unique(fold):
         test = fold == k

@@ -18,7 +18,7 @@ from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import RESPONSE_DATASETS, Modality, ResponseKey
 from chemorad.catalog.schema import Lesion
 from chemorad.errors import ChemoradError
-from chemorad.profile.estimators import CHAIN, TISSUE, ResponseModel
+from chemorad.profile.ridge_terms import CHAIN, TISSUE
 
 __all__ = [
     "DATASETS",
@@ -154,7 +154,7 @@ def fit_all(
     exclude: Iterable[str] = (),
     progress=None,
     tables: tuple[pd.DataFrame, pd.DataFrame, pd.Series] | None = None,
-    estimator: type = ResponseModel,
+    estimator: type | None = None,
     **params,
 ) -> ModelSet:
     """Fit a `ResponseModel` per response column of the catalog's therapies (`response_columns`). Lines need a
@@ -162,6 +162,10 @@ def fit_all(
     `ModelSet.skipped`. Lines in `exclude` are left out of training (the lines being predicted, so no prediction has
     seen its own response). `progress(k, n)` is called after each fit. `tables` = (scores, responses, tissue) skips
     loading the bundle. `estimator`: the class fitted (default `ResponseModel`); `params` go to it."""
+    if estimator is None:  # imported here: scikit-learn is not loaded by a prediction from stored models
+        from chemorad.profile.estimators import ResponseModel
+
+        estimator = ResponseModel
     scores, resp, tissue = bundle_tables(cat, data)[:3] if tables is None else tables
     out = ModelSet()
     dropped = set(exclude)
