@@ -23,31 +23,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from chemorad.cache_folder import ENV_VAR, cache_dir
+
+__all__ = ["ENV_VAR", "FORMAT", "FROM_ENV", "cache_dir", "cached", "content_sha256", "file_sha256"]
+
 #: bump when a cached parser's output or the storage format changes, so old entries are not used
 FORMAT = 3
-ENV_VAR = "CHEMORAD_CACHE"
-_OFF = {"off", "0", "none", "false", "no"}
 _HASHES = "file-hashes.json"
 #: `folder=FROM_ENV`: resolve the cache folder from the environment (`cache_dir()`) at the call
 FROM_ENV = "$CHEMORAD_CACHE"
 _META = b"chemorad-cache"
 
 T = TypeVar("T")
-
-
-def cache_dir() -> Path | None:
-    """The cache folder, or None when the cache is disabled (`CHEMORAD_CACHE=off`)."""
-    env = os.environ.get(ENV_VAR)
-    if env is not None:
-        return None if env.strip().lower() in _OFF or not env.strip() else Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "chemorad"
 
 
 def content_sha256(path: Path) -> str:

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ValidationError
 from chemorad.catalog.perturbations import Perturbation, read_perturbations
 from chemorad.catalog.registry import Modality, ResponseKey
 from chemorad.catalog.schema import Mechanism, Reference, Selector, Stage, Therapy
-from chemorad.errors import ChemoradError, read_yaml, unknown
+from chemorad.errors import ChemoradError, unknown
+from chemorad.parsed_yaml import read_yaml_once
 
 FILES = {"references": Reference, "therapies": Therapy, "mechanisms": Mechanism}
 
@@ -153,7 +154,7 @@ def _location(err: dict[str, Any]) -> str:
 
 
 def _read_entries(path: Path, model: type[BaseModel]) -> dict[str, Any]:
-    raw = read_yaml(path, "catalog file")
+    raw = read_yaml_once(path, "catalog file")
     if not isinstance(raw, list):
         raise ChemoradError(f"catalog file {path}: expected a list of entries, got {type(raw).__name__}")
     out: dict[str, Any] = {}

@@ -19,7 +19,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 
 from chemorad.catalog.schema import Alteration, Frozen, Id
-from chemorad.errors import ChemoradError, read_yaml
+from chemorad.errors import ChemoradError
+from chemorad.parsed_yaml import read_yaml_once
 
 
 class PerturbationKind(StrEnum):
@@ -117,7 +118,7 @@ GAIN_ALTERATIONS = frozenset(
 def read_perturbations(path: Path | str) -> dict[str, Perturbation]:
     """Read and validate a perturbation table (a YAML list); one-line ChemoradError naming the entry and field."""
     path = Path(path)
-    raw = read_yaml(path, "perturbation table")
+    raw = read_yaml_once(path, "perturbation table")
     if not isinstance(raw, list):
         raise ChemoradError(f"perturbation table {path.name}: expected a list of entries, got {type(raw).__name__}")
     out: dict[str, Perturbation] = {}
