@@ -99,6 +99,13 @@ def test_a_stored_set_rebuilds_real_estimators_to_be_stored_again():
     assert {type(m).__name__ for m in lazy.values()} == {"StoredRidge"}
     lazy.build()
     assert {type(m).__name__ for m in lazy.values()} == {"ResponseModel"}
+    lazy.check()  # a complete archive passes the structural check; one missing an array or a class does not
+    del arrays["full.1.coef_.index"]
+    with pytest.raises(KeyError, match="full.1.coef_.index"):
+        pf._LazySet(entry, arrays, np.array(list(strings), dtype=object)).check()
+    entry["models"][next(iter(entry["models"]))]["class"] = "Pickled"
+    with pytest.raises(KeyError, match="Pickled"):
+        pf._LazySet(entry, arrays, np.array(list(strings), dtype=object)).check()
 
 
 def test_the_registry_declares_each_class_s_inputs():

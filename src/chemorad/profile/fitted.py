@@ -98,6 +98,10 @@ class EstimatorRegistry(Mapping):
         """The inputs the estimator `name` reads (`model_inputs.inputs_of` of its class)."""
         return self._entries[name][1]
 
+    def has_class(self, class_name: str) -> bool:
+        """True when an entry's class is called `class_name` (nothing imported)."""
+        return any(path.split(":")[1] == class_name for path, _ in self._entries.values())
+
     def class_named(self, class_name: str) -> type:
         """The class of the entry whose class is called `class_name` (imports that one only); KeyError if none."""
         for name, (path, _) in self._entries.items():
@@ -125,6 +129,7 @@ _VIEWS = {StoredRidge.stands_for: StoredRidge}
 #: the modules whose source decides the fitted numbers (their text is part of the key)
 _CODE = (
     "chemorad.profile.estimators",
+    "chemorad.profile.ridge_terms",
     "chemorad.profile.blackbox",
     "chemorad.profile.gene_models",
     "chemorad.profile.model_inputs",
@@ -279,6 +284,20 @@ class FittedModels:
         """What, besides the data, the catalog and the code, decides the fitted numbers."""
         return {"params": self.params, "therapies": self.therapies}
 
+    @property
+    def full_(self) -> ModelSet:
+        """The models fitted on every line (a stored set is rebuilt from the archive on first use)."""
+        full = self.__dict__.get("_full")
+        if full is None:
+            raise AttributeError("full_: the predictor is not fitted")
+        if isinstance(full, _LazySet):
+            full.build(light=True)
+        return full
+
+    @full_.setter
+    def full_(self, models: ModelSet) -> None:
+        self._full = models
+
     def models_for(self, sample_lines: Iterable[str | None]) -> list[ModelSet]:
         """The model set predicting each sample: its fold's for a bundle line (its canonical name), else the full."""
         out = []
@@ -342,7 +361,8 @@ class FittedModels:
         out.fold_of_ = pd.Series(meta["folds"]["fold"], index=pd.Index(meta["folds"]["lines"], name="cell_line"))
         table = np.array(meta["strings"], dtype=object)
         sets = [_LazySet(meta["sets"][name], arrays, table) for name in _SET_NAMES]
-        sets[0].build(light=True)  # the full models: a damaged archive is found here, not in the middle of a prediction
+        for models in sets:  # a damaged archive is found here, not in the middle of a prediction
+            models.check()
         out.full_, out.folds_ = sets[0], sets[1:]
         return out
 
@@ -392,6 +412,13 @@ class _LazySet(ModelSet):
         self.skipped = dict(entry["skipped"])
         self._entry, self._arrays, self._strings, self._built = entry, arrays, strings, None
 
+    def check(self) -> None:
+        """KeyError when a model's class is unknown or an array it names is not in the archive (a damaged state),
+        without building anything."""
+        names = getattr(self._arrays, "where", self._arrays)  # an archive's table of arrays, or a plain mapping
+        for desc in self._entry["models"].values():
+            _check_desc(desc, desc["prefix"], names)
+
     def build(self, light: bool = False) -> None:
         if self._built is None or (self._built and not light):
             views = _VIEWS if light else None
@@ -399,6 +426,19 @@ class _LazySet(ModelSet):
                 model = from_state(ESTIMATORS, self._arrays, desc["prefix"], desc, self._strings, views)
                 dict.__setitem__(self, col, model)
             self._built = light
+
+
+def _check_desc(desc: dict, prefix: str, where: dict) -> None:
+    """KeyError unless `desc` (`fitted_state.to_state`) names a known class and every array it needs is in `where`."""
+    if not ESTIMATORS.has_class(desc["class"]):
+        raise KeyError(desc["class"])
+    for name, spec in desc["attrs"].items():
+        needed = {"series": [name, f"{name}.index"], "array": [name], "text": [name]}.get(spec["kind"], [])
+        for key in needed:
+            if prefix + key not in where:
+                raise KeyError(prefix + key)
+        if spec["kind"] == "estimator":
+            _check_desc(spec["desc"], f"{prefix}{name}.", where)
 
 
 def _state_path(folder: Path, data, estimator: str, therapies: list[str] | None) -> Path:
