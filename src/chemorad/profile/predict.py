@@ -55,7 +55,6 @@ from chemorad.profile.bounds import bounds_text, check_finite_features, clip_to_
 from chemorad.profile.gene_models import CHAIN_TERM
 from chemorad.profile.model_inputs import for_therapy, has_chain, inputs_of, sample_table
 from chemorad.profile.readers import Profile
-from chemorad.profile.selection import chain_prediction
 from chemorad.profile.training import ModelSet, with_tissue
 
 __all__ = ["Predictions", "TOP", "predict_profile", "predict_with", "primary_records"]
@@ -90,16 +89,16 @@ def _direction(value: float, threshold: float) -> str:
     return "resistant" if value > 0 else "sensitive"
 
 
-def _chain_rf(cat: Catalog, therapy: str, scores: pd.DataFrame) -> np.ndarray:
-    """D50(sample phenotype) / D50(reference cell) per sample, activities = scores / `SD_PER_ACTIVITY`; NaN where
-    the chain cannot dose the therapy."""
-    # the reference cell (every activity 0: a row of NaN) rides in the same call as the samples: one bisection
+def _chain_rf(cat: Catalog, therapies: list[str], scores: pd.DataFrame) -> np.ndarray:
+    """D50(sample phenotype) / D50(reference cell), samples x therapies, activities = scores / `SD_PER_ACTIVITY`; NaN
+    where the chain cannot dose the therapy. One phenotype and one bisection for every therapy
+    (`selection.chain_predictions`)."""
+    from chemorad.profile.selection import chain_predictions
+
+    # the reference cell (every activity 0: a row of NaN) rides in the same call as the samples
     reference_row = pd.DataFrame(np.nan, index=[0], columns=scores.columns)
     both = pd.concat([scores / SD_PER_ACTIVITY, reference_row], ignore_index=True)
-    try:
-        ln_d50 = chain_prediction(cat, therapy, both).to_numpy()
-    except ChemoradError:
-        return np.full(len(scores), np.nan)
+    ln_d50 = chain_predictions(cat, therapies, both).to_numpy()
     return np.exp(ln_d50[:-1] - ln_d50[-1])
 
 
@@ -691,8 +690,10 @@ def predict_with(
         if not models:
             raise ChemoradError(f"--therapies: no response with enough lines to fit among {', '.join(wanted or [])}")
         models_for.update(dict.fromkeys(members, models))
-        for tid in set(models.therapy.values()) - set(ctx.chain_rf):
-            ctx.chain_rf[tid] = pd.Series(_chain_rf(cat, tid, ss.scores), index=ss.scores.index)
+        needed = sorted(set(models.therapy.values()) - set(ctx.chain_rf))
+        if needed:
+            rf = _chain_rf(cat, needed, ss.scores)
+            ctx.chain_rf.update({tid: pd.Series(rf[:, j], index=ss.scores.index) for j, tid in enumerate(needed)})
         if _is_linear(models):
             frames = [_predict_linear(models, members, ctx)]
         else:  # any other estimator: its own `explain`, one response column at a time
