@@ -75,3 +75,39 @@ def test_a_therapy_the_chain_cannot_dose_is_nan_and_the_others_unchanged() -> No
         assert_array_equal(got[t].to_numpy(), ln_d50_column_by_column(t, scores))
     with pytest.raises(ChemoradError, match="no_such_drug"):
         chain_prediction(CAT, "no_such_drug", scores)
+
+
+def hypoxic_dmf_row_by_row(activities: dict[str, float]) -> tuple[float, dict[str, float]]:
+    """The straightforward DMF: a phenotype built row by row from dicts, k at each pO2 in its own call."""
+    from chemorad.chain.specificity import conditions
+    from chemorad.chain.survival import Environment, radiation_dose_factor
+
+    cond = conditions(CAT)
+    nonzero = [m for m, v in activities.items() if v != 0 and np.isfinite(v)]
+    rows = [dict(activities)] + [{**activities, m: 0.0} for m in nonzero]
+    ph = phenotype(CAT, {m: np.array([r.get(m, 0.0) for r in rows]) for m in activities}, n=len(rows))
+    oxic = radiation_dose_factor(CAT, "radiotherapy", ph, Environment(po2_mmhg=cond["oxic"]))
+    hypoxic = radiation_dose_factor(CAT, "radiotherapy", ph, Environment(po2_mmhg=cond["hypoxic"]))
+    dmf = oxic / hypoxic
+    delta = {m: float(np.log(dmf[0]) - np.log(dmf[1 + k])) for k, m in enumerate(nonzero)}
+    return float(dmf[0]), {m: d for m, d in delta.items() if abs(d) > 1e-9}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dictionaries(st.sampled_from(MECHANISMS), st.sampled_from([0.0, -2.0, -0.4, 0.7, 3.0]) | st.floats(-3, 3)))
+def test_hypoxic_dmf_equals_the_row_by_row_computation(activities) -> None:
+    assert pp.hypoxic_dmf(CAT, activities) == hypoxic_dmf_row_by_row(activities)
+
+
+def test_dmf_records_read_the_scores_as_before() -> None:
+    """`_dmf_records` reads the score table once; each sample's activities are its finite scores / SD_PER_ACTIVITY."""
+    scores = pd.DataFrame(
+        {"hypoxia_oxygen_effect": [1.5, np.nan, -0.6], "not_a_mechanism": 2.0, "efflux_abcb1": [0.0, 3.0, np.nan]},
+        index=["a", "b", "c"],
+    )
+    records = pp._dmf_records(CAT, scores, pd.Series({"a": "lung"}))
+    for rec, (sample, row) in zip(records.to_dict("records"), scores.iterrows(), strict=True):
+        acts = {m: float(v) / SD_PER_ACTIVITY for m, v in row.items() if m in CAT.mechanisms and np.isfinite(v)}
+        dmf, delta = hypoxic_dmf_row_by_row(acts)
+        assert rec["sample"] == sample and rec["predicted"] == dmf
+        assert rec["top_mechanisms"] == pp._top(pd.Series(delta, dtype=float), set(delta))

@@ -115,18 +115,18 @@ def hypoxic_dmf(cat: Catalog, activities: dict[str, float]) -> tuple[float, dict
     bisection's bracket brings to 10% survival (both D10 infinite: a ratio of doses is inf / inf, NaN) or that is
     below 10% at the bracket's smallest dose (both D10 at the bracket's floor: a ratio of 1), where the true doses,
     outside the bracket, still stand in the ratio of k; elsewhere it equals the ratio of the bisected doses to
-    rounding (the tests check both)."""
-    from chemorad.chain.phenotype import phenotype
+    rounding (the tests check both). One phenotype holds the cell (row 0) and each knock-back (row 1 + k), and one call
+    gives k at both pO2s (a pO2 axis against the cells)."""
+    from chemorad.chain.phenotype import Phenotype, phenotype
     from chemorad.chain.survival import Environment, radiation_dose_factor
 
     cond = conditions(cat)
     nonzero = [m for m, v in activities.items() if v != 0 and np.isfinite(v)]
-    rows = [dict(activities)] + [{**activities, m: 0.0} for m in nonzero]
-    acts = {m: np.array([r.get(m, 0.0) for r in rows]) for m in activities}
-    ph = phenotype(cat, acts, n=len(rows))
-    radiation = cat.radiotherapy.id
-    oxic = radiation_dose_factor(cat, radiation, ph, Environment(po2_mmhg=cond["oxic"]))
-    hypoxic = radiation_dose_factor(cat, radiation, ph, Environment(po2_mmhg=cond["hypoxic"]))
+    cell = phenotype(cat, activities)
+    a = np.repeat(cell.activities, 1 + len(nonzero), axis=0)
+    a[1 + np.arange(len(nonzero)), [cell.mechanisms.index(m) for m in nonzero]] = 0.0
+    po2 = np.array([[cond["oxic"]], [cond["hypoxic"]]])
+    oxic, hypoxic = radiation_dose_factor(cat, cat.radiotherapy.id, Phenotype(a, cell.mechanisms), Environment(po2))
     dmf = oxic / hypoxic
     delta = {m: float(np.log(dmf[0]) - np.log(dmf[1 + k])) for k, m in enumerate(nonzero)}
     return float(dmf[0]), {m: d for m, d in delta.items() if abs(d) > 1e-9}
@@ -742,10 +742,12 @@ def _cross_resistant_with(records: pd.DataFrame, crossres: pd.DataFrame) -> list
 
 def _dmf_records(cat: Catalog, X: pd.DataFrame, tissue: pd.Series) -> pd.DataFrame:
     radiation = cat.radiotherapy.id
+    at = [j for j, m in enumerate(X.columns) if m in cat.mechanisms]
+    mechanisms = [X.columns[j] for j in at]
+    activities = X.iloc[:, at].to_numpy(dtype=float) / SD_PER_ACTIVITY  # the scores read once, not row by row
     rows = []
-    for sample in X.index:
-        row = X.loc[sample]
-        acts = {m: float(v) / SD_PER_ACTIVITY for m, v in row.items() if m in cat.mechanisms and np.isfinite(v)}
+    for sample, values in zip(X.index, activities, strict=True):
+        acts = {m: float(v) for m, v in zip(mechanisms, values, strict=True) if np.isfinite(v)}
         dmf, delta = hypoxic_dmf(cat, acts)
         rows.append(
             {
