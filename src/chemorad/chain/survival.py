@@ -4,6 +4,10 @@ Every mechanism changes one quantity at its stage (see `chain/phenotype.py`); th
 into a surviving fraction. The same phenotype goes through radiation and every drug, so which therapies a mechanism
 touches is an output of the model, not a label.
 
+Everything but the dose is computed once per therapy, phenotype and environment (`dose_response`, a function of the
+dose alone), because the dose for a given survival is found by bisection: 61 evaluations of the same cells
+(`dose_for_survival`; `doses_for_survival` bisects every therapy of one phenotype at once).
+
 Radiation (dose D in Gy, low LET), per cell:
 
     k   = m(pO2 * f_po2) * [(1 - f_ind s) / (1 - f_ind s0)] * L * S_phase           (effective-dose factor)
