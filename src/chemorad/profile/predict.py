@@ -56,7 +56,6 @@ from chemorad.profile.bounds import bounds_text, check_finite_features, clip_to_
 from chemorad.profile.model_inputs import for_therapy, has_chain, sample_table
 from chemorad.profile.readers import Profile
 from chemorad.profile.ridge_terms import CHAIN_TERM, StoredRidge, check_level, tissue_labels, tissue_quantiles
-from chemorad.profile.selection import chain_prediction
 from chemorad.profile.training import ModelSet, with_tissue
 
 __all__ = ["Predictions", "TOP", "predict_profile", "predict_with", "primary_records"]
@@ -91,16 +90,16 @@ def _direction(value: float, threshold: float) -> str:
     return "resistant" if value > 0 else "sensitive"
 
 
-def _chain_rf(cat: Catalog, therapy: str, scores: pd.DataFrame) -> np.ndarray:
-    """D50(sample phenotype) / D50(reference cell) per sample, activities = scores / `SD_PER_ACTIVITY`; NaN where
-    the chain cannot dose the therapy."""
-    # the reference cell (every activity 0: a row of NaN) rides in the same call as the samples: one bisection
+def _chain_rf(cat: Catalog, therapies: list[str], scores: pd.DataFrame) -> np.ndarray:
+    """D50(sample phenotype) / D50(reference cell), samples x therapies, activities = scores / `SD_PER_ACTIVITY`; NaN
+    where the chain cannot dose the therapy. One phenotype and one bisection for every therapy
+    (`selection.chain_predictions`)."""
+    from chemorad.profile.selection import chain_predictions
+
+    # the reference cell (every activity 0: a row of NaN) rides in the same call as the samples
     reference_row = pd.DataFrame(np.nan, index=[0], columns=scores.columns)
     both = pd.concat([scores / SD_PER_ACTIVITY, reference_row], ignore_index=True)
-    try:
-        ln_d50 = chain_prediction(cat, therapy, both).to_numpy()
-    except ChemoradError:
-        return np.full(len(scores), np.nan)
+    ln_d50 = chain_predictions(cat, therapies, both).to_numpy()
     return np.exp(ln_d50[:-1] - ln_d50[-1])
 
 
@@ -117,18 +116,18 @@ def hypoxic_dmf(cat: Catalog, activities: dict[str, float]) -> tuple[float, dict
     bisection's bracket brings to 10% survival (both D10 infinite: a ratio of doses is inf / inf, NaN) or that is
     below 10% at the bracket's smallest dose (both D10 at the bracket's floor: a ratio of 1), where the true doses,
     outside the bracket, still stand in the ratio of k; elsewhere it equals the ratio of the bisected doses to
-    rounding (the tests check both)."""
-    from chemorad.chain.phenotype import phenotype
+    rounding (the tests check both). One phenotype holds the cell (row 0) and each knock-back (row 1 + k), and one call
+    gives k at both pO2s (a pO2 axis against the cells)."""
+    from chemorad.chain.phenotype import Phenotype, phenotype
     from chemorad.chain.survival import Environment, radiation_dose_factor
 
     cond = conditions(cat)
     nonzero = [m for m, v in activities.items() if v != 0 and np.isfinite(v)]
-    rows = [dict(activities)] + [{**activities, m: 0.0} for m in nonzero]
-    acts = {m: np.array([r.get(m, 0.0) for r in rows]) for m in activities}
-    ph = phenotype(cat, acts, n=len(rows))
-    radiation = cat.radiotherapy.id
-    oxic = radiation_dose_factor(cat, radiation, ph, Environment(po2_mmhg=cond["oxic"]))
-    hypoxic = radiation_dose_factor(cat, radiation, ph, Environment(po2_mmhg=cond["hypoxic"]))
+    cell = phenotype(cat, activities)
+    a = np.repeat(cell.activities, 1 + len(nonzero), axis=0)
+    a[1 + np.arange(len(nonzero)), [cell.mechanisms.index(m) for m in nonzero]] = 0.0
+    po2 = np.array([[cond["oxic"]], [cond["hypoxic"]]])
+    oxic, hypoxic = radiation_dose_factor(cat, cat.radiotherapy.id, Phenotype(a, cell.mechanisms), Environment(po2))
     dmf = oxic / hypoxic
     delta = {m: float(np.log(dmf[0]) - np.log(dmf[1 + k])) for k, m in enumerate(nonzero)}
     return float(dmf[0]), {m: d for m, d in delta.items() if abs(d) > 1e-9}
@@ -691,8 +690,10 @@ def predict_with(
         if not models:
             raise ChemoradError(f"--therapies: no response with enough lines to fit among {', '.join(wanted or [])}")
         models_for.update(dict.fromkeys(members, models))
-        for tid in set(models.therapy.values()) - set(ctx.chain_rf):
-            ctx.chain_rf[tid] = pd.Series(_chain_rf(cat, tid, ss.scores), index=ss.scores.index)
+        needed = sorted(set(models.therapy.values()) - set(ctx.chain_rf))
+        if needed:
+            rf = _chain_rf(cat, needed, ss.scores)
+            ctx.chain_rf.update({tid: pd.Series(rf[:, j], index=ss.scores.index) for j, tid in enumerate(needed)})
         if _is_linear(models):
             frames = [_predict_linear(models, members, ctx)]
         else:  # any other estimator: its own `explain`, one response column at a time
@@ -741,10 +742,12 @@ def _cross_resistant_with(records: pd.DataFrame, crossres: pd.DataFrame) -> list
 
 def _dmf_records(cat: Catalog, X: pd.DataFrame, tissue: pd.Series) -> pd.DataFrame:
     radiation = cat.radiotherapy.id
+    at = [j for j, m in enumerate(X.columns) if m in cat.mechanisms]
+    mechanisms = [X.columns[j] for j in at]
+    activities = X.iloc[:, at].to_numpy(dtype=float) / SD_PER_ACTIVITY  # the scores read once, not row by row
     rows = []
-    for sample in X.index:
-        row = X.loc[sample]
-        acts = {m: float(v) / SD_PER_ACTIVITY for m, v in row.items() if m in cat.mechanisms and np.isfinite(v)}
+    for sample, values in zip(X.index, activities, strict=True):
+        acts = {m: float(v) for m, v in zip(mechanisms, values, strict=True) if np.isfinite(v)}
         dmf, delta = hypoxic_dmf(cat, acts)
         rows.append(
             {

@@ -37,6 +37,7 @@ __all__ = [
     "CVPlan",
     "CVTables",
     "chain_prediction",
+    "chain_predictions",
     "contender_scores",
     "cross_validate_models",
     "line_folds",
@@ -159,17 +160,46 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(spearmanr(a, b).statistic)
 
 
+def _chain_phenotype(cat: Catalog, scores: pd.DataFrame):
+    """The phenotype whose activities are the scores of the catalog's mechanisms (NaN -> 0, the reference cell; other
+    columns ignored), read from the table in one block rather than column by column."""
+    from chemorad.chain.phenotype import from_array
+
+    col = {m: i for i, m in enumerate(cat.mechanisms)}
+    at = [j for j, c in enumerate(scores.columns) if c in col]
+    a = np.zeros((len(scores), len(col)))
+    a[:, [col[scores.columns[j]] for j in at]] = np.nan_to_num(scores.iloc[:, at].to_numpy(dtype=float), nan=0.0)
+    return from_array(cat, a)
+
+
 def chain_prediction(cat: Catalog, therapy: str, scores: pd.DataFrame) -> pd.Series:
     """The chain's mechanistic prediction, no fitting: ln of the dose (Gy or uM) giving 50% survival for the phenotype
     whose activities are the scores (NaN -> 0, the reference cell); higher = more resistant."""
-    from chemorad.chain.phenotype import phenotype
     from chemorad.chain.survival import dose_for_survival
 
-    known = [c for c in scores.columns if c in cat.mechanisms]
-    acts = {m: np.nan_to_num(scores[m].to_numpy(dtype=float), nan=0.0) for m in known}
-    ph = phenotype(cat, acts, n=len(scores))
-    dose = dose_for_survival(cat, therapy, 0.5, ph)
+    dose = dose_for_survival(cat, therapy, 0.5, _chain_phenotype(cat, scores))
     return pd.Series(np.log(dose), index=scores.index, name="chain")
+
+
+def chain_predictions(cat: Catalog, therapies: Iterable[str], scores: pd.DataFrame) -> pd.DataFrame:
+    """`chain_prediction` of several therapies at once (samples x therapies), with NaN for a therapy the chain cannot
+    dose (unknown, or lacking a parameter). One phenotype and one bisection for all therapies
+    (`chain.survival.doses_for_survival`), so the numbers equal `chain_prediction`'s therapy by therapy, bit for bit."""
+    from chemorad.chain.survival import dose_response, doses_for_survival
+
+    therapies = list(therapies)
+    ph = _chain_phenotype(cat, scores)
+    ln_d50 = np.full((len(therapies), len(scores)), np.nan)
+    rows, responses = [], []
+    for i, t in enumerate(therapies):
+        try:
+            responses.append(dose_response(cat, t, ph))
+        except ChemoradError:  # the chain cannot dose it: NaN, as `chain_prediction` raising
+            continue
+        rows.append(i)
+    if responses:
+        ln_d50[rows] = np.log(doses_for_survival(responses, 0.5))
+    return pd.DataFrame(ln_d50.T, index=scores.index, columns=therapies)
 
 
 def out_of_fold(contender: str, X: pd.DataFrame, y: np.ndarray, fold: np.ndarray) -> np.ndarray:
