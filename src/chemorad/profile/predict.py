@@ -463,8 +463,7 @@ def _predict_linear(models: ModelSet, members: list[str], ctx: _Context):
         rf = ctx.chain_rf[tid].reindex(members).to_numpy(dtype=float)
         md = [_direction(v / sd if sd > 0 else np.nan, MODEL_SHIFT) for v in shift]
         cd = [_direction(np.log(v) if v > 0 else np.nan, np.log(THRESHOLD)) for v in rf]
-        marker_names = np.array([*names, *_REST], dtype=object)
-        owned = _owned_positions(mech_names, marker_names, ctx.owners)
+        marker_names, owned = _marker_owners(names, mech_names, ctx)
         linked = ctx.linked.get(tid, set())
         n_mech = len(mech_names)
         tops = _top_table(mech_names, mech[:, :n_mech], linked, marker_names, parts, owned)
@@ -525,6 +524,16 @@ def _weights(features: list[str], ctx: _Context) -> tuple[np.ndarray, list[str]]
     key = tuple(features)
     if key not in ctx.weights:
         ctx.weights[key] = _mechanism_weights(features, ctx.owners)
+    return ctx.weights[key]
+
+
+def _marker_owners(names: tuple, mech_names: list[str], ctx: _Context) -> tuple[np.ndarray, dict[str, list[int]]]:
+    """(the attribution columns' names: features then `_REST`; mechanism -> positions of its features among them),
+    built once per feature list (`ctx.weights`, beside `_weights`)."""
+    key = ("owners", names)
+    if key not in ctx.weights:
+        marker_names = np.array([*names, *_REST], dtype=object)
+        ctx.weights[key] = (marker_names, _owned_positions(mech_names, marker_names, ctx.owners))
     return ctx.weights[key]
 
 
