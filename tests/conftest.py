@@ -55,6 +55,8 @@ _SLOW = (
     "tests/profile/test_predictor.py::test_a_bundle_line_prediction_ignores_its_own_response",  # two bundle fits: 89 s
     "tests/profile/test_predictor.py::test_stored_state_is_reused_and_a_bad_one_rebuilt",  # 128 s
     "tests/profile/test_predictor.py::test_a_subset_is_fitted_alone_and_predicts_as_a_larger_state",  # 160 s
+    # a radiation-only predictor fitted and stored, then two `chemorad predict` subprocesses: 11-14 s at load 2-4
+    "tests/profile/test_stored_ridge.py::test_a_prediction_from_a_stored_state_loads_no_scikit_learn",
     "tests/profile/test_blackbox.py",  # a boosted-trees fit with its CV folds (40 s) and one on the bundle (24 s)
     "tests/profile/test_model.py::test_cross_validation_on_synthetic_tables_beats_tissue_baseline",  # 18 s
     "tests/profile/test_model.py::test_expression_ridge_closed_form_equals_ridgecv",  # 9 s
