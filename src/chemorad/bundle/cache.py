@@ -28,8 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-#: bump when a cached parser's output or the storage format changes, so old entries are not used
-FORMAT = 3
+#: bump when a cached parser's output or the storage format changes, so old entries are not used (4: a RangeIndex is
+#: stored as such and read back as a RangeIndex, no longer as an int64 Index)
+FORMAT = 4
 ENV_VAR = "CHEMORAD_CACHE"
 _OFF = {"off", "0", "none", "false", "no"}
 _HASHES = "file-hashes.json"
@@ -91,12 +92,18 @@ def file_sha256(path: Path, folder: Path | None | str = FROM_ENV) -> str:
 
 
 def cached(
-    kind: str, args: tuple, files: list[Path], compute: Callable[[], T], folder: Path | None | str = FROM_ENV
+    kind: str,
+    args: tuple,
+    files: list[Path],
+    compute: Callable[[], T],
+    folder: Path | None | str = FROM_ENV,
+    check: Callable[[T], bool] | None = None,
 ) -> T:
     """`compute()`, or its result stored in `folder` (None: no disk cache) for the same `kind`, `args` and file
     contents.
 
-    `compute` returns a DataFrame or a tuple of DataFrames; anything else is returned without being cached.
+    `compute` returns a DataFrame or a tuple of DataFrames; anything else is returned without being cached. `check`,
+    when given, vets a stored value: one it refuses is computed again and replaced.
     """
     folder = cache_dir() if folder == FROM_ENV else folder
     if folder is None:
@@ -107,7 +114,7 @@ def cached(
     label = "-".join([kind, *(str(a) for a in args)])
     stem = folder / f"{label}-{key[:24]}"
     value = _load(stem, key)
-    if value is not None:
+    if value is not None and (check is None or check(value)):
         return value  # type: ignore[return-value]
     value = compute()
     _store(stem, key, value)
@@ -255,7 +262,8 @@ def _store(stem: Path, key: str, value: Any) -> None:
                 table = _matrix_to_arrow(frame)
                 meta.update(layout="matrix", columns=list(frame.columns), index_name=frame.index.name)
             else:
-                table = pa.Table.from_pandas(frame, preserve_index=True)
+                # None: a RangeIndex goes into the metadata and comes back as one; any other index is a column
+                table = pa.Table.from_pandas(frame, preserve_index=None)
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META: json.dumps(meta).encode()})
             with replacing(_entry(stem, i)) as tmp:
                 with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:

@@ -44,6 +44,7 @@ __all__ = [
     "REGISTRY",
     "FLOOR_SD",
     "DatasetSpec",
+    "cached_frames",
     "cell_lines",
     "clear_cache",
     "data_dir",
@@ -701,6 +702,15 @@ def response_matrix(long: pd.DataFrame, value: str = "auc", column: str | None =
 
 def _matrix(name: str, genes, data) -> pd.DataFrame:
     return _read_wide(name, _resolve(data), _as_columns(genes)).copy()
+
+
+def cached_frames(kind: str, args: tuple, data, compute, check=None):
+    """`compute()` (a DataFrame or a tuple of them: a table derived from the whole bundle) cached on disk in `data`'s
+    parse-cache folder (`cache.cached`), keyed by `kind`, `args` and the SHA-256 of every file `cell_lines()` reads
+    (every wide and long table of the bundle); `check` vets a stored value (one it refuses is computed again)."""
+    src = _resolve(data)
+    files = [_path(n, src) for n in (*_WIDE, *_LONG)]
+    return cached(kind, args, files, compute, folder=src.cache, check=check)
 
 
 @functools.lru_cache(maxsize=4)

@@ -34,6 +34,7 @@ import pandas as pd
 
 from chemorad.catalog.load import Catalog
 from chemorad.evidence import scores as sc
+from chemorad.profile import reference_store
 from chemorad.profile.readers import Profile
 
 __all__ = ["SampleScores", "Reference", "reference", "sample_scores"]
@@ -88,15 +89,22 @@ def _bundle_state(cat: Catalog, data) -> tuple:
 
 
 def reference(cat: Catalog, data: str | os.PathLike[str] | None = None) -> Reference:
-    """The bundle's reference statistics (the slow part: reading every layer, about 1 s), built once per catalog and
-    state of the data folder and kept for the last one asked (a server's predictions do not rebuild it)."""
+    """The bundle's reference statistics, kept for the last catalog and state of the data folder asked (a server's
+    predictions do not rebuild it) and stored in the on-disk parse cache (`reference_store`: keyed by the bundle
+    files, the catalog's markers and the code), so a new process reads them (about 0.02 s) instead of reading every
+    layer of the bundle (about 0.15 s warm, more cold). The layers themselves are loaded only when a substitute needs
+    one (`Reference.layers`)."""
     key = _bundle_state(cat, data)
     found = _MEMO.get(key)
     if found is not None and found[0] is cat:
         return found[1]
     layers = sc.BundleLayers(data)
-    plan, tissue, raw, markers = sc.bundle_markers(cat, data, layers)
-    ref = Reference(plan, tissue, raw, sc.mechanism_raw(markers, plan.members), layers)
+
+    def compute() -> tuple[sc.MarkerPlan, pd.Series, pd.DataFrame, pd.DataFrame]:
+        plan, tissue, raw, markers = sc.bundle_markers(cat, data, layers)
+        return plan, tissue, raw, sc.mechanism_raw(markers, plan.members)
+
+    ref = Reference(*reference_store.stored(cat, data, compute), layers)
     _MEMO.clear()
     _MEMO[key] = (cat, ref)
     return ref
