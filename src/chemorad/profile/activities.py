@@ -111,21 +111,48 @@ def reference(cat: Catalog, data: str | os.PathLike[str] | None = None) -> Refer
 
 
 def _standardise(value: pd.DataFrame, ref: pd.DataFrame, tissue_ref: pd.Series, labels: pd.Series) -> pd.DataFrame:
-    """z of `value` (samples x raw features, columns as in ref) against the reference lines, tissue-matched."""
+    """z of `value` (samples x raw features, columns as in ref) against the reference lines, tissue-matched: each
+    sample's values minus its tissue's reference mean (the mean over all lines where that is missing), divided by the
+    pooled sd. One array operation over all samples: element by element the same float64 operations as row by row."""
     means, overall, sd = sc.tissue_reference(ref, tissue_ref)
-    rows = {}
-    for sample, t in labels.items():
-        mean = means.loc[t] if t is not None and t in means.index else pd.Series(np.nan, index=ref.columns)
-        mean = mean.fillna(overall)
-        rows[sample] = (value.loc[sample] - mean) / sd
-    return pd.DataFrame.from_dict(rows, orient="index").reindex(columns=ref.columns)
+    if not len(labels):
+        return pd.DataFrame.from_dict({}, orient="index").reindex(columns=ref.columns)
+    rows = [t if t is not None and t in means.index else None for t in labels]
+    mean = means.reindex(index=rows, columns=ref.columns).to_numpy(dtype=float)
+    mean = np.where(np.isnan(mean), overall.reindex(ref.columns).to_numpy(dtype=float), mean)  # fillna(overall)
+    x = value.reindex(index=labels.index, columns=ref.columns).to_numpy(dtype=float)
+    z = (x - mean) / sd.reindex(ref.columns).to_numpy(dtype=float)
+    return pd.DataFrame(z, index=pd.Index(list(labels.index)), columns=ref.columns)
 
 
-def _sample_value(layer_frame: pd.DataFrame, layer: str, gene: str) -> pd.Series | None:
-    key = {"protein": sc.RPPA_ANTIBODY.get(gene), "driver_mutation": f"{gene}_mut"}.get(layer, gene)
-    if key is None or key not in layer_frame.columns:
-        return None
-    return layer_frame[key].astype(float)
+class _SampleLayers:
+    """The samples' layers (`Profile.score_layers`) read as float columns aligned to `samples`: each sample's first
+    row in the layer, NaN where the layer lacks the sample; a column is read once."""
+
+    def __init__(self, layers: dict[str, pd.DataFrame], samples: pd.Index) -> None:
+        self.layers = layers
+        self.samples = samples
+        self._rows: dict[str, np.ndarray] = {}
+        self._columns: dict[tuple[str, str], np.ndarray | None] = {}
+
+    def column(self, layer: str, gene: str) -> np.ndarray | None:
+        """The gene's values in `layer` (float, one per sample), or None when the layer has no column for it."""
+        if (layer, gene) not in self._columns:
+            self._columns[layer, gene] = self._read(layer, gene)
+        return self._columns[layer, gene]
+
+    def _read(self, layer: str, gene: str) -> np.ndarray | None:
+        frame = self.layers[layer]
+        key = {"protein": sc.RPPA_ANTIBODY.get(gene), "driver_mutation": f"{gene}_mut"}.get(layer, gene)
+        if key is None or key not in frame.columns:
+            return None
+        if layer not in self._rows:
+            first = np.flatnonzero(~frame.index.duplicated())
+            found = frame.index[first].get_indexer(self.samples)
+            self._rows[layer] = np.where(found >= 0, first[found], -1)
+        rows = self._rows[layer]
+        values = frame[key].astype(float).to_numpy()
+        return np.where(rows >= 0, values[np.maximum(rows, 0)] if len(values) else np.nan, np.nan)
 
 
 def reference_labels(profile: Profile, ref: Reference) -> tuple[pd.Series, list[str]]:
@@ -155,11 +182,12 @@ def raw_markers(cat: Catalog, profile: Profile, ref: Reference) -> tuple[pd.Data
     Each marker is read from the layer the bundle uses for it, else from the next layer of `scores.LAYERS_FOR` that
     the sample has and the bundle can reference (a substitute, column 'feature <- layer'). One pass per marker over
     all samples at once. Coverage: one row per sample x marker (status used / substitute / missing / unusable)."""
-    layers = profile.score_layers()
     samples = pd.Index(profile.samples, name="sample", dtype=object)
-    raw = pd.DataFrame(np.nan, index=samples, columns=ref.raw.columns)
+    layers = _SampleLayers(profile.score_layers(), samples)
+    n = len(samples)
+    columns = {c: np.full(n, np.nan) for c in ref.raw.columns}
     ref_raw = ref.raw.copy()
-    coverage = []
+    coverage: dict[str, list] = {c: [] for c in _COVERAGE}
     planned = {
         (r["mechanism"], r["gene"], r["alteration"]): r["layer"]
         for r in ref.plan.coverage.to_dict("records")
@@ -170,47 +198,48 @@ def raw_markers(cat: Catalog, profile: Profile, ref: Reference) -> tuple[pd.Data
             base = {"mechanism": m.id, "gene": mk.gene, "alteration": mk.alteration.value}
             bundle_layer = planned.get((m.id, mk.gene, mk.alteration.value))
             if bundle_layer is None:
-                coverage += [
-                    {**base, "sample": s, "layer": None, "status": "unusable",
-                     "note": "the bundle cannot reference this marker"}
-                    for s in samples
-                ]  # fmt: skip
-                continue
-            feature = sc.feature_name(mk.gene, mk.alteration, bundle_layer)
-            got = _marker_layers(mk, bundle_layer, feature, layers, samples, ref, ref_raw, raw)
-            for s in samples:
-                layer, name = got.get(s, (None, feature))
-                status = "missing" if layer is None else ("used" if layer == bundle_layer else "substitute")
-                note = "" if layer is None or layer == bundle_layer else f"bundle uses {bundle_layer}"
-                coverage.append(
-                    {
-                        "sample": s,
-                        **base,
-                        "layer": layer,
-                        "status": status,
-                        "feature": name,
-                        "bundle_feature": feature,
-                        "note": note,
-                    }
-                )
-    cov = pd.DataFrame(coverage)
-    front = ["sample", "mechanism", "gene", "alteration", "layer", "status", "feature", "bundle_feature", "note"]
-    return raw, ref_raw, cov.reindex(columns=front)
+                rows = {"layer": [None] * n, "status": ["unusable"] * n, "feature": [np.nan] * n}
+                rows |= {"bundle_feature": [np.nan] * n, "note": ["the bundle cannot reference this marker"] * n}
+            else:
+                feature = sc.feature_name(mk.gene, mk.alteration, bundle_layer)
+                got, names = _marker_layers(mk, bundle_layer, feature, layers, ref, ref_raw, columns)
+                status = ["missing" if x is None else ("used" if x == bundle_layer else "substitute") for x in got]
+                rows = {
+                    "layer": got,
+                    "status": status,
+                    "feature": names,
+                    "bundle_feature": [feature] * n,
+                    "note": ["" if x is None or x == bundle_layer else f"bundle uses {bundle_layer}" for x in got],
+                }
+            coverage["sample"] += list(samples)
+            for key, value in base.items():
+                coverage[key] += [value] * n
+            for key, value in rows.items():
+                coverage[key] += value
+    raw = pd.DataFrame(columns, index=samples)
+    return raw, ref_raw, pd.DataFrame(coverage).reindex(columns=_COVERAGE)
 
 
-def _marker_layers(mk, bundle_layer, feature, layers, samples, ref, ref_raw, raw) -> dict[str, tuple[str, str]]:
-    """Fill `raw` with one marker's values for every sample (first usable layer each); sample -> (layer, column)."""
+#: the columns of `raw_markers`' coverage table
+_COVERAGE = ["sample", "mechanism", "gene", "alteration", "layer", "status", "feature", "bundle_feature", "note"]
+
+
+def _marker_layers(mk, bundle_layer, feature, layers, ref, ref_raw, columns) -> tuple[list, list]:
+    """Fill `columns` with one marker's values for every sample (first usable layer each); per sample, the layer used
+    (None: missing) and the column it went to."""
     order = [bundle_layer] + [x for x in sc.LAYERS_FOR[mk.alteration] if x != bundle_layer]
-    got: dict[str, tuple[str, str]] = {}
+    n = len(layers.samples)
+    taken = np.zeros(n, dtype=bool)
+    got: list = [None] * n
+    names = [feature] * n
     for layer in order:
-        if layer not in layers:
+        if layer not in layers.layers:
             continue
-        value = _sample_value(layers[layer], layer, mk.gene)
+        value = layers.column(layer, mk.gene)
         if value is None:
             continue
-        v = value[~value.index.duplicated()].reindex(samples)
-        v = v[v.notna() & ~v.index.isin(list(got))]
-        if v.empty:
+        ok = ~np.isnan(value) & ~taken
+        if not ok.any():
             continue
         name = feature
         if layer != bundle_layer:
@@ -220,11 +249,13 @@ def _marker_layers(mk, bundle_layer, feature, layers, samples, ref, ref_raw, raw
             name = f"{feature} <- {layer}"
             if name not in ref_raw.columns:
                 ref_raw[name] = sc.marker_value(col, mk.alteration, layer, mk.sign).reindex(ref_raw.index)
-        if name not in raw.columns:
-            raw[name] = np.nan
-        raw.loc[v.index, name] = sc.marker_value(v, mk.alteration, layer, mk.sign).to_numpy(dtype=float)
-        got.update(dict.fromkeys(v.index, (layer, name)))
-    return got
+        if name not in columns:
+            columns[name] = np.full(n, np.nan)
+        columns[name][ok] = sc.marker_value(value[ok], mk.alteration, layer, mk.sign)
+        taken |= ok
+        for i in np.flatnonzero(ok):
+            got[i], names[i] = layer, name
+    return got, names
 
 
 def sample_scores(cat: Catalog, profile: Profile, ref: Reference) -> SampleScores:
@@ -249,9 +280,7 @@ def sample_scores(cat: Catalog, profile: Profile, ref: Reference) -> SampleScore
     )
     markers = markers.astype(float).rename_axis(index="sample", columns=None)
     per_mech = picked.drop_duplicates(["sample", "mechanism", "feature"]).groupby(["mechanism", "sample"])["z"].mean()
-    mech_raw = pd.DataFrame(
-        {mid: per_mech.get(mid, pd.Series(dtype=float)).reindex(samples) for mid in ref.mech_raw.columns},
-        index=samples,
-    ).astype(float)
+    wide = per_mech.unstack("mechanism") if len(per_mech) else pd.DataFrame(index=samples)
+    mech_raw = wide.reindex(index=samples, columns=ref.mech_raw.columns).astype(float)
     scores = _standardise(mech_raw, ref.mech_raw, ref.tissue, labels)
     return SampleScores(scores, markers, cov.drop(columns=["feature", "bundle_feature"]), labels, notes)
