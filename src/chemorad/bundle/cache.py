@@ -37,6 +37,8 @@ _HASHES = "file-hashes.json"
 #: `folder=FROM_ENV`: resolve the cache folder from the environment (`cache_dir()`) at the call
 FROM_ENV = "$CHEMORAD_CACHE"
 _META = b"chemorad-cache"
+#: (cache folder, path, size, modification time) -> SHA-256: the memo's answers already read in this process
+_SEEN: dict[tuple, str] = {}
 
 T = TypeVar("T")
 
@@ -71,6 +73,9 @@ def file_sha256(path: Path, folder: Path | None | str = FROM_ENV) -> str:
     folder = cache_dir() if folder == FROM_ENV else (None if folder is None else Path(folder))
     known: dict[str, Any] = {}
     if folder is not None:
+        seen = (str(folder), str(path), *stamp)
+        if seen in _SEEN:  # this process already read the memo for this size and time: no second JSON read
+            return _SEEN[seen]
         try:
             known = json.loads((folder / _HASHES).read_text())
         except (OSError, ValueError):
@@ -79,9 +84,11 @@ def file_sha256(path: Path, folder: Path | None | str = FROM_ENV) -> str:
             known = {}
         hit = known.get(str(path))
         if isinstance(hit, list) and len(hit) == 3 and hit[:2] == stamp and isinstance(hit[2], str):
+            _SEEN[seen] = hit[2]
             return hit[2]
     digest = content_sha256(path)
     if folder is not None:
+        _SEEN[seen] = digest
         known[str(path)] = [*stamp, digest]
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -108,17 +115,76 @@ def cached(
     folder = cache_dir() if folder == FROM_ENV else folder
     if folder is None:
         return compute()
-    folder = Path(folder)
-    shas = [file_sha256(f, folder) for f in files]
-    key = hashlib.sha256(json.dumps([FORMAT, kind, repr(args), shas]).encode()).hexdigest()
-    label = "-".join([kind, *(str(a) for a in args)])
-    stem = folder / f"{label}-{key[:24]}"
+    stem, key = _stem_key(kind, args, files, Path(folder))
     value = _load(stem, key)
     if value is not None and (check is None or check(value)):
         return value  # type: ignore[return-value]
     value = compute()
     _store(stem, key, value)
     return value
+
+
+def _stem_key(kind: str, args: tuple, files: list[Path], folder: Path) -> tuple[Path, str]:
+    """(the entry's path without its part suffix, its full key) for `kind`, `args` and the files' contents."""
+    shas = [file_sha256(f, folder) for f in files]
+    key = hashlib.sha256(json.dumps([FORMAT, kind, repr(args), shas]).encode()).hexdigest()
+    label = "-".join([kind, *(str(a) for a in args)])
+    return folder / f"{label}-{key[:24]}", key
+
+
+def cached_rows(
+    kind: str,
+    args: tuple,
+    files: list[Path],
+    labels: list,
+    whole: Callable[[], Any],
+    folder: Path | None | str = FROM_ENV,
+) -> Any:
+    """`whole().loc[labels]`: the rows of a cached DataFrame (stored by `cached` under the same `kind`, `args` and
+    files) with those index labels, read from the stored entry without converting the rest of the table.
+
+    `whole` returns the full table (e.g. through `cached`, which stores it); it is used when there is no stored entry,
+    no cache folder, an entry that is not one frame, an index with repeated labels, or a label the index lacks (so
+    the same KeyError as `.loc` is raised)."""
+    folder = cache_dir() if folder == FROM_ENV else folder
+    if folder is not None:
+        stem, key = _stem_key(kind, args, files, Path(folder))
+        value = _load_rows(stem, key, labels)
+        if value is not None:
+            return value
+    return whole().loc[labels]
+
+
+def _load_rows(stem: Path, key: str, labels: list) -> Any:
+    """Rows `labels` of a stored single-frame entry, or None (missing, damaged, another key, not one frame, repeated
+    or absent labels, or an index that is not one column)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    try:
+        with pa.memory_map(str(_entry(stem, 0)), "r") as source:
+            table = pa.ipc.open_file(source).read_all()
+        meta = json.loads((table.schema.metadata or {}).get(_META, b"{}"))
+        if meta.get("key") != key or meta.get("part") != 0 or meta.get("parts") != 1 or meta.get("kind") != "frame":
+            return None
+        if meta.get("layout") == "matrix":
+            column = "index"
+        else:
+            names = (table.schema.pandas_metadata or {}).get("index_columns", [])
+            if len(names) != 1 or not isinstance(names[0], str):
+                return None
+            column = names[0]
+        index = pd.Index(table.column(column).to_numpy(zero_copy_only=False))
+        if index.has_duplicates:
+            return None
+        rows = index.get_indexer(pd.Index(labels, dtype=object))
+        if (rows < 0).any():
+            return None
+        return _to_pandas(table.take(pa.array(rows, type=pa.int64())), meta)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
+        return None
 
 
 def _entry(stem: Path, i: int) -> Path:

@@ -125,34 +125,62 @@ def _standardise(value: pd.DataFrame, ref: pd.DataFrame, tissue_ref: pd.Series, 
     return pd.DataFrame(z, index=pd.Index(list(labels.index)), columns=ref.columns)
 
 
+def _layer_key(layer: str, gene: str) -> str | None:
+    """The column of `gene` in a layer: its RPPA antibody, its `GENE_mut` driver feature, else the gene itself."""
+    return {"protein": sc.RPPA_ANTIBODY.get(gene), "driver_mutation": f"{gene}_mut"}.get(layer, gene)
+
+
 class _SampleLayers:
     """The samples' layers (`Profile.score_layers`) read as float columns aligned to `samples`: each sample's first
-    row in the layer, NaN where the layer lacks the sample; a column is read once."""
+    row in the layer, NaN where the layer lacks the sample.
 
-    def __init__(self, layers: dict[str, pd.DataFrame], samples: pd.Index) -> None:
+    The columns of the catalog's marker `genes` are converted to float64 in one block per layer (a layer of numeric
+    NumPy columns with unique labels; int, bool and float32 to float64 are exact, so each value is what the column's
+    own `astype(float)` gives); any other layer is read column by column."""
+
+    def __init__(self, layers: dict[str, pd.DataFrame], samples: pd.Index, genes: list[str]) -> None:
         self.layers = layers
         self.samples = samples
+        self.genes = genes
         self._rows: dict[str, np.ndarray] = {}
-        self._columns: dict[tuple[str, str], np.ndarray | None] = {}
+        self._blocks: dict[str, tuple[dict[str, int], np.ndarray] | None] = {}
 
     def column(self, layer: str, gene: str) -> np.ndarray | None:
         """The gene's values in `layer` (float, one per sample), or None when the layer has no column for it."""
-        if (layer, gene) not in self._columns:
-            self._columns[layer, gene] = self._read(layer, gene)
-        return self._columns[layer, gene]
-
-    def _read(self, layer: str, gene: str) -> np.ndarray | None:
         frame = self.layers[layer]
-        key = {"protein": sc.RPPA_ANTIBODY.get(gene), "driver_mutation": f"{gene}_mut"}.get(layer, gene)
+        key = _layer_key(layer, gene)
         if key is None or key not in frame.columns:
             return None
+        block = self._block(layer)
+        if block is not None and key in block[0]:
+            return block[1][:, block[0][key]]
+        return self._take(layer, frame[key].astype(float).to_numpy())
+
+    def _take(self, layer: str, values: np.ndarray) -> np.ndarray:
+        """`values` (rows of the layer) at each sample's first row; NaN where the layer lacks the sample."""
         if layer not in self._rows:
-            first = np.flatnonzero(~frame.index.duplicated())
-            found = frame.index[first].get_indexer(self.samples)
+            index = self.layers[layer].index
+            first = np.flatnonzero(~index.duplicated())
+            found = index[first].get_indexer(self.samples)
             self._rows[layer] = np.where(found >= 0, first[found], -1)
         rows = self._rows[layer]
-        values = frame[key].astype(float).to_numpy()
-        return np.where(rows >= 0, values[np.maximum(rows, 0)] if len(values) else np.nan, np.nan)
+        if not len(values):
+            return np.full((len(rows), *values.shape[1:]), np.nan)
+        out = values[np.maximum(rows, 0)]
+        out[rows < 0] = np.nan
+        return out
+
+    def _block(self, layer: str) -> tuple[dict[str, int], np.ndarray] | None:
+        if layer not in self._blocks:
+            frame = self.layers[layer]
+            keys = [k for k in dict.fromkeys(_layer_key(layer, g) for g in self.genes) if k in frame.columns]
+            numeric = all(isinstance(t, np.dtype) and t.kind in "biuf" for t in frame.dtypes.reindex(keys))
+            if frame.columns.has_duplicates or not keys or not numeric:
+                self._blocks[layer] = None
+            else:
+                values = self._take(layer, frame[keys].to_numpy(dtype=float))
+                self._blocks[layer] = ({k: i for i, k in enumerate(keys)}, values)
+        return self._blocks[layer]
 
 
 def reference_labels(profile: Profile, ref: Reference) -> tuple[pd.Series, list[str]]:
@@ -183,7 +211,8 @@ def raw_markers(cat: Catalog, profile: Profile, ref: Reference) -> tuple[pd.Data
     the sample has and the bundle can reference (a substitute, column 'feature <- layer'). One pass per marker over
     all samples at once. Coverage: one row per sample x marker (status used / substitute / missing / unusable)."""
     samples = pd.Index(profile.samples, name="sample", dtype=object)
-    layers = _SampleLayers(profile.score_layers(), samples)
+    genes = [mk.gene for m in cat.mechanisms.values() for mk in m.markers]
+    layers = _SampleLayers(profile.score_layers(), samples, genes)
     n = len(samples)
     columns = {c: np.full(n, np.nan) for c in ref.raw.columns}
     ref_raw = ref.raw.copy()
