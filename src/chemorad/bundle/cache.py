@@ -180,7 +180,9 @@ def _load_rows(stem: Path, key: str, labels: list) -> Any:
         rows = index.get_indexer(pd.Index(labels, dtype=object))
         if (rows < 0).any():
             return None
-        return _to_pandas(table.take(pa.array(rows, type=pa.int64())), meta)
+        # one row: a zero-copy slice (a take copies every one of the table's columns)
+        part = table.slice(int(rows[0]), 1) if len(rows) == 1 else table.take(pa.array(rows, type=pa.int64()))
+        return _to_pandas(part, meta)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
