@@ -12,6 +12,10 @@ place (`chemorad.io_atomic`): a full disk leaves no partial entry and no tempora
 Location: `$CHEMORAD_CACHE` if set (`off`, `0` or `none` disable the cache), else `$XDG_CACHE_HOME/chemorad`, else
 `~/.cache/chemorad`. Delete it at will.
 
+One stored frame's rows can be read alone (`cached_rows`: the Arrow table is sliced before it becomes a DataFrame), so
+a single cell line costs a few milliseconds, not the conversion of the whole 6,163-column matrix. Tables derived from
+the whole bundle (the scoring reference, `profile.reference_store`) are stored the same way, keyed by every bundle file.
+
 A file's SHA-256 is remembered against its (path, size, modification time) in `file-hashes.json` in the same folder,
 as git's index does, so the 47 MB bundle is hashed once, not on every run. That memo only keys the cache; checking a
 file (`chemorad data`, `datasets.verify`) hashes its content again every time (`content_sha256`).
