@@ -12,6 +12,10 @@ place (`chemorad.io_atomic`): a full disk leaves no partial entry and no tempora
 Location: `$CHEMORAD_CACHE` if set (`off`, `0` or `none` disable the cache), else `$XDG_CACHE_HOME/chemorad`, else
 `~/.cache/chemorad`. Delete it at will.
 
+One stored frame's rows can be read alone (`cached_rows`: the Arrow table is sliced before it becomes a DataFrame), so
+a single cell line costs a few milliseconds, not the conversion of the whole 6,163-column matrix. Tables derived from
+the whole bundle (the scoring reference, `profile.reference_store`) are stored the same way, keyed by every bundle file.
+
 A file's SHA-256 is remembered against its (path, size, modification time) in `file-hashes.json` in the same folder,
 as git's index does, so the 47 MB bundle is hashed once, not on every run. That memo only keys the cache; checking a
 file (`chemorad data`, `datasets.verify`) hashes its content again every time (`content_sha256`).
@@ -29,14 +33,17 @@ from typing import Any, TypeVar
 
 from chemorad.cache_folder import ENV_VAR, cache_dir
 
-__all__ = ["ENV_VAR", "FORMAT", "FROM_ENV", "cache_dir", "cached", "content_sha256", "file_sha256"]
+__all__ = ["ENV_VAR", "FORMAT", "FROM_ENV", "cache_dir", "cached", "cached_rows", "content_sha256", "file_sha256"]
 
-#: bump when a cached parser's output or the storage format changes, so old entries are not used
-FORMAT = 3
+#: bump when a cached parser's output or the storage format changes, so old entries are not used (4: a RangeIndex is
+#: stored as such and read back as a RangeIndex, no longer as an int64 Index)
+FORMAT = 4
 _HASHES = "file-hashes.json"
 #: `folder=FROM_ENV`: resolve the cache folder from the environment (`cache_dir()`) at the call
 FROM_ENV = "$CHEMORAD_CACHE"
 _META = b"chemorad-cache"
+#: (cache folder, path, size, modification time) -> SHA-256: the memo's answers already read in this process
+_SEEN: dict[tuple, str] = {}
 
 T = TypeVar("T")
 
@@ -61,6 +68,9 @@ def file_sha256(path: Path, folder: Path | None | str = FROM_ENV) -> str:
     folder = cache_dir() if folder == FROM_ENV else (None if folder is None else Path(folder))
     known: dict[str, Any] = {}
     if folder is not None:
+        seen = (str(folder), str(path), *stamp)
+        if seen in _SEEN:  # this process already read the memo for this size and time: no second JSON read
+            return _SEEN[seen]
         try:
             known = json.loads((folder / _HASHES).read_text())
         except (OSError, ValueError):
@@ -69,9 +79,11 @@ def file_sha256(path: Path, folder: Path | None | str = FROM_ENV) -> str:
             known = {}
         hit = known.get(str(path))
         if isinstance(hit, list) and len(hit) == 3 and hit[:2] == stamp and isinstance(hit[2], str):
+            _SEEN[seen] = hit[2]
             return hit[2]
     digest = content_sha256(path)
     if folder is not None:
+        _SEEN[seen] = digest
         known[str(path)] = [*stamp, digest]
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -82,27 +94,94 @@ def file_sha256(path: Path, folder: Path | None | str = FROM_ENV) -> str:
 
 
 def cached(
-    kind: str, args: tuple, files: list[Path], compute: Callable[[], T], folder: Path | None | str = FROM_ENV
+    kind: str,
+    args: tuple,
+    files: list[Path],
+    compute: Callable[[], T],
+    folder: Path | None | str = FROM_ENV,
+    check: Callable[[T], bool] | None = None,
 ) -> T:
     """`compute()`, or its result stored in `folder` (None: no disk cache) for the same `kind`, `args` and file
     contents.
 
-    `compute` returns a DataFrame or a tuple of DataFrames; anything else is returned without being cached.
+    `compute` returns a DataFrame or a tuple of DataFrames; anything else is returned without being cached. `check`,
+    when given, vets a stored value: one it refuses is computed again and replaced.
     """
     folder = cache_dir() if folder == FROM_ENV else folder
     if folder is None:
         return compute()
-    folder = Path(folder)
-    shas = [file_sha256(f, folder) for f in files]
-    key = hashlib.sha256(json.dumps([FORMAT, kind, repr(args), shas]).encode()).hexdigest()
-    label = "-".join([kind, *(str(a) for a in args)])
-    stem = folder / f"{label}-{key[:24]}"
+    stem, key = _stem_key(kind, args, files, Path(folder))
     value = _load(stem, key)
-    if value is not None:
+    if value is not None and (check is None or check(value)):
         return value  # type: ignore[return-value]
     value = compute()
     _store(stem, key, value)
     return value
+
+
+def _stem_key(kind: str, args: tuple, files: list[Path], folder: Path) -> tuple[Path, str]:
+    """(the entry's path without its part suffix, its full key) for `kind`, `args` and the files' contents."""
+    shas = [file_sha256(f, folder) for f in files]
+    key = hashlib.sha256(json.dumps([FORMAT, kind, repr(args), shas]).encode()).hexdigest()
+    label = "-".join([kind, *(str(a) for a in args)])
+    return folder / f"{label}-{key[:24]}", key
+
+
+def cached_rows(
+    kind: str,
+    args: tuple,
+    files: list[Path],
+    labels: list,
+    whole: Callable[[], Any],
+    folder: Path | None | str = FROM_ENV,
+) -> Any:
+    """`whole().loc[labels]`: the rows of a cached DataFrame (stored by `cached` under the same `kind`, `args` and
+    files) with those index labels, read from the stored entry without converting the rest of the table.
+
+    `whole` returns the full table (e.g. through `cached`, which stores it); it is used when there is no stored entry,
+    no cache folder, an entry that is not one frame, an index with repeated labels, or a label the index lacks (so
+    the same KeyError as `.loc` is raised)."""
+    folder = cache_dir() if folder == FROM_ENV else folder
+    if folder is not None:
+        stem, key = _stem_key(kind, args, files, Path(folder))
+        value = _load_rows(stem, key, labels)
+        if value is not None:
+            return value
+    return whole().loc[labels]
+
+
+def _load_rows(stem: Path, key: str, labels: list) -> Any:
+    """Rows `labels` of a stored single-frame entry, or None (missing, damaged, another key, not one frame, repeated
+    or absent labels, or an index that is not one column)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    try:
+        with pa.memory_map(str(_entry(stem, 0)), "r") as source:
+            table = pa.ipc.open_file(source).read_all()
+        meta = json.loads((table.schema.metadata or {}).get(_META, b"{}"))
+        if meta.get("key") != key or meta.get("part") != 0 or meta.get("parts") != 1 or meta.get("kind") != "frame":
+            return None
+        if meta.get("layout") == "matrix":
+            column = "index"
+        else:
+            names = (table.schema.pandas_metadata or {}).get("index_columns", [])
+            if len(names) != 1 or not isinstance(names[0], str):
+                return None
+            column = names[0]
+        index = pd.Index(table.column(column).to_numpy(zero_copy_only=False))
+        if index.has_duplicates:
+            return None
+        rows = index.get_indexer(pd.Index(labels, dtype=object))
+        if (rows < 0).any():
+            return None
+        # one row: a zero-copy slice (a take copies every one of the table's columns)
+        part = table.slice(int(rows[0]), 1) if len(rows) == 1 else table.take(pa.array(rows, type=pa.int64()))
+        return _to_pandas(part, meta)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
+        return None
 
 
 def _entry(stem: Path, i: int) -> Path:
@@ -246,7 +325,8 @@ def _store(stem: Path, key: str, value: Any) -> None:
                 table = _matrix_to_arrow(frame)
                 meta.update(layout="matrix", columns=list(frame.columns), index_name=frame.index.name)
             else:
-                table = pa.Table.from_pandas(frame, preserve_index=True)
+                # None: a RangeIndex goes into the metadata and comes back as one; any other index is a column
+                table = pa.Table.from_pandas(frame, preserve_index=None)
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META: json.dumps(meta).encode()})
             with replacing(_entry(stem, i)) as tmp:
                 with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:

@@ -23,14 +23,18 @@ def _as_samples(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-#: Profile field or extra key -> (bundle data set whose `in_<flag>` column says the line is there, loader)
+#: Profile field or extra key -> (bundle data set whose `in_<flag>` column says the line is there, loader of some
+#: lines' rows: read from the parse cache without the other lines)
 _LAYERS = {
-    "ccle_expression": ("ccle_expression", lambda data: ds.load_ccle_expression(data=data)),
-    "driver_mutation": ("genomic_features", lambda data: _driver(ds.load_genomic_features(data=data))),
-    "expression": ("expression", lambda data: ds.load_expression(data=data)),
-    "mutations": ("mutations", lambda data: ds.load_mutations(data=data)),
-    "copy_number": ("copy_number", lambda data: ds.load_copy_number(data=data)),
-    "protein": ("rppa", lambda data: ds.load_rppa(data=data)),
+    "ccle_expression": ("ccle_expression", lambda data, lines: ds.load_ccle_expression(data=data, lines=lines)),
+    "driver_mutation": (
+        "genomic_features",
+        lambda data, lines: _driver(ds.load_genomic_features(data=data, lines=lines)),
+    ),
+    "expression": ("expression", lambda data, lines: ds.load_expression(data=data, lines=lines)),
+    "mutations": ("mutations", lambda data, lines: ds.load_mutations(data=data, lines=lines)),
+    "copy_number": ("copy_number", lambda data, lines: ds.load_copy_number(data=data, lines=lines)),
+    "protein": ("rppa", lambda data, lines: ds.load_rppa(data=data, lines=lines)),
 }
 _EXTRA = ("ccle_expression", "driver_mutation")
 
@@ -54,7 +58,7 @@ def from_cell_line(name: str, data: str | os.PathLike[str] | None = None) -> Pro
     for layer, (flag, loader) in _LAYERS.items():
         if not bool(row[f"in_{flag}"]):
             continue
-        frame = _as_samples(loader(data).loc[[key]])
+        frame = _as_samples(loader(data, [key]))
         if layer in _EXTRA:
             fields["extra"][layer] = frame
         else:
