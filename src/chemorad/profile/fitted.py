@@ -422,8 +422,9 @@ class _LazySet(ModelSet):
     def build(self, light: bool = False) -> None:
         if self._built is None or (self._built and not light):
             views = _VIEWS if light else None
+            indexes: dict = {}
             for col, desc in self._entry["models"].items():
-                model = from_state(ESTIMATORS, self._arrays, desc["prefix"], desc, self._strings, views)
+                model = from_state(ESTIMATORS, self._arrays, desc["prefix"], desc, self._strings, views, indexes)
                 dict.__setitem__(self, col, model)
             self._built = light
 

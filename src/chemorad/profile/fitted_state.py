@@ -95,20 +95,30 @@ def to_state(
     return arrays, {"class": type(est).__name__, "params": params, "attrs": attrs}
 
 
-def from_state(classes, arrays, prefix: str, desc: dict, strings, views: dict | None = None):
+def from_state(
+    classes, arrays, prefix: str, desc: dict, strings, views: dict | None = None, indexes: dict | None = None
+):
     """The estimator `to_state` described, its class looked up by class name in `classes` (a mapping name -> class;
     nothing else is instantiated; a mapping with a ``class_named`` method resolves that one class only); `strings` is
     the archive's text table (a list, or the object array of it, built once per archive). `views`: class name -> a
     read-only stand-in built from (parameters, fitted attributes) instead of the class (`ridge_terms.StoredRidge`
     for the prediction path; never for a nested estimator, whose holder calls its full interface). Raises KeyError,
-    IndexError or ValueError on a state that does not match (the caller treats it as corrupt)."""
+    IndexError or ValueError on a state that does not match (the caller treats it as corrupt). `indexes`: a dict the
+    caller keeps across the models of one archive, so that models with the same Series labels (every model's features,
+    most models' tissues) share one immutable pandas Index instead of building one each."""
     table = strings if isinstance(strings, np.ndarray) else np.array(strings, dtype=object)
     attrs = {}
     for name, spec in desc["attrs"].items():
         kind = spec["kind"]
         if kind == "series":
             values = np.asarray(arrays[prefix + name])
-            index = pd.Index(table[np.asarray(arrays[prefix + name + ".index"])], dtype=object)
+            codes = np.asarray(arrays[prefix + name + ".index"])
+            memo_key = codes.tobytes()
+            index = None if indexes is None else indexes.get(memo_key)
+            if index is None:
+                index = pd.Index(table[codes], dtype=object)
+                if indexes is not None:
+                    indexes[memo_key] = index
             value = pd.Series(values, index=index, name=spec["name"], copy=False)
             if str(value.dtype) != spec["dtype"]:  # only then: astype costs as much as the Series itself
                 value = value.astype(spec["dtype"])
@@ -119,7 +129,7 @@ def from_state(classes, arrays, prefix: str, desc: dict, strings, views: dict | 
         elif kind == "value":
             value = spec["value"]
         elif kind == "estimator":
-            value = from_state(classes, arrays, f"{prefix}{name}.", spec["desc"], table)
+            value = from_state(classes, arrays, f"{prefix}{name}.", spec["desc"], table, indexes=indexes)
         else:
             raise ValueError(f"unknown attribute kind {kind!r}")
         attrs[name] = value
