@@ -439,6 +439,7 @@ def _predict_linear(models: ModelSet, members: list[str], ctx: _Context):
     n, k = len(members), len(cols)
     out: dict[str, list] = {name: [] for name in _LINEAR_FIELDS_ALL}
     mech_blocks, marker_blocks, mech_terms, marker_terms = [], [], [], []
+    rf_of: dict[str, np.ndarray] = {}
     for col in cols:
         model, tid = models[col], models.therapy[col]
         key = ResponseKey.parse(col)
@@ -460,7 +461,9 @@ def _predict_linear(models: ModelSet, members: list[str], ctx: _Context):
         pct, n_ref, where = _percentiles(model.y_train_, model.tissue_train_, pred, labels)
         sd = float(np.std(model.y_train_))
         shift = pred - mech[:, -2] - mech[:, -1]
-        rf = ctx.chain_rf[tid].reindex(members).to_numpy(dtype=float)
+        rf = rf_of.get(tid)
+        if rf is None:  # one reindex per therapy, not per response column
+            rf = rf_of[tid] = ctx.chain_rf[tid].reindex(members).to_numpy(dtype=float)
         md = [_direction(v / sd if sd > 0 else np.nan, MODEL_SHIFT) for v in shift]
         cd = [_direction(np.log(v) if v > 0 else np.nan, np.log(THRESHOLD)) for v in rf]
         marker_names, owned = _marker_owners(names, mech_names, ctx)
