@@ -156,9 +156,11 @@ class RidgeTerms:
 
 
 class StoredRidge(RidgeTerms):
-    """A fitted `estimators.ResponseModel` read back from its stored state for prediction only: its fitted attributes
-    (`fitted_state.to_state`: every name ending in '_') and the `RidgeTerms` arithmetic, without scikit-learn. It
-    cannot be fitted or stored again; `fitted.FittedModels` rebuilds the real estimator when it needs one.
+    """A fitted `estimators.ResponseModel` read back from its stored state for prediction: its fitted attributes
+    (`fitted_state.to_state`: every name ending in '_') and the `RidgeTerms` arithmetic, without scikit-learn. Its
+    other reading methods (`predict`, `explain`, ... on a table X) are the estimator's own (`estimator()`, which
+    imports scikit-learn). It cannot be fitted or stored again; `fitted.FittedModels` rebuilds the real estimator
+    when it stores a set.
 
     Parameters
     ----------
@@ -177,3 +179,38 @@ class StoredRidge(RidgeTerms):
     def get_params(self, deep: bool = False) -> dict:
         """The stored estimator's parameters."""
         return dict(self._params)
+
+    def estimator(self):
+        """The `estimators.ResponseModel` this view stands for, with the same fitted attributes (imports
+        scikit-learn; built once)."""
+        if getattr(self, "_estimator", None) is None:
+            from chemorad.profile.estimators import ResponseModel
+
+            est = ResponseModel(**self._params)
+            for name, value in vars(self).items():
+                if name.endswith("_") and not name.startswith("_"):
+                    setattr(est, name, value)
+            self._estimator = est
+        return self._estimator
+
+    # The rest of ResponseModel's reading interface, for a caller holding a model of `predict.Predictions.models`:
+    # answered by the estimator itself (its input checks need scikit-learn).
+    def predict(self, X):
+        """`ResponseModel.predict`."""
+        return self.estimator().predict(X)
+
+    def explain(self, X, level: float = 0.9):
+        """`ResponseModel.explain`."""
+        return self.estimator().explain(X, level)
+
+    def predict_interval(self, X, level: float = 0.9):
+        """`ResponseModel.predict_interval`."""
+        return self.estimator().predict_interval(X, level)
+
+    def attributions(self, X):
+        """`ResponseModel.attributions`."""
+        return self.estimator().attributions(X)
+
+    def coefficients(self):
+        """`ResponseModel.coefficients`."""
+        return self.estimator().coefficients()
