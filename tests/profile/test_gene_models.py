@@ -145,7 +145,7 @@ def test_storage_round_trip_including_nested_ridges(cls, kinds):
     cols = _cols(X, *kinds)
     model = cls().fit(X[cols].iloc[:200], y[:200])
     strings: dict = {}
-    arrays, desc = to_state(model, "m.", strings, pf._NESTED)
+    arrays, desc = to_state(model, "m.", strings, pf.nested_classes())
     assert all(a.dtype.kind in "biuf" for a in arrays.values())
     back = from_state(pf.ESTIMATORS, arrays, "m.", desc, list(strings))
     Xt = X[cols].iloc[200:]
@@ -192,4 +192,4 @@ def test_a_user_regressor_is_fitted_behind_tissue_encoding_and_not_stored():
     np.testing.assert_allclose(parts.sum(axis=1).to_numpy(), iv["prediction"].to_numpy(), atol=1e-10)
     assert np.corrcoef(iv["prediction"], y[200:])[0, 1] > 0.3
     with pytest.raises(NotStorable):
-        to_state(model, "m.", {}, pf._NESTED)
+        to_state(model, "m.", {}, pf.nested_classes())

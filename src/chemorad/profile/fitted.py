@@ -57,6 +57,7 @@ __all__ = [
     "check_estimator",
     "estimator_inputs",
     "fitted_models",
+    "nested_classes",
     "state_key",
 ]
 
@@ -157,6 +158,12 @@ def estimator_class(name: str) -> type:
         return partial(BlackBoxResponse, base=name)
     check_estimator(name)
     return ESTIMATORS[name]
+
+
+def nested_classes() -> tuple[type, ...]:
+    """The estimators that may be stored inside another (`fitted_state.to_state`'s `nested`): the registry's own
+    classes, exactly (imports every one)."""
+    return tuple(ESTIMATORS.values())
 
 
 def check_estimator(name: str) -> str:
@@ -325,7 +332,7 @@ class FittedModels:
             entry = {"therapy": models.therapy, "skipped": models.skipped, "models": {}}
             for i, (col, model) in enumerate(models.items()):
                 prefix = f"{name}.{i}."
-                a, desc = to_state(model, prefix, strings, tuple(ESTIMATORS.values()))
+                a, desc = to_state(model, prefix, strings, nested_classes())
                 arrays.update(a)
                 entry["models"][col] = {"prefix": prefix, **desc}
             sets[name] = entry
