@@ -53,7 +53,7 @@ def _stored(models: ModelSet) -> ModelSet:
     strings: dict = {}
     for col, model in models.items():
         arrays, desc = to_state(model, "m.", strings)
-        out[col] = from_state(pf.ESTIMATORS, arrays, "m.", desc, list(strings), {"ResponseModel": StoredRidge})
+        out[col] = from_state(pf.ESTIMATORS, arrays, "m.", desc, list(strings), pf._VIEWS)
         out.therapy[col] = models.therapy[col]
     return out
 
@@ -90,6 +90,12 @@ def test_the_stored_view_predicts_exactly_as_the_fitted_model(seed):
         # the same terms and numbers; the stored names come back as an object column (`fitted_state` builds object
         # indexes), the fitted ones as pandas strings
         pd.testing.assert_frame_equal(model.coefficients(), view.coefficients(), check_exact=True, check_dtype=False)
+
+
+def test_a_view_without_a_rebuild_function_only_predicts():
+    view = StoredRidge({}, {"coef_": pd.Series([1.0], index=["f1"])})
+    with pytest.raises(TypeError, match="can only predict"):
+        view.explain(pd.DataFrame({"f1": [0.0], "tissue": ["lung"]}))
 
 
 def test_a_stored_set_rebuilds_real_estimators_to_be_stored_again():

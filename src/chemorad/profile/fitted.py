@@ -37,6 +37,7 @@ import os
 import sys
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -124,9 +125,23 @@ ESTIMATORS = EstimatorRegistry(
         "stacked": ("chemorad.profile.gene_models:StackedResponse", ("markers", "genes", "chain")),
     }
 )
+
+
+def _rebuilt(class_name: str):
+    """(params, attrs) -> the registry's class `class_name` with those parameters and fitted attributes."""
+
+    def rebuild(params: dict, attrs: dict):
+        est = ESTIMATORS.class_named(class_name)(**params)
+        for name, value in attrs.items():
+            setattr(est, name, value)
+        return est
+
+    return rebuild
+
+
 #: stored class name -> read-only stand-in for prediction (`fitted_state.from_state`'s views): the marker ridge
-#: predicts from its arrays without scikit-learn (`ridge_terms`)
-_VIEWS = {StoredRidge.stands_for: StoredRidge}
+#: predicts from its arrays without scikit-learn (`ridge_terms`); its table interface rebuilds the estimator
+_VIEWS = {StoredRidge.stands_for: partial(StoredRidge, rebuild=_rebuilt(StoredRidge.stands_for))}
 #: the modules whose source decides the fitted numbers (their text is part of the key)
 _CODE = (
     "chemorad.profile.estimators",
@@ -150,8 +165,6 @@ def estimator_class(name: str) -> type:
     (an import path) gives `BlackBoxResponse` around that scikit-learn regressor (`blackbox.user_regressor` checks
     it), as a callable taking the same parameters."""
     if ":" in name:
-        from functools import partial
-
         from chemorad.profile.blackbox import BlackBoxResponse, user_regressor
 
         user_regressor(name)

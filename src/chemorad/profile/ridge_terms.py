@@ -166,13 +166,15 @@ class StoredRidge(RidgeTerms):
     ----------
     params : the estimator's parameters (kept for reference, `get_params`).
     attrs : fitted attribute name -> value.
+    rebuild : (params, attrs) -> the estimator, for the table interface (`estimator`); None: prediction only.
     """
 
     #: the stored class this view stands for (`fitted_state.from_state`)
     stands_for = "ResponseModel"
 
-    def __init__(self, params: dict, attrs: dict) -> None:
+    def __init__(self, params: dict, attrs: dict, rebuild=None) -> None:
         self._params = dict(params)
+        self._rebuild = rebuild
         for name, value in attrs.items():
             setattr(self, name, value)
 
@@ -181,16 +183,14 @@ class StoredRidge(RidgeTerms):
         return dict(self._params)
 
     def estimator(self):
-        """The `estimators.ResponseModel` this view stands for, with the same fitted attributes (imports
-        scikit-learn; built once)."""
+        """The `estimators.ResponseModel` this view stands for, with the same fitted attributes, built once by the
+        `rebuild(params, attrs)` the view was given (`fitted` gives one that imports the class: this module cannot
+        import `estimators`, which imports it)."""
         if getattr(self, "_estimator", None) is None:
-            from chemorad.profile.estimators import ResponseModel
-
-            est = ResponseModel(**self._params)
-            for name, value in vars(self).items():
-                if name.endswith("_") and not name.startswith("_"):
-                    setattr(est, name, value)
-            self._estimator = est
+            if self._rebuild is None:
+                raise TypeError("this StoredRidge was built without a rebuild function: it can only predict")
+            attrs = {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
+            self._estimator = self._rebuild(self._params, attrs)
         return self._estimator
 
     # The rest of ResponseModel's reading interface, for a caller holding a model of `predict.Predictions.models`:
