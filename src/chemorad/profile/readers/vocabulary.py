@@ -6,7 +6,6 @@ import functools
 import os
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from chemorad.bundle import datasets as ds
 from chemorad.errors import ChemoradError
@@ -18,6 +17,8 @@ def _bundle_columns(directory: str | None, filenames: tuple[str, ...]) -> frozen
         root = ds.data_dir(directory)
     except ChemoradError:
         return frozenset()
+    import pyarrow.parquet as pq  # here: an import a prediction from the parse cache does not need
+
     out: set[str] = set()
     for name in filenames:
         path = root / name
