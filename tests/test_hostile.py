@@ -836,6 +836,9 @@ def test_ctrl_c_during_a_sweep_is_one_line_with_the_resume_hint(tmp_path):
         text=True,
         env=env,
         start_new_session=True,
+        # a command typed in a terminal starts with SIGINT at its default; a test run launched in the background of
+        # a non-interactive shell has it ignored, and the child would inherit that (and never see the Ctrl-C)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         t0 = time.monotonic()
