@@ -16,8 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from chemorad.cache_folder import cache_dir
-from chemorad.errors import ChemoradError, read_yaml
+from chemorad.cache_folder import cache_dir, read_json, write_json
+from chemorad.errors import read_yaml
 
 __all__ = ["read_yaml_once"]
 
@@ -33,21 +33,14 @@ def read_yaml_once(path: Path, what: str, folder: Path | None | str = "default")
     if folder is None:
         return read_yaml(path, what)
     entry = Path(folder) / f"yaml-{hashlib.sha256(payload).hexdigest()[:32]}.json"
-    try:
-        return json.loads(entry.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
+    found, value = read_json(entry)
+    if found:
+        return value
     value = read_yaml(path, what)
     try:
         text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
         return value
     if json.loads(text) == value:
-        from chemorad.io_atomic import write_text
-
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            write_text(entry, text)
-        except (OSError, ChemoradError):
-            pass  # a read-only or full cache folder costs speed, not correctness
+        write_json(entry, text)
     return value

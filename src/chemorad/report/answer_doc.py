@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from chemorad.cache_folder import read_json, write_json
 from chemorad.catalog.load import Catalog
 from chemorad.catalog.registry import Modality, datasets_for
 from chemorad.chain.specificity import AGREES, THRESHOLD, resistance_factors, verdicts
@@ -615,18 +616,11 @@ def cached_answer(
     if cache_dir is None:
         return compute_answer(cat, data, therapies, tissue), False
     entry = Path(cache_dir) / f"answer-{answer_key(cat, data, therapies, tissue)[:32]}.json"
-    try:
-        return json.loads(entry.read_text(encoding="utf-8")), True
-    except (OSError, ValueError):
-        pass  # absent or unreadable: compute it again
+    found, doc = read_json(entry)
+    if found:
+        return doc, True
     doc = compute_answer(cat, data, therapies, tissue)
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_name(f".{entry.name}.tmp")
-        tmp.write_text(json.dumps(doc, allow_nan=False), encoding="utf-8")
-        tmp.replace(entry)
-    except OSError:
-        pass  # a read-only cache folder costs speed, not correctness
+    write_json(entry, json.dumps(doc, allow_nan=False))
     return doc, False
 
 
@@ -640,16 +634,9 @@ def cached_kb_records(cat: Catalog, data: Path | None, cache_dir: Path | None) -
     if cache_dir is None:
         return knowledge_base(cat, data)
     entry = Path(cache_dir) / f"answer-kb-{answer_key(cat, data, None, None)[:32]}.json"
-    try:
-        return json.loads(entry.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
+    found, records = read_json(entry)
+    if found:
+        return records
     records = _jsonable(knowledge_base(cat, data))
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_name(f".{entry.name}.tmp")
-        tmp.write_text(json.dumps(records, allow_nan=False), encoding="utf-8")
-        tmp.replace(entry)
-    except OSError:
-        pass
+    write_json(entry, json.dumps(records, allow_nan=False))
     return records
