@@ -4,31 +4,15 @@ benchmarks/bench_predict_speed.py; here we check the cause."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+from _startup_probe import app_run, modules_after
+
 HEAVY = ("pandas", "scipy", "sklearn", "matplotlib", "pyarrow", "jax", "chemorad.profile.predict")
 
 
 def _modules_after(args: list[str]) -> list[str]:
-    probe = (
-        "import json, sys\nfrom chemorad.cli import app\n"
-        f"try:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
-        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"},
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return modules_after(app_run(args), HEAVY)
 
 
 @pytest.mark.parametrize("command", ["predict", "report"])

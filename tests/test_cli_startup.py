@@ -10,28 +10,19 @@ import inspect
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from _startup_probe import SRC, app_run, modules_after
 from chemorad.cli import app
 from chemorad.cli.app import COMMANDS, load_command
 
-SRC = Path(__file__).resolve().parents[1] / "src"
 HEAVY = ("pandas", "scipy", "matplotlib", "sklearn", "dask", "pyarrow", "xarray")
 
 
 def _modules_after(code: str) -> list[str]:
-    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"},
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return modules_after(code, HEAVY)
 
 
 def test_importing_the_cli_imports_no_heavy_module():
@@ -39,9 +30,8 @@ def test_importing_the_cli_imports_no_heavy_module():
 
 
 def test_help_and_gene_lookup_import_no_heavy_module():
-    run = "from chemorad.cli import app\ntry:\n    app({args!r})\nexcept SystemExit:\n    pass"
-    assert _modules_after(run.format(args=["--help"])) == []
-    assert _modules_after(run.format(args=["gene", "ABCB1"])) == []
+    assert _modules_after(app_run(["--help"])) == []
+    assert _modules_after(app_run(["gene", "ABCB1"])) == []
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
