@@ -430,6 +430,7 @@ class _LazySet(ModelSet):
         super().__init__()
         self.therapy = dict(entry["therapy"])
         self.skipped = dict(entry["skipped"])
+        # None: not built; True: built as prediction views (light); False: built as the estimators themselves
         self._entry, self._arrays, self._strings, self._built = entry, arrays, strings, None
 
     def check(self) -> None:

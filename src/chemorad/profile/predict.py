@@ -399,11 +399,6 @@ def _linear_parts(model, arr: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return model._combine(*model._parts(arr, labels))
 
 
-def _linear_quantiles(model, level: float) -> tuple[float, float]:
-    """(q for a seen tissue, q for an unseen one) of `ResponseModel._interval` (`ridge_terms.tissue_quantiles`)."""
-    return tissue_quantiles(model, level)
-
-
 def _percentiles(y_train: np.ndarray, tissue_train: np.ndarray, pred: np.ndarray, labels: np.ndarray):
     """`estimators.tissue_percentiles` by sorted search, one pass per distinct tissue: percentile = 100 (#{y < p} +
     #{y == p} / 2) / n_t among the training lines of the tissue (all lines when it is unknown or unseen)."""
@@ -449,7 +444,7 @@ def _predict_linear(models: ModelSet, members: list[str], ctx: _Context):
         parts = _linear_parts(model, arrays[names], labels)
         raw = parts.sum(axis=1)
         unseen = np.array([t is None or t not in model.tissue_effects_.index for t in labels], dtype=bool)
-        q = np.where(unseen, *reversed(_linear_quantiles(model, level)))
+        q = np.where(unseen, *reversed(tissue_quantiles(model, level)))  # (seen, unseen) -> where unseen
         W, mech_names = _weights(list(model.score_names_), ctx)
         mech = np.hstack([parts[:, : len(names)] @ W, parts[:, len(names) :]])
         bounds = physical_range(key)
