@@ -823,8 +823,12 @@ def test_ctrl_c_during_a_sweep_is_one_line_with_the_resume_hint(tmp_path):
     path = tmp_path / "sweep.yaml"
     path.write_text(yaml.safe_dump(sweep))
     out = tmp_path / "run"
+    # A command typed in a terminal starts with Python's KeyboardInterrupt handler; a test run launched in the
+    # background of a non-interactive shell has SIGINT ignored, which the child would inherit (and never see the
+    # Ctrl-C), so the child installs the handler a terminal-started interpreter has.
     code = (
-        "import sys\nfrom chemorad.cli.app import main\n"
+        "import signal, sys\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "from chemorad.cli.app import main\n"
         f"sys.argv = ['chemorad', 'sweep', {str(path)!r}, '--out', {str(out)!r}, '--batch-size', '5', '--workers', '1']"
         "\nmain()\n"
     )
@@ -836,9 +840,6 @@ def test_ctrl_c_during_a_sweep_is_one_line_with_the_resume_hint(tmp_path):
         text=True,
         env=env,
         start_new_session=True,
-        # a command typed in a terminal starts with SIGINT at its default; a test run launched in the background of
-        # a non-interactive shell has it ignored, and the child would inherit that (and never see the Ctrl-C)
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         t0 = time.monotonic()
